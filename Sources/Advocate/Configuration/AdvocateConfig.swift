@@ -1,0 +1,126 @@
+import AdvocateCore
+import Foundation
+
+/// Everything an operator configures, read from `config.json`. Every key has a default, so `{}` is a valid
+/// configuration; unknown keys are errors. Secrets never live here: see ``Secrets``.
+public struct AdvocateConfig: Sendable, Decodable {
+    /// Name of the organisation, shown in digests.
+    public var organization = "Advocate"
+    /// Time zone in which ISO weeks start (IANA name).
+    public var timeZone = TimeZone(identifier: "Europe/Amsterdam")!
+    /// Language for ambassadors who name none.
+    public var defaultLanguage = Language.nl
+    /// Networks for ambassadors who name none.
+    public var defaultNetworks: [Network] = [.linkedin, .x, .whatsapp, .email]
+    /// SQLite database file.
+    public var databasePath = "data/advocate.sqlite"
+    /// Folder with the Mustache templates.
+    public var templatesDirectory = "Templates"
+    /// Public address of `advocate serve`, used in every link of a digest.
+    public var publicBaseURL = "http://127.0.0.1:8080"
+    /// File with secrets (KEY=VALUE lines), read when a secret is not in the environment.
+    public var secretsFile: String? = nil
+    /// The click and unsubscribe server.
+    public var server = ServerConfig()
+    /// Sending.
+    public var mail = MailConfig()
+    /// Themes and goals.
+    public var plan = PlanConfig()
+
+    /// The folder relative paths are resolved against: the config file's folder.
+    public var baseDirectory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case organization, timeZone, defaultLanguage, defaultNetworks, databasePath, templatesDirectory
+        case publicBaseURL, secretsFile, server, mail, plan
+    }
+
+    /// The defaults.
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        organization = try c.value(.organization, default: organization)
+        let zone = try c.value(.timeZone, default: timeZone.identifier)
+        guard let parsedZone = TimeZone(identifier: zone) else {
+            throw ConfigError.invalidValue(path: "timeZone", reason: "'\(zone)' is not a known time zone")
+        }
+        timeZone = parsedZone
+        let language = try c.value(.defaultLanguage, default: defaultLanguage.rawValue)
+        guard let parsedLanguage = Language(rawValue: language) else {
+            throw ConfigError.invalidValue(
+                path: "defaultLanguage", reason: "unknown language '\(language)' (use: \(Language.codes))")
+        }
+        defaultLanguage = parsedLanguage
+        if let codes = try c.decodeIfPresent([String].self, forKey: .defaultNetworks) {
+            defaultNetworks = try Self.networks(codes, path: "defaultNetworks")
+        }
+        databasePath = try c.value(.databasePath, default: databasePath)
+        templatesDirectory = try c.value(.templatesDirectory, default: templatesDirectory)
+        publicBaseURL = try c.value(.publicBaseURL, default: publicBaseURL)
+        guard let base = WebURL.validated(publicBaseURL), URLComponents(string: base)?.query == nil else {
+            throw ConfigError.invalidValue(
+                path: "publicBaseURL", reason: "'\(publicBaseURL)' is not an absolute http(s) URL without a query")
+        }
+        publicBaseURL = base.hasSuffix("/") ? String(base.dropLast()) : base
+        secretsFile = try c.decodeIfPresent(String.self, forKey: .secretsFile)
+        server = try c.value(.server, default: server)
+        mail = try c.value(.mail, default: mail)
+        plan = try c.value(.plan, default: plan)
+    }
+
+    /// Parses network codes, naming the bad entry.
+    static func networks(_ codes: [String], path: String) throws -> [Network] {
+        try codes.enumerated().map { index, code in
+            guard let network = Network(rawValue: code.lowercased()) else {
+                throw ConfigError.invalidValue(
+                    path: "\(path)[\(index)]", reason: "unknown network '\(code)' (use: \(Network.codes))")
+            }
+            return network
+        }
+    }
+
+    /// An absolute path for a configured one: relative paths start at the config file's folder.
+    public func resolve(_ path: String) -> URL {
+        path.hasPrefix("/") ? URL(fileURLWithPath: path) : baseDirectory.appendingPathComponent(path)
+    }
+}
+
+/// Where `advocate serve` listens.
+public struct ServerConfig: Sendable, Decodable {
+    /// Interface to bind; 127.0.0.1 behind a reverse proxy.
+    public var host = "127.0.0.1"
+    /// TCP port.
+    public var port = 8080
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case host, port }
+
+    init() {}
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        host = try c.value(.host, default: host)
+        port = try c.value(.port, default: port)
+        guard (1...65535).contains(port) else {
+            throw ConfigError.invalidValue(path: "server.port", reason: "\(port) is not a TCP port (1-65535)")
+        }
+    }
+}
+
+/// The plan the programme is measured against.
+public struct PlanConfig: Sendable, Decodable {
+    /// The themes content and ambassadors may have; empty means any.
+    public var themes: [String] = []
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case themes }
+
+    init() {}
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        themes = try c.value(.themes, default: themes).map { $0.lowercased() }
+    }
+}

@@ -1,0 +1,142 @@
+import AdvocateCore
+import Foundation
+
+/// How digests are delivered.
+public struct MailConfig: Sendable, Decodable {
+    /// Where messages go.
+    public enum Transport: String, Sendable, Decodable, CaseIterable {
+        /// Written as `.eml` files into ``MailConfig/outboxDirectory``.
+        case outbox
+        /// Sent over SMTP with libcurl.
+        case smtp
+    }
+
+    /// Display name of the sender.
+    public var fromName = "Advocate"
+    /// Sender address; its domain is used in Message-IDs.
+    public var fromAddress = "ambassadors@example.org"
+    /// Optional Reply-To address (the communications team).
+    public var replyTo: String? = nil
+    /// Where messages go.
+    public var transport = Transport.outbox
+    /// Folder for the outbox transport.
+    public var outboxDirectory = "outbox"
+    /// SMTP relay settings for the smtp transport.
+    public var smtp = SMTPConfig()
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case fromName, fromAddress, replyTo, transport, outboxDirectory, smtp
+    }
+
+    init() {}
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        fromName = try c.value(.fromName, default: fromName).collapsingWhitespace
+        let from = try c.value(.fromAddress, default: fromAddress)
+        guard let address = EmailAddress.normalized(from) else {
+            throw ConfigError.invalidValue(path: "mail.fromAddress", reason: "'\(from)' is not an e-mail address")
+        }
+        fromAddress = address
+        if let reply = try c.decodeIfPresent(String.self, forKey: .replyTo) {
+            guard let address = EmailAddress.normalized(reply) else {
+                throw ConfigError.invalidValue(path: "mail.replyTo", reason: "'\(reply)' is not an e-mail address")
+            }
+            replyTo = address
+        }
+        let transportName = try c.value(.transport, default: transport.rawValue)
+        guard let parsed = Transport(rawValue: transportName) else {
+            throw ConfigError.invalidValue(
+                path: "mail.transport",
+                reason: "'\(transportName)' is not one of \(Transport.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+        transport = parsed
+        outboxDirectory = try c.value(.outboxDirectory, default: outboxDirectory)
+        smtp = try c.value(.smtp, default: smtp)
+    }
+}
+
+/// An SMTP relay reached through libcurl.
+public struct SMTPConfig: Sendable, Decodable {
+    /// How STARTTLS is used on `smtp://` URLs (`smtps://` is TLS from the start).
+    public enum StartTLS: String, Sendable, Decodable, CaseIterable {
+        /// Fail unless the server offers STARTTLS.
+        case required
+        /// Use STARTTLS when offered.
+        case opportunistic
+        /// Never upgrade (a relay on localhost).
+        case off
+    }
+
+    /// `smtp://host:port` or `smtps://host:port`.
+    public var url = "smtp://127.0.0.1:25"
+    /// STARTTLS policy.
+    public var startTLS = StartTLS.opportunistic
+    /// User name for AUTH; the password comes from ADVOCATE_SMTP_PASSWORD.
+    public var username: String? = nil
+    /// CA bundle for a private relay's certificate.
+    public var caFile: String? = nil
+    /// Whether to check the relay's certificate; only ever turn off for tests.
+    public var verifyPeer = true
+    /// Seconds to wait for a connection.
+    public var connectTimeoutSeconds = 10
+    /// Seconds one message may take, end to end.
+    public var timeoutSeconds = 60
+    /// Parallel connections.
+    public var connections = 4
+    /// Messages per second across all connections; 0 means no limit.
+    public var maxPerSecond = 0.0
+    /// Messages per connection before it is closed and reopened.
+    public var reconnectAfter = 100
+    /// Attempts for a temporarily failing recipient before the delivery counts as failed.
+    public var maxAttempts = 5
+    /// First retry delay in seconds; doubles with each attempt.
+    public var retryBaseSeconds = 1.0
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case url, startTLS, username, caFile, verifyPeer, connectTimeoutSeconds, timeoutSeconds, connections
+        case maxPerSecond, reconnectAfter, maxAttempts, retryBaseSeconds
+    }
+
+    init() {}
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        url = try c.value(.url, default: url)
+        guard let parts = URLComponents(string: url), let scheme = parts.scheme, ["smtp", "smtps"].contains(scheme),
+            let host = parts.host, !host.isEmpty, parts.path.isEmpty || parts.path == "/", parts.user == nil
+        else {
+            throw ConfigError.invalidValue(
+                path: "mail.smtp.url", reason: "'\(url)' is not smtp://host[:port] or smtps://host[:port]")
+        }
+        let tls = try c.value(.startTLS, default: startTLS.rawValue)
+        guard let policy = StartTLS(rawValue: tls) else {
+            throw ConfigError.invalidValue(
+                path: "mail.smtp.startTLS",
+                reason: "'\(tls)' is not one of \(StartTLS.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        startTLS = policy
+        username = try c.decodeIfPresent(String.self, forKey: .username)
+        caFile = try c.decodeIfPresent(String.self, forKey: .caFile)
+        verifyPeer = try c.value(.verifyPeer, default: verifyPeer)
+        connectTimeoutSeconds = try c.value(.connectTimeoutSeconds, default: connectTimeoutSeconds)
+        timeoutSeconds = try c.value(.timeoutSeconds, default: timeoutSeconds)
+        connections = try c.value(.connections, default: connections)
+        maxPerSecond = try c.value(.maxPerSecond, default: maxPerSecond)
+        reconnectAfter = try c.value(.reconnectAfter, default: reconnectAfter)
+        maxAttempts = try c.value(.maxAttempts, default: maxAttempts)
+        retryBaseSeconds = try c.value(.retryBaseSeconds, default: retryBaseSeconds)
+        for (key, value) in [
+            ("connectTimeoutSeconds", connectTimeoutSeconds), ("timeoutSeconds", timeoutSeconds),
+            ("connections", connections), ("reconnectAfter", reconnectAfter), ("maxAttempts", maxAttempts),
+        ] where value < 1 {
+            throw ConfigError.invalidValue(path: "mail.smtp.\(key)", reason: "must be at least 1")
+        }
+        guard maxPerSecond >= 0 else {
+            throw ConfigError.invalidValue(path: "mail.smtp.maxPerSecond", reason: "must be 0 (no limit) or more")
+        }
+    }
+}

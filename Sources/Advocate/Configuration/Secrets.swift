@@ -1,0 +1,75 @@
+import AdvocateCore
+import Foundation
+
+/// Secrets come from the environment first, then from the file named by `secretsFile` (KEY=VALUE lines, kept
+/// out of git). They are never read from config.json.
+public struct Secrets: Sendable {
+    /// Environment variable (and file key) for link-signing keys: `ID:BASE64URL[,ID:BASE64URL…]`, current first.
+    public static let linkKeysName = "ADVOCATE_LINK_KEYS"
+    /// Environment variable for the SMTP password.
+    public static let smtpPasswordName = "ADVOCATE_SMTP_PASSWORD"
+    /// Environment variable for the dashboard's admin token.
+    public static let adminTokenName = "ADVOCATE_ADMIN_TOKEN"
+
+    var values: [String: String]
+    var sourceHint: String
+
+    /// Reads the environment and, when it exists, the secrets file.
+    public static func load(config: AdvocateConfig, environment: [String: String]) throws -> Secrets {
+        var values: [String: String] = [:]
+        var hint = "set it in the environment"
+        if let file = config.secretsFile {
+            let url = config.resolve(file)
+            hint += " or in the secrets file \(url.path) (advocate init creates one)"
+            if let text = try? String(contentsOf: url, encoding: .utf8) {
+                for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                    let trimmed = line.trimmingCharacters(in: .whitespaces)
+                    if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+                    guard let equals = trimmed.firstIndex(of: "=") else {
+                        throw ConfigError.invalidValue(
+                            path: "secretsFile", reason: "\(url.path) line \(number + 1) is not KEY=VALUE")
+                    }
+                    values[String(trimmed[..<equals])] = String(trimmed[trimmed.index(after: equals)...])
+                }
+            }
+        }
+        for name in [linkKeysName, smtpPasswordName, adminTokenName] {
+            if let value = environment[name], !value.isEmpty { values[name] = value }
+        }
+        return Secrets(values: values, sourceHint: hint)
+    }
+
+    /// The link-signing keys, current first.
+    public func linkKeys() throws -> LinkKeyring {
+        guard let raw = values[Self.linkKeysName] else {
+            throw ConfigError.missingSecret(name: Self.linkKeysName, key: "secretsFile", hint: sourceHint)
+        }
+        do { return try LinkKeyring(parsing: raw) } catch {
+            throw ConfigError.invalidValue(path: Self.linkKeysName, reason: error.description)
+        }
+    }
+
+    /// The SMTP password, when one is set.
+    public var smtpPassword: String? { values[Self.smtpPasswordName] }
+
+    /// The admin token for the dashboard, when one is set.
+    public var adminToken: String? { values[Self.adminTokenName] }
+
+    /// Writes a new secrets file with a fresh link key, readable by the owner only. Does nothing when it exists.
+    public static func createFileIfMissing(config: AdvocateConfig) throws -> URL? {
+        guard let file = config.secretsFile else { return nil }
+        let url = config.resolve(file)
+        if FileManager.default.fileExists(atPath: url.path) { return nil }
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let text = """
+            # Advocate secrets; keep this file out of git. Environment variables of the same name win.
+            \(linkKeysName)=\(LinkKeyring.generateEntry(id: 1))
+
+            """
+        guard
+            FileManager.default.createFile(
+                atPath: url.path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        else { throw ConfigError.invalidValue(path: "secretsFile", reason: "cannot write \(url.path)") }
+        return url
+    }
+}

@@ -1,0 +1,140 @@
+import AdvocateCore
+import Foundation
+import GRDB
+
+/// How many rows an import created and how many it updated.
+public struct UpsertCount: Sendable, Equatable, Codable {
+    /// Rows that did not exist before.
+    public var created = 0
+    /// Rows that existed and were updated.
+    public var updated = 0
+}
+
+extension AppDatabase {
+    /// Inserts new ambassadors and updates existing ones (matched by e-mail), all in one transaction. Status,
+    /// join date and leaderboard choice of existing ambassadors are kept: an import never re-subscribes anyone.
+    public func upsertAmbassadors(_ ambassadors: [Ambassador], now: Date) throws -> UpsertCount {
+        try write { db in
+            var count = UpsertCount()
+            for ambassador in ambassadors {
+                let existed =
+                    try Bool.fetchOne(
+                        db, sql: "SELECT 1 FROM ambassador WHERE email = ?", arguments: [ambassador.email]) ?? false
+                try db.execute(
+                    sql: """
+                        INSERT INTO ambassador (email, name, language, themes, networks, status, leaderboardOptIn,
+                                                joinedAt, updatedAt)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT(email) DO UPDATE SET
+                            name = excluded.name, language = excluded.language, themes = excluded.themes,
+                            networks = excluded.networks, updatedAt = excluded.updatedAt
+                        """,
+                    arguments: Self.arguments(ambassador, now: now))
+                if existed { count.updated += 1 } else { count.created += 1 }
+            }
+            return count
+        }
+    }
+
+    /// Adds one ambassador; fails when the e-mail address is already known.
+    public func addAmbassador(_ ambassador: Ambassador, now: Date) throws -> Ambassador {
+        try write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM ambassador WHERE email = ?", arguments: [ambassador.email])
+                ?? false
+            {
+                throw StoreError.conflict("an ambassador with e-mail \(ambassador.email) already exists")
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO ambassador (email, name, language, themes, networks, status, leaderboardOptIn,
+                                            joinedAt, updatedAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: Self.arguments(ambassador, now: now))
+            var saved = ambassador
+            saved.id = db.lastInsertedRowID
+            return saved
+        }
+    }
+
+    /// Ambassadors ordered by e-mail, optionally only those with one status.
+    public func ambassadors(status: AmbassadorStatus? = nil) throws -> [Ambassador] {
+        try read { db in
+            let rows =
+                if let status {
+                    try Row.fetchAll(
+                        db, sql: "SELECT * FROM ambassador WHERE status = ? ORDER BY email",
+                        arguments: [status.rawValue]
+                    )
+                } else {
+                    try Row.fetchAll(db, sql: "SELECT * FROM ambassador ORDER BY email")
+                }
+            return try rows.map(Self.ambassador)
+        }
+    }
+
+    /// The ambassador with this id.
+    public func ambassador(id: Int64) throws -> Ambassador? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM ambassador WHERE id = ?", arguments: [id]).map(Self.ambassador)
+        }
+    }
+
+    /// The ambassador with this e-mail address.
+    public func ambassador(email: String) throws -> Ambassador? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM ambassador WHERE email = ?", arguments: [email]).map(
+                Self.ambassador)
+        }
+    }
+
+    /// Removes the ambassador and their personal data. Their deliveries (and later clicks) stay, without the
+    /// person, so aggregate counts remain right. Returns whether someone was removed.
+    public func removeAmbassador(email: String) throws -> Bool {
+        try write { db in
+            try db.execute(sql: "DELETE FROM ambassador WHERE email = ?", arguments: [email])
+            return db.changesCount > 0
+        }
+    }
+
+    /// Changes whether an ambassador receives digests.
+    public func setStatus(_ status: AmbassadorStatus, ambassadorID: Int64, now: Date) throws {
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE ambassador SET status = ?, updatedAt = ?,
+                        unsubscribedAt = CASE WHEN ? = 'unsubscribed' THEN ? ELSE NULL END
+                    WHERE id = ?
+                    """,
+                arguments: [status.rawValue, now, status.rawValue, now, ambassadorID])
+        }
+    }
+
+    // MARK: - Mapping
+
+    static func arguments(_ ambassador: Ambassador, now: Date) -> StatementArguments {
+        [
+            ambassador.email, ambassador.name, ambassador.language.rawValue, json(ambassador.themes),
+            json(ambassador.networks.map(\.rawValue)), ambassador.status.rawValue, ambassador.leaderboardOptIn,
+            ambassador.joinedAt, now,
+        ]
+    }
+
+    static func ambassador(_ row: Row) throws -> Ambassador {
+        Ambassador(
+            id: row["id"], email: row["email"], name: row["name"],
+            language: Language(rawValue: row["language"]) ?? .nl,
+            themes: decodeList(row["themes"]),
+            networks: decodeList(row["networks"]).compactMap(Network.init(rawValue:)),
+            status: AmbassadorStatus(rawValue: row["status"]) ?? .pending, joinedAt: row["joinedAt"],
+            leaderboardOptIn: row["leaderboardOptIn"])
+    }
+
+    static func json(_ list: [String]) -> String {
+        String(decoding: try! JSONEncoder().encode(list), as: UTF8.self)
+    }
+
+    static func decodeList(_ text: String) -> [String] {
+        (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
+    }
+}

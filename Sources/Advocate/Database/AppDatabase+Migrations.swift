@@ -1,0 +1,85 @@
+import GRDB
+
+extension AppDatabase {
+    /// The schema, as named migrations. Constraints live here, not in Swift: SQLite enforces them for every writer.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-ambassadors-content") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE ambassador (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        email TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (email LIKE '_%@_%._%'),
+                        name TEXT NOT NULL DEFAULT '',
+                        language TEXT NOT NULL CHECK (language IN ('nl', 'en')),
+                        themes TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(themes)),
+                        networks TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(networks)),
+                        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'unsubscribed', 'pending')),
+                        leaderboardOptIn BOOLEAN NOT NULL DEFAULT 0,
+                        joinedAt DATETIME NOT NULL,
+                        updatedAt DATETIME NOT NULL,
+                        unsubscribedAt DATETIME
+                    );
+                    CREATE INDEX ambassador_status ON ambassador(status);
+
+                    CREATE TABLE contentItem (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        url TEXT NOT NULL UNIQUE CHECK (url LIKE 'http://%' OR url LIKE 'https://%'),
+                        title TEXT NOT NULL CHECK (title <> ''),
+                        summary TEXT NOT NULL DEFAULT '',
+                        imageURL TEXT,
+                        theme TEXT,
+                        createdAt DATETIME NOT NULL,
+                        updatedAt DATETIME NOT NULL
+                    );
+
+                    CREATE TABLE contentWeek (
+                        itemId INTEGER NOT NULL REFERENCES contentItem(id) ON DELETE CASCADE,
+                        week TEXT NOT NULL CHECK (week GLOB '[0-9][0-9][0-9][0-9]-W[0-5][0-9]'),
+                        PRIMARY KEY (itemId, week)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX contentWeek_week ON contentWeek(week);
+
+                    CREATE TABLE suggestedText (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        itemId INTEGER NOT NULL REFERENCES contentItem(id) ON DELETE CASCADE,
+                        position INTEGER NOT NULL,
+                        network TEXT,
+                        text TEXT NOT NULL CHECK (text <> ''),
+                        UNIQUE (itemId, position)
+                    );
+                    """)
+        }
+        migrator.registerMigration("v2-digests-deliveries") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE digest (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        week TEXT NOT NULL UNIQUE CHECK (week GLOB '[0-9][0-9][0-9][0-9]-W[0-5][0-9]'),
+                        createdAt DATETIME NOT NULL,
+                        completedAt DATETIME
+                    );
+
+                    -- One row per digest x ambassador. The ambassador is set to NULL when they are removed, so the
+                    -- counts stay while the person is gone.
+                    CREATE TABLE delivery (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        digestId INTEGER NOT NULL REFERENCES digest(id) ON DELETE CASCADE,
+                        ambassadorId INTEGER REFERENCES ambassador(id) ON DELETE SET NULL,
+                        status TEXT NOT NULL DEFAULT 'pending'
+                            CHECK (status IN ('pending', 'sending', 'sent', 'retry', 'failed', 'inDoubt', 'skipped')),
+                        attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+                        lastError TEXT,
+                        messageId TEXT,
+                        nextAttemptAt DATETIME,
+                        createdAt DATETIME NOT NULL,
+                        updatedAt DATETIME NOT NULL,
+                        sentAt DATETIME,
+                        UNIQUE (digestId, ambassadorId)
+                    );
+                    CREATE INDEX delivery_digest_status ON delivery(digestId, status);
+                    """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,35 @@
+import GRDB
+
+/// A failure of the store, worded for the operator instead of as a raw SQLite message.
+public enum StoreError: Error, CustomStringConvertible, Equatable {
+    case unavailable(path: String, reason: String)
+    case notFound(String)
+    case conflict(String)
+    case busy(String)
+    case failed(String)
+
+    init(_ error: DatabaseError) {
+        switch error.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            self = .busy("the database is busy (another advocate process holds it); try again")
+        case .SQLITE_CONSTRAINT:
+            self = .conflict("the change breaks a rule of the database (\(error.message ?? "constraint"))")
+        case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM:
+            self = .unavailable(path: "database", reason: error.message ?? "cannot write")
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB:
+            self = .unavailable(path: "database", reason: "the file is not a valid Advocate database")
+        default:
+            self = .failed(error.message ?? "\(error.resultCode)")
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .unavailable(let path, let reason): "cannot open the database \(path): \(reason)"
+        case .notFound(let what): what
+        case .conflict(let what): what
+        case .busy(let what): what
+        case .failed(let what): "database error: \(what)"
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+
+/// Checks and normalises e-mail addresses the way a mailing tool needs: one address, no display name,
+/// nothing that could break a header.
+public enum EmailAddress {
+    /// The address trimmed and lower-cased, or `nil` when it is not a plausible address.
+    public static func normalized(_ raw: String) -> String? {
+        let address = raw.trimmingCharacters(in: .whitespaces).lowercased()
+        guard address.count <= 254, address.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F })
+        else { return nil }
+        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64 else { return nil }
+        let forbidden: Set<Character> = ["<", ">", "(", ")", "[", "]", ",", ";", ":", "\\", "\""]
+        guard !parts[0].contains(where: { forbidden.contains($0) }),
+            !parts[0].hasPrefix("."), !parts[0].hasSuffix("."), !parts[0].contains("..")
+        else { return nil }
+        let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2 else { return nil }
+        for label in labels {
+            guard !label.isEmpty, label.count <= 63, !label.hasPrefix("-"), !label.hasSuffix("-"),
+                label.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" })
+            else { return nil }
+        }
+        return address
+    }
+
+    /// The domain part of a valid address.
+    public static func domain(of address: String) -> String {
+        String(address.split(separator: "@").last ?? "")
+    }
+}
+
+extension String {
+    /// The string with every run of whitespace, including line breaks and tabs, collapsed to one space and
+    /// control characters removed. Names and titles pass through this so they can never break a header or
+    /// a layout.
+    public var collapsingWhitespace: String {
+        var result = ""
+        var lastWasSpace = true
+        for scalar in unicodeScalars {
+            if scalar.properties.isWhitespace || scalar == "\u{0085}" {
+                if !lastWasSpace { result.unicodeScalars.append(" ") }
+                lastWasSpace = true
+            } else if scalar.properties.generalCategory == .control {
+                continue
+            } else {
+                result.unicodeScalars.append(scalar)
+                lastWasSpace = false
+            }
+        }
+        if result.hasSuffix(" ") { result.removeLast() }
+        return result
+    }
+}
