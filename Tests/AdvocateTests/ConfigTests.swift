@@ -1,1 +1,99 @@
+import Advocate
+import Foundation
 import Testing
+
+@Suite("Configuration")
+struct ConfigTests {
+    func decode(_ json: String) throws -> AdvocateConfig {
+        try ConfigLoader.decode(Data(json.utf8))
+    }
+
+    @Test("an empty object is a valid configuration with the documented defaults")
+    func defaults() throws {
+        let config = try decode("{}")
+        #expect(config.timeZone.identifier == "Europe/Amsterdam")
+        #expect(config.mail.transport == .outbox)
+        #expect(config.mail.smtp.connections == 4)
+        #expect(config.defaultLanguage == .nl)
+    }
+
+    @Test("the shipped config.json loads without edits")
+    func shipped() throws {
+        let (config, _) = try ConfigLoader.load(
+            path: packageRoot.appendingPathComponent("config.json").path, environment: [:])
+        #expect(config.mail.transport == .outbox)
+        #expect(config.resolve(config.databasePath).path.hasSuffix("/data/advocate.sqlite"))
+    }
+
+    @Test(
+        "each kind of mistake names its key",
+        arguments: [
+            ("{\"databsePath\": \"x\"}", "config key 'databsePath' is unknown"),
+            ("{\"mail\": {\"smtp\": {\"conections\": 2}}}", "config key 'mail.smtp.conections' is unknown"),
+            ("{\"server\": {\"port\": \"80\"}}", "config key 'server.port' has the wrong type: expected a number"),
+            (
+                "{\"mail\": {\"smtp\": {\"connections\": true}}}",
+                "config key 'mail.smtp.connections' has the wrong type"
+            ),
+            ("{\"defaultNetworks\": [\"linkedin\", 3]}", "config key 'defaultNetworks[1]' has the wrong type"),
+            ("{\"publicBaseURL\": \"not a url\"}", "config key 'publicBaseURL' is invalid"),
+            ("{\"publicBaseURL\": \"ftp://example.org\"}", "config key 'publicBaseURL' is invalid"),
+            ("{\"mail\": {\"smtp\": {\"url\": \"http://relay\"}}}", "config key 'mail.smtp.url' is invalid"),
+            (
+                "{\"defaultNetworks\": [\"linkedin\", \"myspace\"]}",
+                "config key 'defaultNetworks[1]' is invalid: unknown network 'myspace'"
+            ),
+            ("{\"timeZone\": \"Mars/Olympus\"}", "config key 'timeZone' is invalid"),
+            ("{\"mail\": {\"transport\": \"pigeon\"}}", "config key 'mail.transport' is invalid"),
+            ("{\"mail\": {\"fromAddress\": \"nobody\"}}", "config key 'mail.fromAddress' is invalid"),
+            ("{\"mail\": {\"smtp\": {\"connections\": 0}}}", "config key 'mail.smtp.connections' is invalid"),
+            ("{\"server\": ", "is not valid JSON"),
+        ])
+    func mistakes(json: String, message: String) {
+        do {
+            _ = try decode(json)
+            Issue.record("expected an error for \(json)")
+        } catch {
+            #expect("\(error)".contains(message), "\(error)")
+        }
+    }
+
+    @Test("a missing file and a missing SMTP password are named")
+    func missingThings() throws {
+        let directory = try TempDirectory()
+        #expect(throws: ConfigError.fileNotFound(path: directory.path("nope.json"))) {
+            try ConfigLoader.load(path: directory.path("nope.json"), environment: [:])
+        }
+        let path = try directory.write(
+            "config.json", "{\"mail\": {\"transport\": \"smtp\", \"smtp\": {\"username\": \"advocate\"}}}")
+        do {
+            _ = try ConfigLoader.load(path: path, environment: [:])
+            Issue.record("expected a missing-secret error")
+        } catch {
+            #expect(
+                "\(error)".hasPrefix(
+                    "missing secret ADVOCATE_SMTP_PASSWORD (needed by config key 'mail.smtp.username')"))
+        }
+        #expect(throws: Never.self) {
+            try ConfigLoader.load(path: path, environment: ["ADVOCATE_SMTP_PASSWORD": "s3cret"])
+        }
+    }
+
+    @Test("link keys come from the environment or the secrets file, never from config.json")
+    func secrets() throws {
+        let directory = try TempDirectory()
+        let path = try directory.write("config.json", "{\"secretsFile\": \"private/secrets.env\"}")
+        let (config, none) = try ConfigLoader.load(path: path, environment: [:])
+        #expect(throws: ConfigError.self) { try none.linkKeys() }
+        let created = try #require(try Secrets.createFileIfMissing(config: config))
+        #expect(created.path == directory.path("private/secrets.env"))
+        let mode = try FileManager.default.attributesOfItem(atPath: created.path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let (_, fromFile) = try ConfigLoader.load(path: path, environment: [:])
+        #expect(try fromFile.linkKeys().current.id == 1)
+        let (_, fromEnvironment) = try ConfigLoader.load(
+            path: path, environment: ["ADVOCATE_LINK_KEYS": "9:" + String(repeating: "A", count: 43)])
+        #expect(try fromEnvironment.linkKeys().current.id == 9, "the environment wins over the file")
+        #expect(try Secrets.createFileIfMissing(config: config) == nil, "an existing file is never overwritten")
+    }
+}

@@ -8,6 +8,12 @@ public struct UpsertCount: Sendable, Equatable, Codable {
     public var created = 0
     /// Rows that existed and were updated.
     public var updated = 0
+
+    /// Creates a count.
+    public init(created: Int = 0, updated: Int = 0) {
+        self.created = created
+        self.updated = updated
+    }
 }
 
 extension AppDatabase {

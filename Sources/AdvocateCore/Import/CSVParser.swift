@@ -13,6 +13,12 @@ public struct CSVSyntaxError: Error, CustomStringConvertible, Equatable {
     /// What is wrong.
     public var reason: String
 
+    /// Creates an error.
+    public init(line: Int, reason: String) {
+        self.line = line
+        self.reason = reason
+    }
+
     public var description: String { "line \(line): \(reason)" }
 }
 

@@ -1,0 +1,204 @@
+import AdvocateCore
+import Foundation
+import GRDB
+
+/// A digest: the mailing of one ISO week.
+public struct DigestRecord: Sendable, Equatable, Codable {
+    /// The store's identifier.
+    public var id: Int64
+    /// The week it is for.
+    public var week: ISOWeek
+}
+
+/// One delivery that is due, with the ambassador it goes to.
+public struct DueDelivery: Sendable {
+    /// The delivery's identifier.
+    public var id: Int64
+    /// Attempts made so far.
+    public var attempts: Int
+    /// The recipient.
+    public var ambassador: Ambassador
+}
+
+/// A delivery as listed for the operator.
+public struct DeliveryListing: Sendable, Codable {
+    public var id: Int64
+    public var email: String?
+    public var status: DeliveryStatus
+    public var attempts: Int
+    public var lastError: String?
+    public var messageID: String?
+    public var updatedAt: Date
+}
+
+extension AppDatabase {
+    /// The digest of `week`, created on first use.
+    public func beginDigest(week: ISOWeek, now: Date) throws -> DigestRecord {
+        try write { db in
+            try db.execute(
+                sql: "INSERT INTO digest (week, createdAt) VALUES (?, ?) ON CONFLICT(week) DO NOTHING",
+                arguments: [week.description, now])
+            let id = try Int64.fetchOne(db, sql: "SELECT id FROM digest WHERE week = ?", arguments: [week.description])!
+            return DigestRecord(id: id, week: week)
+        }
+    }
+
+    /// Adds a pending delivery for every active ambassador who has none in this digest yet, so people who joined
+    /// after the week's first run are included on the next. Returns how many were added.
+    @discardableResult
+    public func enqueueDeliveries(digestID: Int64, now: Date) throws -> Int {
+        try write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO delivery (digestId, ambassadorId, status, createdAt, updatedAt)
+                    SELECT ?, id, 'pending', ?, ? FROM ambassador WHERE status = 'active'
+                    ON CONFLICT(digestId, ambassadorId) DO NOTHING
+                    """,
+                arguments: [digestID, now, now])
+            return db.changesCount
+        }
+    }
+
+    /// Marks deliveries left in `sending` by a run that died as in doubt: they may or may not have arrived.
+    /// Call only while holding the send lock. Returns how many there were.
+    @discardableResult
+    public func markAbandonedInDoubt(digestID: Int64, now: Date) throws -> Int {
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE delivery SET status = 'inDoubt', updatedAt = ?,
+                        lastError = 'the sending process stopped while this message was being sent'
+                    WHERE digestId = ? AND status = 'sending'
+                    """,
+                arguments: [now, digestID])
+            return db.changesCount
+        }
+    }
+
+    /// Puts in-doubt deliveries back in the queue (`--resend-in-doubt`). Returns how many.
+    @discardableResult
+    public func requeueInDoubt(digestID: Int64, now: Date) throws -> Int {
+        try write { db in
+            try db.execute(
+                sql: "UPDATE delivery SET status = 'pending', updatedAt = ? WHERE digestId = ? AND status = 'inDoubt'",
+                arguments: [now, digestID])
+            return db.changesCount
+        }
+    }
+
+    /// Deliveries to attempt now: pending ones and retries whose time has come, for ambassadors still active.
+    public func dueDeliveries(digestID: Int64, now: Date, limit: Int) throws -> [DueDelivery] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.id AS deliveryId, d.attempts, a.* FROM delivery d JOIN ambassador a ON a.id = d.ambassadorId
+                    WHERE d.digestId = ? AND a.status = 'active'
+                      AND (d.status = 'pending' OR (d.status = 'retry' AND d.nextAttemptAt <= ?))
+                    ORDER BY d.id LIMIT ?
+                    """,
+                arguments: [digestID, now, limit]
+            ).map { row in
+                DueDelivery(id: row["deliveryId"], attempts: row["attempts"], ambassador: try Self.ambassador(row))
+            }
+        }
+    }
+
+    /// The earliest time a retry of this digest is due, if any is waiting.
+    public func nextRetryTime(digestID: Int64) throws -> Date? {
+        try read { db in
+            try Date.fetchOne(
+                db,
+                sql: """
+                    SELECT MIN(d.nextAttemptAt) FROM delivery d JOIN ambassador a ON a.id = d.ambassadorId
+                    WHERE d.digestId = ? AND d.status = 'retry' AND a.status = 'active'
+                    """,
+                arguments: [digestID])
+        }
+    }
+
+    /// Records that a message is about to be handed to the relay. Committed before the SMTP transaction starts.
+    public func markSending(deliveryID: Int64, messageID: String, now: Date) throws {
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE delivery SET status = 'sending', attempts = attempts + 1, messageId = ?, updatedAt = ?
+                    WHERE id = ?
+                    """,
+                arguments: [messageID, now, deliveryID])
+        }
+    }
+
+    /// Records the outcome of an attempt.
+    public func recordOutcome(
+        deliveryID: Int64, status: DeliveryStatus, error: String?, nextAttemptAt: Date? = nil, now: Date
+    ) throws {
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE delivery SET status = ?, lastError = ?, nextAttemptAt = ?, updatedAt = ?,
+                        sentAt = CASE WHEN ? = 'sent' THEN ? ELSE sentAt END
+                    WHERE id = ?
+                    """,
+                arguments: [status.rawValue, error, nextAttemptAt, now, status.rawValue, now, deliveryID])
+        }
+    }
+
+    /// Marks the digest complete when no delivery is left to try.
+    public func completeDigestIfDone(digestID: Int64, now: Date) throws -> Bool {
+        try write { db in
+            let open = try Int.fetchOne(
+                db,
+                sql: "SELECT COUNT(*) FROM delivery WHERE digestId = ? AND status IN ('pending', 'sending', 'retry')",
+                arguments: [digestID])!
+            if open == 0 {
+                try db.execute(
+                    sql: "UPDATE digest SET completedAt = COALESCE(completedAt, ?) WHERE id = ?",
+                    arguments: [now, digestID])
+            }
+            return open == 0
+        }
+    }
+
+    /// How many deliveries of the digest are in each status.
+    public func deliveryCounts(digestID: Int64) throws -> [DeliveryStatus: Int] {
+        try read { db in
+            var counts: [DeliveryStatus: Int] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT status, COUNT(*) AS n FROM delivery WHERE digestId = ? GROUP BY status",
+                arguments: [digestID])
+            {
+                if let status = DeliveryStatus(rawValue: row["status"]) { counts[status] = row["n"] }
+            }
+            return counts
+        }
+    }
+
+    /// The digest of `week`, if it was ever started.
+    public func digest(week: ISOWeek) throws -> DigestRecord? {
+        try read { db in
+            try Int64.fetchOne(db, sql: "SELECT id FROM digest WHERE week = ?", arguments: [week.description]).map {
+                DigestRecord(id: $0, week: week)
+            }
+        }
+    }
+
+    /// Deliveries of a digest, optionally of one status, for `digest status`.
+    public func deliveries(digestID: Int64, status: DeliveryStatus? = nil) throws -> [DeliveryListing] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.*, a.email FROM delivery d LEFT JOIN ambassador a ON a.id = d.ambassadorId
+                    WHERE d.digestId = ? AND (? IS NULL OR d.status = ?) ORDER BY d.id
+                    """,
+                arguments: [digestID, status?.rawValue, status?.rawValue]
+            ).map { row in
+                DeliveryListing(
+                    id: row["id"], email: row["email"], status: DeliveryStatus(rawValue: row["status"]) ?? .pending,
+                    attempts: row["attempts"], lastError: row["lastError"], messageID: row["messageId"],
+                    updatedAt: row["updatedAt"])
+            }
+        }
+    }
+}

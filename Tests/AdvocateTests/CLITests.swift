@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+
+@Suite("The advocate command line")
+struct CLITests {
+    @Test("init is idempotent, list --json prints what was imported")
+    func listJSON() throws {
+        let directory = try TempDirectory()
+        try directory.write("config.json", "{\"databasePath\": \"db/advocate.sqlite\"}")
+        try directory.write(
+            "people.csv", "email,name,language,themes,networks\nzoe@example.org,Zoë d'Hondt,nl,,linkedin;x\n")
+        #expect(try advocate(["init"], in: directory.url).status == 0)
+        let again = try advocate(["init"], in: directory.url)
+        #expect(again.status == 0)
+        #expect(again.stdout.contains("2 migrations"))
+        #expect(try advocate(["ambassadors", "import", "people.csv"], in: directory.url).status == 0)
+
+        let result = try advocate(["ambassadors", "list", "--json"], in: directory.url)
+        #expect(result.status == 0)
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        #expect(list.count == 1)
+        #expect(list[0]["email"] as? String == "zoe@example.org")
+        #expect(list[0]["name"] as? String == "Zoë d'Hondt")
+        #expect(list[0]["networks"] as? [String] == ["linkedin", "x"])
+        #expect(list[0]["status"] as? String == "active")
+    }
+
+    @Test("content add and list --week --json agree")
+    func contentJSON() throws {
+        let directory = try TempDirectory()
+        try directory.write("config.json", "{}")
+        let add = try advocate(
+            [
+                "content", "add", "https://example.org/post", "--title", "Post", "--week", "2026-W53",
+                "--text", "Lees dit", "--text", "x:Voor X",
+            ], in: directory.url)
+        #expect(add.status == 0, "\(add.stderr)")
+        let result = try advocate(["content", "list", "--week", "2026-W53", "--json"], in: directory.url)
+        let items = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        #expect(items.count == 1)
+        #expect(items[0]["weeks"] as? [String] == ["2026-W53"])
+        let texts = try #require(items[0]["texts"] as? [[String: Any]])
+        #expect(texts.map { $0["text"] as? String } == ["Lees dit", "Voor X"])
+        #expect(texts[1]["network"] as? String == "x")
+        let empty = try advocate(["content", "list", "--week", "2027-W01", "--json"], in: directory.url)
+        #expect(empty.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]")
+    }
+
+    @Test("failures are one clear line and a non-zero exit, never a stack trace or raw SQLite error")
+    func failures() throws {
+        let directory = try TempDirectory()
+        try directory.write("config.json", "{\"mail\": {\"smtp\": {\"conections\": 2}}}")
+        let badConfig = try advocate(["ambassadors", "list"], in: directory.url)
+        #expect(badConfig.status == 1)
+        #expect(
+            badConfig.stderr == "error: config key 'mail.smtp.conections' is unknown (allowed here: "
+                + "url, startTLS, username, caFile, verifyPeer, connectTimeoutSeconds, timeoutSeconds, connections, "
+                + "maxPerSecond, reconnectAfter, maxAttempts, retryBaseSeconds)\n")
+
+        try directory.write("config.json", "{}")
+        #expect(try advocate(["ambassadors", "add", "a@example.org", "--name", "A"], in: directory.url).status == 0)
+        let duplicate = try advocate(["ambassadors", "add", "A@example.org"], in: directory.url)
+        #expect(duplicate.status == 1)
+        #expect(duplicate.stderr == "error: an ambassador with e-mail a@example.org already exists\n")
+
+        let missing = try advocate(["ambassadors", "remove", "nobody@example.org"], in: directory.url)
+        #expect(missing.status == 1)
+        #expect(missing.stderr == "error: no ambassador with e-mail nobody@example.org\n")
+
+        let badWeek = try advocate(["content", "list", "--week", "2026-W54"], in: directory.url)
+        #expect(badWeek.status != 0)
+        #expect(badWeek.stderr.contains("'2026-W54' does not exist: that year has 53 ISO weeks"))
+
+        try directory.write("data/advocate.sqlite", "this is not a database")
+        let corrupt = try advocate(["ambassadors", "list"], in: directory.url)
+        #expect(corrupt.status == 1)
+        #expect(corrupt.stderr.hasPrefix("error: cannot open the database"))
+        #expect(!corrupt.stderr.contains("SQLite error"))
+        #expect(corrupt.stderr.split(separator: "\n").count == 1)
+    }
+}

@@ -1,0 +1,113 @@
+import Advocate
+import AdvocateCore
+import Foundation
+import Testing
+
+@Suite("Imports into a real SQLite file")
+struct ImportTests {
+    let header = "email,name,language,themes,networks\n"
+
+    @Test("an invalid row means nothing is imported; --skip-invalid imports the rest")
+    func allOrNothing() throws {
+        let directory = try TempDirectory()
+        let context = try makeContext(in: directory)
+        let database = try context.openDatabase()
+        let importer = Importer(database: database, rules: context.importRules())
+        let file = try directory.write(
+            "people.csv", header + "a@example.org,A,nl,,\nbroken,B,nl,,\nc@example.org,C,en,,x\n")
+
+        #expect(throws: ImportError.self) { try importer.importAmbassadors(file: file, skipInvalid: false) }
+        #expect(try database.ambassadors().isEmpty)
+
+        let outcome = try importer.importAmbassadors(file: file, skipInvalid: true)
+        #expect(outcome.count == UpsertCount(created: 2, updated: 0))
+        #expect(outcome.skipped.map(\.line) == [3])
+        #expect(try database.ambassadors().map(\.email) == ["a@example.org", "c@example.org"])
+    }
+
+    @Test("the error lists each bad row with file and line")
+    func message() throws {
+        let directory = try TempDirectory()
+        let context = try makeContext(in: directory)
+        let importer = Importer(database: try context.openDatabase(), rules: context.importRules())
+        let file = try directory.write("people.csv", header + "bad,B,nl,,\nx@example.org,X,de,,\n")
+        do {
+            _ = try importer.importAmbassadors(file: file, skipInvalid: false)
+            Issue.record("expected an error")
+        } catch {
+            let text = "\(error)"
+            #expect(text.contains("2 invalid row(s); nothing was imported"))
+            #expect(text.contains("\(file) line 2, email: 'bad' is not a valid e-mail address"))
+            #expect(text.contains("\(file) line 3, language: unknown language 'de'"))
+        }
+    }
+
+    @Test("re-importing updates by e-mail and never re-subscribes someone who left")
+    func reimport() throws {
+        let directory = try TempDirectory()
+        let context = try makeContext(in: directory)
+        let database = try context.openDatabase()
+        let importer = Importer(database: database, rules: context.importRules())
+        let first = try directory.write("a.csv", header + "zoe@example.org,Zoe,nl,,linkedin\n")
+        _ = try importer.importAmbassadors(file: first, skipInvalid: false)
+        let zoe = try #require(try database.ambassador(email: "zoe@example.org"))
+        try database.setStatus(.unsubscribed, ambassadorID: zoe.id!, now: fixedNow)
+
+        let second = try directory.write(
+            "b.csv",
+            "\u{FEFF}" + header.replacingOccurrences(of: "\n", with: "\r\n")
+                + "ZOE@example.org,\"Zoë d'Hondt\",en,,\"x;bluesky\"\r\nnew@example.org,New,,,\r\n")
+        let outcome = try importer.importAmbassadors(file: second, skipInvalid: false)
+        #expect(outcome.count == UpsertCount(created: 1, updated: 1))
+        let updated = try #require(try database.ambassador(email: "zoe@example.org"))
+        #expect(updated.name == "Zoë d'Hondt")
+        #expect(updated.language == .en)
+        #expect(updated.networks == [.x, .bluesky])
+        #expect(updated.status == .unsubscribed)
+        #expect(updated.id == zoe.id)
+    }
+
+    @Test("content import is all-or-nothing and re-import replaces weeks and texts")
+    func content() throws {
+        let directory = try TempDirectory()
+        let context = try makeContext(in: directory)
+        let database = try context.openDatabase()
+        let importer = Importer(database: database, rules: context.importRules())
+        let bad = try directory.write(
+            "bad.json",
+            "[{\"url\": \"https://example.org/a\", \"title\": \"A\"}, {\"url\": \"https://example.org/b\", \"week\": \"2026-W54\", \"title\": \"B\"}]"
+        )
+        #expect(throws: ImportError.self) { try importer.importContent(file: bad, skipInvalid: false) }
+        #expect(try database.contentItems().isEmpty)
+
+        let good = try directory.write(
+            "good.json", "[{\"url\": \"https://example.org/a\", \"title\": \"A\", \"texts\": [\"one\", \"two\"]}]")
+        _ = try importer.importContent(file: good, skipInvalid: false)
+        #expect(try database.contentItems(week: context.currentWeek).map(\.texts.count) == [2])
+        let again = try directory.write(
+            "again.json",
+            "[{\"url\": \"https://example.org/a\", \"title\": \"A2\", \"weeks\": [\"2026-W50\"], \"texts\": [\"three\"]}]"
+        )
+        let outcome = try importer.importContent(file: again, skipInvalid: false)
+        #expect(outcome.count == UpsertCount(created: 0, updated: 1))
+        #expect(try database.contentItems(week: context.currentWeek).isEmpty)
+        let moved = try database.contentItems(week: try ISOWeek(parsing: "2026-W50"))
+        #expect(moved.map(\.title) == ["A2"])
+        #expect(moved.first?.texts == [SuggestedText(text: "three")])
+    }
+
+    @Test("removing an ambassador keeps their deliveries as anonymous rows")
+    func removal() throws {
+        let directory = try TempDirectory()
+        let context = try makeContext(in: directory)
+        let database = try context.openDatabase()
+        let saved = try database.addAmbassador(
+            Ambassador(email: "gone@example.org", name: "Gone", language: .nl, networks: [.x], joinedAt: fixedNow),
+            now: fixedNow)
+        let digest = try database.beginDigest(week: context.currentWeek, now: fixedNow)
+        #expect(try database.enqueueDeliveries(digestID: digest.id, now: fixedNow) == 1)
+        #expect(try database.removeAmbassador(email: "gone@example.org"))
+        #expect(try database.ambassador(id: saved.id!) == nil)
+        #expect(try database.deliveryCounts(digestID: digest.id)[.pending] == 1)
+    }
+}
