@@ -94,10 +94,12 @@ public struct SMTPConfig: Sendable, Decodable {
     public var maxAttempts = 5
     /// First retry delay in seconds; doubles with each attempt.
     public var retryBaseSeconds = 1.0
+    /// How long a run waits for retries that fall due; later ones are left for the next run.
+    public var retryWithinRunSeconds = 120.0
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case url, startTLS, username, caFile, verifyPeer, connectTimeoutSeconds, timeoutSeconds, connections
-        case maxPerSecond, reconnectAfter, maxAttempts, retryBaseSeconds
+        case maxPerSecond, reconnectAfter, maxAttempts, retryBaseSeconds, retryWithinRunSeconds
     }
 
     init() {}
@@ -129,6 +131,7 @@ public struct SMTPConfig: Sendable, Decodable {
         reconnectAfter = try c.value(.reconnectAfter, default: reconnectAfter)
         maxAttempts = try c.value(.maxAttempts, default: maxAttempts)
         retryBaseSeconds = try c.value(.retryBaseSeconds, default: retryBaseSeconds)
+        retryWithinRunSeconds = try c.value(.retryWithinRunSeconds, default: retryWithinRunSeconds)
         for (key, value) in [
             ("connectTimeoutSeconds", connectTimeoutSeconds), ("timeoutSeconds", timeoutSeconds),
             ("connections", connections), ("reconnectAfter", reconnectAfter), ("maxAttempts", maxAttempts),

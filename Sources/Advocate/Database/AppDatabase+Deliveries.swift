@@ -86,21 +86,34 @@ extension AppDatabase {
         }
     }
 
-    /// Deliveries to attempt now: pending ones and retries whose time has come, for ambassadors still active.
-    public func dueDeliveries(digestID: Int64, now: Date, limit: Int) throws -> [DueDelivery] {
+    /// Deliveries to attempt now, after `cursor` in id order: pending ones and retries whose time has come, for
+    /// ambassadors still active.
+    public func dueDeliveries(digestID: Int64, now: Date, after cursor: Int64 = 0, limit: Int) throws -> [DueDelivery] {
         try read { db in
             try Row.fetchAll(
                 db,
                 sql: """
                     SELECT d.id AS deliveryId, d.attempts, a.* FROM delivery d JOIN ambassador a ON a.id = d.ambassadorId
-                    WHERE d.digestId = ? AND a.status = 'active'
+                    WHERE d.digestId = ? AND d.id > ? AND a.status = 'active'
                       AND (d.status = 'pending' OR (d.status = 'retry' AND d.nextAttemptAt <= ?))
                     ORDER BY d.id LIMIT ?
                     """,
-                arguments: [digestID, now, limit]
+                arguments: [digestID, cursor, now, limit]
             ).map { row in
                 DueDelivery(id: row["deliveryId"], attempts: row["attempts"], ambassador: try Self.ambassador(row))
             }
+        }
+    }
+
+    /// Puts skipped deliveries back in the queue, so that content added later in the week reaches people who had
+    /// nothing before. Returns how many.
+    @discardableResult
+    public func requeueSkipped(digestID: Int64, now: Date) throws -> Int {
+        try write { db in
+            try db.execute(
+                sql: "UPDATE delivery SET status = 'pending', updatedAt = ? WHERE digestId = ? AND status = 'skipped'",
+                arguments: [now, digestID])
+            return db.changesCount
         }
     }
 

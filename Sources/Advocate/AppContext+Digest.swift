@@ -1,0 +1,39 @@
+import AdvocateCore
+import Foundation
+
+extension AppContext {
+    /// The links in digests. This is the one line that decides between plain share dialogs and tracked links.
+    public func makeShareLinks() throws -> any ShareLinks {
+        IntentShareLinks(baseURL: config.publicBaseURL, sealer: LinkSealer(keyring: try secrets.linkKeys()))
+    }
+
+    /// The renderer and message builder, with the templates compiled once.
+    public func makeComposer() throws -> DigestComposer {
+        let links = try makeShareLinks()
+        let templates = try TemplateSet.load(directory: config.resolve(config.templatesDirectory))
+        let renderer = DigestRenderer(templates: templates, organization: config.organization, links: links)
+        return DigestComposer(renderer: renderer, links: links, config: config)
+    }
+
+    /// The configured transport: the outbox folder or SMTP through libcurl.
+    public func makeTransport() throws -> any MailTransport {
+        switch config.mail.transport {
+        case .outbox:
+            return try OutboxTransport(directory: config.resolve(config.mail.outboxDirectory))
+        case .smtp:
+            return CurlSMTPTransport(
+                settings: config.mail.smtp, password: secrets.smtpPassword,
+                caFile: config.mail.smtp.caFile.map { config.resolve($0).path },
+                heloDomain: EmailAddress.domain(of: config.mail.fromAddress))
+        }
+    }
+
+    /// The weekly send job over the configured store and transport.
+    public func makeSender(database: AppDatabase, progress: ProgressReporter = ProgressReporter()) throws
+        -> DigestSender
+    {
+        DigestSender(
+            database: database, composer: try makeComposer(), transport: try makeTransport(),
+            smtp: config.mail.smtp, now: now, progress: progress)
+    }
+}

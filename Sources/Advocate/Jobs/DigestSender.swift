@@ -1,0 +1,179 @@
+import AdvocateCore
+import Foundation
+import Synchronization
+
+/// The weekly job: sends a week's digest to every active ambassador and keeps the send ledger so that it can be
+/// killed at any moment and simply run again. Nobody gets the digest twice, nobody is skipped, and a message whose
+/// fate is unknown is marked in doubt instead of resent.
+public final class DigestSender: Sendable {
+    /// What to send.
+    public struct Options: Sendable {
+        public var week: ISOWeek
+        /// Attempt at most this many deliveries in this run.
+        public var limit: Int?
+        /// Put in-doubt deliveries back in the queue first.
+        public var resendInDoubt = false
+
+        /// Creates options.
+        public init(week: ISOWeek, limit: Int? = nil, resendInDoubt: Bool = false) {
+            self.week = week
+            self.limit = limit
+            self.resendInDoubt = resendInDoubt
+        }
+    }
+
+    let database: AppDatabase
+    let composer: DigestComposer
+    let transport: any MailTransport
+    let smtp: SMTPConfig
+    let now: @Sendable () -> Date
+    let progress: ProgressReporter
+
+    /// Creates a sender.
+    public init(
+        database: AppDatabase, composer: DigestComposer, transport: any MailTransport, smtp: SMTPConfig,
+        now: @escaping @Sendable () -> Date, progress: ProgressReporter
+    ) {
+        self.database = database
+        self.composer = composer
+        self.transport = transport
+        self.smtp = smtp
+        self.now = now
+        self.progress = progress
+    }
+
+    /// Runs the digest of `options.week`.
+    public func run(_ options: Options) throws -> SendSummary {
+        let started = Date()
+        let lock = try database.acquireSendLock()
+        defer { withExtendedLifetime(lock) {} }
+        var summary = SendSummary(week: options.week.description)
+        let digest = try database.beginDigest(week: options.week, now: now())
+        summary.abandonedInDoubt = try database.markAbandonedInDoubt(digestID: digest.id, now: now())
+        if options.resendInDoubt { try database.requeueInDoubt(digestID: digest.id, now: now()) }
+        try database.requeueSkipped(digestID: digest.id, now: now())
+        try database.enqueueDeliveries(digestID: digest.id, now: now())
+        let items = try database.contentItems(week: options.week)
+        let open = try database.deliveryCounts(digestID: digest.id)
+        progress.begin(total: min(options.limit ?? .max, (open[.pending] ?? 0) + (open[.retry] ?? 0)))
+
+        let state = Locked(RunState(budget: options.limit ?? .max))
+        let pool = try SendPool(
+            transport: transport, connections: smtp.connections, maxPerSecond: smtp.maxPerSecond)
+        defer { pool.shutdown() }
+
+        while true {
+            var cursor: Int64 = 0
+            var submitted = 0
+            pass: while true {
+                let budget = state.withLock { $0.stopReason == nil ? $0.budget : 0 }
+                guard budget > 0 else { break }
+                let batch = try database.dueDeliveries(
+                    digestID: digest.id, now: now(), after: cursor, limit: min(256, budget))
+                if batch.isEmpty { break }
+                for delivery in batch {
+                    cursor = delivery.id
+                    guard state.withLock({ $0.take() }) else { break pass }
+                    submitted += 1
+                    try submit(
+                        delivery, items: items, week: options.week, digestID: digest.id, pool: pool, state: state)
+                }
+            }
+            pool.drain()
+            if let reason = state.withLock({ $0.stopReason }) { throw MailError.transport(reason) }
+            if submitted > 0 && state.withLock({ $0.budget > 0 }) { continue }
+            // Nothing due now: wait for the next retry if it falls within the run's patience.
+            guard state.withLock({ $0.budget > 0 }), let next = try database.nextRetryTime(digestID: digest.id)
+            else { break }
+            let wait = next.timeIntervalSince(now())
+            guard wait <= smtp.retryWithinRunSeconds else { break }
+            if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+        }
+        progress.end()
+        _ = try database.completeDigestIfDone(digestID: digest.id, now: now())
+        let totals = try database.deliveryCounts(digestID: digest.id)
+        summary.totals = Dictionary(uniqueKeysWithValues: totals.map { ($0.key.rawValue, $0.value) })
+        state.withLock {
+            summary.sentThisRun = $0.sent
+            summary.attemptsThisRun = $0.attempts
+        }
+        summary.seconds = Date().timeIntervalSince(started)
+        return summary
+    }
+
+    private func submit(
+        _ delivery: DueDelivery, items: [ContentItem], week: ISOWeek, digestID: Int64, pool: SendPool,
+        state: Locked<RunState>
+    ) throws {
+        guard let composed = composer.compose(for: delivery.ambassador, weekItems: items, week: week, now: now())
+        else {
+            try database.recordOutcome(
+                deliveryID: delivery.id, status: .skipped, error: "no content for this ambassador this week", now: now()
+            )
+            progress.advance()
+            return
+        }
+        let mail = composer.outgoing(composed.message)
+        let attempt = delivery.attempts + 1
+        let (database, now, smtp, progress) = (self.database, self.now, self.smtp, self.progress)
+        pool.submit(
+            SendJob(
+                mail: mail,
+                begin: { try database.markSending(deliveryID: delivery.id, messageID: mail.messageID, now: now()) },
+                end: { outcome in
+                    let time = now()
+                    let (status, error, next): (DeliveryStatus, String?, Date?) =
+                        switch outcome {
+                        case .sent: (.sent, nil, nil)
+                        case .permanent(let reason): (.failed, reason, nil)
+                        case .inDoubt(let reason): (.inDoubt, reason, nil)
+                        case .unusable(let reason): (.pending, reason, nil)
+                        case .temporary(let reason) where attempt >= smtp.maxAttempts:
+                            (.failed, "gave up after \(attempt) attempts: \(reason)", nil)
+                        case .temporary(let reason):
+                            (
+                                .retry, reason,
+                                time.addingTimeInterval(smtp.retryBaseSeconds * pow(2, Double(attempt - 1)))
+                            )
+                        }
+                    do {
+                        try database.recordOutcome(
+                            deliveryID: delivery.id, status: status, error: error, nextAttemptAt: next, now: time)
+                    } catch {
+                        state.withLock { $0.stopReason = "the ledger could not be written: \(error)" }
+                    }
+                    state.withLock {
+                        $0.attempts += 1
+                        if case .sent = outcome { $0.sent += 1 }
+                        if case .unusable(let reason) = outcome, $0.stopReason == nil { $0.stopReason = reason }
+                    }
+                    progress.advance()
+                }))
+    }
+}
+
+/// Counters shared by the producer and the sending threads.
+struct RunState {
+    var budget: Int
+    var sent = 0
+    var attempts = 0
+    var stopReason: String?
+
+    /// Takes one delivery from the budget; false when it is used up or the run is stopping.
+    mutating func take() -> Bool {
+        guard budget > 0, stopReason == nil else { return false }
+        budget -= 1
+        return true
+    }
+}
+
+/// A value shared between threads behind a lock; a class so that closures can share it.
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+
+    init(_ value: Value) { mutex = Mutex(value) }
+
+    func withLock<Result: Sendable>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+        try mutex.withLock { try body(&$0) }
+    }
+}

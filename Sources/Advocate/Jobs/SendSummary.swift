@@ -1,0 +1,40 @@
+import AdvocateCore
+import Foundation
+
+/// What a digest run did and where the digest stands, for the summary line, `--json` and the exit code.
+public struct SendSummary: Sendable, Codable {
+    /// The digest week.
+    public var week: String
+    /// Messages accepted by the relay in this run.
+    public var sentThisRun = 0
+    /// Attempts made in this run (sent or not).
+    public var attemptsThisRun = 0
+    /// Deliveries found in `sending` from a run that died, now in doubt.
+    public var abandonedInDoubt = 0
+    /// Ledger totals per status for the whole digest after the run.
+    public var totals: [String: Int] = [:]
+    /// Seconds the run took.
+    public var seconds = 0.0
+
+    /// Exit code: everything sent (or nothing to send) → 0; anything failed, in doubt or still waiting → 3.
+    public var exitCode: Int32 {
+        let open = ["failed", "inDoubt", "retry", "pending", "sending"].reduce(0) { $0 + (totals[$1] ?? 0) }
+        return open == 0 ? 0 : SendSummary.partialExitCode
+    }
+
+    /// Exit code for a run that finished with deliveries failed, in doubt or awaiting retry.
+    public static let partialExitCode: Int32 = 3
+    /// Exit code when another run holds the send lock.
+    public static let lockedExitCode: Int32 = 75
+
+    /// One line for cron logs.
+    public var line: String {
+        let rate = seconds > 0 ? Double(attemptsThisRun) / seconds : 0
+        let parts = DeliveryStatus.allCases.compactMap { status in
+            totals[status.rawValue].map { "\($0) \(status.rawValue)" }
+        }
+        return "digest \(week): \(sentThisRun) sent in this run (\(attemptsThisRun) attempts, "
+            + String(format: "%.1f s, %.0f/s", seconds, rate) + "); ledger: "
+            + (parts.isEmpty ? "empty" : parts.joined(separator: ", "))
+    }
+}

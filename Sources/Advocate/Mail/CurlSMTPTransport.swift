@@ -1,0 +1,139 @@
+import AdvocateCore
+import CCurl
+import Foundation
+
+/// SMTP through libcurl: one easy handle per connection, kept open across messages (libcurl reuses the SMTP
+/// session), reopened after ``SMTPConfig/reconnectAfter`` messages or after any error.
+public struct CurlSMTPTransport: MailTransport {
+    let settings: SMTPConfig
+    let password: String?
+    let caFile: String?
+    let heloDomain: String
+
+    /// Creates a transport; `caFile` is already resolved to an absolute path.
+    public init(settings: SMTPConfig, password: String?, caFile: String?, heloDomain: String) {
+        Self.globalInit
+        self.settings = settings
+        self.password = password
+        self.caFile = caFile
+        self.heloDomain = heloDomain
+    }
+
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    public func makeSession() throws -> any MailSession { CurlSMTPSession(transport: self) }
+}
+
+/// The body of one upload, read by libcurl through ``readCallback``.
+private final class Upload {
+    let bytes: [UInt8]
+    var offset = 0
+    /// Set when libcurl has read the last byte: from then on, only the final dot is missing.
+    var finished = false
+
+    init(bytes: [UInt8]) { self.bytes = bytes }
+}
+
+private let readCallback: advocate_curl_io_callback = { buffer, size, count, context in
+    guard let buffer, let context else { return 0 }
+    let upload = Unmanaged<Upload>.fromOpaque(context).takeUnretainedValue()
+    let room = size * count
+    let remaining = upload.bytes.count - upload.offset
+    if remaining == 0 {
+        upload.finished = true
+        return 0
+    }
+    let length = min(room, remaining)
+    upload.bytes.withUnsafeBytes { source in
+        UnsafeMutableRawPointer(buffer).copyMemory(from: source.baseAddress! + upload.offset, byteCount: length)
+    }
+    upload.offset += length
+    return length
+}
+
+/// One SMTP connection on one thread.
+final class CurlSMTPSession: MailSession {
+    private let transport: CurlSMTPTransport
+    private var handle: UnsafeMutableRawPointer?
+    private var sentOnHandle = 0
+    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+
+    init(transport: CurlSMTPTransport) {
+        self.transport = transport
+    }
+
+    deinit {
+        close()
+        errorBuffer.deallocate()
+    }
+
+    func send(_ mail: OutgoingMail) -> SendOutcome {
+        if handle == nil || sentOnHandle >= transport.settings.reconnectAfter {
+            close()
+            handle = curl_easy_init()
+            sentOnHandle = 0
+            guard handle != nil else { return .temporary("libcurl could not create a handle") }
+        }
+        guard let handle else { return .temporary("no handle") }
+        let upload = Upload(bytes: mail.data)
+        let context = Unmanaged.passRetained(upload)
+        defer { context.release() }
+        let recipients = curl_slist_append(nil, "<\(mail.recipient)>")
+        defer { curl_slist_free_all(recipients) }
+        errorBuffer[0] = 0
+
+        configure(handle)
+        advocate_curl_set_string(handle, CURLOPT_MAIL_FROM, "<\(mail.sender)>")
+        advocate_curl_set_slist(handle, CURLOPT_MAIL_RCPT, recipients)
+        advocate_curl_set_pointer(handle, CURLOPT_READDATA, context.toOpaque())
+        advocate_curl_set_long(handle, CURLOPT_INFILESIZE, mail.data.count)
+
+        let code = curl_easy_perform(handle)
+        var reply = 0
+        advocate_curl_get_long(handle, CURLINFO_RESPONSE_CODE, &reply)
+        if code == CURLE_OK {
+            sentOnHandle += 1
+            return .sent
+        }
+        let detail = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
+        close()  // never reuse a connection in an unknown state
+        switch code {
+        case CURLE_LOGIN_DENIED, CURLE_USE_SSL_FAILED, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE,
+            CURLE_SSL_CERTPROBLEM, CURLE_UNSUPPORTED_PROTOCOL, CURLE_COULDNT_RESOLVE_HOST, CURLE_URL_MALFORMAT:
+            return .unusable(detail)
+        default:
+            return SendOutcome.smtp(
+                succeeded: false, replyCode: reply, messageComplete: upload.finished, detail: detail)
+        }
+    }
+
+    private func configure(_ handle: UnsafeMutableRawPointer) {
+        let settings = transport.settings
+        advocate_curl_set_string(handle, CURLOPT_URL, "\(settings.url)/\(transport.heloDomain)")
+        advocate_curl_set_long(handle, CURLOPT_UPLOAD, 1)
+        advocate_curl_set_read_callback(handle, readCallback)
+        advocate_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
+        advocate_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT, settings.connectTimeoutSeconds)
+        advocate_curl_set_long(handle, CURLOPT_TIMEOUT, settings.timeoutSeconds)
+        advocate_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
+        let useSSL: curl_usessl =
+            switch settings.startTLS {
+            case .required: CURLUSESSL_ALL
+            case .opportunistic: CURLUSESSL_TRY
+            case .off: CURLUSESSL_NONE
+            }
+        advocate_curl_set_long(handle, CURLOPT_USE_SSL, Int(useSSL.rawValue))
+        if let username = settings.username {
+            advocate_curl_set_string(handle, CURLOPT_USERNAME, username)
+            advocate_curl_set_string(handle, CURLOPT_PASSWORD, transport.password ?? "")
+        }
+        if let caFile = transport.caFile { advocate_curl_set_string(handle, CURLOPT_CAINFO, caFile) }
+        advocate_curl_set_long(handle, CURLOPT_SSL_VERIFYPEER, settings.verifyPeer ? 1 : 0)
+        advocate_curl_set_long(handle, CURLOPT_SSL_VERIFYHOST, settings.verifyPeer ? 2 : 0)
+    }
+
+    func close() {
+        if let handle { curl_easy_cleanup(handle) }
+        handle = nil
+    }
+}

@@ -1,0 +1,35 @@
+import AdvocateCore
+
+/// One message and its envelope.
+public struct OutgoingMail: Sendable {
+    /// MAIL FROM.
+    public var sender: String
+    /// RCPT TO.
+    public var recipient: String
+    /// Message-ID, used to name files.
+    public var messageID: String
+    /// The message with CRLF line ends.
+    public var data: [UInt8]
+
+    /// Creates a message to send.
+    public init(sender: String, recipient: String, messageID: String, data: [UInt8]) {
+        self.sender = sender
+        self.recipient = recipient
+        self.messageID = messageID
+        self.data = data
+    }
+}
+
+/// Where messages go. Each sending thread opens its own session (an SMTP connection, kept open across messages).
+public protocol MailTransport: Sendable {
+    /// Opens a session for one sending thread.
+    func makeSession() throws -> any MailSession
+}
+
+/// A channel for sending messages one after another from a single thread.
+public protocol MailSession: AnyObject {
+    /// Sends one message, blocking the calling thread until the outcome is known.
+    func send(_ mail: OutgoingMail) -> SendOutcome
+    /// Closes the channel.
+    func close()
+}

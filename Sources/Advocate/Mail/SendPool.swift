@@ -1,0 +1,142 @@
+import AdvocateCore
+import Foundation
+import Synchronization
+
+/// One message to send, with what to do around it. `begin` runs on the sending thread right before the message is
+/// handed over (the ledger marks it `sending`); `end` receives the outcome.
+struct SendJob: Sendable {
+    var mail: OutgoingMail
+    var begin: @Sendable () throws -> Void
+    var end: @Sendable (SendOutcome) -> Void
+}
+
+/// A fixed set of dedicated threads, one per connection, that send jobs from a bounded queue. `curl_easy_perform`
+/// blocks its thread, so this keeps it off Swift's cooperative pool; the bounded queue keeps memory flat however
+/// many ambassadors there are.
+final class SendPool: Sendable {
+    private let queue: BlockingQueue<SendJob>
+    private let done: DispatchGroup = DispatchGroup()
+    private let limiter: RateLimiter?
+
+    /// Opens `connections` sessions of `transport`, each on its own thread.
+    init(transport: any MailTransport, connections: Int, maxPerSecond: Double) throws {
+        queue = BlockingQueue(capacity: connections * 4)
+        limiter = maxPerSecond > 0 ? RateLimiter(perSecond: maxPerSecond) : nil
+        for index in 0..<connections {
+            let session = try transport.makeSession()
+            let box = SessionBox(session: session)
+            done.enter()
+            let thread = Thread { [queue, limiter, done] in
+                while let job = queue.take() {
+                    limiter?.acquire()
+                    do { try job.begin() } catch {
+                        job.end(.unusable("the ledger could not be written: \(error)"))
+                        queue.finishedOne()
+                        continue
+                    }
+                    let outcome = box.session.send(job.mail)
+                    job.end(outcome)
+                    queue.finishedOne()
+                }
+                box.session.close()
+                done.leave()
+            }
+            thread.name = "advocate-smtp-\(index)"
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+    }
+
+    /// Queues a job, waiting while the queue is full.
+    func submit(_ job: SendJob) { queue.put(job) }
+
+    /// Waits until every queued job has finished.
+    func drain() { queue.waitUntilIdle() }
+
+    /// Finishes the queued jobs, closes the sessions and stops the threads.
+    func shutdown() {
+        queue.close()
+        done.wait()
+    }
+}
+
+/// Hands a session to exactly one thread.
+private final class SessionBox: @unchecked Sendable {
+    let session: any MailSession
+    init(session: any MailSession) { self.session = session }
+}
+
+/// A bounded FIFO for threads: `put` waits while full, `take` waits while empty and returns `nil` once closed.
+final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var items: [Element] = []
+    private var head = 0
+    private var inFlight = 0
+    private var closed = false
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func put(_ item: Element) {
+        condition.lock()
+        while items.count - head >= capacity && !closed { condition.wait() }
+        items.append(item)
+        inFlight += 1
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func take() -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        while head == items.count && !closed { condition.wait() }
+        guard head < items.count else { return nil }
+        let item = items[head]
+        head += 1
+        if head > 1024 {
+            items.removeFirst(head)
+            head = 0
+        }
+        condition.broadcast()
+        return item
+    }
+
+    func finishedOne() {
+        condition.lock()
+        inFlight -= 1
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func waitUntilIdle() {
+        condition.lock()
+        while inFlight > 0 { condition.wait() }
+        condition.unlock()
+    }
+
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}
+
+/// Spaces messages evenly so that all connections together stay under a rate.
+final class RateLimiter: Sendable {
+    private let interval: Double
+    private let next = Mutex<Double>(0)
+
+    init(perSecond: Double) { interval = 1 / perSecond }
+
+    /// Blocks the calling thread until it may send.
+    func acquire() {
+        let now = ProcessInfo.processInfo.systemUptime
+        let slot = next.withLock { next -> Double in
+            let slot = max(now, next)
+            next = slot + interval
+            return slot
+        }
+        if slot > now { Thread.sleep(forTimeInterval: slot - now) }
+    }
+}

@@ -1,0 +1,166 @@
+import AdvocateCore
+import Foundation
+import Mustache
+import Synchronization
+
+/// One ambassador's digest, ready to be put in a message.
+public struct RenderedDigest: Sendable {
+    public var subject: String
+    public var text: String
+    public var html: String
+}
+
+/// Renders personal digests fast: the Mustache templates are rendered once per *group* (language, items, networks)
+/// with markers in the personal places, and each ambassador's copy fills those markers (see ``Skeleton``).
+public final class DigestRenderer: Sendable {
+    /// A personal place in the templates.
+    enum Slot: Hashable {
+        case firstName
+        case results
+        case unsubscribe
+        case trap
+        case text(item: Int)
+        case button(item: Int, network: Network)
+    }
+
+    /// The group-wide rendering, with its slots.
+    struct Group {
+        var html: Skeleton
+        var text: Skeleton
+        var subject: Skeleton
+        var slots: [Slot]
+        var items: [ContentItem]
+    }
+
+    struct GroupKey: Hashable {
+        var language: Language
+        var itemIDs: [Int64]
+        var networks: [Network]
+    }
+
+    private let templates: TemplateSet
+    private let organization: String
+    private let links: any ShareLinks
+    private let groups = Mutex<[GroupKey: Group]>([:])
+
+    /// Creates a renderer.
+    public init(templates: TemplateSet, organization: String, links: any ShareLinks) {
+        self.templates = templates
+        self.organization = organization
+        self.links = links
+    }
+
+    /// The digest of `week` for `ambassador`, choosing from the week's items; `nil` when none fits them.
+    public func render(
+        for ambassador: Ambassador, weekItems: [ContentItem], week: ISOWeek,
+        results: (html: String, text: String) = ("", "")
+    ) -> RenderedDigest? {
+        let items = DigestSelection.items(weekItems, for: ambassador)
+        guard !items.isEmpty, let ambassadorID = ambassador.id else { return nil }
+        let key = GroupKey(
+            language: ambassador.language, itemIDs: items.map { $0.id ?? 0 }, networks: ambassador.networks)
+        let group = groups.withLock { cache in
+            if let group = cache[key] { return group }
+            let group = makeGroup(key: key, items: items, week: week)
+            cache[key] = group
+            return group
+        }
+        var html: [String] = []
+        var text: [String] = []
+        html.reserveCapacity(group.slots.count)
+        text.reserveCapacity(group.slots.count)
+        for slot in group.slots {
+            switch slot {
+            case .firstName:
+                text.append(ambassador.firstName)
+                html.append(ambassador.firstName.htmlEscaped)
+            case .results:
+                text.append(results.text)
+                html.append(results.html)
+            case .unsubscribe:
+                let url = links.unsubscribe(ambassadorID: ambassadorID, week: week)
+                text.append(url)
+                html.append(url.htmlEscaped)
+            case .trap:
+                let url = links.trap(ambassadorID: ambassadorID, week: week) ?? ""
+                text.append(url)
+                html.append(url.htmlEscaped)
+            case .text(let index):
+                let value = DigestSelection.text(for: group.items[index], ambassadorID: ambassadorID)
+                text.append(value)
+                html.append(value.htmlEscaped)
+            case .button(let index, let network):
+                let url = links.share(
+                    item: group.items[index], network: network, ambassadorID: ambassadorID, week: week)
+                text.append(url)
+                html.append(url.htmlEscaped)
+            }
+        }
+        return RenderedDigest(
+            subject: group.subject.fill(text), text: group.text.fill(text), html: group.html.fill(html))
+    }
+
+    /// How many distinct groups were rendered through Mustache so far.
+    public var groupCount: Int { groups.withLock { $0.count } }
+
+    private func makeGroup(key: GroupKey, items: [ContentItem], week: ISOWeek) -> Group {
+        var slots: [Slot] = []
+        func marker(_ slot: Slot) -> String {
+            slots.append(slot)
+            return Skeleton.marker(slots.count - 1)
+        }
+        let base: [String: Any] = [
+            "organization": organization, "weekNumber": week.week, "week": week.description,
+            "firstTitle": items[0].title, "itemCount": items.count, "firstName": marker(.firstName),
+        ]
+        let words = templates.words(key.language, context: base)
+        var itemContexts: [[String: Any]] = []
+        for (index, item) in items.enumerated() {
+            let buttons: [[String: Any]] = key.networks.map { network in
+                [
+                    "label": network.displayName, "network": network.rawValue, "color": Self.color(network),
+                    "href": marker(.button(item: index, network: network)),
+                ]
+            }
+            var context: [String: Any] = [
+                "title": item.title, "url": item.url, "buttons": buttons, "hasText": !item.texts.isEmpty,
+                "showCopy": key.networks.contains { !$0.prefillsText },
+            ]
+            if !item.texts.isEmpty { context["text"] = marker(.text(item: index)) }
+            if !item.summary.isEmpty { context["summary"] = item.summary }
+            if let image = item.imageURL { context["imageURL"] = image }
+            if let theme = item.theme { context["theme"] = theme }
+            itemContexts.append(context)
+        }
+        var context = base
+        context["lang"] = key.language.rawValue
+        context["items"] = itemContexts
+        context["results"] = marker(.results)
+        context["unsubscribeURL"] = marker(.unsubscribe)
+        context["trapURL"] = marker(.trap)
+        context["subject"] = words.text["subject"] ?? ""
+        context["preheader"] = words.text["preheader"] ?? ""
+        var htmlContext = context
+        htmlContext["t"] = words.html
+        var textContext = context
+        textContext["t"] = words.text
+        return Group(
+            html: Skeleton(rendered: templates.render(htmlContext, template: "digest.html")),
+            text: Skeleton(rendered: templates.render(textContext, template: "digest.txt")),
+            subject: Skeleton(rendered: words.text["subject"] ?? ""), slots: slots, items: items)
+    }
+
+    /// Button colours with white text at a contrast of at least 4.5:1.
+    static func color(_ network: Network) -> String {
+        switch network {
+        case .linkedin: "#0A66C2"
+        case .x, .threads: "#000000"
+        case .facebook: "#1877F2"
+        case .whatsapp: "#0F7A5A"
+        case .bluesky: "#0B6BD6"
+        case .telegram: "#1C6FA0"
+        case .mastodon: "#563ACC"
+        case .email: "#4B5563"
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+
+/// A digest e-mail: `multipart/alternative` with a plain-text part first and an HTML part second, both UTF-8
+/// quoted-printable, and the headers a bulk sender owes its recipients (RFC 5322, RFC 2047, RFC 2369, RFC 8058).
+public struct MailMessage: Sendable {
+    /// A display name and an address.
+    public struct Mailbox: Sendable, Equatable {
+        public var name: String
+        public var address: String
+
+        /// Creates a mailbox.
+        public init(name: String, address: String) {
+            self.name = name
+            self.address = address
+        }
+    }
+
+    public var from: Mailbox
+    public var to: Mailbox
+    public var replyTo: String?
+    public var subject: String
+    public var date: Date
+    public var timeZone: TimeZone
+    /// Message-ID without angle brackets, `local@domain`.
+    public var messageID: String
+    /// The one-click unsubscribe URL (https), for `List-Unsubscribe` and `List-Unsubscribe-Post`.
+    public var unsubscribeURL: String?
+    /// Value for `List-Id`, e.g. `Acme ambassadors <ambassadors.acme.example>`.
+    public var listID: String?
+    public var text: String
+    public var html: String
+
+    /// Creates a message.
+    public init(
+        from: Mailbox, to: Mailbox, replyTo: String? = nil, subject: String, date: Date, timeZone: TimeZone,
+        messageID: String, unsubscribeURL: String? = nil, listID: String? = nil, text: String, html: String
+    ) {
+        self.from = from
+        self.to = to
+        self.replyTo = replyTo
+        self.subject = subject
+        self.date = date
+        self.timeZone = timeZone
+        self.messageID = messageID
+        self.unsubscribeURL = unsubscribeURL
+        self.listID = listID
+        self.text = text
+        self.html = html
+    }
+
+    /// The message as it goes over the wire: CRLF line ends, no line over 998 characters.
+    public func encoded() -> [UInt8] {
+        let boundary =
+            "=_advocate_"
+            + messageID.unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) }
+            .map(String.init).joined().suffix(20)
+        var head = ""
+        func header(_ name: String, _ value: String) { head += "\(name): \(value)\r\n" }
+        header("Date", Self.rfc5322Date(date, timeZone: timeZone))
+        header("From", HeaderEncoding.mailbox(name: from.name, address: from.address, headerName: "From"))
+        header("To", HeaderEncoding.mailbox(name: to.name, address: to.address, headerName: "To"))
+        if let replyTo { header("Reply-To", "<\(replyTo)>") }
+        header("Subject", HeaderEncoding.unstructured(subject, headerName: "Subject"))
+        header("Message-ID", "<\(messageID.collapsingWhitespace.replacingOccurrences(of: " ", with: ""))>")
+        header("MIME-Version", "1.0")
+        if let listID { header("List-Id", HeaderEncoding.unstructured(listID, headerName: "List-Id")) }
+        if let unsubscribeURL, let safe = WebURL.validated(unsubscribeURL), !safe.contains(">") {
+            header("List-Unsubscribe", "<\(safe)>")
+            header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+        }
+        header("Auto-Submitted", "auto-generated")
+        header("Content-Type", "multipart/alternative;\r\n boundary=\"\(boundary)\"")
+        head += "\r\nThis is a multi-part message in MIME format.\r\n"
+
+        var output = Array(head.utf8)
+        output.reserveCapacity(head.utf8.count + (text.utf8.count + html.utf8.count) * 11 / 10 + 512)
+        for (type, body) in [("text/plain", text), ("text/html", html)] {
+            output += Array(
+                "\r\n--\(boundary)\r\nContent-Type: \(type); charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+                    .utf8)
+            QuotedPrintable.encode(body, into: &output)
+        }
+        output += Array("\r\n--\(boundary)--\r\n".utf8)
+        return output
+    }
+
+    /// `Wed, 02 Dec 2026 10:00:00 +0100`.
+    public static func rfc5322Date(_ date: Date, timeZone: TimeZone) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .weekday], from: date)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        let offset = timeZone.secondsFromGMT(for: date) / 60
+        let sign = offset < 0 ? "-" : "+"
+        return String(
+            format: "%@, %02d %@ %04d %02d:%02d:%02d %@%02d%02d", days[c.weekday! - 1], c.day!, months[c.month! - 1],
+            c.year!, c.hour!, c.minute!, c.second!, sign, abs(offset) / 60, abs(offset) % 60)
+    }
+}

@@ -1,0 +1,69 @@
+/// Quoted-printable body encoding (RFC 2045 §6.7) with CRLF line ends and lines of at most 76 characters.
+public enum QuotedPrintable {
+    private static let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
+
+    /// Encodes UTF-8 text whose lines end in LF or CRLF, appending to `output`.
+    public static func encode(_ text: String, into output: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { bytes in encode(bytes, into: &output) }
+    }
+
+    /// Encodes text, returning the bytes.
+    public static func encode(_ text: String) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(text.utf8.count * 11 / 10 + 64)
+        encode(text, into: &output)
+        return output
+    }
+
+    static func encode(_ bytes: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
+        let cr: UInt8 = 13
+        let lf: UInt8 = 10
+        var column = 0
+        var index = 0
+        let count = bytes.count
+        while index < count {
+            let byte = bytes[index]
+            if byte == lf || (byte == cr && index + 1 < count && bytes[index + 1] == lf) {
+                output.append(cr)
+                output.append(lf)
+                column = 0
+                index += byte == cr ? 2 : 1
+                continue
+            }
+            let atLineEnd =
+                index + 1 == count || bytes[index + 1] == lf
+                || (bytes[index + 1] == cr && index + 2 < count && bytes[index + 2] == lf)
+            let literal: Bool
+            switch byte {
+            case 33...60, 62...126:
+                // A dot or "From " at the start of a line is encoded so that no relay or mbox reader mangles it.
+                literal =
+                    !(column == 0
+                    && (byte == UInt8(ascii: ".")
+                        || (byte == UInt8(ascii: "F") && index + 4 < count && bytes[index + 1] == UInt8(ascii: "r")
+                            && bytes[index + 2] == UInt8(ascii: "o") && bytes[index + 3] == UInt8(ascii: "m")
+                            && bytes[index + 4] == UInt8(ascii: " "))))
+            case 32, 9: literal = !atLineEnd
+            default: literal = false
+            }
+            let width = literal ? 1 : 3
+            // Keep room for the soft break "=" within 76 columns, unless this is the line's last character.
+            if column + width > (atLineEnd ? 76 : 75) {
+                output.append(UInt8(ascii: "="))
+                output.append(cr)
+                output.append(lf)
+                column = 0
+            }
+            if literal {
+                output.append(byte)
+            } else {
+                output.append(UInt8(ascii: "="))
+                output.append(hex[Int(byte >> 4)])
+                output.append(hex[Int(byte & 0x0F)])
+            }
+            column += width
+            index += 1
+        }
+    }
+}

@@ -1,0 +1,35 @@
+/// The seam between the digest and the links in it. The renderer asks for each link here, so moving from plain
+/// share-dialog URLs to tracked `/s/` links changes which value the composition root passes in, nothing else.
+public protocol ShareLinks: Sendable {
+    /// The address behind the button for sharing `item` on `network`.
+    func share(item: ContentItem, network: Network, ambassadorID: Int64, week: ISOWeek) -> String
+    /// The one-click unsubscribe address of this ambassador's digest.
+    func unsubscribe(ambassadorID: Int64, week: ISOWeek) -> String
+    /// A hidden link only scanners follow, or `nil` when there is no server to catch it.
+    func trap(ambassadorID: Int64, week: ISOWeek) -> String?
+}
+
+/// Links straight to each network's share dialog (no click counting). Unsubscribe links are still personal tokens,
+/// because an unsubscribe must never be forgeable.
+public struct IntentShareLinks: ShareLinks {
+    let baseURL: String
+    let sealer: LinkSealer
+
+    /// Creates links under `baseURL` (the public address of `advocate serve`).
+    public init(baseURL: String, sealer: LinkSealer) {
+        self.baseURL = baseURL
+        self.sealer = sealer
+    }
+
+    public func share(item: ContentItem, network: Network, ambassadorID: Int64, week: ISOWeek) -> String {
+        ShareIntent.url(
+            for: network, text: DigestSelection.text(for: item, network: network, ambassadorID: ambassadorID),
+            url: item.url, subject: item.title)
+    }
+
+    public func unsubscribe(ambassadorID: Int64, week: ISOWeek) -> String {
+        "\(baseURL)/u/\(sealer.seal(LinkToken(kind: .unsubscribe, ambassadorID: ambassadorID, week: week)))"
+    }
+
+    public func trap(ambassadorID: Int64, week: ISOWeek) -> String? { nil }
+}
