@@ -22,7 +22,8 @@ extension AppContext {
             return try OutboxTransport(directory: config.resolve(config.mail.outboxDirectory))
         case .smtp:
             return CurlSMTPTransport(
-                settings: config.mail.smtp, password: secrets.smtpPassword,
+                settings: config.mail.smtp,
+                password: config.mail.smtp.username == nil ? nil : try secrets.requireSMTPPassword(),
                 caFile: config.mail.smtp.caFile.map { config.resolve($0).path },
                 heloDomain: EmailAddress.domain(of: config.mail.fromAddress))
         }

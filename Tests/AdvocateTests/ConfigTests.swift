@@ -58,7 +58,7 @@ struct ConfigTests {
         }
     }
 
-    @Test("a missing file and a missing SMTP password are named")
+    @Test("a missing file, and a missing SMTP password once mail is sent, are named")
     func missingThings() throws {
         let directory = try TempDirectory()
         #expect(throws: ConfigError.fileNotFound(path: directory.path("nope.json"))) {
@@ -66,8 +66,9 @@ struct ConfigTests {
         }
         let path = try directory.write(
             "config.json", "{\"mail\": {\"transport\": \"smtp\", \"smtp\": {\"username\": \"advocate\"}}}")
+        let context = try AppContext.load(configPath: path, environment: [:])
         do {
-            _ = try ConfigLoader.load(path: path, environment: [:])
+            _ = try context.makeTransport()
             Issue.record("expected a missing-secret error")
         } catch {
             #expect(
@@ -75,7 +76,7 @@ struct ConfigTests {
                     "missing secret ADVOCATE_SMTP_PASSWORD (needed by config key 'mail.smtp.username')"))
         }
         #expect(throws: Never.self) {
-            try ConfigLoader.load(path: path, environment: ["ADVOCATE_SMTP_PASSWORD": "s3cret"])
+            try AppContext.load(configPath: path, environment: ["ADVOCATE_SMTP_PASSWORD": "s3cret"]).makeTransport()
         }
     }
 

@@ -16,10 +16,6 @@ public enum ConfigLoader {
         var config = try decode(data, path: path)
         config.baseDirectory = url.deletingLastPathComponent().standardizedFileURL
         let secrets = try Secrets.load(config: config, environment: environment)
-        if config.mail.transport == .smtp, config.mail.smtp.username != nil, secrets.smtpPassword == nil {
-            throw ConfigError.missingSecret(
-                name: Secrets.smtpPasswordName, key: "mail.smtp.username", hint: secrets.sourceHint)
-        }
         return (config, secrets)
     }
 

@@ -52,6 +52,14 @@ public struct Secrets: Sendable {
     /// The SMTP password, when one is set.
     public var smtpPassword: String? { values[Self.smtpPasswordName] }
 
+    /// The SMTP password, required because `mail.smtp.username` is set.
+    public func requireSMTPPassword() throws -> String {
+        guard let password = smtpPassword else {
+            throw ConfigError.missingSecret(name: Self.smtpPasswordName, key: "mail.smtp.username", hint: sourceHint)
+        }
+        return password
+    }
+
     /// The admin token for the dashboard, when one is set.
     public var adminToken: String? { values[Self.adminTokenName] }
 

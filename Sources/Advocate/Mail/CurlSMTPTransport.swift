@@ -101,6 +101,8 @@ final class CurlSMTPSession: MailSession {
         case CURLE_LOGIN_DENIED, CURLE_USE_SSL_FAILED, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE,
             CURLE_SSL_CERTPROBLEM, CURLE_UNSUPPORTED_PROTOCOL, CURLE_COULDNT_RESOLVE_HOST, CURLE_URL_MALFORMAT:
             return .unusable(detail)
+        case _ where [530, 534, 535, 538].contains(reply):
+            return .unusable("\(reply) authentication failed: \(detail)")
         default:
             return SendOutcome.smtp(
                 succeeded: false, replyCode: reply, messageComplete: upload.finished, detail: detail)

@@ -9,7 +9,7 @@ public enum HeaderEncoding {
         if clean.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) && !clean.contains("=?") {
             return fold(words: clean.split(separator: " ").map(String.init), firstLineUsed: name.count + 2)
         }
-        return fold(words: encodedWords(clean), firstLineUsed: name.count + 2)
+        return fold(words: encodedWords(clean, firstLineUsed: name.count + 2), firstLineUsed: name.count + 2)
     }
 
     /// A mailbox `Display Name <address>`, the name quoted or encoded as needed.
@@ -30,16 +30,17 @@ public enum HeaderEncoding {
                 of: "\"", with: "\\\"")
             words = ["\"\(escaped)\""]
         } else {
-            words = encodedWords(clean)
+            words = encodedWords(clean, firstLineUsed: headerName.count + 2)
         }
         return fold(words: words + [angle], firstLineUsed: headerName.count + 2)
     }
 
-    /// UTF-8 "Q" encoded-words of at most 75 characters, split between characters, never inside one.
-    public static func encodedWords(_ text: String) -> [String] {
+    /// UTF-8 "Q" encoded-words of at most 75 characters, split between characters, never inside one. The first word
+    /// is kept short enough to share the first line with the header name (`firstLineUsed` columns).
+    public static func encodedWords(_ text: String, firstLineUsed: Int = 0) -> [String] {
         let prefix = "=?UTF-8?Q?"
         let suffix = "?="
-        let room = 75 - prefix.count - suffix.count
+        var room = min(75, 78 - firstLineUsed) - prefix.count - suffix.count
         var words: [String] = []
         var current: [UInt8] = []
         for character in text {
@@ -58,6 +59,7 @@ public enum HeaderEncoding {
             if current.count + encoded.count > room && !current.isEmpty {
                 words.append(prefix + String(decoding: current, as: UTF8.self) + suffix)
                 current = []
+                room = 75 - prefix.count - suffix.count
             }
             current += encoded
         }

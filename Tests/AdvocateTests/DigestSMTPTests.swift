@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+
+@Suite("Digests sent through libcurl to a real SMTP server", .serialized)
+struct DigestSMTPTests {
+    let people = """
+        email,name,language,themes,networks
+        stephan@example.org,Stéphan Lam,nl,,linkedin;x;whatsapp
+        zoe@example.org,"Zoë d'Hondt",en,duurzaamheid,facebook;bluesky;email
+        emoji@example.org,Ana 🚀 Emoji,nl,werken-bij,linkedin
+        """
+    let content = """
+        [{"url": "https://acme.example/zon?ref=site#top", "title": "Zonnepark open ☀️", "theme": "duurzaamheid",
+          "summary": "Stroom voor 4.000 huishoudens", "image": "https://acme.example/zon.jpg",
+          "week": "2026-W49", "texts": ["Trots op het team & de buurt!", "Twee jaar bouwen, nu open."]},
+         {"url": "https://acme.example/vacature", "title": "We zoeken monteurs", "theme": "werken-bij", "week": "2026-W49",
+          "texts": ["Ken jij een monteur?"]}]
+        """
+
+    @Test("STARTTLS + AUTH: every ambassador receives one well-formed digest in their language")
+    func sendsDigests() throws {
+        let directory = try TempDirectory()
+        let server = try SMTPServerProcess(
+            directory: directory.url.appendingPathComponent("mail"), tls: true, auth: "advocate:s3cret")
+        try directory.write(
+            "config.json", smtpConfig(port: server.port, certificate: server.certificate, username: "advocate"))
+        try directory.write("people.csv", people)
+        try directory.write("content.json", content)
+        #expect(try advocate(["ambassadors", "import", "people.csv"], in: directory.url).status == 0)
+        #expect(try advocate(["content", "import", "content.json"], in: directory.url).status == 0)
+
+        let send = try advocate(
+            ["digest", "send", "--week", "2026-W49"], in: directory.url,
+            environment: ["ADVOCATE_SMTP_PASSWORD": "s3cret"])
+        #expect(send.status == 0, "\(send.stdout)\(send.stderr)")
+        #expect(send.stdout.contains("3 sent in this run"))
+
+        let messages = try server.parsedMessages()
+        #expect(messages.count == 3)
+        let byAddress = Dictionary(uniqueKeysWithValues: messages.map { ($0["toAddress"] as! String, $0) })
+        #expect(Set(byAddress.keys) == ["stephan@example.org", "zoe@example.org", "emoji@example.org"])
+        for message in messages {
+            #expect(message["contentType"] as? String == "multipart/alternative")
+            #expect(message["partTypes"] as? [String] == ["text/plain", "text/html"])
+            #expect((message["defects"] as? [String])?.isEmpty == true)
+            #expect((message["maxLineLength"] as? Int ?? 999) <= 78)
+            #expect(message["bareLF"] as? Bool == false)
+            #expect((message["from"] as? String) == "Acme Ambassadeurs <ambassadors@acme.example>")
+            #expect((message["messageID"] as? String)?.hasSuffix("@acme.example>") == true)
+            let unsubscribe = message["listUnsubscribe"] as? String ?? ""
+            #expect(unsubscribe.hasPrefix("<https://advocate.example.org/u/") && unsubscribe.hasSuffix(">"))
+            #expect(message["listUnsubscribePost"] as? String == "List-Unsubscribe=One-Click")
+        }
+
+        let stephan = try #require(byAddress["stephan@example.org"])
+        #expect(stephan["toName"] as? String == "Stéphan Lam")
+        #expect(stephan["subject"] as? String == "Deelklaar voor week 49: Zonnepark open ☀️")
+        let stephanText = try #require(stephan["text"] as? String)
+        #expect(stephanText.hasPrefix("Hoi Stéphan,"))
+        #expect(stephanText.contains("Deel op LinkedIn: https://www.linkedin.com/sharing/share-offsite/?url="))
+        #expect(stephanText.contains("Deel op X: https://x.com/intent/tweet?text="))
+        #expect(stephanText.contains("Deel op WhatsApp: https://wa.me/?text="))
+        #expect(!stephanText.contains("Bluesky"))
+        let stephanHTML = try #require(stephan["html"] as? String)
+        #expect(stephanHTML.contains("<html lang=\"nl\""))
+        #expect(stephanHTML.contains("Zonnepark open ☀️"))
+        #expect(stephanHTML.contains("alt=\"Zonnepark open ☀️\""))
+        #expect(
+            stephanHTML.contains("Trots op het team &amp; de buurt!")
+                || stephanHTML.contains("Twee jaar bouwen, nu open."))
+        #expect(stephanHTML.contains("LinkedIn en Facebook nemen geen tekst over"), "LinkedIn gets the copy block")
+
+        let zoe = try #require(byAddress["zoe@example.org"])
+        #expect(zoe["toName"] as? String == "Zoë d'Hondt")
+        #expect((zoe["subject"] as? String)?.hasPrefix("Ready to share, week 49") == true)
+        let zoeText = try #require(zoe["text"] as? String)
+        #expect(zoeText.hasPrefix("Hi Zoë,"))
+        #expect(!zoeText.contains("We zoeken monteurs"), "themes filter the items")
+        #expect(zoeText.contains("Share on Facebook: https://www.facebook.com/sharer/sharer.php?u="))
+        #expect(zoeText.contains("Share on Bluesky: https://bsky.app/intent/compose?text="))
+        #expect(zoeText.contains("Share on E-mail: mailto:?subject="))
+
+        let emoji = try #require(byAddress["emoji@example.org"])
+        #expect(emoji["toName"] as? String == "Ana 🚀 Emoji")
+        #expect((emoji["subject"] as? String)?.contains("We zoeken monteurs") == true)
+
+        let again = try advocate(
+            ["digest", "send", "--week", "2026-W49"], in: directory.url,
+            environment: ["ADVOCATE_SMTP_PASSWORD": "s3cret"])
+        #expect(again.status == 0)
+        #expect(server.received().count == 3, "a second run sends nothing")
+    }
+
+    @Test("a wrong password stops the run with one clear error and leaves everyone pending")
+    func wrongPassword() throws {
+        let directory = try TempDirectory()
+        let server = try SMTPServerProcess(
+            directory: directory.url.appendingPathComponent("mail"), tls: true, auth: "advocate:s3cret")
+        try directory.write(
+            "config.json", smtpConfig(port: server.port, certificate: server.certificate, username: "advocate"))
+        try directory.write("people.csv", people)
+        try directory.write("content.json", content)
+        _ = try advocate(["ambassadors", "import", "people.csv"], in: directory.url)
+        _ = try advocate(["content", "import", "content.json"], in: directory.url)
+        let send = try advocate(
+            ["digest", "send", "--week", "2026-W49"], in: directory.url,
+            environment: ["ADVOCATE_SMTP_PASSWORD": "wrong"])
+        #expect(send.status == 1)
+        #expect(send.stderr.hasPrefix("error: the mail transport stopped working:"))
+        #expect(server.received().isEmpty)
+        let status = try advocate(["digest", "status", "--week", "2026-W49", "--json"], in: directory.url)
+        let totals = try #require(
+            (try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])?["totals"]
+                as? [String: Int])
+        #expect(totals["sent"] == nil && totals["failed"] == nil)
+        #expect(totals["pending"] == 3)
+    }
+}

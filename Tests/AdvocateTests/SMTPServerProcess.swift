@@ -1,0 +1,89 @@
+import Foundation
+
+/// The aiosmtpd test server (Tests/Fixtures/smtp_server.py) running as a real process on a free loopback port.
+final class SMTPServerProcess: @unchecked Sendable {
+    let process = Process()
+    let input = Pipe()
+    let directory: URL
+    let port: Int
+    /// The server's self-signed certificate, when it offers STARTTLS.
+    let certificate: String?
+
+    init(directory: URL, tls: Bool = false, auth: String? = nil, rejectConnections: Int = 0) throws {
+        self.directory = directory
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        var arguments = [packageRoot.appendingPathComponent("Tests/Fixtures/smtp_server.py").path, directory.path]
+        if tls { arguments.append("--tls") }
+        if let auth { arguments += ["--auth", auth] }
+        if rejectConnections > 0 { arguments += ["--reject-connections", "\(rejectConnections)"] }
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardInput = input
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line += chunk
+        }
+        let words = String(decoding: line, as: UTF8.self).split(whereSeparator: \.isWhitespace)
+        guard words.count == 3, words[0] == "READY", let port = Int(words[1]) else {
+            process.terminate()
+            throw SMTPServerError(
+                description: "the SMTP test server did not start: \(String(decoding: line, as: UTF8.self))")
+        }
+        self.port = port
+        certificate = words[2] == "-" ? nil : String(words[2])
+    }
+
+    deinit { stop() }
+
+    func stop() {
+        guard process.isRunning else { return }
+        try? input.fileHandleForWriting.close()  // the server exits when its stdin closes
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    /// Recipient and Message-ID of every message received, in order.
+    func received() -> [(recipient: String, messageID: String)] {
+        let text = (try? String(contentsOf: directory.appendingPathComponent("log"), encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").map { line in
+            let parts = line.split(separator: "\t", omittingEmptySubsequences: false)
+            return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+        }
+    }
+
+    /// Every stored message, parsed by Python's standard `email` package.
+    func parsedMessages() throws -> [[String: Any]] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [packageRoot.appendingPathComponent("Tests/Fixtures/inspect_mail.py").path, directory.path]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return try JSONSerialization.jsonObject(with: data) as? [[String: Any]] ?? []
+    }
+}
+
+struct SMTPServerError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// A config for sending to a local test server.
+func smtpConfig(port: Int, certificate: String?, username: String?, extra: String = "") -> String {
+    var smtp = "\"url\": \"smtp://127.0.0.1:\(port)\", \"startTLS\": \"\(certificate == nil ? "off" : "required")\""
+    if let certificate { smtp += ", \"caFile\": \"\(certificate)\"" }
+    if let username { smtp += ", \"username\": \"\(username)\"" }
+    if !extra.isEmpty { smtp += ", " + extra }
+    return """
+        {"databasePath": "data/advocate.sqlite", "publicBaseURL": "https://advocate.example.org",
+         "templatesDirectory": "\(packageRoot.appendingPathComponent("Templates").path)",
+         "mail": {"transport": "smtp", "fromName": "Acme Ambassadeurs", "fromAddress": "ambassadors@acme.example",
+                  "smtp": {\(smtp)}}}
+        """
+}
