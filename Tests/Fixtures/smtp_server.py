@@ -112,7 +112,6 @@ def main():
     parser.add_argument("--reject-connections", type=int, default=0)
     args = parser.parse_args()
     os.makedirs(args.directory, exist_ok=True)
-    State.reject_left = args.reject_connections
 
     kwargs = {}
     cert = "-"
@@ -136,6 +135,7 @@ def main():
     probe.close()
     controller = FaultyController(Handler(args.directory), hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
+    State.reject_left = args.reject_connections  # after start(): the controller's own readiness probe is not a client
     print("READY %d %s" % (port, cert), flush=True)
     try:
         sys.stdin.read()  # run until the test closes our stdin or kills us

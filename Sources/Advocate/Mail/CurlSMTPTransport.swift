@@ -117,6 +117,8 @@ final class CurlSMTPSession: MailSession {
         advocate_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
         advocate_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT, settings.connectTimeoutSeconds)
         advocate_curl_set_long(handle, CURLOPT_TIMEOUT, settings.timeoutSeconds)
+        // Also bounds the wait for the reply to QUIT when a connection to a stalled relay is closed.
+        advocate_curl_set_long(handle, CURLOPT_SERVER_RESPONSE_TIMEOUT, settings.timeoutSeconds)
         advocate_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
         let useSSL: curl_usessl =
             switch settings.startTLS {

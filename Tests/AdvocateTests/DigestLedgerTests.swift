@@ -1,0 +1,143 @@
+import Advocate
+import AdvocateCore
+import Foundation
+import Testing
+
+@Suite("The send ledger against a fault-injecting SMTP server", .serialized)
+struct DigestLedgerTests {
+    let content = """
+        [{"url": "https://acme.example/zon", "title": "Zonnepark open", "week": "2026-W49", "texts": ["Deel dit!"]}]
+        """
+
+    func deliveries(in directory: TempDirectory) throws -> [String: DeliveryListing] {
+        let database = try AppDatabase.open(at: directory.url.appendingPathComponent("data/advocate.sqlite"))
+        let digest = try #require(try database.digest(week: try ISOWeek(parsing: "2026-W49")))
+        return Dictionary(
+            uniqueKeysWithValues: try database.deliveries(digestID: digest.id).map { ($0.email ?? "", $0) })
+    }
+
+    @Test("each fault ends in the right ledger state, the run finishes and its exit code says so")
+    func faults() throws {
+        let directory = try TempDirectory()
+        let server = try SMTPServerProcess(
+            directory: directory.url.appendingPathComponent("mail"), rejectConnections: 2)
+        try directory.write(
+            "config.json",
+            smtpConfig(
+                port: server.port, certificate: nil, username: nil,
+                extra: """
+                    "connections": 1, "maxAttempts": 3, "retryBaseSeconds": 0.2, "timeoutSeconds": 2,
+                    "connectTimeoutSeconds": 2, "retryWithinRunSeconds": 30
+                    """))
+        let addresses = [
+            "ok1", "ok2", "rcpt451-a", "rcpt550-a", "data454-a", "drop-a", "stall-a", "stalldata-a", "ok3",
+        ].map { "\($0)@example.org" }
+        try directory.write(
+            "people.csv", "email,name,language,themes,networks\n" + addresses.map { "\($0),Tester,nl,,x\n" }.joined())
+        try directory.write("content.json", content)
+        _ = try advocate(["ambassadors", "import", "people.csv"], in: directory.url)
+        _ = try advocate(["content", "import", "content.json"], in: directory.url)
+
+        let run = try advocate(["digest", "send", "--week", "2026-W49"], in: directory.url)
+        #expect(run.status == 3, "partial failure has its own exit code: \(run.stdout)\(run.stderr)")
+        let ledger = try deliveries(in: directory)
+        func state(_ local: String) -> (DeliveryStatus?, Int?) {
+            (ledger["\(local)@example.org"]?.status, ledger["\(local)@example.org"]?.attempts)
+        }
+        #expect(state("ok1") == (.sent, 2), "421 at connect is temporary and retried")
+        #expect(state("ok2") == (.sent, 2))
+        #expect(state("ok3") == (.sent, 1))
+        #expect(state("rcpt451-a") == (.sent, 2), "451 on RCPT is retried")
+        #expect(state("rcpt550-a") == (.failed, 1), "550 is permanent, never retried")
+        #expect(ledger["rcpt550-a@example.org"]?.lastError?.hasPrefix("550") == true)
+        #expect(state("data454-a") == (.sent, 2), "454 after DATA is retried")
+        #expect(state("drop-a") == (.inDoubt, 1), "a cut after the final dot leaves the outcome unknown")
+        #expect(state("stall-a") == (.failed, 3), "a stall before the message is temporary until attempts run out")
+        #expect(ledger["stall-a@example.org"]?.lastError?.hasPrefix("gave up after 3 attempts") == true)
+        #expect(state("stalldata-a") == (.inDoubt, 1), "a timeout after the final dot is in doubt")
+
+        var received = Dictionary(grouping: server.received().map(\.recipient), by: { $0 }).mapValues(\.count)
+        #expect(
+            received == [
+                "ok1@example.org": 1, "ok2@example.org": 1, "ok3@example.org": 1, "rcpt451-a@example.org": 1,
+                "data454-a@example.org": 1, "drop-a@example.org": 1, "stalldata-a@example.org": 1,
+            ])
+
+        let again = try advocate(["digest", "send", "--week", "2026-W49"], in: directory.url)
+        #expect(again.status == 3)
+        #expect(again.stdout.contains("0 sent in this run (0 attempts"), "in doubt and failed are not retried")
+        #expect(server.received().count == 7)
+
+        let status = try advocate(["digest", "status", "--week", "2026-W49", "--status", "inDoubt"], in: directory.url)
+        #expect(status.stdout.contains("drop-a@example.org") && status.stdout.contains("stalldata-a@example.org"))
+
+        let resend = try advocate(["digest", "send", "--week", "2026-W49", "--resend-in-doubt"], in: directory.url)
+        #expect(resend.stdout.contains("2 attempts"))
+        received = Dictionary(grouping: server.received().map(\.recipient), by: { $0 }).mapValues(\.count)
+        #expect(received["drop-a@example.org"] == 2, "--resend-in-doubt sends again")
+    }
+
+    @Test("kill -9 at any moment: re-running until done delivers exactly one message per recipient")
+    func killAndRerun() throws {
+        let directory = try TempDirectory()
+        let server = try SMTPServerProcess(directory: directory.url.appendingPathComponent("mail"))
+        try directory.write("config.json", smtpConfig(port: server.port, certificate: nil, username: nil))
+        let count = 2_000
+        try directory.write(
+            "people.csv",
+            "email,name,language,themes,networks\n"
+                + (1...count).map { "person\($0)@example.org,Person \($0),\($0 % 2 == 0 ? "nl" : "en"),,linkedin;x\n" }
+                .joined())
+        try directory.write("content.json", content)
+        _ = try advocate(["ambassadors", "import", "people.csv"], in: directory.url)
+        _ = try advocate(["content", "import", "content.json"], in: directory.url)
+
+        var kills = 0
+        for delay in [0.4, 0.7, 1.0, 0.5, 0.9] {
+            let process = Process()
+            process.executableURL = URL(
+                fileURLWithPath: ProcessInfo.processInfo.environment["ADVOCATE_BIN"]
+                    ?? packageRoot.appendingPathComponent(".build/debug/advocate").path)
+            process.arguments = ["digest", "send", "--week", "2026-W49"]
+            process.currentDirectoryURL = directory.url
+            process.environment = ProcessInfo.processInfo.environment.merging(["ADVOCATE_LINK_KEYS": testLinkKeys]) {
+                $1
+            }
+            process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+            try process.run()
+            Thread.sleep(forTimeInterval: delay)
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                kills += 1
+            }
+            process.waitUntilExit()
+        }
+        #expect(kills >= 3, "the test must really interrupt runs")
+        let beforeFinish = server.received().count
+        #expect(beforeFinish > 0 && beforeFinish < count)
+
+        var final = try advocate(["digest", "send", "--week", "2026-W49"], in: directory.url)
+        for _ in 0..<3 where final.status != 0 && final.status != 3 {
+            final = try advocate(["digest", "send", "--week", "2026-W49"], in: directory.url)
+        }
+        #expect(final.status == 0 || final.status == 3, "\(final.stdout)\(final.stderr)")
+
+        let ledger = try deliveries(in: directory)
+        #expect(ledger.count == count)
+        let received = Dictionary(grouping: server.received().map(\.recipient), by: { $0 }).mapValues(\.count)
+        var inDoubt = 0
+        for (email, delivery) in ledger {
+            switch delivery.status {
+            case .sent: #expect(received[email] == 1, "\(email) must have exactly one message")
+            case .inDoubt:
+                inDoubt += 1
+                #expect((received[email] ?? 0) <= 1, "\(email) in doubt got \(received[email] ?? 0)")
+            default: Issue.record("\(email) ended as \(delivery.status)")
+            }
+        }
+        #expect(received.values.allSatisfy { $0 == 1 }, "nobody got the digest twice")
+        #expect(inDoubt <= kills * 4, "at most one in-flight message per connection per kill is in doubt")
+        print("kill test: \(kills) kills, \(inDoubt) in doubt, \(received.count) received of \(count)")
+    }
+}
