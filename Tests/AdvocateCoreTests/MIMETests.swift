@@ -1,0 +1,142 @@
+import AdvocateCore
+import Foundation
+import Testing
+
+/// Decodes RFC 2047 Q encoded-words, for checking what a mail client would show.
+func decodeHeader(_ value: String) -> String {
+    let unfolded = value.replacingOccurrences(of: "\r\n ", with: " ")
+    var bytes: [UInt8] = []
+    var plain = ""
+    for word in unfolded.split(separator: " ", omittingEmptySubsequences: false) {
+        if word.hasPrefix("=?UTF-8?Q?") && word.hasSuffix("?=") {
+            var payload = Array(word.dropFirst(10).dropLast(2).utf8)[...]
+            while let byte = payload.popFirst() {
+                if byte == UInt8(ascii: "=") {
+                    let hex = String(decoding: payload.prefix(2), as: UTF8.self)
+                    bytes.append(UInt8(hex, radix: 16)!)
+                    payload = payload.dropFirst(2)
+                } else {
+                    bytes.append(byte == UInt8(ascii: "_") ? 32 : byte)
+                }
+            }
+        } else {
+            plain += String(decoding: bytes, as: UTF8.self) + (plain.isEmpty && bytes.isEmpty ? "" : " ") + word
+            bytes = []
+        }
+    }
+    return plain + String(decoding: bytes, as: UTF8.self)
+}
+
+/// Decodes quoted-printable bytes.
+func decodeQP(_ bytes: [UInt8]) -> String {
+    var output: [UInt8] = []
+    var index = 0
+    while index < bytes.count {
+        if bytes[index] == UInt8(ascii: "=") {
+            if bytes[index + 1] == 13 {
+                index += 3
+                continue
+            }
+            output.append(UInt8(String(decoding: bytes[index + 1...index + 2], as: UTF8.self), radix: 16)!)
+            index += 3
+        } else {
+            output.append(bytes[index])
+            index += 1
+        }
+    }
+    return String(decoding: output, as: UTF8.self)
+}
+
+@Suite("MIME")
+struct MIMETests {
+    @Test("non-ASCII names and subjects become encoded-words of at most 75 characters that decode back")
+    func encodedWords() {
+        #expect(HeaderEncoding.encodedWords("Stéphan") == ["=?UTF-8?Q?St=C3=A9phan?="])
+        let subject = "Deelklaar voor week 49: Zoë's zonnepark ☀️ levert stroom voor 4.000 huishoudens 🚀🚀🚀"
+        let header = HeaderEncoding.unstructured(subject, headerName: "Subject")
+        for (index, line) in header.components(separatedBy: "\r\n").enumerated() {
+            #expect((index == 0 ? "Subject: " + line : line).count <= 78)
+        }
+        for word in header.replacingOccurrences(of: "\r\n ", with: " ").split(separator: " ") {
+            #expect(word.count <= 75)
+        }
+        #expect(decodeHeader(header) == subject)
+    }
+
+    @Test(
+        "CR and LF in a value can never start a new header line",
+        arguments: [
+            "Hello\r\nBcc: victim@example.org", "Hello\nBcc: victim@example.org", "Zoë\r\n\r\n<html>",
+            "a\u{2028}b\u{0085}c",
+        ])
+    func injection(value: String) {
+        let subject = HeaderEncoding.unstructured(value, headerName: "Subject")
+        let mailbox = HeaderEncoding.mailbox(name: value, address: "a@example.org", headerName: "To")
+        for encoded in [subject, mailbox] {
+            for line in encoded.components(separatedBy: "\r\n").dropFirst() {
+                #expect(
+                    line.hasPrefix(" "), "every continuation line is folded whitespace: \(encoded.debugDescription)")
+            }
+            #expect(!encoded.contains("\n") || encoded.contains("\r\n "))
+            #expect(!encoded.replacingOccurrences(of: "\r\n ", with: "").contains("\r"))
+            #expect(!encoded.replacingOccurrences(of: "\r\n ", with: "").contains("\n"))
+        }
+    }
+
+    @Test("ASCII names with specials are quoted, plain ones left alone")
+    func mailboxes() {
+        #expect(
+            HeaderEncoding.mailbox(name: "Anke Sluis", address: "a@x.nl", headerName: "To") == "Anke Sluis <a@x.nl>")
+        #expect(
+            HeaderEncoding.mailbox(name: "Sluis, Anke \"PR\"", address: "a@x.nl", headerName: "To")
+                == "\"Sluis, Anke \\\"PR\\\"\" <a@x.nl>")
+        #expect(HeaderEncoding.mailbox(name: "", address: "a@x.nl", headerName: "To") == "<a@x.nl>")
+    }
+
+    @Test("quoted-printable keeps lines within 76 characters and decodes to the original")
+    func quotedPrintable() {
+        let text =
+            "Hoi Zoë,\n" + String(repeating: "lange regel met ☀️ en = tekens ", count: 20) + "   \n.punt\nFrom here\nend"
+        let encoded = QuotedPrintable.encode(text)
+        let lines = String(decoding: encoded, as: UTF8.self).components(separatedBy: "\r\n")
+        #expect(lines.allSatisfy { $0.count <= 76 })
+        #expect(!lines.contains { $0.hasPrefix(".") || $0.hasPrefix("From ") })
+        #expect(!lines.contains { $0.hasSuffix(" ") })
+        #expect(decodeQP(encoded) == text.replacingOccurrences(of: "\n", with: "\r\n"))
+    }
+
+    @Test("a digest message has the headers a bulk sender owes, and both parts")
+    func message() {
+        let message = MailMessage(
+            from: .init(name: "Acme", address: "news@acme.example"),
+            to: .init(name: "Zoë d'Hondt", address: "zoe@x.nl"),
+            replyTo: "comms@acme.example", subject: "Week 49", date: Date(timeIntervalSince1970: 1_796_202_000),
+            timeZone: TimeZone(identifier: "Europe/Amsterdam")!, messageID: "advocate.2026-W49.7@acme.example",
+            unsubscribeURL: "https://advocate.acme.example/u/TOKEN", listID: "Acme <ambassadors.acme.example>",
+            text: "Hoi Zoë", html: "<p>Hoi Zoë</p>")
+        let raw = String(decoding: message.encoded(), as: UTF8.self)
+        let head = raw.components(separatedBy: "\r\n\r\n")[0]
+        #expect(head.contains("Date: Wed, 02 Dec 2026 10:00:00 +0100\r\n"))
+        #expect(head.contains("To: =?UTF-8?Q?Zo=C3=AB_d=27Hondt?= <zoe@x.nl>\r\n"))
+        #expect(head.contains("Message-ID: <advocate.2026-W49.7@acme.example>\r\n"))
+        #expect(head.contains("List-Unsubscribe: <https://advocate.acme.example/u/TOKEN>\r\n"))
+        #expect(head.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"))
+        #expect(head.contains("MIME-Version: 1.0\r\n"))
+        let plain = raw.range(of: "Content-Type: text/plain; charset=utf-8")!
+        let html = raw.range(of: "Content-Type: text/html; charset=utf-8")!
+        #expect(plain.lowerBound < html.lowerBound, "text first, then HTML")
+        #expect(raw.components(separatedBy: "\r\n").allSatisfy { $0.count <= 78 })
+        #expect(!raw.replacingOccurrences(of: "\r\n", with: "").contains("\n"))
+    }
+
+    @Test("an unsubscribe URL that could break the header is left out")
+    func unsafeUnsubscribe() {
+        var message = MailMessage(
+            from: .init(name: "A", address: "a@x.nl"), to: .init(name: "B", address: "b@x.nl"), subject: "S",
+            date: Date(), timeZone: .current, messageID: "m@x.nl", text: "t", html: "h")
+        message.unsubscribeURL = "https://x.nl/u/a>\r\nBcc: evil@x.nl"
+        let raw = String(decoding: message.encoded(), as: UTF8.self)
+        #expect(!raw.contains("List-Unsubscribe"))
+        #expect(!raw.contains("Bcc"))
+    }
+}

@@ -1,0 +1,108 @@
+import Advocate
+import AdvocateCore
+import Foundation
+import Testing
+
+@Suite("Digest rendering with the shipped templates")
+struct DigestRendererTests {
+    let week = try! ISOWeek(parsing: "2026-W49")
+    let sealer = LinkSealer(keyring: try! LinkKeyring(parsing: testLinkKeys))
+
+    func renderer() throws -> DigestRenderer {
+        let templates = try TemplateSet.load(directory: packageRoot.appendingPathComponent("Templates"))
+        return DigestRenderer(
+            templates: templates, organization: "Acme",
+            links: IntentShareLinks(baseURL: "https://advocate.example.org", sealer: sealer))
+    }
+
+    func person(
+        _ id: Int64, name: String = "Zoë d'Hondt", language: Language = .nl, networks: [Network] = [.linkedin, .x]
+    )
+        -> Ambassador
+    {
+        Ambassador(
+            id: id, email: "p\(id)@x.nl", name: name, language: language, networks: networks,
+            joinedAt: Date(timeIntervalSince1970: 0))
+    }
+
+    var items: [ContentItem] {
+        [
+            ContentItem(
+                id: 1, url: "https://acme.example/zon", title: "Zon & wind", summary: "Stroom",
+                imageURL: "https://acme.example/z.jpg",
+                weeks: [week], texts: [.init(text: "Tekst een"), .init(text: "Tekst twee")])
+        ]
+    }
+
+    @Test("the HTML is mail-client safe and personal")
+    func html() throws {
+        let digest = try #require(try renderer().render(for: person(1), weekItems: items, week: week))
+        let html = digest.html
+        #expect(html.contains("<html lang=\"nl\""))
+        #expect(html.contains("Hoi Zoë,"))
+        #expect(html.contains("width=\"600\"") && !html.contains("width=\"601\""))
+        #expect(html.contains("display:none") && html.contains("berichten die bij jou passen"), "hidden preheader")
+        #expect(html.contains("alt=\"Zon &amp; wind\""))
+        #expect(html.contains("prefers-color-scheme: dark"))
+        #expect(!html.lowercased().contains("<script"))
+        #expect(!html.contains("<link"), "no external CSS")
+        #expect(html.contains("https://x.com/intent/tweet?text=Tekst%20"))
+        #expect(html.contains("/u/"), "unsubscribe link in the footer")
+        #expect(html.contains("LinkedIn en Facebook nemen geen tekst over"))
+        #expect(!html.contains("\u{E000}"), "every marker is filled")
+        #expect(digest.subject == "Deelklaar voor week 49: Zon & wind")
+    }
+
+    @Test("names are escaped in HTML and kept as they are in text")
+    func escaping() throws {
+        let digest = try #require(
+            try renderer().render(for: person(2, name: "<b>Bob</b> Jansen"), weekItems: items, week: week))
+        #expect(digest.html.contains("Hoi &lt;b&gt;Bob&lt;/b&gt;,"))
+        #expect(digest.text.hasPrefix("Hoi <b>Bob</b>,"))
+    }
+
+    @Test("English ambassadors get English; no copy block without LinkedIn or Facebook")
+    func english() throws {
+        let digest = try #require(
+            try renderer().render(for: person(3, language: .en, networks: [.whatsapp]), weekItems: items, week: week))
+        #expect(digest.html.contains("<html lang=\"en\""))
+        #expect(digest.text.hasPrefix("Hi Zoë,"))
+        #expect(digest.text.contains("Share on WhatsApp: https://wa.me/?text="))
+        #expect(!digest.html.contains("don't take pre-filled text"))
+    }
+
+    @Test("colleagues in one group share one template render but get their own texts and links")
+    func groups() throws {
+        let renderer = try renderer()
+        let digests = (1...50).compactMap { renderer.render(for: person(Int64($0)), weekItems: items, week: week) }
+        #expect(digests.count == 50)
+        #expect(renderer.groupCount == 1)
+        #expect(digests[0].text.contains("Tekst een") && digests[1].text.contains("Tekst twee"))
+        #expect(Set(digests.map(\.html)).count == 50, "unsubscribe links are personal")
+    }
+
+    @Test("no content for the ambassador means no digest")
+    func empty() throws {
+        var themed = person(4)
+        themed.themes = ["golf"]
+        let item = ContentItem(id: 9, url: "https://x.nl", title: "T", theme: "zon", weeks: [week])
+        #expect(try renderer().render(for: themed, weekItems: [item], week: week) == nil)
+        #expect(try renderer().render(for: person(5), weekItems: [], week: week) == nil)
+    }
+
+    @Test("a broken template is reported with its file and line")
+    func brokenTemplate() throws {
+        let directory = try TempDirectory()
+        for name in TemplateSet.required {
+            try directory.write("\(name).mustache", "ok")
+        }
+        try directory.write("strings/nl.json", "{}")
+        try directory.write("item.html.mustache", "line one\n{{#items}}unclosed")
+        do {
+            _ = try TemplateSet.load(directory: directory.url)
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)".contains("item.html.mustache line"))
+        }
+    }
+}
