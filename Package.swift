@@ -44,6 +44,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "advocate-bench",
+            dependencies: ["Advocate", "AdvocateCore"],
+            path: "Benchmarks/AdvocateBench"
+        ),
         .testTarget(
             name: "AdvocateCoreTests",
             dependencies: ["AdvocateCore"]

@@ -106,3 +106,30 @@ struct DigestRendererTests {
         }
     }
 }
+
+@Suite("Group rendering is only an optimisation")
+struct DigestEquivalenceTests {
+    @Test("filling a group skeleton gives exactly what rendering each ambassador through Mustache gives")
+    func sameOutput() throws {
+        let base = DigestRendererTests()
+        let renderer = try base.renderer()
+        let week = base.week
+        var items = base.items
+        items.append(
+            ContentItem(
+                id: 2, url: "https://acme.example/b?x=1&y=2", title: "Tweede <item>", summary: "", weeks: [week],
+                texts: [.init(text: "Één \"quote\" & 'apostrof'"), .init(network: .x, text: "Alleen X #tag")]))
+        let people = [
+            base.person(7, name: "Zoë d'Hondt", networks: Network.allCases),
+            base.person(8, name: "<script>alert(1)</script>", language: .en, networks: [.x, .email]),
+            base.person(9, name: "", networks: [.facebook]),
+        ]
+        for person in people {
+            let fast = try #require(renderer.render(for: person, weekItems: items, week: week))
+            let slow = try #require(renderer.renderDirectly(for: person, weekItems: items, week: week))
+            #expect(fast.html == slow.html)
+            #expect(fast.text == slow.text)
+            #expect(fast.subject == slow.subject)
+        }
+    }
+}

@@ -80,6 +80,29 @@ extension AppDatabase {
                     CREATE INDEX delivery_digest_status ON delivery(digestId, status);
                     """)
         }
+        migrator.registerMigration("v3-clicks") { db in
+            try db.execute(
+                sql: """
+                    -- One row per hit on a tracked link. No IP address and no user agent are stored: only what the
+                    -- classifier concluded and why. The ambassador and item become NULL when they are removed, so
+                    -- the counts stay.
+                    CREATE TABLE click (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        at DATETIME NOT NULL,
+                        kind TEXT NOT NULL CHECK (kind IN ('share', 'visit', 'trap')),
+                        week TEXT NOT NULL CHECK (week GLOB '[0-9][0-9][0-9][0-9]-W[0-5][0-9]'),
+                        itemId INTEGER REFERENCES contentItem(id) ON DELETE SET NULL,
+                        network TEXT,
+                        ambassadorId INTEGER REFERENCES ambassador(id) ON DELETE SET NULL,
+                        class TEXT NOT NULL CHECK (class IN ('human', 'crawler', 'scanner')),
+                        reason TEXT NOT NULL
+                    );
+                    CREATE INDEX click_week ON click(week, kind, class);
+                    CREATE INDEX click_ambassador ON click(ambassadorId, week);
+                    CREATE INDEX click_item ON click(itemId, kind, class);
+                    CREATE INDEX click_at ON click(at);
+                    """)
+        }
         return migrator
     }
 }

@@ -105,49 +105,97 @@ public final class DigestRenderer: Sendable {
 
     private func makeGroup(key: GroupKey, items: [ContentItem], week: ISOWeek) -> Group {
         var slots: [Slot] = []
-        func marker(_ slot: Slot) -> String {
+        let contexts = makeContexts(language: key.language, networks: key.networks, items: items, week: week) { slot in
             slots.append(slot)
             return Skeleton.marker(slots.count - 1)
         }
+        return Group(
+            html: Skeleton(rendered: templates.render(contexts.html, template: "digest.html")),
+            text: Skeleton(rendered: templates.render(contexts.text, template: "digest.txt")),
+            subject: Skeleton(rendered: contexts.text["subject"] as? String ?? ""), slots: slots, items: items)
+    }
+
+    /// Renders one digest the straightforward way, through Mustache with every personal value in the context.
+    /// Slower than ``render(for:weekItems:week:results:)``; it exists to prove that both give the same output and
+    /// to measure the difference.
+    public func renderDirectly(
+        for ambassador: Ambassador, weekItems: [ContentItem], week: ISOWeek, results: (html: String, text: String) = ("", "")
+    ) -> RenderedDigest? {
+        guard let contexts = directContexts(for: ambassador, weekItems: weekItems, week: week, results: results) else {
+            return nil
+        }
+        return RenderedDigest(
+            subject: contexts.text["subject"] as? String ?? "", text: templates.render(contexts.text, template: "digest.txt"),
+            html: templates.render(contexts.html, template: "digest.html"))
+    }
+
+    /// The full Mustache contexts (HTML and text) of one ambassador's digest, personal values included.
+    public func directContexts(
+        for ambassador: Ambassador, weekItems: [ContentItem], week: ISOWeek, results: (html: String, text: String) = ("", "")
+    ) -> (html: [String: Any], text: [String: Any])? {
+        let items = DigestSelection.items(weekItems, for: ambassador)
+        guard !items.isEmpty, let id = ambassador.id else { return nil }
+        var rawHTML: [String: String] = [:]
+        let contexts = makeContexts(language: ambassador.language, networks: ambassador.networks, items: items, week: week) {
+            slot in
+            switch slot {
+            case .firstName: return ambassador.firstName
+            case .results:
+                rawHTML["results"] = results.html
+                return results.text
+            case .unsubscribe: return links.unsubscribe(ambassadorID: id, week: week)
+            case .trap: return links.trap(ambassadorID: id, week: week) ?? ""
+            case .text(let index): return DigestSelection.text(for: items[index], ambassadorID: id)
+            case .button(let index, let network):
+                return links.share(item: items[index], network: network, ambassadorID: id, week: week)
+            }
+        }
+        var html = contexts.html
+        html["results"] = rawHTML["results"] ?? ""
+        return (html, contexts.text)
+    }
+
+    /// Builds the HTML and text contexts of a digest; `value` supplies each personal place (a marker for a group
+    /// render, the real value for a direct render).
+    private func makeContexts(
+        language: Language, networks: [Network], items: [ContentItem], week: ISOWeek, value: (Slot) -> String
+    ) -> (html: [String: Any], text: [String: Any]) {
         let base: [String: Any] = [
             "organization": organization, "weekNumber": week.week, "week": week.description,
-            "firstTitle": items[0].title, "itemCount": items.count, "firstName": marker(.firstName),
+            "firstTitle": items[0].title, "itemCount": items.count, "firstName": value(.firstName),
         ]
-        let words = templates.words(key.language, context: base)
+        let words = templates.words(language, context: base)
         var itemContexts: [[String: Any]] = []
         for (index, item) in items.enumerated() {
-            let buttons: [[String: Any]] = key.networks.map { network in
+            let buttons: [[String: Any]] = networks.map { network in
                 [
                     "label": network.displayName, "network": network.rawValue, "color": Self.color(network),
-                    "href": marker(.button(item: index, network: network)),
+                    "href": value(.button(item: index, network: network)),
                 ]
             }
             var context: [String: Any] = [
                 "title": item.title, "url": item.url, "buttons": buttons, "hasText": !item.texts.isEmpty,
-                "showCopy": key.networks.contains { !$0.prefillsText },
+                "showCopy": networks.contains { !$0.prefillsText },
             ]
-            if !item.texts.isEmpty { context["text"] = marker(.text(item: index)) }
+            if !item.texts.isEmpty { context["text"] = value(.text(item: index)) }
             if !item.summary.isEmpty { context["summary"] = item.summary }
             if let image = item.imageURL { context["imageURL"] = image }
             if let theme = item.theme { context["theme"] = theme }
             itemContexts.append(context)
         }
         var context = base
-        context["lang"] = key.language.rawValue
+        context["lang"] = language.rawValue
         context["items"] = itemContexts
-        context["results"] = marker(.results)
-        context["unsubscribeURL"] = marker(.unsubscribe)
-        context["trapURL"] = marker(.trap)
+        context["results"] = value(.results)
+        context["unsubscribeURL"] = value(.unsubscribe)
+        context["trapURL"] = value(.trap)
         context["subject"] = words.text["subject"] ?? ""
         context["preheader"] = words.text["preheader"] ?? ""
         var htmlContext = context
         htmlContext["t"] = words.html
         var textContext = context
         textContext["t"] = words.text
-        return Group(
-            html: Skeleton(rendered: templates.render(htmlContext, template: "digest.html")),
-            text: Skeleton(rendered: templates.render(textContext, template: "digest.txt")),
-            subject: Skeleton(rendered: words.text["subject"] ?? ""), slots: slots, items: items)
+        return (htmlContext, textContext)
     }
 
     /// Button colours with white text at a contrast of at least 4.5:1.

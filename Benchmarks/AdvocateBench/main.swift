@@ -1,0 +1,131 @@
+import Advocate
+import AdvocateCore
+import Foundation
+
+// Benchmark helper for scripts/bench. It prints figures; the script compares them with peers run on the same machine.
+//
+//   advocate-bench seed N DIR        write DIR/people.csv (N ambassadors, 6 networks) and DIR/content.json (8 items)
+//   advocate-bench render N DIR      time N personal renders; write DIR/contexts.jsonl for the chevron comparison
+
+let networks: [Network] = [.linkedin, .x, .facebook, .whatsapp, .bluesky, .email]
+let week = try! ISOWeek(parsing: "2026-W49")
+
+func items() -> [ContentItem] {
+    (1...8).map { index in
+        ContentItem(
+            id: Int64(index), url: "https://www.acme-energie.example/nieuws/artikel-\(index)?ref=site",
+            title: "Nieuws \(index): ons zonnepark levert stroom voor \(index * 500) huishoudens",
+            summary: "Na twee jaar bouwen is het project open. Collega's uit het team vertellen wat het voor de buurt "
+                + "betekent en waarom het ertoe doet.",
+            imageURL: "https://www.acme-energie.example/media/\(index).jpg", weeks: [week],
+            texts: [
+                .init(text: "Trots op ons team: project \(index) is af! Genoeg stroom voor \(index * 500) huishoudens ☀️"),
+                .init(text: "Twee jaar bouwen, nu echt open. Zo ziet de energietransitie er in onze buurt uit."),
+                .init(network: .x, text: "Project \(index) is open ☀️ #energietransitie"),
+            ])
+    }
+}
+
+func person(_ id: Int) -> Ambassador {
+    Ambassador(
+        id: Int64(id), email: "person\(id)@example.org", name: "Persoon \(id) van Dijk", language: id % 3 == 0 ? .en : .nl,
+        networks: networks, joinedAt: Date())
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count == 4, let count = Int(arguments[2]) else {
+    print("usage: advocate-bench seed|render N DIR")
+    exit(2)
+}
+let directory = URL(fileURLWithPath: arguments[3])
+try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+
+switch arguments[1] {
+case "seed":
+    var csv = "email,name,language,themes,networks\n"
+    for id in 1...count {
+        let p = person(id)
+        csv += "\(p.email),\(p.name),\(p.language.rawValue),,\(networks.map(\.rawValue).joined(separator: ";"))\n"
+    }
+    try Data(csv.utf8).write(to: directory.appendingPathComponent("people.csv"))
+    let content = items().map { item -> [String: Any] in
+        [
+            "url": item.url, "title": item.title, "summary": item.summary, "image": item.imageURL!, "weeks": ["2026-W49"],
+            "texts": item.texts.map { text -> Any in
+                text.network.map { ["network": $0.rawValue, "text": text.text] } ?? text.text
+            },
+        ]
+    }
+    try JSONSerialization.data(withJSONObject: content).write(to: directory.appendingPathComponent("content.json"))
+    print("seeded \(count) ambassadors and 8 items in \(directory.path)")
+
+case "render":
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    let templates = try TemplateSet.load(directory: root.appendingPathComponent("Templates"))
+    let sealer = LinkSealer(keyring: try LinkKeyring(parsing: LinkKeyring.generateEntry(id: 1)))
+    let renderer = DigestRenderer(
+        templates: templates, organization: "Acme Energie",
+        links: IntentShareLinks(baseURL: "https://advocate.example.org", sealer: sealer))
+    let weekItems = items()
+
+    func time(_ body: () -> Int) -> (seconds: Double, bytes: Int) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let bytes = body()
+        return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, bytes)
+    }
+    let fast = time {
+        var bytes = 0
+        for id in 1...count {
+            let digest = renderer.render(for: person(id), weekItems: weekItems, week: week)!
+            bytes += digest.html.utf8.count + digest.text.utf8.count
+        }
+        return bytes
+    }
+    let withMIME = time {
+        var bytes = 0
+        for id in 1...count {
+            let digest = renderer.render(for: person(id), weekItems: weekItems, week: week)!
+            let message = MailMessage(
+                from: .init(name: "Acme", address: "a@acme.example"), to: .init(name: "P", address: "p@example.org"),
+                subject: digest.subject, date: Date(), timeZone: .current, messageID: "m\(id)@acme.example",
+                unsubscribeURL: "https://advocate.example.org/u/x", text: digest.text, html: digest.html)
+            bytes += message.encoded().count
+        }
+        return bytes
+    }
+    let naiveCount = min(count, 2_000)
+    let naive = time {
+        var bytes = 0
+        for id in 1...naiveCount {
+            let digest = renderer.renderDirectly(for: person(id), weekItems: weekItems, week: week)!
+            bytes += digest.html.utf8.count + digest.text.utf8.count
+        }
+        return bytes
+    }
+    // Contexts for the chevron comparison: the same data, fully personal, one JSON object per line.
+    var lines = ""
+    for id in 1...naiveCount {
+        let contexts = renderer.directContexts(for: person(id), weekItems: weekItems, week: week)!
+        let pair: [String: Any] = ["html": contexts.html, "text": contexts.text]
+        lines += String(decoding: try JSONSerialization.data(withJSONObject: pair), as: UTF8.self) + "\n"
+    }
+    try Data(lines.utf8).write(to: directory.appendingPathComponent("contexts.jsonl"))
+    print(
+        String(
+            format: "advocate group render:        %8.0f digests/s  (%d digests, %.1f KB html+text each)",
+            Double(count) / fast.seconds, count, Double(fast.bytes) / Double(count) / 1024))
+    print(
+        String(
+            format: "advocate render + MIME:       %8.0f messages/s (%.1f KB per message)",
+            Double(count) / withMIME.seconds, Double(withMIME.bytes) / Double(count) / 1024))
+    print(
+        String(
+            format: "swift-mustache per ambassador:%8.0f digests/s  (%d digests, the naive way)",
+            Double(naiveCount) / naive.seconds, naiveCount))
+    print("RENDER_RATE \(Double(count) / fast.seconds)")
+
+default:
+    print("usage: advocate-bench seed|render N DIR")
+    exit(2)
+}

@@ -1,0 +1,65 @@
+import AdvocateCore
+import Foundation
+import Synchronization
+
+/// What the click server needs to answer a link without a database read per request: content items (the redirect
+/// target always comes from here, never from the request), delivery times, and the recent hits per mail that
+/// reveal scanners. Entries expire so that edits to content show up within a minute.
+public final class LinkDirectory: Sendable {
+    private struct Cached<Value: Sendable>: Sendable {
+        var value: Value
+        var loaded: Date
+    }
+
+    private let database: AppDatabase
+    private let ttl: TimeInterval
+    private let items = Mutex<[Int64: Cached<ContentItem?>]>([:])
+    private let deliveries = Mutex<[String: Cached<Date?>]>([:])
+    private let recentHits = Mutex<[String: [(at: Date, link: String)]]>([:])
+
+    /// Creates a directory over `database`.
+    public init(database: AppDatabase, ttl: TimeInterval = 60) {
+        self.database = database
+        self.ttl = ttl
+    }
+
+    /// The content item, or `nil` when it does not exist (any more).
+    public func item(id: Int64, now: Date) throws -> ContentItem? {
+        if let cached = items.withLock({ $0[id] }), now.timeIntervalSince(cached.loaded) < ttl { return cached.value }
+        let item = try database.contentItem(id: id)
+        items.withLock {
+            if $0.count > 10_000 { $0.removeAll() }
+            $0[id] = Cached(value: item, loaded: now)
+        }
+        return item
+    }
+
+    /// When the ambassador's digest of `week` was delivered.
+    public func deliveredAt(ambassadorID: Int64, week: ISOWeek, now: Date) throws -> Date? {
+        let key = "\(ambassadorID)/\(week)"
+        if let cached = deliveries.withLock({ $0[key] }), now.timeIntervalSince(cached.loaded) < ttl {
+            return cached.value
+        }
+        let value = try database.deliveredAt(ambassadorID: ambassadorID, week: week)
+        deliveries.withLock {
+            if $0.count > 100_000 { $0.removeAll() }
+            $0[key] = Cached(value: value, loaded: now)
+        }
+        return value
+    }
+
+    /// Notes a hit on `link` of one mail and returns the times of recent hits on the mail's *other* links.
+    public func noteMailHit(ambassadorID: Int64, week: ISOWeek, link: String, at time: Date, window: TimeInterval)
+        -> [Date]
+    {
+        let key = "\(ambassadorID)/\(week)"
+        return recentHits.withLock { hits in
+            if hits.count > 100_000 { hits.removeAll() }
+            var list = (hits[key] ?? []).filter { time.timeIntervalSince($0.at) <= window * 5 }
+            let others = list.filter { $0.link != link }.map(\.at)
+            list.append((time, link))
+            hits[key] = list
+            return others
+        }
+    }
+}

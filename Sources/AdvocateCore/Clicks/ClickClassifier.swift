@@ -1,0 +1,67 @@
+import Foundation
+
+/// Who most likely made a request to a tracked link.
+public enum ClickClass: String, Sendable, Codable, CaseIterable {
+    /// A person.
+    case human
+    /// A social network or chat app fetching a link preview.
+    case crawler
+    /// A mail security scanner or other automated checker.
+    case scanner
+}
+
+/// A classification and the rule that gave it, stored with each click so that the figures can be explained.
+public struct ClickVerdict: Sendable, Equatable {
+    public var classification: ClickClass
+    public var reason: String
+
+    public init(_ classification: ClickClass, _ reason: String) {
+        self.classification = classification
+        self.reason = reason
+    }
+}
+
+/// Separates people from machines. Only the verdict is stored, never the user agent itself.
+public struct ClickClassifier: Sendable {
+    /// A hit this soon after the mail was delivered is a scanner: people do not click that fast.
+    public var afterDeliverySeconds: TimeInterval = 15
+    /// Different links of one mail hit within this window: a scanner following every link.
+    public var burstSeconds: TimeInterval = 2
+
+    /// Creates a classifier.
+    public init() {}
+
+    static let crawlers = [
+        "linkedinbot", "facebookexternalhit", "facebookcatalog", "meta-externalagent", "twitterbot", "slackbot",
+        "slack-imgproxy", "whatsapp", "telegrambot", "discordbot", "mastodon", "pleroma", "akkoma", "misskey",
+        "friendica", "gotosocial", "bluesky", "cardyb", "googlebot", "google-inspectiontool", "bingbot", "applebot",
+        "duckduckbot", "yandex", "baiduspider", "embedly", "skypeuripreview", "redditbot", "pinterest", "iframely",
+        "threads", "bot/", "bot;", "crawler", "spider", "preview",
+    ]
+    static let scanners = [
+        "headlesschrome", "phantomjs", "python-requests", "python-urllib", "aiohttp", "go-http-client", "java/",
+        "okhttp", "libwww", "wget", "curl/", "barracuda", "mimecast", "proofpoint", "forcepoint", "trendmicro",
+        "symantec", "microsoft office", "ms-office", "safelinks", "bingpreview",
+    ]
+
+    /// Classifies one request. `otherLinksOfMail` are the recent hits on *other* links of the same mail (share and
+    /// trap links only; visit links come from the public and are not part of a mail).
+    public func classify(
+        method: String, userAgent: String?, at time: Date, deliveredAt: Date?, otherLinksOfMail: [Date]
+    ) -> ClickVerdict {
+        if method.uppercased() == "HEAD" { return ClickVerdict(.scanner, "HEAD request") }
+        let agent = (userAgent ?? "").lowercased().trimmingCharacters(in: .whitespaces)
+        if agent.isEmpty { return ClickVerdict(.scanner, "no user agent") }
+        if let token = Self.scanners.first(where: agent.contains) { return ClickVerdict(.scanner, "user agent: \(token)") }
+        if let token = Self.crawlers.first(where: agent.contains) { return ClickVerdict(.crawler, "user agent: \(token)") }
+        if let deliveredAt, time.timeIntervalSince(deliveredAt) >= 0,
+            time.timeIntervalSince(deliveredAt) < afterDeliverySeconds
+        {
+            return ClickVerdict(.scanner, "within \(Int(afterDeliverySeconds)) s of delivery")
+        }
+        if otherLinksOfMail.contains(where: { abs($0.timeIntervalSince(time)) <= burstSeconds }) {
+            return ClickVerdict(.scanner, "several links of one mail within \(Int(burstSeconds)) s")
+        }
+        return ClickVerdict(.human, "browser")
+    }
+}
