@@ -19,7 +19,8 @@ func items() -> [ContentItem] {
                 + "betekent en waarom het ertoe doet.",
             imageURL: "https://www.acme-energie.example/media/\(index).jpg", weeks: [week],
             texts: [
-                .init(text: "Trots op ons team: project \(index) is af! Genoeg stroom voor \(index * 500) huishoudens ☀️"),
+                .init(
+                    text: "Trots op ons team: project \(index) is af! Genoeg stroom voor \(index * 500) huishoudens ☀️"),
                 .init(text: "Twee jaar bouwen, nu echt open. Zo ziet de energietransitie er in onze buurt uit."),
                 .init(network: .x, text: "Project \(index) is open ☀️ #energietransitie"),
             ])
@@ -28,7 +29,8 @@ func items() -> [ContentItem] {
 
 func person(_ id: Int) -> Ambassador {
     Ambassador(
-        id: Int64(id), email: "person\(id)@example.org", name: "Persoon \(id) van Dijk", language: id % 3 == 0 ? .en : .nl,
+        id: Int64(id), email: "person\(id)@example.org", name: "Persoon \(id) van Dijk",
+        language: id % 3 == 0 ? .en : .nl,
         networks: networks, joinedAt: Date())
 }
 
@@ -50,7 +52,8 @@ case "seed":
     try Data(csv.utf8).write(to: directory.appendingPathComponent("people.csv"))
     let content = items().map { item -> [String: Any] in
         [
-            "url": item.url, "title": item.title, "summary": item.summary, "image": item.imageURL!, "weeks": ["2026-W49"],
+            "url": item.url, "title": item.title, "summary": item.summary, "image": item.imageURL!,
+            "weeks": ["2026-W49"],
             "texts": item.texts.map { text -> Any in
                 text.network.map { ["network": $0.rawValue, "text": text.text] } ?? text.text
             },

@@ -4,7 +4,10 @@ import Foundation
 extension AppContext {
     /// The links in digests. This is the one line that decides between plain share dialogs and tracked links.
     public func makeShareLinks() throws -> any ShareLinks {
-        IntentShareLinks(baseURL: config.publicBaseURL, sealer: LinkSealer(keyring: try secrets.linkKeys()))
+        let sealer = LinkSealer(keyring: try secrets.linkKeys())
+        return config.links.tracked
+            ? TrackedShareLinks(baseURL: config.publicBaseURL, sealer: sealer)
+            : IntentShareLinks(baseURL: config.publicBaseURL, sealer: sealer)
     }
 
     /// The renderer and message builder, with the templates compiled once.

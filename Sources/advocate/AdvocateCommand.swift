@@ -4,7 +4,7 @@ import Foundation
 
 /// The `advocate` command tree.
 @main
-struct AdvocateCommand: ParsableCommand {
+struct AdvocateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "advocate",
         abstract: "Employee-advocacy mailer: weekly ready-to-share digests with tracked, personal share links.",
@@ -12,7 +12,7 @@ struct AdvocateCommand: ParsableCommand {
             Typical week: import ambassadors and content, then `advocate digest send` from cron.
             Every command reads ./config.json unless --config or ADVOCATE_CONFIG names another file.
             """,
-        subcommands: [Init.self, Ambassadors.self, Content.self, Digest.self]
+        subcommands: [Init.self, Ambassadors.self, Content.self, Digest.self, Serve.self]
     )
 }
 

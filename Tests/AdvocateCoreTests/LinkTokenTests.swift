@@ -69,3 +69,29 @@ struct LinkTokenTests {
         }
     }
 }
+
+@Suite("Link tokens cannot be forged")
+struct LinkTokenForgeryTests {
+    @Test("1,000,000 random tokens and 100,000 bit-flipped tokens: none is accepted")
+    func forgery() throws {
+        let keyring = try LinkKeyring(parsing: LinkKeyring.generateEntry(id: 3))
+        let sealer = LinkSealer(keyring: keyring)
+        var generator = SystemRandomNumberGenerator()
+        var accepted = 0
+        for _ in 0..<1_000_000 {
+            // Random blocks under the right key id: the only part an attacker cannot get right is the cipher block.
+            let bytes = [UInt8(3)] + (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            if sealer.open(Base64URL.encode(bytes)) != nil { accepted += 1 }
+        }
+        let week = try ISOWeek(parsing: "2026-W49")
+        for index in 0..<100_000 {
+            let token = LinkToken(
+                kind: .share, ambassadorID: Int64(index + 1), itemID: Int64(index % 1000), network: .x, week: week)
+            var bytes = Base64URL.decode(sealer.seal(token))!
+            let bit = Int.random(in: 8..<(bytes.count * 8), using: &generator)  // flip a bit of the cipher block
+            bytes[bit / 8] ^= 1 << (bit % 8)
+            if sealer.open(Base64URL.encode(bytes)) != nil { accepted += 1 }
+        }
+        #expect(accepted == 0)
+    }
+}

@@ -26,13 +26,15 @@ public struct AdvocateConfig: Sendable, Decodable {
     public var mail = MailConfig()
     /// Themes and goals.
     public var plan = PlanConfig()
+    /// Tracked links.
+    public var links = LinksConfig()
 
     /// The folder relative paths are resolved against: the config file's folder.
     public var baseDirectory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case organization, timeZone, defaultLanguage, defaultNetworks, databasePath, templatesDirectory
-        case publicBaseURL, secretsFile, server, mail, plan
+        case publicBaseURL, secretsFile, server, mail, plan, links
     }
 
     /// The defaults.
@@ -68,6 +70,7 @@ public struct AdvocateConfig: Sendable, Decodable {
         server = try c.value(.server, default: server)
         mail = try c.value(.mail, default: mail)
         plan = try c.value(.plan, default: plan)
+        links = try c.value(.links, default: links)
     }
 
     /// Parses network codes, naming the bad entry.
@@ -91,7 +94,7 @@ public struct AdvocateConfig: Sendable, Decodable {
 public struct ServerConfig: Sendable, Decodable {
     /// Interface to bind; 127.0.0.1 behind a reverse proxy.
     public var host = "127.0.0.1"
-    /// TCP port.
+    /// TCP port; 0 picks a free one (printed at start).
     public var port = 8080
 
     enum CodingKeys: String, CodingKey, CaseIterable { case host, port }
@@ -103,8 +106,9 @@ public struct ServerConfig: Sendable, Decodable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         host = try c.value(.host, default: host)
         port = try c.value(.port, default: port)
-        guard (1...65535).contains(port) else {
-            throw ConfigError.invalidValue(path: "server.port", reason: "\(port) is not a TCP port (1-65535)")
+        guard (0...65535).contains(port) else {
+            throw ConfigError.invalidValue(
+                path: "server.port", reason: "\(port) is not a TCP port (1-65535, or 0 for any free port)")
         }
     }
 }
@@ -122,5 +126,33 @@ public struct PlanConfig: Sendable, Decodable {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         themes = try c.value(.themes, default: themes).map { $0.lowercased() }
+    }
+}
+
+/// How tracked links behave.
+public struct LinksConfig: Sendable, Decodable {
+    /// Whether digests use tracked `/s/` links (needs `advocate serve` at publicBaseURL) or plain share dialogs.
+    public var tracked = true
+    /// `utm_medium` added to item URLs on visits.
+    public var utmMedium = "employee-advocacy"
+    /// Share buttons stop working this many weeks after their digest week; 0 means never.
+    public var shareLinkWeeks = 26
+    /// Links inside posts stop counting and redirecting this many weeks after the digest week; 0 means never.
+    public var visitLinkWeeks = 0
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case tracked, utmMedium, shareLinkWeeks, visitLinkWeeks }
+
+    init() {}
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        tracked = try c.value(.tracked, default: tracked)
+        utmMedium = try c.value(.utmMedium, default: utmMedium)
+        shareLinkWeeks = try c.value(.shareLinkWeeks, default: shareLinkWeeks)
+        visitLinkWeeks = try c.value(.visitLinkWeeks, default: visitLinkWeeks)
+        for (key, value) in [("shareLinkWeeks", shareLinkWeeks), ("visitLinkWeeks", visitLinkWeeks)] where value < 0 {
+            throw ConfigError.invalidValue(path: "links.\(key)", reason: "must be 0 (never expire) or more")
+        }
     }
 }

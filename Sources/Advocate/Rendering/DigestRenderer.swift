@@ -119,24 +119,29 @@ public final class DigestRenderer: Sendable {
     /// Slower than ``render(for:weekItems:week:results:)``; it exists to prove that both give the same output and
     /// to measure the difference.
     public func renderDirectly(
-        for ambassador: Ambassador, weekItems: [ContentItem], week: ISOWeek, results: (html: String, text: String) = ("", "")
+        for ambassador: Ambassador, weekItems: [ContentItem], week: ISOWeek,
+        results: (html: String, text: String) = ("", "")
     ) -> RenderedDigest? {
         guard let contexts = directContexts(for: ambassador, weekItems: weekItems, week: week, results: results) else {
             return nil
         }
         return RenderedDigest(
-            subject: contexts.text["subject"] as? String ?? "", text: templates.render(contexts.text, template: "digest.txt"),
+            subject: contexts.text["subject"] as? String ?? "",
+            text: templates.render(contexts.text, template: "digest.txt"),
             html: templates.render(contexts.html, template: "digest.html"))
     }
 
     /// The full Mustache contexts (HTML and text) of one ambassador's digest, personal values included.
     public func directContexts(
-        for ambassador: Ambassador, weekItems: [ContentItem], week: ISOWeek, results: (html: String, text: String) = ("", "")
+        for ambassador: Ambassador, weekItems: [ContentItem], week: ISOWeek,
+        results: (html: String, text: String) = ("", "")
     ) -> (html: [String: Any], text: [String: Any])? {
         let items = DigestSelection.items(weekItems, for: ambassador)
         guard !items.isEmpty, let id = ambassador.id else { return nil }
         var rawHTML: [String: String] = [:]
-        let contexts = makeContexts(language: ambassador.language, networks: ambassador.networks, items: items, week: week) {
+        let contexts = makeContexts(
+            language: ambassador.language, networks: ambassador.networks, items: items, week: week
+        ) {
             slot in
             switch slot {
             case .firstName: return ambassador.firstName

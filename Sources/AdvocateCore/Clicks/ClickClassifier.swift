@@ -52,8 +52,12 @@ public struct ClickClassifier: Sendable {
         if method.uppercased() == "HEAD" { return ClickVerdict(.scanner, "HEAD request") }
         let agent = (userAgent ?? "").lowercased().trimmingCharacters(in: .whitespaces)
         if agent.isEmpty { return ClickVerdict(.scanner, "no user agent") }
-        if let token = Self.scanners.first(where: agent.contains) { return ClickVerdict(.scanner, "user agent: \(token)") }
-        if let token = Self.crawlers.first(where: agent.contains) { return ClickVerdict(.crawler, "user agent: \(token)") }
+        if let token = Self.scanners.first(where: agent.contains) {
+            return ClickVerdict(.scanner, "user agent: \(token)")
+        }
+        if let token = Self.crawlers.first(where: agent.contains) {
+            return ClickVerdict(.crawler, "user agent: \(token)")
+        }
         if let deliveredAt, time.timeIntervalSince(deliveredAt) >= 0,
             time.timeIntervalSince(deliveredAt) < afterDeliverySeconds
         {

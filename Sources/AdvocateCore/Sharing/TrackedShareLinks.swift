@@ -13,7 +13,8 @@ public struct TrackedShareLinks: ShareLinks {
     }
 
     public func share(item: ContentItem, network: Network, ambassadorID: Int64, week: ISOWeek) -> String {
-        let token = LinkToken(kind: .share, ambassadorID: ambassadorID, itemID: item.id ?? 0, network: network, week: week)
+        let token = LinkToken(
+            kind: .share, ambassadorID: ambassadorID, itemID: item.id ?? 0, network: network, week: week)
         return "\(baseURL)/s/\(sealer.seal(token))"
     }
 

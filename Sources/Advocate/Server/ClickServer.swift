@@ -1,0 +1,100 @@
+import AdvocateCore
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// Builds `advocate serve`: the Hummingbird application and the click writer, in one service group that drains
+/// in-flight requests and then flushes pending clicks on SIGTERM or SIGINT. The CLI and the tests both call this.
+public func buildServer(
+    context: AppContext, database: AppDatabase, logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }
+) throws -> ServiceGroup {
+    let recorder = ClickRecorder(database: database)
+    let handler = try LinkHandler(context: context, database: database, recorder: recorder)
+    let router = Router()
+    router.add(middleware: GuardMiddleware(logger: logger))
+    router.get("/healthz") { _, _ in "ok" }
+    for (prefix, kind) in [("s", LinkToken.Kind.share), ("l", .visit), ("t", .trap)] {
+        let follow: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, requestContext in
+            let token = try requestContext.parameters.require("token")
+            let answer = try await handler.follow(
+                token, kind: kind, method: request.method.rawValue, userAgent: request.headers[.userAgent])
+            return answer.response(isHead: request.method == .head)
+        }
+        router.get("/\(prefix)/:token", use: follow)
+        router.head("/\(prefix)/:token", use: follow)
+    }
+    router.get("/u/:token") { _, requestContext in
+        try handler.unsubscribePage(try requestContext.parameters.require("token")).response(isHead: false)
+    }
+    router.post("/u/:token") { request, requestContext in
+        let body = try await request.body.collect(upTo: 4_096)
+        return try handler.unsubscribe(
+            try requestContext.parameters.require("token"), body: String(buffer: body)
+        ).response(isHead: false)
+    }
+    let host = context.config.server.host
+    let app = Application(
+        router: router,
+        configuration: .init(address: .hostname(host, port: context.config.server.port), serverName: nil),
+        onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) }, logger: logger)
+    return ServiceGroup(
+        configuration: .init(
+            services: [.init(service: ClickRecorderService(recorder: recorder)), .init(service: app)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+}
+
+/// Keeps the click writer alive while the server runs and flushes it after the server has drained.
+struct ClickRecorderService: Service {
+    let recorder: ClickRecorder
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        recorder.shutdown()
+    }
+}
+
+extension LinkResponse {
+    /// The Hummingbird response, with the headers every answer of this server carries.
+    func response(isHead: Bool) -> Response {
+        var headers: HTTPFields = [.cacheControl: "no-store"]
+        if let location { headers[.location] = location }
+        guard let html, !isHead else { return Response(status: .init(code: status), headers: headers) }
+        headers[.contentType] = "text/html; charset=utf-8"
+        return Response(
+            status: .init(code: status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+    }
+}
+
+/// Limits, security headers and request logging without personal data (no tokens, no addresses, no agents).
+struct GuardMiddleware<Context: RequestContext>: RouterMiddleware {
+    let logger: Logger
+    static var maxURILength: Int { 512 }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        let start = ContinuousClock.now
+        var response: Response
+        if request.uri.description.utf8.count > Self.maxURILength {
+            response = Response(status: .uriTooLong)
+        } else {
+            do {
+                response = try await next(request, context)
+            } catch let error as HTTPResponseError {
+                response = try error.response(from: request, context: context)
+            }
+        }
+        response.headers[.init("Referrer-Policy")!] = "no-referrer"
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[.contentSecurityPolicy] =
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
+        if logger.logLevel <= .info {
+            let route = request.uri.path.split(separator: "/").first.map { "/\($0)/…" } ?? "/"
+            logger.info(
+                "\(request.method.rawValue) \(route) \(response.status.code) \(ContinuousClock.now - start)")
+        }
+        return response
+    }
+}
