@@ -6,6 +6,8 @@ import Foundation
 //
 //   advocate-bench seed N DIR        write DIR/people.csv (N ambassadors, 6 networks) and DIR/content.json (8 items)
 //   advocate-bench render N DIR      time N personal renders; write DIR/contexts.jsonl for the chevron comparison
+//   advocate-bench tokens N DIR      write DIR/paths.txt: N real /s/ share paths (keys from ADVOCATE_LINK_KEYS)
+//                                    for ambassadors 1…N and items 1…8 of a seeded database
 
 let networks: [Network] = [.linkedin, .x, .facebook, .whatsapp, .bluesky, .email]
 let week = try! ISOWeek(parsing: "2026-W49")
@@ -36,7 +38,7 @@ func person(_ id: Int) -> Ambassador {
 
 let arguments = CommandLine.arguments
 guard arguments.count == 4, let count = Int(arguments[2]) else {
-    print("usage: advocate-bench seed|render N DIR")
+    print("usage: advocate-bench seed|render|tokens N DIR")
     exit(2)
 }
 let directory = URL(fileURLWithPath: arguments[3])
@@ -128,7 +130,20 @@ case "render":
             Double(naiveCount) / naive.seconds, naiveCount))
     print("RENDER_RATE \(Double(count) / fast.seconds)")
 
+case "tokens":
+    let keys = ProcessInfo.processInfo.environment["ADVOCATE_LINK_KEYS"] ?? ""
+    let sealer = LinkSealer(keyring: try LinkKeyring(parsing: keys))
+    var paths = ""
+    for id in 1...count {
+        let token = LinkToken(
+            kind: .share, ambassadorID: Int64(id), itemID: Int64(id % 8 + 1), network: networks[id % networks.count],
+            week: week)
+        paths += "/s/\(sealer.seal(token))\n"
+    }
+    try Data(paths.utf8).write(to: directory.appendingPathComponent("paths.txt"))
+    print("wrote \(count) share paths")
+
 default:
-    print("usage: advocate-bench seed|render N DIR")
+    print("usage: advocate-bench seed|render|tokens N DIR")
     exit(2)
 }
