@@ -15,7 +15,7 @@ extension AppContext {
         let links = try makeShareLinks()
         let templates = try TemplateSet.load(directory: config.resolve(config.templatesDirectory))
         let renderer = DigestRenderer(templates: templates, organization: config.organization, links: links)
-        return DigestComposer(renderer: renderer, links: links, config: config)
+        return DigestComposer(renderer: renderer, templates: templates, links: links, config: config)
     }
 
     /// The configured transport: the outbox folder or SMTP through libcurl.
@@ -38,6 +38,6 @@ extension AppContext {
     {
         DigestSender(
             database: database, composer: try makeComposer(), transport: try makeTransport(),
-            smtp: config.mail.smtp, now: now, progress: progress)
+            smtp: config.mail.smtp, timeZone: config.timeZone, now: now, progress: progress)
     }
 }

@@ -67,14 +67,16 @@ extension AdvocateCommand.Digest {
                 let database = try context.openDatabase()
                 if let directory = dryRun {
                     let preview = DigestPreview(
-                        database: database, composer: try context.makeComposer(), now: context.now)
+                        database: database, composer: try context.makeComposer(),
+                        timeZone: context.config.timeZone, now: context.now)
                     let count = try preview.dryRun(week: week, directory: URL(fileURLWithPath: directory), limit: limit)
                     print("Dry run: wrote \(count) digest(s) for \(week) into \(directory); nothing was recorded.")
                     return
                 }
                 if let test {
                     let preview = DigestPreview(
-                        database: database, composer: try context.makeComposer(), now: context.now)
+                        database: database, composer: try context.makeComposer(),
+                        timeZone: context.config.timeZone, now: context.now)
                     let whose = try preview.sendTest(
                         week: week, to: EmailAddress.normalized(test)!, as: asAmbassador,
                         transport: try context.makeTransport())
@@ -113,7 +115,8 @@ extension AdvocateCommand.Digest {
             try reportingErrors {
                 let context = try global.context()
                 let preview = DigestPreview(
-                    database: try context.openDatabase(), composer: try context.makeComposer(), now: context.now)
+                    database: try context.openDatabase(), composer: try context.makeComposer(),
+                    timeZone: context.config.timeZone, now: context.now)
                 for file in try preview.preview(
                     email: email, week: try weekOption.resolve(context), directory: URL(fileURLWithPath: out))
                 {

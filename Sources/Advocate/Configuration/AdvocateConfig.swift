@@ -117,8 +117,19 @@ public struct ServerConfig: Sendable, Decodable {
 public struct PlanConfig: Sendable, Decodable {
     /// The themes content and ambassadors may have; empty means any.
     public var themes: [String] = []
+    /// Goals per period.
+    public var goals: [Goal] = []
+    /// Whether digests name colleagues: `off` (default), `team` (totals only) or `opt-in` (top sharers who agreed).
+    public var leaderboard = Leaderboard.off
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case themes }
+    /// How much the digest says about colleagues.
+    public enum Leaderboard: String, Sendable, Decodable, CaseIterable {
+        case off
+        case team
+        case optIn = "opt-in"
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case themes, goals, leaderboard }
 
     init() {}
 
@@ -126,6 +137,78 @@ public struct PlanConfig: Sendable, Decodable {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         themes = try c.value(.themes, default: themes).map { $0.lowercased() }
+        goals = try c.value(.goals, default: goals)
+        let board = try c.value(.leaderboard, default: leaderboard.rawValue)
+        guard let parsed = Leaderboard(rawValue: board) else {
+            throw ConfigError.invalidValue(
+                path: "plan.leaderboard", reason: "'\(board)' is not one of off, team, opt-in")
+        }
+        leaderboard = parsed
+        for (index, goal) in goals.enumerated() {
+            if let theme = goal.theme, !themes.isEmpty, !themes.contains(theme) {
+                throw ConfigError.invalidValue(
+                    path: "plan.goals[\(index)].theme", reason: "'\(theme)' is not in plan.themes")
+            }
+        }
+    }
+}
+
+/// A target for one period: `2026-Q4`, `2026-12` or `2026`, optionally for one theme.
+public struct Goal: Sendable, Decodable, Equatable {
+    /// The period as written in the config.
+    public var period: String
+    /// First moment of the period (UTC midnight of its first day).
+    public var start: Date
+    /// First moment after the period.
+    public var end: Date
+    public var theme: String?
+    public var shares: Int?
+    public var visits: Int?
+    public var activeAmbassadors: Int?
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case period, theme, shares, visits, activeAmbassadors }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        period = try c.decode(String.self, forKey: .period)
+        guard let range = Goal.range(of: period) else {
+            throw ConfigError.invalidValue(
+                path: ConfigLoader.keyPath(decoder.codingPath + [CodingKeys.period]),
+                reason: "'\(period)' is not a period like 2026-Q4, 2026-12 or 2026")
+        }
+        (start, end) = range
+        theme = try c.decodeIfPresent(String.self, forKey: .theme)?.lowercased()
+        shares = try c.decodeIfPresent(Int.self, forKey: .shares)
+        visits = try c.decodeIfPresent(Int.self, forKey: .visits)
+        activeAmbassadors = try c.decodeIfPresent(Int.self, forKey: .activeAmbassadors)
+    }
+
+    /// The start and end of `2026-Q4`, `2026-12` or `2026`.
+    static func range(of period: String) -> (Date, Date)? {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = period.split(separator: "-")
+        guard let year = Int(parts.first ?? ""), (2000...2999).contains(year) else { return nil }
+        var month = 1
+        var months = 12
+        if parts.count == 2 {
+            if parts[1].hasPrefix("Q"), let quarter = Int(parts[1].dropFirst()), (1...4).contains(quarter) {
+                month = (quarter - 1) * 3 + 1
+                months = 3
+            } else if let number = Int(parts[1]), (1...12).contains(number), parts[1].count == 2 {
+                month = number
+                months = 1
+            } else {
+                return nil
+            }
+        } else if parts.count != 1 {
+            return nil
+        }
+        guard let start = calendar.date(from: DateComponents(year: year, month: month, day: 1)),
+            let end = calendar.date(byAdding: .month, value: months, to: start)
+        else { return nil }
+        return (start, end)
     }
 }
 

@@ -5,13 +5,21 @@ import Foundation
 public struct DigestPreview: Sendable {
     let database: AppDatabase
     let composer: DigestComposer
+    let timeZone: TimeZone
     let now: @Sendable () -> Date
 
     /// Creates a previewer.
-    public init(database: AppDatabase, composer: DigestComposer, now: @escaping @Sendable () -> Date) {
+    public init(
+        database: AppDatabase, composer: DigestComposer, timeZone: TimeZone, now: @escaping @Sendable () -> Date
+    ) {
         self.database = database
         self.composer = composer
+        self.timeZone = timeZone
         self.now = now
+    }
+
+    private func results(_ week: ISOWeek) throws -> ResultsBlock {
+        composer.resultsBlock(try database.resultsSnapshot(digestWeek: week, timeZone: timeZone))
     }
 
     /// Writes every active ambassador's digest (up to `limit`) into `directory` as `.eml` files. Returns how many.
@@ -19,9 +27,13 @@ public struct DigestPreview: Sendable {
         let transport = try OutboxTransport(directory: directory)
         let session = try transport.makeSession()
         let items = try database.contentItems(week: week)
+        let results = try results(week)
         var written = 0
         for ambassador in try database.ambassadors(status: .active) where written < (limit ?? .max) {
-            guard let composed = composer.compose(for: ambassador, weekItems: items, week: week, now: now()) else {
+            guard
+                let composed = composer.compose(
+                    for: ambassador, weekItems: items, week: week, now: now(), results: results)
+            else {
                 continue
             }
             if case .temporary(let reason) = session.send(composer.outgoing(composed.message)) {
@@ -37,11 +49,12 @@ public struct DigestPreview: Sendable {
         -> String
     {
         let items = try database.contentItems(week: week)
+        let results = try results(week)
         let candidates = try email.map { [try ambassador(email: $0)] } ?? database.ambassadors(status: .active)
         for ambassador in candidates {
             guard
                 let composed = composer.compose(
-                    for: ambassador, weekItems: items, week: week, now: now(), recipient: recipient)
+                    for: ambassador, weekItems: items, week: week, now: now(), results: results, recipient: recipient)
             else { continue }
             let session = try transport.makeSession()
             defer { session.close() }
@@ -59,7 +72,8 @@ public struct DigestPreview: Sendable {
         let ambassador = try ambassador(email: email)
         guard
             let composed = composer.compose(
-                for: ambassador, weekItems: try database.contentItems(week: week), week: week, now: now())
+                for: ambassador, weekItems: try database.contentItems(week: week), week: week, now: now(),
+                results: try results(week))
         else { throw MailError.setup("\(ambassador.email) has no content in \(week): no digest would be sent") }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let base = "digest-\(week)-\(ambassador.id ?? 0)"

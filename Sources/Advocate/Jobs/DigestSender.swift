@@ -26,14 +26,16 @@ public final class DigestSender: Sendable {
     let composer: DigestComposer
     let transport: any MailTransport
     let smtp: SMTPConfig
+    let timeZone: TimeZone
     let now: @Sendable () -> Date
     let progress: ProgressReporter
 
     /// Creates a sender.
     public init(
         database: AppDatabase, composer: DigestComposer, transport: any MailTransport, smtp: SMTPConfig,
-        now: @escaping @Sendable () -> Date, progress: ProgressReporter
+        timeZone: TimeZone, now: @escaping @Sendable () -> Date, progress: ProgressReporter
     ) {
+        self.timeZone = timeZone
         self.database = database
         self.composer = composer
         self.transport = transport
@@ -54,6 +56,7 @@ public final class DigestSender: Sendable {
         try database.requeueSkipped(digestID: digest.id, now: now())
         try database.enqueueDeliveries(digestID: digest.id, now: now())
         let items = try database.contentItems(week: options.week)
+        let results = composer.resultsBlock(try database.resultsSnapshot(digestWeek: options.week, timeZone: timeZone))
         let open = try database.deliveryCounts(digestID: digest.id)
         progress.begin(total: min(options.limit ?? .max, (open[.pending] ?? 0) + (open[.retry] ?? 0)))
 
@@ -76,7 +79,8 @@ public final class DigestSender: Sendable {
                     guard state.withLock({ $0.take() }) else { break pass }
                     submitted += 1
                     try submit(
-                        delivery, items: items, week: options.week, digestID: digest.id, pool: pool, state: state)
+                        delivery, items: items, results: results, week: options.week, digestID: digest.id, pool: pool,
+                        state: state)
                 }
             }
             pool.drain()
@@ -102,10 +106,13 @@ public final class DigestSender: Sendable {
     }
 
     private func submit(
-        _ delivery: DueDelivery, items: [ContentItem], week: ISOWeek, digestID: Int64, pool: SendPool,
+        _ delivery: DueDelivery, items: [ContentItem], results: ResultsBlock, week: ISOWeek, digestID: Int64,
+        pool: SendPool,
         state: Locked<RunState>
     ) throws {
-        guard let composed = composer.compose(for: delivery.ambassador, weekItems: items, week: week, now: now())
+        guard
+            let composed = composer.compose(
+                for: delivery.ambassador, weekItems: items, week: week, now: now(), results: results)
         else {
             try database.recordOutcome(
                 deliveryID: delivery.id, status: .skipped, error: "no content for this ambassador this week", now: now()

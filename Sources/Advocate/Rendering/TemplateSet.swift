@@ -16,12 +16,13 @@ public struct TemplateSet: Sendable {
     /// Templates that must exist.
     public static let required = [
         "digest.html", "digest.txt", "item.html", "item.txt", "buttons.html", "buttons.txt", "footer.html",
-        "footer.txt",
+        "footer.txt", "results.html", "results.txt",
     ]
     /// Strings every language file must define.
     public static let requiredStrings = [
         "subject", "preheader", "weekLabel", "greeting", "intro", "suggested", "copyHint", "shareOn", "read", "thanks",
-        "frequency", "unsubscribe",
+        "frequency", "unsubscribe", "resultsTitle", "resultsWeek", "resultsWeekNone", "resultsAllTime", "resultsTeam",
+        "resultsBest", "resultsLeaders",
     ]
 
     let library: MustacheLibrary

@@ -1,0 +1,114 @@
+import AdvocateCore
+import Foundation
+import GRDB
+
+/// What one ambassador's shares achieved. Human hits only: crawler and scanner hits never count.
+public struct PersonalResults: Sendable, Hashable {
+    public var weekShares = 0
+    public var weekVisits = 0
+    public var allShares = 0
+    public var allVisits = 0
+
+    public init(weekShares: Int = 0, weekVisits: Int = 0, allShares: Int = 0, allVisits: Int = 0) {
+        self.weekShares = weekShares
+        self.weekVisits = weekVisits
+        self.allShares = allShares
+        self.allVisits = allVisits
+    }
+}
+
+/// What the whole team achieved in one week.
+public struct TeamResults: Sendable, Hashable {
+    public var sharers = 0
+    public var shares = 0
+    public var visits = 0
+    public var bestItemTitle: String?
+    public var bestItemVisits = 0
+    /// Names and share counts of the top sharers who opted in to the leaderboard.
+    public var topSharers: [String] = []
+}
+
+/// Results for every ambassador and the team, loaded once per run (one grouped query, not one per ambassador).
+public struct ResultsSnapshot: Sendable {
+    /// The week the figures are about: the one before the digest week.
+    public var week: ISOWeek
+    public var personal: [Int64: PersonalResults]
+    public var team: TeamResults
+}
+
+extension AppDatabase {
+    /// The results shown in the digest of `digestWeek`: last week's (and all-time) human shares and visits per
+    /// ambassador, and the team's totals. A share is one ambassador sharing one item on one network, however often
+    /// they click the button.
+    public func resultsSnapshot(digestWeek: ISOWeek, timeZone: TimeZone) throws -> ResultsSnapshot {
+        let week = digestWeek.previous
+        let from = week.start(in: timeZone)
+        let to = digestWeek.start(in: timeZone)
+        return try read { db in
+            var personal: [Int64: PersonalResults] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT ambassadorId,
+                      COUNT(DISTINCT CASE WHEN kind = 'share' AND at >= :from AND at < :to
+                                          THEN itemId || ':' || network || ':' || week END) AS weekShares,
+                      SUM(kind = 'visit' AND at >= :from AND at < :to) AS weekVisits,
+                      COUNT(DISTINCT CASE WHEN kind = 'share' THEN itemId || ':' || network || ':' || week END) AS allShares,
+                      SUM(kind = 'visit') AS allVisits
+                    FROM click WHERE class = 'human' AND ambassadorId IS NOT NULL AND kind IN ('share', 'visit')
+                    GROUP BY ambassadorId
+                    """, arguments: ["from": from, "to": to])
+            {
+                personal[row["ambassadorId"]] = PersonalResults(
+                    weekShares: row["weekShares"], weekVisits: row["weekVisits"] ?? 0, allShares: row["allShares"],
+                    allVisits: row["allVisits"] ?? 0)
+            }
+            var team = TeamResults()
+            if let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(DISTINCT CASE WHEN kind = 'share' THEN ambassadorId END) AS sharers,
+                      COUNT(DISTINCT CASE WHEN kind = 'share'
+                            THEN COALESCE(ambassadorId, 'anon' || id) || ':' || itemId || ':' || network || ':' || week END)
+                        AS shares,
+                      SUM(kind = 'visit') AS visits
+                    FROM click WHERE class = 'human' AND at >= ? AND at < ?
+                    """, arguments: [from, to])
+            {
+                team.sharers = row["sharers"]
+                team.shares = row["shares"]
+                team.visits = row["visits"] ?? 0
+            }
+            if let best = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT i.title, SUM(c.kind = 'visit') AS visits, SUM(c.kind = 'share') AS shares
+                    FROM click c JOIN contentItem i ON i.id = c.itemId
+                    WHERE c.class = 'human' AND c.at >= ? AND c.at < ?
+                    GROUP BY c.itemId ORDER BY visits DESC, shares DESC, c.itemId LIMIT 1
+                    """, arguments: [from, to])
+            {
+                team.bestItemTitle = best["title"]
+                team.bestItemVisits = best["visits"]
+            }
+            team.topSharers = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT a.name FROM click c JOIN ambassador a ON a.id = c.ambassadorId
+                    WHERE a.leaderboardOptIn = 1 AND c.kind = 'share' AND c.class = 'human' AND c.at >= ? AND c.at < ?
+                    GROUP BY a.id
+                    ORDER BY COUNT(DISTINCT c.itemId || ':' || c.network || ':' || c.week) DESC, a.name LIMIT 3
+                    """, arguments: [from, to])
+            return ResultsSnapshot(week: week, personal: personal, team: team)
+        }
+    }
+
+    /// Sets whether an ambassador agreed to be named on the leaderboard.
+    public func setLeaderboardOptIn(_ optIn: Bool, ambassadorID: Int64, now: Date) throws {
+        try write { db in
+            try db.execute(
+                sql: "UPDATE ambassador SET leaderboardOptIn = ?, updatedAt = ? WHERE id = ?",
+                arguments: [optIn, now, ambassadorID])
+        }
+    }
+}
