@@ -11,14 +11,16 @@ enum Output {
     }
 
     /// Prints rows as a table with aligned columns, headers first.
-    static func table(headers: [String], rows: [[String]]) {
+    static func table(headers: [String], rows: [[String]], rightAligned: Bool = false) {
         var widths = headers.map(\.count)
         for row in rows {
             for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
         }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { index, cell in
-                index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+                let pad = String(repeating: " ", count: widths[index] - cell.count)
+                if rightAligned && index > 0 { return pad + cell }
+                return index == cells.count - 1 ? cell : cell + pad
             }.joined(separator: "  ")
         }
         print(line(headers))

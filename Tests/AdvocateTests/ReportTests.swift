@@ -1,0 +1,103 @@
+import Advocate
+import AdvocateCore
+import Foundation
+import Testing
+
+@Suite("advocate report over a seeded database")
+struct ReportTests {
+    let week = try! ISOWeek(parsing: "2026-W48")
+    let at = Date(timeIntervalSince1970: 1_795_597_200)  // 2026-11-25 10:00 Amsterdam
+
+    func seeded() throws -> TempDirectory {
+        let directory = try TempDirectory()
+        let context = try makeContext(
+            in: directory,
+            config: """
+                {"databasePath": "data/advocate.sqlite",
+                 "plan": {"goals": [{"period": "2026-Q4", "shares": 10, "visits": 100, "activeAmbassadors": 3}]}}
+                """)
+        let database = try context.openDatabase()
+        var ids: [String: Int64] = [:]
+        for name in ["anke", "bob", "carla"] {
+            ids[name] =
+                try database.addAmbassador(
+                    Ambassador(email: "\(name)@x.nl", name: name, language: .nl, networks: [.x], joinedAt: at), now: at
+                ).id
+        }
+        let item = try database.addContent(
+            ContentItem(url: "https://acme.example/a", title: "Zon, wind", theme: "energie", weeks: [week]), now: at)
+        let digest = try database.beginDigest(week: week, now: at)
+        try database.enqueueDeliveries(digestID: digest.id, now: at)
+        for delivery in try database.dueDeliveries(digestID: digest.id, now: at, limit: 10) {
+            try database.recordOutcome(deliveryID: delivery.id, status: .sent, error: nil, now: at)
+        }
+        func click(_ kind: LinkToken.Kind, _ who: String, _ network: Network, _ verdict: ClickClass = .human)
+            -> ClickRecord
+        {
+            ClickRecord(
+                at: at, kind: kind, week: week, itemID: item.id, network: network, ambassadorID: ids[who],
+                verdict: ClickVerdict(verdict, "test"))
+        }
+        var clicks = [
+            click(.share, "anke", .x), click(.share, "anke", .x), click(.share, "anke", .linkedin),
+            click(.share, "anke", .bluesky, .scanner), click(.share, "carla", .x),
+        ]
+        clicks += Array(repeating: click(.visit, "anke", .linkedin), count: 10)
+        clicks += Array(repeating: click(.visit, "anke", .linkedin, .crawler), count: 4)
+        clicks += Array(repeating: click(.visit, "carla", .x), count: 3)
+        try database.insertClicks(clicks)
+        return directory
+    }
+
+    @Test("JSON: every figure per network, the total and the goal progress")
+    func json() throws {
+        let directory = try seeded()
+        let result = try advocate(
+            ["report", "--week", "2026-W48", "--by", "network", "--format", "json"], in: directory.url)
+        #expect(result.status == 0, "\(result.stderr)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let rows = try #require(document["rows"] as? [[String: Any]])
+        func figures(_ row: [String: Any]) -> [Int] {
+            ["shares", "sharesRaw", "visits", "visitsRaw", "sharers"].map { row[$0] as? Int ?? -1 }
+        }
+        let byKey = Dictionary(uniqueKeysWithValues: rows.map { ($0["key"] as! String, figures($0)) })
+        #expect(byKey["x"] == [2, 3, 3, 3, 2])
+        #expect(byKey["linkedin"] == [1, 1, 10, 14, 1])
+        #expect(byKey["bluesky"] == [0, 1, 0, 0, 0])
+        let total = try #require(document["total"] as? [String: Any])
+        #expect(figures(total) == [3, 5, 13, 17, 2])
+        #expect(total["mailed"] as? Int == 3)
+        #expect(abs((total["shareRate"] as? Double ?? 0) - 2.0 / 3.0) < 1e-9)
+        #expect(abs((total["visitsPerShare"] as? Double ?? 0) - 13.0 / 3.0) < 1e-9)
+        let goal = try #require((document["goals"] as? [[String: Any]])?.first)
+        #expect(goal["period"] as? String == "2026-Q4")
+        #expect(goal["shares"] as? Int == 3 && goal["visits"] as? Int == 13 && goal["activeAmbassadors"] as? Int == 2)
+    }
+
+    @Test("CSV: documented columns, quoted keys, one line per group and the total")
+    func csv() throws {
+        let directory = try seeded()
+        let result = try advocate(["report", "--by", "item", "--format", "csv"], in: directory.url)
+        #expect(
+            result.stdout == """
+                key,shares,shares_raw,visits,visits_raw,sharers,mailed,share_rate,visits_per_share
+                "Zon, wind",3,5,13,17,2,,,4.3333
+                total,3,5,13,17,2,3,0.6667,4.3333
+
+                """)
+    }
+
+    @Test("table: aligned columns for a terminal, and the goals underneath")
+    func table() throws {
+        let directory = try seeded()
+        let result = try advocate(
+            ["report", "--from", "2026-11-23", "--to", "2026-11-29", "--by", "ambassador"], in: directory.url)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines[0].hasPrefix("AMBASSADOR") && lines[0].contains("SHARES") && lines[0].hasSuffix("VISITS/SHARE"))
+        #expect(lines[1].hasPrefix("anke@x.nl") && lines[1].hasSuffix("5.00"))
+        #expect(Set(lines[0...3].map(\.count)).count == 1, "every row is as wide as the header")
+        #expect(lines.contains("goal 2026-Q4: shares 3/10 (30%), visits 13/100 (13%), active ambassadors 2/3 (67%)"))
+        let empty = try advocate(["report", "--from", "2027-01-01", "--format", "csv"], in: directory.url)
+        #expect(empty.stdout.hasSuffix("total,0,0,0,0,0,0,,\n"))
+    }
+}
