@@ -71,7 +71,7 @@ case "render":
     let sealer = LinkSealer(keyring: try LinkKeyring(parsing: LinkKeyring.generateEntry(id: 1)))
     let renderer = DigestRenderer(
         templates: templates, organization: "Acme Energie",
-        links: IntentShareLinks(baseURL: "https://advocate.example.org", sealer: sealer))
+        links: TrackedShareLinks(baseURL: "https://advocate.example.org", sealer: sealer))
     let weekItems = items()
 
     func time(_ body: () -> Int) -> (seconds: Double, bytes: Int) {

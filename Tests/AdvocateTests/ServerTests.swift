@@ -8,7 +8,7 @@ final class ServerProcess: @unchecked Sendable {
     let process = Process()
     let baseURL: String
 
-    init(directory: URL) throws {
+    init(directory: URL, environment extra: [String: String] = [:]) throws {
         process.executableURL = URL(
             fileURLWithPath: ProcessInfo.processInfo.environment["ADVOCATE_BIN"]
                 ?? packageRoot.appendingPathComponent(".build/debug/advocate").path)
@@ -16,7 +16,7 @@ final class ServerProcess: @unchecked Sendable {
         process.currentDirectoryURL = directory
         process.environment = ProcessInfo.processInfo.environment.merging([
             "ADVOCATE_LINK_KEYS": testLinkKeys, "LOG_LEVEL": "warning",
-        ]) { $1 }
+        ]) { $1 }.merging(extra) { $1 }
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
@@ -51,13 +51,14 @@ final class ServerProcess: @unchecked Sendable {
 /// A real HTTP request with curl: status and Location, redirects not followed.
 func http(
     _ url: String, method: String = "GET", agent: String? = "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
-    body: String? = nil
+    body: String? = nil, headers: [String] = []
 ) throws -> (status: Int, location: String, body: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
     var arguments = ["-s", "-w", "\n%{http_code}\n%{redirect_url}", "-A", agent ?? ""]
     if method == "HEAD" { arguments.append("-I") } else { arguments += ["-X", method] }
     if let body { arguments += ["--data-raw", body] }
+    for header in headers { arguments += ["-H", header] }
     process.arguments = arguments + [url]
     let output = Pipe()
     process.standardOutput = output

@@ -34,6 +34,19 @@ public func buildServer(
             try requestContext.parameters.require("token"), body: String(buffer: body)
         ).response(isHead: false)
     }
+    if let token = context.secrets.adminToken {
+        let dashboard = try Dashboard(context: context, database: database)
+        router.get("/admin") { request, _ in
+            guard AdminAuth.allows(request.headers[.authorization], token: token) else {
+                return Response(
+                    status: .unauthorized,
+                    headers: [
+                        .wwwAuthenticate: "Basic realm=\"Advocate\", charset=\"UTF-8\"", .cacheControl: "no-store",
+                    ])
+            }
+            return LinkResponse(status: 200, location: nil, html: try dashboard.render()).response(isHead: false)
+        }
+    }
     let host = context.config.server.host
     let app = Application(
         router: router,
@@ -96,5 +109,27 @@ struct GuardMiddleware<Context: RequestContext>: RouterMiddleware {
                 "\(request.method.rawValue) \(route) \(response.status.code) \(ContinuousClock.now - start)")
         }
         return response
+    }
+}
+
+/// The dashboard's credentials: `Authorization: Bearer TOKEN`, or HTTP basic auth with TOKEN as the password (any
+/// user name), compared in constant time. Without ADVOCATE_ADMIN_TOKEN the dashboard does not exist at all.
+enum AdminAuth {
+    static func allows(_ header: String?, token: String) -> Bool {
+        guard let header else { return false }
+        var presented: String?
+        if header.hasPrefix("Bearer ") {
+            presented = String(header.dropFirst(7))
+        } else if header.hasPrefix("Basic "), let data = Data(base64Encoded: String(header.dropFirst(6))),
+            let pair = String(data: data, encoding: .utf8), let colon = pair.firstIndex(of: ":")
+        {
+            presented = String(pair[pair.index(after: colon)...])
+        }
+        guard let presented else { return false }
+        let a = Array(presented.utf8)
+        let b = Array(token.utf8)
+        var difference = UInt8(a.count == b.count ? 0 : 1)
+        for index in 0..<min(a.count, b.count) { difference |= a[index] ^ b[index] }
+        return difference == 0
     }
 }

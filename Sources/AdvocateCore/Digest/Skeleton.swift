@@ -75,20 +75,25 @@ public struct Skeleton: Sendable {
 }
 
 extension String {
-    /// The text escaped for HTML element content and attribute values, as Mustache escapes `{{value}}`.
+    /// The text escaped for HTML element content and attribute values, as Mustache escapes `{{value}}`. Works on
+    /// UTF-8 bytes: it runs for every personal value of every digest.
     public var htmlEscaped: String {
-        var output = ""
-        output.reserveCapacity(utf8.count + 16)
-        for character in unicodeScalars {
-            switch character {
-            case "&": output += "&amp;"
-            case "<": output += "&lt;"
-            case ">": output += "&gt;"
-            case "\"": output += "&quot;"
-            case "'": output += "&#39;"
-            default: output.unicodeScalars.append(character)
+        func special(_ byte: UInt8) -> Bool {
+            byte == 0x26 || byte == 0x3C || byte == 0x3E || byte == 0x22 || byte == 0x27
+        }
+        guard utf8.contains(where: special) else { return self }
+        var output: [UInt8] = []
+        output.reserveCapacity(utf8.count + utf8.count / 8 + 16)
+        for byte in utf8 {
+            switch byte {
+            case 0x26: output += [0x26, 0x61, 0x6D, 0x70, 0x3B]  // &amp;
+            case 0x3C: output += [0x26, 0x6C, 0x74, 0x3B]  // &lt;
+            case 0x3E: output += [0x26, 0x67, 0x74, 0x3B]  // &gt;
+            case 0x22: output += [0x26, 0x71, 0x75, 0x6F, 0x74, 0x3B]  // &quot;
+            case 0x27: output += [0x26, 0x23, 0x33, 0x39, 0x3B]  // &#39;
+            default: output.append(byte)
             }
         }
-        return output
+        return String(decoding: output, as: UTF8.self)
     }
 }

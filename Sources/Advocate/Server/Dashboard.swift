@@ -1,0 +1,110 @@
+import AdvocateCore
+import Foundation
+import Mustache
+
+/// `GET /admin`: one server-rendered page with inline SVG charts — no JavaScript, no CDN.
+public struct Dashboard: Sendable {
+    let database: AppDatabase
+    let template: MustacheTemplate
+    let goals: [Goal]
+    let organization: String
+    let timeZone: TimeZone
+    let now: @Sendable () -> Date
+    /// Weeks in the trend charts.
+    static let weeks = 12
+
+    /// Loads `Templates/admin.html.mustache`.
+    public init(context: AppContext, database: AppDatabase) throws {
+        let file = context.config.resolve(context.config.templatesDirectory).appendingPathComponent(
+            "admin.html.mustache")
+        guard let source = try? String(contentsOf: file, encoding: .utf8) else {
+            throw TemplateError(description: "cannot read \(file.path)")
+        }
+        do { template = try MustacheTemplate(string: source) } catch {
+            throw TemplateError(description: "\(file.path) is not a valid template: \(error)")
+        }
+        self.database = database
+        goals = context.config.plan.goals
+        organization = context.config.organization
+        timeZone = context.config.timeZone
+        now = context.now
+    }
+
+    /// The page.
+    public func render() throws -> String {
+        let current = ISOWeek(containing: now(), in: timeZone)
+        var weeks: [ISOWeek] = [current]
+        while weeks.count < Self.weeks { weeks.insert(weeks[0].previous, at: 0) }
+        let byWeek = Dictionary(
+            uniqueKeysWithValues: try database.report(ReportFilter(), by: .week).rows.map { ($0.key, $0) })
+        let trend = weeks.map { byWeek[$0.description] }
+        let items = try database.report(ReportFilter(), by: .item).rows.prefix(8)
+        let networks = try database.report(ReportFilter(), by: .network).rows
+        let ambassadors = try database.ambassadorCounts()
+        var delivery: [[String: Any]] = []
+        var lastWeek = "–"
+        if let digest = try database.latestDigest() {
+            lastWeek = digest.week.description
+            let counts = try database.deliveryCounts(digestID: digest.id)
+            delivery = DeliveryStatus.allCases.compactMap { status in
+                counts[status].map { ["status": status.rawValue, "count": $0] }
+            }
+        }
+        let context: [String: Any] = [
+            "organization": organization, "generated": MailMessage.rfc5322Date(now(), timeZone: timeZone),
+            "sharesChart": Self.chart(
+                labels: weeks.map { "W\($0.week)" }, human: trend.map { $0?.shares ?? 0 },
+                raw: trend.map { $0?.sharesRaw ?? 0 }, name: "shares"),
+            "visitsChart": Self.chart(
+                labels: weeks.map { "W\($0.week)" }, human: trend.map { $0?.visits ?? 0 },
+                raw: trend.map { $0?.visitsRaw ?? 0 }, name: "visits"),
+            "items": items.map { ["title": $0.key, "shares": $0.shares, "visits": $0.visits, "raw": $0.visitsRaw] },
+            "networks": networks.map { ["network": $0.key, "shares": $0.shares, "visits": $0.visits] },
+            "goals": try database.progress(of: goals).map(Self.goal),
+            "active": ambassadors[.active] ?? 0, "unsubscribed": ambassadors[.unsubscribed] ?? 0,
+            "pending": ambassadors[.pending] ?? 0, "lastWeek": lastWeek, "delivery": delivery,
+        ]
+        return template.render(context)
+    }
+
+    /// Bars for a weekly chart: per week a light bar for all hits and a solid one for human hits, scaled to the
+    /// largest value, in a 1000 × 200 viewBox.
+    static func chart(labels: [String], human: [Int], raw: [Int], name: String) -> [String: Any] {
+        let height = 160.0
+        let slot = 1000.0 / Double(labels.count)
+        let top = Double(max(raw.max() ?? 0, human.max() ?? 0, 1))
+        var bars: [[String: Any]] = []
+        for (index, label) in labels.enumerated() {
+            let x = Double(index) * slot
+            let rawHeight = Double(raw[index]) / top * height
+            let humanHeight = Double(human[index]) / top * height
+            bars.append([
+                "label": label, "human": human[index], "raw": raw[index],
+                "x": String(format: "%.1f", x + slot * 0.15), "width": String(format: "%.1f", slot * 0.7),
+                "rawY": String(format: "%.1f", 10 + height - rawHeight), "rawHeight": String(format: "%.1f", rawHeight),
+                "humanY": String(format: "%.1f", 10 + height - humanHeight),
+                "humanHeight": String(format: "%.1f", humanHeight), "labelX": String(format: "%.1f", x + slot / 2),
+            ])
+        }
+        return ["name": name, "bars": bars, "max": Int(top)]
+    }
+
+    static func goal(_ progress: GoalProgress) -> [String: Any] {
+        func bar(_ label: String, _ actual: Int, _ target: Int?) -> [String: Any]? {
+            guard let target, target > 0 else { return nil }
+            let share = min(Double(actual) / Double(target), 1)
+            return [
+                "label": label, "actual": actual, "target": target, "percent": Int((share * 100).rounded()),
+                "width": String(format: "%.1f", share * 300),
+            ]
+        }
+        return [
+            "period": progress.period, "theme": progress.theme ?? "",
+            "bars": [
+                bar("shares", progress.shares, progress.sharesGoal),
+                bar("visits", progress.visits, progress.visitsGoal),
+                bar("active ambassadors", progress.activeAmbassadors, progress.activeAmbassadorsGoal),
+            ].compactMap { $0 },
+        ]
+    }
+}
