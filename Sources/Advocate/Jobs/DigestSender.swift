@@ -110,23 +110,31 @@ public final class DigestSender: Sendable {
         pool: SendPool,
         state: Locked<RunState>
     ) throws {
-        guard
-            let composed = composer.compose(
-                for: delivery.ambassador, weekItems: items, week: week, now: now(), results: results)
-        else {
-            try database.recordOutcome(
-                deliveryID: delivery.id, status: .skipped, error: "no content for this ambassador this week", now: now()
-            )
-            progress.advance()
-            return
-        }
-        let mail = composer.outgoing(composed.message)
         let attempt = delivery.attempts + 1
-        let (database, now, smtp, progress) = (self.database, self.now, self.smtp, self.progress)
+        let (database, composer, now, smtp, progress) = (
+            self.database, self.composer, self.now, self.smtp, self.progress
+        )
         pool.submit(
             SendJob(
-                mail: mail,
-                begin: { try database.markSending(deliveryID: delivery.id, messageID: mail.messageID, now: now()) },
+                prepare: {
+                    composer.compose(
+                        for: delivery.ambassador, weekItems: items, week: week, now: now(), results: results
+                    ).map { composer.outgoing($0.message) }
+                },
+                skip: {
+                    do {
+                        try database.recordOutcome(
+                            deliveryID: delivery.id, status: .skipped,
+                            error: "no content for this ambassador this week",
+                            now: now())
+                    } catch {
+                        state.withLock { $0.stopReason = "the ledger could not be written: \(error)" }
+                    }
+                    progress.advance()
+                },
+                begin: { mail in
+                    try database.markSending(deliveryID: delivery.id, messageID: mail.messageID, now: now())
+                },
                 end: { outcome in
                     let time = now()
                     let (status, error, next): (DeliveryStatus, String?, Date?) =

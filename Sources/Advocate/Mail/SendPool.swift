@@ -2,11 +2,13 @@ import AdvocateCore
 import Foundation
 import Synchronization
 
-/// One message to send, with what to do around it. `begin` runs on the sending thread right before the message is
-/// handed over (the ledger marks it `sending`); `end` receives the outcome.
+/// One message to send, with what to do around it, all run on the sending thread: `prepare` builds the message
+/// (rendering is spread over the threads; `nil` means there is nothing to send, and `skip` is called), `begin` runs
+/// right before it is handed over (the ledger marks it `sending`), `end` receives the outcome.
 struct SendJob: Sendable {
-    var mail: OutgoingMail
-    var begin: @Sendable () throws -> Void
+    var prepare: @Sendable () -> OutgoingMail?
+    var skip: @Sendable () -> Void
+    var begin: @Sendable (OutgoingMail) throws -> Void
     var end: @Sendable (SendOutcome) -> Void
 }
 
@@ -28,13 +30,18 @@ final class SendPool: Sendable {
             done.enter()
             let thread = Thread { [queue, limiter, done] in
                 while let job = queue.take() {
+                    guard let mail = job.prepare() else {
+                        job.skip()
+                        queue.finishedOne()
+                        continue
+                    }
                     limiter?.acquire()
-                    do { try job.begin() } catch {
+                    do { try job.begin(mail) } catch {
                         job.end(.unusable("the ledger could not be written: \(error)"))
                         queue.finishedOne()
                         continue
                     }
-                    let outcome = box.session.send(job.mail)
+                    let outcome = box.session.send(mail)
                     job.end(outcome)
                     queue.finishedOne()
                 }

@@ -17,53 +17,70 @@ public enum QuotedPrintable {
     }
 
     static func encode(_ bytes: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
-        let cr: UInt8 = 13
-        let lf: UInt8 = 10
-        var column = 0
-        var index = 0
-        let count = bytes.count
-        while index < count {
-            let byte = bytes[index]
-            if byte == lf || (byte == cr && index + 1 < count && bytes[index + 1] == lf) {
-                output.append(cr)
-                output.append(lf)
-                column = 0
-                index += byte == cr ? 2 : 1
-                continue
+        // Worst case: every byte becomes "=XX", plus a soft break every 25 such bytes.
+        let start = output.count
+        let capacity = bytes.count * 3 + bytes.count / 8 + 16
+        output.append(contentsOf: repeatElement(0, count: capacity))
+        let written = output.withUnsafeMutableBufferPointer { buffer -> Int in
+            var write = start
+            let cr: UInt8 = 13
+            let lf: UInt8 = 10
+            var column = 0
+            var index = 0
+            let count = bytes.count
+            while index < count {
+                let byte = bytes[index]
+                if byte == lf || (byte == cr && index + 1 < count && bytes[index + 1] == lf) {
+                    buffer[write] = cr
+                    buffer[write + 1] = lf
+                    write += 2
+                    column = 0
+                    index += byte == cr ? 2 : 1
+                    continue
+                }
+                let next = index + 1 < count ? bytes[index + 1] : lf
+                let atLineEnd = next == lf || (next == cr && index + 2 < count && bytes[index + 2] == lf)
+                var literal: Bool
+                switch byte {
+                case 33...60, 62...126:
+                    literal = true
+                    if column == 0 {
+                        // A dot or "From " at the start of a line is encoded so no relay or mbox reader mangles it.
+                        if byte == UInt8(ascii: ".") {
+                            literal = false
+                        } else if byte == UInt8(ascii: "F"), index + 4 < count, bytes[index + 1] == UInt8(ascii: "r"),
+                            bytes[index + 2] == UInt8(ascii: "o"), bytes[index + 3] == UInt8(ascii: "m"),
+                            bytes[index + 4] == UInt8(ascii: " ")
+                        {
+                            literal = false
+                        }
+                    }
+                case 32, 9: literal = !atLineEnd
+                default: literal = false
+                }
+                let width = literal ? 1 : 3
+                // Keep room for the soft break "=" within 76 columns, unless this is the line's last character.
+                if column + width > (atLineEnd ? 76 : 75) {
+                    buffer[write] = UInt8(ascii: "=")
+                    buffer[write + 1] = cr
+                    buffer[write + 2] = lf
+                    write += 3
+                    column = 0
+                }
+                if literal {
+                    buffer[write] = byte
+                    write += 1
+                } else {
+                    buffer[write] = UInt8(ascii: "=")
+                    buffer[write + 1] = hex[Int(byte >> 4)]
+                    buffer[write + 2] = hex[Int(byte & 0x0F)]
+                    write += 3
+                }
+                column += width
+                index += 1
             }
-            let atLineEnd =
-                index + 1 == count || bytes[index + 1] == lf
-                || (bytes[index + 1] == cr && index + 2 < count && bytes[index + 2] == lf)
-            let literal: Bool
-            switch byte {
-            case 33...60, 62...126:
-                // A dot or "From " at the start of a line is encoded so that no relay or mbox reader mangles it.
-                literal =
-                    !(column == 0
-                    && (byte == UInt8(ascii: ".")
-                        || (byte == UInt8(ascii: "F") && index + 4 < count && bytes[index + 1] == UInt8(ascii: "r")
-                            && bytes[index + 2] == UInt8(ascii: "o") && bytes[index + 3] == UInt8(ascii: "m")
-                            && bytes[index + 4] == UInt8(ascii: " "))))
-            case 32, 9: literal = !atLineEnd
-            default: literal = false
-            }
-            let width = literal ? 1 : 3
-            // Keep room for the soft break "=" within 76 columns, unless this is the line's last character.
-            if column + width > (atLineEnd ? 76 : 75) {
-                output.append(UInt8(ascii: "="))
-                output.append(cr)
-                output.append(lf)
-                column = 0
-            }
-            if literal {
-                output.append(byte)
-            } else {
-                output.append(UInt8(ascii: "="))
-                output.append(hex[Int(byte >> 4)])
-                output.append(hex[Int(byte & 0x0F)])
-            }
-            column += width
-            index += 1
+            return write
         }
+        output.removeLast(output.count - written)
     }
 }
