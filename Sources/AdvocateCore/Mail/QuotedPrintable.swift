@@ -30,6 +30,14 @@ public enum QuotedPrintable {
             let count = bytes.count
             while index < count {
                 let byte = bytes[index]
+                // Fast path, most of an HTML body: a printable character in the middle of a line.
+                if byte >= 33 && byte <= 126 && byte != 61 && column > 0 && column < 75 {
+                    buffer[write] = byte
+                    write += 1
+                    column += 1
+                    index += 1
+                    continue
+                }
                 if byte == lf || (byte == cr && index + 1 < count && bytes[index + 1] == lf) {
                     buffer[write] = cr
                     buffer[write + 1] = lf
