@@ -6,6 +6,7 @@ import Foundation
 //
 //   advocate-bench seed N DIR        write DIR/people.csv (N ambassadors, 6 networks) and DIR/content.json (8 items)
 //   advocate-bench render N DIR      time N personal renders; write DIR/contexts.jsonl for the chevron comparison
+//   advocate-bench clicks N DIR      add N clicks (mixed kinds, classes, weeks) to DIR/advocate.sqlite, seeded before
 //   advocate-bench tokens N DIR      write DIR/paths.txt: N real /s/ share paths (keys from ADVOCATE_LINK_KEYS)
 //                                    for ambassadors 1…N and items 1…8 of a seeded database
 
@@ -129,6 +130,34 @@ case "render":
             format: "swift-mustache per ambassador:%8.0f digests/s  (%d digests, the naive way)",
             Double(naiveCount) / naive.seconds, naiveCount))
     print("RENDER_RATE \(Double(count) / fast.seconds)")
+
+case "clicks":
+    let database = try AppDatabase.open(at: directory.appendingPathComponent("advocate.sqlite"))
+    let classes: [ClickVerdict] = [
+        .init(.human, "browser"), .init(.human, "browser"), .init(.crawler, "user agent: linkedinbot"),
+        .init(.scanner, "HEAD request"),
+    ]
+    var generator = SystemRandomNumberGenerator()
+    var weeks = [week]
+    while weeks.count < 26 { weeks.append(weeks.last!.previous) }
+    let start = Date().addingTimeInterval(-26 * 7 * 86_400)
+    var batch: [ClickRecord] = []
+    for index in 0..<count {
+        batch.append(
+            ClickRecord(
+                at: start.addingTimeInterval(Double(index) / Double(count) * 26 * 7 * 86_400),
+                kind: Int.random(in: 0..<4, using: &generator) == 0 ? .share : .visit,
+                week: weeks[Int.random(in: 0..<weeks.count, using: &generator)], itemID: Int64.random(in: 1...8, using: &generator),
+                network: networks.randomElement(using: &generator),
+                ambassadorID: Int64.random(in: 1...5_000, using: &generator),
+                verdict: classes.randomElement(using: &generator)!))
+        if batch.count == 50_000 {
+            try database.insertClicks(batch)
+            batch.removeAll(keepingCapacity: true)
+        }
+    }
+    try database.insertClicks(batch)
+    print("added \(count) clicks")
 
 case "tokens":
     let keys = ProcessInfo.processInfo.environment["ADVOCATE_LINK_KEYS"] ?? ""

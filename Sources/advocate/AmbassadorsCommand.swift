@@ -8,7 +8,7 @@ extension AdvocateCommand {
     struct Ambassadors: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Manage the ambassadors who receive the digest.",
-            subcommands: [Import.self, Add.self, List.self, Remove.self]
+            subcommands: [Import.self, Add.self, List.self, Set.self, Remove.self]
         )
     }
 }
@@ -96,6 +96,40 @@ extension AdvocateCommand.Ambassadors {
                         ]
                     })
                 print("\(list.count) ambassador(s)")
+            }
+        }
+    }
+
+    /// `advocate ambassadors set EMAIL`
+    struct Set: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Pause or resume an ambassador's digest, or record their leaderboard consent.")
+
+        enum Switch: String, ExpressibleByArgument, CaseIterable { case on, off }
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "E-mail address.") var email: String
+        @Option(help: "active, unsubscribed or pending.") var status: AmbassadorStatus?
+        @Option(help: "on: may be named among the top sharers (plan.leaderboard = opt-in); off: never.")
+        var leaderboard: Switch?
+
+        func validate() throws {
+            if status == nil && leaderboard == nil { throw ValidationError("give --status and/or --leaderboard") }
+        }
+
+        func run() throws {
+            try reportingErrors {
+                let context = try global.context()
+                let database = try context.openDatabase()
+                let address = EmailAddress.normalized(email) ?? email
+                guard let ambassador = try database.ambassador(email: address), let id = ambassador.id else {
+                    throw StoreError.notFound("no ambassador with e-mail \(address)")
+                }
+                if let status { try database.setStatus(status, ambassadorID: id, now: context.now()) }
+                if let leaderboard {
+                    try database.setLeaderboardOptIn(leaderboard == .on, ambassadorID: id, now: context.now())
+                }
+                print("Updated \(address).")
             }
         }
     }

@@ -132,7 +132,7 @@ extension AppDatabase {
 
     /// Records that a message is about to be handed to the relay. Committed before the SMTP transaction starts.
     public func markSending(deliveryID: Int64, messageID: String, now: Date) throws {
-        try write { db in
+        try writeStatement { db in
             try db.execute(
                 sql: """
                     UPDATE delivery SET status = 'sending', attempts = attempts + 1, messageId = ?, updatedAt = ?
@@ -146,7 +146,7 @@ extension AppDatabase {
     public func recordOutcome(
         deliveryID: Int64, status: DeliveryStatus, error: String?, nextAttemptAt: Date? = nil, now: Date
     ) throws {
-        try write { db in
+        try writeStatement { db in
             try db.execute(
                 sql: """
                     UPDATE delivery SET status = ?, lastError = ?, nextAttemptAt = ?, updatedAt = ?,

@@ -57,6 +57,12 @@ public struct AppDatabase: Sendable {
         do { return try writer.read(body) } catch let error as DatabaseError { throw StoreError(error) }
     }
 
+    /// Runs one statement on the writer without an explicit transaction: SQLite commits a single statement
+    /// atomically on its own, and the send ledger saves a BEGIN/COMMIT round per message this way.
+    func writeStatement(_ body: @Sendable (Database) throws -> Void) throws {
+        do { try writer.writeWithoutTransaction(body) } catch let error as DatabaseError { throw StoreError(error) }
+    }
+
     /// Runs a write in one transaction, turning SQLite errors into ``StoreError``.
     func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
         do { return try writer.write(body) } catch let error as DatabaseError { throw StoreError(error) }
