@@ -147,7 +147,8 @@ case "clicks":
             ClickRecord(
                 at: start.addingTimeInterval(Double(index) / Double(count) * 26 * 7 * 86_400),
                 kind: Int.random(in: 0..<4, using: &generator) == 0 ? .share : .visit,
-                week: weeks[Int.random(in: 0..<weeks.count, using: &generator)], itemID: Int64.random(in: 1...8, using: &generator),
+                week: weeks[Int.random(in: 0..<weeks.count, using: &generator)],
+                itemID: Int64.random(in: 1...8, using: &generator),
                 network: networks.randomElement(using: &generator),
                 ambassadorID: Int64.random(in: 1...5_000, using: &generator),
                 verdict: classes.randomElement(using: &generator)!))

@@ -22,17 +22,12 @@ final class SMTPServerProcess: @unchecked Sendable {
         process.standardInput = input
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line += chunk
-        }
-        let words = String(decoding: line, as: UTF8.self).split(whereSeparator: \.isWhitespace)
+        let line = firstLine(of: output)
+        let words = line.split(whereSeparator: \.isWhitespace)
         guard words.count == 3, words[0] == "READY", let port = Int(words[1]) else {
             process.terminate()
             throw SMTPServerError(
-                description: "the SMTP test server did not start: \(String(decoding: line, as: UTF8.self))")
+                description: "the SMTP test server did not start: \(line)")
         }
         self.port = port
         certificate = words[2] == "-" ? nil : String(words[2])

@@ -79,3 +79,14 @@ func makeContext(in directory: TempDirectory, config: String = "{\"databasePath\
     return try AppContext.load(
         configPath: path, environment: ["ADVOCATE_LINK_KEYS": testLinkKeys], now: { fixedNow })
 }
+
+/// The first line a started process writes to `pipe` (empty when it exits first).
+func firstLine(of pipe: Pipe) -> String {
+    var line = Data()
+    while !line.contains(UInt8(ascii: "\n")) {
+        let chunk = pipe.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        line += chunk
+    }
+    return String(decoding: line, as: UTF8.self)
+}

@@ -103,6 +103,11 @@ extension AppDatabase {
                     CREATE INDEX click_at ON click(at);
                     """)
         }
+        migrator.registerMigration("v4-click-report-index") { db in
+            // Covers the distinct-share part of reports: human shares are read from the index alone.
+            try db.execute(
+                sql: "CREATE INDEX click_report ON click(kind, class, itemId, network, ambassadorId, week, at)")
+        }
         return migrator
     }
 }

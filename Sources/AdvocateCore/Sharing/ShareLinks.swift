@@ -9,16 +9,14 @@ public protocol ShareLinks: Sendable {
     func trap(ambassadorID: Int64, week: ISOWeek) -> String?
 }
 
-/// Links straight to each network's share dialog (no click counting). Unsubscribe links are still personal tokens,
-/// because an unsubscribe must never be forgeable.
+/// Links straight to each network's share dialog (no click counting). Unsubscribe links are still the tracked,
+/// personal ones, because an unsubscribe must never be forgeable.
 public struct IntentShareLinks: ShareLinks {
-    let baseURL: String
-    let sealer: LinkSealer
+    let tracked: TrackedShareLinks
 
     /// Creates links under `baseURL` (the public address of `advocate serve`).
     public init(baseURL: String, sealer: LinkSealer) {
-        self.baseURL = baseURL
-        self.sealer = sealer
+        tracked = TrackedShareLinks(baseURL: baseURL, sealer: sealer)
     }
 
     public func share(item: ContentItem, network: Network, ambassadorID: Int64, week: ISOWeek) -> String {
@@ -28,7 +26,7 @@ public struct IntentShareLinks: ShareLinks {
     }
 
     public func unsubscribe(ambassadorID: Int64, week: ISOWeek) -> String {
-        "\(baseURL)/u/\(sealer.seal(LinkToken(kind: .unsubscribe, ambassadorID: ambassadorID, week: week)))"
+        tracked.unsubscribe(ambassadorID: ambassadorID, week: week)
     }
 
     public func trap(ambassadorID: Int64, week: ISOWeek) -> String? { nil }
