@@ -137,16 +137,22 @@ extension AppDatabase {
                 entry.sharers += row["sharers"] ?? 0
                 figures[key] = entry
             }
+            // Every click belongs to exactly one group, so the total is the sum of the groups; only the number of
+            // distinct sharers needs its own (index-only) count.
             var total = empty("total")
-            if let row = try Row.fetchOne(db, sql: additive, arguments: arguments) {
-                total.sharesRaw = row["sharesRaw"] ?? 0
-                total.visits = row["visits"] ?? 0
-                total.visitsRaw = row["visitsRaw"] ?? 0
+            for row in figures.values {
+                total.shares += row.shares
+                total.sharesRaw += row.sharesRaw
+                total.visits += row.visits
+                total.visitsRaw += row.visitsRaw
             }
-            if let row = try Row.fetchOne(db, sql: distinct, arguments: arguments) {
-                total.shares = row["shares"] ?? 0
-                total.sharers = row["sharers"] ?? 0
-            }
+            total.sharers =
+                try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COUNT(DISTINCT ambassadorId) FROM click
+                        WHERE kind = 'share' AND class = 'human'\(extra)
+                        """, arguments: arguments) ?? 0
             func finish(_ row: ReportRow, mailed: Int?) -> ReportRow {
                 var row = row
                 row.mailed = mailed
