@@ -30,7 +30,7 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
     .deletingLastPathComponent()
 
 /// A fixed link key for tests.
-let testLinkKeys = "1:" + String(repeating: "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo", count: 2)
+let testLinkKeys = "1:QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVowMTIzNDU2Nzg5YWJjZGVmZ2hpag"
 
 /// The result of running the real `advocate` binary.
 struct CommandResult {

@@ -99,8 +99,6 @@ extension AppDatabase {
                     );
                     CREATE INDEX click_week ON click(week, kind, class);
                     CREATE INDEX click_ambassador ON click(ambassadorId, week);
-                    CREATE INDEX click_item ON click(itemId, kind, class);
-                    CREATE INDEX click_at ON click(at);
                     """)
         }
         migrator.registerMigration("v4-click-report-index") { db in

@@ -31,6 +31,9 @@ public struct ClickClassifier: Sendable {
     /// Creates a classifier.
     public init() {}
 
+    static let crawlerPatterns = crawlers.map { Array($0.utf8) }
+    static let scannerPatterns = scanners.map { Array($0.utf8) }
+
     static let crawlers = [
         "linkedinbot", "facebookexternalhit", "facebookcatalog", "meta-externalagent", "twitterbot", "slackbot",
         "slack-imgproxy", "whatsapp", "telegrambot", "discordbot", "mastodon", "pleroma", "akkoma", "misskey",
@@ -67,5 +70,20 @@ public struct ClickClassifier: Sendable {
             return ClickVerdict(.scanner, "several links of one mail within \(Int(burstSeconds)) s")
         }
         return ClickVerdict(.human, "browser")
+    }
+
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard needle.count <= haystack.count, let first = needle.first else { return needle.isEmpty }
+        var index = 0
+        let last = haystack.count - needle.count
+        while index <= last {
+            if haystack[index] == first {
+                var offset = 1
+                while offset < needle.count && haystack[index + offset] == needle[offset] { offset += 1 }
+                if offset == needle.count { return true }
+            }
+            index += 1
+        }
+        return false
     }
 }
