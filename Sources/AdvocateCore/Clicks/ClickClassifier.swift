@@ -52,14 +52,15 @@ public struct ClickClassifier: Sendable {
     public func classify(
         method: String, userAgent: String?, at time: Date, deliveredAt: Date?, otherLinksOfMail: [Date]
     ) -> ClickVerdict {
-        if method.uppercased() == "HEAD" { return ClickVerdict(.scanner, "HEAD request") }
-        let agent = (userAgent ?? "").lowercased().trimmingCharacters(in: .whitespaces)
-        if agent.isEmpty { return ClickVerdict(.scanner, "no user agent") }
-        if let token = Self.scanners.first(where: agent.contains) {
-            return ClickVerdict(.scanner, "user agent: \(token)")
+        if method == "HEAD" || method == "head" { return ClickVerdict(.scanner, "HEAD request") }
+        // Byte-level, ASCII case-insensitive matching: this runs for every click.
+        let agent = (userAgent ?? "").utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }
+        if agent.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return ClickVerdict(.scanner, "no user agent") }
+        if let index = Self.scannerPatterns.firstIndex(where: { Self.contains(agent, $0) }) {
+            return ClickVerdict(.scanner, "user agent: \(Self.scanners[index])")
         }
-        if let token = Self.crawlers.first(where: agent.contains) {
-            return ClickVerdict(.crawler, "user agent: \(token)")
+        if let index = Self.crawlerPatterns.firstIndex(where: { Self.contains(agent, $0) }) {
+            return ClickVerdict(.crawler, "user agent: \(Self.crawlers[index])")
         }
         if let deliveredAt, time.timeIntervalSince(deliveredAt) >= 0,
             time.timeIntervalSince(deliveredAt) < afterDeliverySeconds
