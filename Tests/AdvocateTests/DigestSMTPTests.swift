@@ -117,4 +117,46 @@ struct DigestSMTPTests {
         #expect(totals["sent"] == nil && totals["failed"] == nil)
         #expect(totals["pending"] == 3)
     }
+
+    @Test("--dry-run and preview record nothing, --test mails one address, --limit caps a run, late joiners get it")
+    func options() throws {
+        let directory = try TempDirectory()
+        let server = try SMTPServerProcess(directory: directory.url.appendingPathComponent("mail"))
+        try directory.write("config.json", smtpConfig(port: server.port, certificate: nil, username: nil))
+        try directory.write("people.csv", people)
+        try directory.write("content.json", content)
+        _ = try advocate(["ambassadors", "import", "people.csv"], in: directory.url)
+        _ = try advocate(["content", "import", "content.json"], in: directory.url)
+        let week = ["--week", "2026-W49"]
+
+        let dry = try advocate(["digest", "send", "--dry-run", "dry"] + week, in: directory.url)
+        #expect(dry.stdout.contains("wrote 3 digest(s)"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path("dry"))
+        #expect(files.filter { $0.hasSuffix(".eml") }.count == 3)
+        let preview = try advocate(
+            ["digest", "preview", "zoe@example.org", "--out", "preview"] + week, in: directory.url)
+        #expect(preview.stdout.split(separator: "\n").map { $0.suffix(4) } == ["html", ".txt", ".eml"])
+        #expect(server.received().isEmpty)
+        let notStarted = try advocate(["digest", "status"] + week, in: directory.url)
+        #expect(notStarted.status == 1 && notStarted.stderr.contains("no digest was started for 2026-W49"))
+
+        let test = try advocate(
+            ["digest", "send", "--test", "comms@acme.example", "--as", "zoe@example.org"] + week, in: directory.url)
+        #expect(test.status == 0, "\(test.stderr)")
+        #expect(server.received().map(\.recipient) == ["comms@acme.example"])
+        #expect(server.received().first?.messageID.hasSuffix(".test@acme.example>") == true)
+
+        let limited = try advocate(["digest", "send", "--limit", "1"] + week, in: directory.url)
+        #expect(limited.status == 3, "pending deliveries remain: a partial run")
+        #expect(server.received().count == 2)
+        #expect(try advocate(["digest", "send"] + week, in: directory.url).status == 0)
+        #expect(server.received().count == 4)
+
+        #expect(
+            try advocate(["ambassadors", "add", "late@example.org", "--name", "Late"], in: directory.url).status == 0)
+        let again = try advocate(["digest", "send"] + week, in: directory.url)
+        #expect(again.stdout.contains("1 sent in this run"))
+        #expect(server.received().last?.recipient == "late@example.org")
+        #expect(Set(server.received().dropFirst().map(\.recipient)).count == 4, "nobody got it twice")
+    }
 }

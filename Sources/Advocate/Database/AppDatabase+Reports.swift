@@ -103,7 +103,13 @@ extension AppDatabase {
             for row in try Row.fetchAll(db, sql: "SELECT id, title, theme FROM contentItem") {
                 labels[row["id"]] = (row["title"], row["theme"])
             }
-            func label(_ value: DatabaseValue) throws -> String {
+            var emails: [Int64: String] = [:]
+            if grouping == .ambassador {
+                for row in try Row.fetchAll(db, sql: "SELECT id, email FROM ambassador") {
+                    emails[row["id"]] = row["email"]
+                }
+            }
+            func label(_ value: DatabaseValue) -> String {
                 switch grouping {
                 case .item:
                     return Int64.fromDatabaseValue(value).flatMap { labels[$0]?.title } ?? "(removed item)"
@@ -111,9 +117,7 @@ extension AppDatabase {
                     if let id = Int64.fromDatabaseValue(value) { return labels[id]?.theme ?? "(none)" }
                     return String.fromDatabaseValue(value) ?? "(none)"
                 case .ambassador:
-                    guard let id = Int64.fromDatabaseValue(value) else { return "(removed)" }
-                    return try String.fetchOne(db, sql: "SELECT email FROM ambassador WHERE id = ?", arguments: [id])
-                        ?? "(removed)"
+                    return Int64.fromDatabaseValue(value).flatMap { emails[$0] } ?? "(removed)"
                 case .network, .week:
                     return String.fromDatabaseValue(value) ?? "-"
                 }
@@ -122,7 +126,7 @@ extension AppDatabase {
                 ReportRow(key: key, shares: 0, sharesRaw: 0, visits: 0, visitsRaw: 0, sharers: 0)
             }
             for row in try Row.fetchAll(db, sql: additive + " GROUP BY k", arguments: arguments) {
-                let key = try label(row["k"] as DatabaseValue)
+                let key = label(row["k"] as DatabaseValue)
                 var entry = figures[key] ?? empty(key)
                 entry.sharesRaw += row["sharesRaw"] ?? 0
                 entry.visits += row["visits"] ?? 0
@@ -131,7 +135,7 @@ extension AppDatabase {
             }
             for row in try Row.fetchAll(db, sql: distinct + " GROUP BY k", arguments: arguments) {
                 let value: DatabaseValue = row["k"]
-                let key = grouping == .theme ? (String.fromDatabaseValue(value) ?? "(none)") : try label(value)
+                let key = grouping == .theme ? (String.fromDatabaseValue(value) ?? "(none)") : label(value)
                 var entry = figures[key] ?? empty(key)
                 entry.shares += row["shares"] ?? 0
                 entry.sharers += row["sharers"] ?? 0
