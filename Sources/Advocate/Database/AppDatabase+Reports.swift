@@ -96,6 +96,53 @@ extension AppDatabase {
                 FROM click WHERE kind = 'share' AND class = 'human'\(extra))
             """
         let arguments = StatementArguments(values)
+        // The two scans and the distinct count run at the same time on separate read connections (WAL).
+        let additiveRows = Locked<[(key: DatabaseValue, sharesRaw: Int, visits: Int, visitsRaw: Int)]>([])
+        let distinctRows = Locked<[(key: DatabaseValue, shares: Int, sharers: Int)]>([])
+        let totalSharers = Locked(0)
+        let failure = Locked<StoreError?>(nil)
+        DispatchQueue.concurrentPerform(iterations: 3) { pass in
+            do {
+                switch pass {
+                case 0:
+                    let rows = try read { db in
+                        try Row.fetchAll(db, sql: additive + " GROUP BY k", arguments: arguments).map {
+                            (
+                                key: $0["k"] as DatabaseValue, sharesRaw: $0["sharesRaw"] ?? 0,
+                                visits: $0["visits"] ?? 0,
+                                visitsRaw: $0["visitsRaw"] ?? 0
+                            )
+                        }
+                    }
+                    additiveRows.withLock { $0 = rows }
+                case 1:
+                    let rows = try read { db in
+                        try Row.fetchAll(db, sql: distinct + " GROUP BY k", arguments: arguments).map {
+                            (key: $0["k"] as DatabaseValue, shares: $0["shares"] ?? 0, sharers: $0["sharers"] ?? 0)
+                        }
+                    }
+                    distinctRows.withLock { $0 = rows }
+                default:
+                    // Every click belongs to exactly one group, so the total is the sum of the groups; only the
+                    // number of distinct sharers needs its own (index-only) count.
+                    let count = try read { db in
+                        try Int.fetchOne(
+                            db,
+                            sql: """
+                                SELECT COUNT(DISTINCT ambassadorId) FROM click
+                                WHERE kind = 'share' AND class = 'human'\(extra)
+                                """, arguments: arguments) ?? 0
+                    }
+                    totalSharers.withLock { $0 = count }
+                }
+            } catch {
+                failure.withLock { $0 = (error as? StoreError) ?? .failed("\(error)") }
+            }
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
+        let additivePass = additiveRows.withLock { $0 }
+        let distinctPass = distinctRows.withLock { $0 }
+        let sharers = totalSharers.withLock { $0 }
         return try read { db in
             /// Figures keyed by the raw group value (`nil` for removed items and people).
             var figures: [String: ReportRow] = [:]
@@ -125,24 +172,21 @@ extension AppDatabase {
             func empty(_ key: String) -> ReportRow {
                 ReportRow(key: key, shares: 0, sharesRaw: 0, visits: 0, visitsRaw: 0, sharers: 0)
             }
-            for row in try Row.fetchAll(db, sql: additive + " GROUP BY k", arguments: arguments) {
-                let key = label(row["k"] as DatabaseValue)
+            for row in additivePass {
+                let key = label(row.key)
                 var entry = figures[key] ?? empty(key)
-                entry.sharesRaw += row["sharesRaw"] ?? 0
-                entry.visits += row["visits"] ?? 0
-                entry.visitsRaw += row["visitsRaw"] ?? 0
+                entry.sharesRaw += row.sharesRaw
+                entry.visits += row.visits
+                entry.visitsRaw += row.visitsRaw
                 figures[key] = entry
             }
-            for row in try Row.fetchAll(db, sql: distinct + " GROUP BY k", arguments: arguments) {
-                let value: DatabaseValue = row["k"]
-                let key = grouping == .theme ? (String.fromDatabaseValue(value) ?? "(none)") : label(value)
+            for row in distinctPass {
+                let key = grouping == .theme ? (String.fromDatabaseValue(row.key) ?? "(none)") : label(row.key)
                 var entry = figures[key] ?? empty(key)
-                entry.shares += row["shares"] ?? 0
-                entry.sharers += row["sharers"] ?? 0
+                entry.shares += row.shares
+                entry.sharers += row.sharers
                 figures[key] = entry
             }
-            // Every click belongs to exactly one group, so the total is the sum of the groups; only the number of
-            // distinct sharers needs its own (index-only) count.
             var total = empty("total")
             for row in figures.values {
                 total.shares += row.shares
@@ -150,13 +194,7 @@ extension AppDatabase {
                 total.visits += row.visits
                 total.visitsRaw += row.visitsRaw
             }
-            total.sharers =
-                try Int.fetchOne(
-                    db,
-                    sql: """
-                        SELECT COUNT(DISTINCT ambassadorId) FROM click
-                        WHERE kind = 'share' AND class = 'human'\(extra)
-                        """, arguments: arguments) ?? 0
+            total.sharers = sharers
             func finish(_ row: ReportRow, mailed: Int?) -> ReportRow {
                 var row = row
                 row.mailed = mailed
