@@ -57,6 +57,7 @@ struct DigestSMTPTests {
         #expect(stephan["subject"] as? String == "Deelklaar voor week 49: Zonnepark open ☀️")
         let stephanText = try #require(stephan["text"] as? String)
         #expect(stephanText.hasPrefix("Hoi Stéphan,"))
+        #expect(stephanText.contains("Nog niets gedeeld?"), "a newcomer's results block invites instead of scolding")
         for network in ["LinkedIn", "X", "WhatsApp"] {
             #expect(stephanText.contains("Deel op \(network): https://advocate.example.org/s/"), "\(network) button")
         }

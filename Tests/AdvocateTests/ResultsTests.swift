@@ -82,6 +82,8 @@ struct ResultsTests {
         let bob = try #require(digests["bob@x.nl"])
         #expect(bob.text.contains("You did not share anything last week."))
         #expect(bob.text.contains("Since you started: 1 shares, 0 visits."))
+        let carla = try #require(digests["carla@x.nl"])
+        #expect(carla.text.contains("Vorige week deelde je 2 keer; dat leverde 5 bezoeken op."))
         for (email, digest) in digests {
             #expect(!digest.text.contains("The team") && !digest.text.contains("Het team"))
             for name in ["Anke", "Bob", "Carla"] where !email.hasPrefix(name.lowercased()) {

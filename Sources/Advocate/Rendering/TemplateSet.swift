@@ -22,7 +22,7 @@ public struct TemplateSet: Sendable {
     public static let requiredStrings = [
         "subject", "preheader", "weekLabel", "greeting", "intro", "suggested", "copyHint", "shareOn", "read", "thanks",
         "frequency", "unsubscribe", "resultsTitle", "resultsWeek", "resultsWeekNone", "resultsAllTime", "resultsTeam",
-        "resultsBest", "resultsLeaders",
+        "resultsBest", "resultsLeaders", "resultsFirst",
     ]
 
     let library: MustacheLibrary
