@@ -17,17 +17,24 @@ struct DigestSMTPTests {
           "texts": ["Ken jij een monteur?"]}]
         """
 
-    @Test("STARTTLS + AUTH: every ambassador receives one well-formed digest in their language")
-    func sendsDigests() throws {
+    /// A folder with config, ambassadors and content loaded, and an SMTP server to send to.
+    func prepare(tls: Bool = false, auth: String? = nil) throws -> (TempDirectory, SMTPServerProcess) {
         let directory = try TempDirectory()
         let server = try SMTPServerProcess(
-            directory: directory.url.appendingPathComponent("mail"), tls: true, auth: "advocate:s3cret")
+            directory: directory.url.appendingPathComponent("mail"), tls: tls, auth: auth)
         try directory.write(
-            "config.json", smtpConfig(port: server.port, certificate: server.certificate, username: "advocate"))
+            "config.json",
+            smtpConfig(port: server.port, certificate: server.certificate, username: auth == nil ? nil : "advocate"))
         try directory.write("people.csv", people)
         try directory.write("content.json", content)
         #expect(try advocate(["ambassadors", "import", "people.csv"], in: directory.url).status == 0)
         #expect(try advocate(["content", "import", "content.json"], in: directory.url).status == 0)
+        return (directory, server)
+    }
+
+    @Test("STARTTLS + AUTH: every ambassador receives one well-formed digest in their language")
+    func sendsDigests() throws {
+        let (directory, server) = try prepare(tls: true, auth: "advocate:s3cret")
 
         let send = try advocate(
             ["digest", "send", "--week", "2026-W49"], in: directory.url,
@@ -96,15 +103,7 @@ struct DigestSMTPTests {
 
     @Test("a wrong password stops the run with one clear error and leaves everyone pending")
     func wrongPassword() throws {
-        let directory = try TempDirectory()
-        let server = try SMTPServerProcess(
-            directory: directory.url.appendingPathComponent("mail"), tls: true, auth: "advocate:s3cret")
-        try directory.write(
-            "config.json", smtpConfig(port: server.port, certificate: server.certificate, username: "advocate"))
-        try directory.write("people.csv", people)
-        try directory.write("content.json", content)
-        _ = try advocate(["ambassadors", "import", "people.csv"], in: directory.url)
-        _ = try advocate(["content", "import", "content.json"], in: directory.url)
+        let (directory, server) = try prepare(tls: true, auth: "advocate:s3cret")
         let send = try advocate(
             ["digest", "send", "--week", "2026-W49"], in: directory.url,
             environment: ["ADVOCATE_SMTP_PASSWORD": "wrong"])
@@ -121,13 +120,7 @@ struct DigestSMTPTests {
 
     @Test("--dry-run and preview record nothing, --test mails one address, --limit caps a run, late joiners get it")
     func options() throws {
-        let directory = try TempDirectory()
-        let server = try SMTPServerProcess(directory: directory.url.appendingPathComponent("mail"))
-        try directory.write("config.json", smtpConfig(port: server.port, certificate: nil, username: nil))
-        try directory.write("people.csv", people)
-        try directory.write("content.json", content)
-        _ = try advocate(["ambassadors", "import", "people.csv"], in: directory.url)
-        _ = try advocate(["content", "import", "content.json"], in: directory.url)
+        let (directory, server) = try prepare()
         let week = ["--week", "2026-W49"]
 
         let dry = try advocate(["digest", "send", "--dry-run", "dry"] + week, in: directory.url)
