@@ -49,15 +49,10 @@ public struct LinkHandler: Sendable {
     {
         let time = now()
         guard let token = sealer.open(text), token.kind == kind, !expired(token, at: time) else { return notFound }
-        var item: ContentItem? = nil
-        if kind != .trap {
-            guard let found = try directory.item(id: token.itemID, now: time), let network = token.network else {
-                return notFound
-            }
-            item = found
-            _ = network
-        }
-        var verdict: ClickVerdict
+        // Share and visit links need a network and an item that still exists; the honeypot has neither.
+        let item = kind == .trap ? nil : try directory.item(id: token.itemID, now: time)
+        if kind != .trap && (item == nil || token.network == nil) { return notFound }
+        let verdict: ClickVerdict
         var taint: TimeInterval? = nil
         switch kind {
         case .trap:
