@@ -133,12 +133,13 @@ extension AppDatabase {
     /// Records that a message is about to be handed to the relay. Committed before the SMTP transaction starts.
     public func markSending(deliveryID: Int64, messageID: String, now: Date) throws {
         try writeStatement { db in
-            try db.execute(
+            // Cached: these two statements run for every message of a send.
+            try db.cachedStatement(
                 sql: """
                     UPDATE delivery SET status = 'sending', attempts = attempts + 1, messageId = ?, updatedAt = ?
                     WHERE id = ?
-                    """,
-                arguments: [messageID, now, deliveryID])
+                    """
+            ).execute(arguments: [messageID, now, deliveryID])
         }
     }
 
@@ -147,13 +148,13 @@ extension AppDatabase {
         deliveryID: Int64, status: DeliveryStatus, error: String?, nextAttemptAt: Date? = nil, now: Date
     ) throws {
         try writeStatement { db in
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     UPDATE delivery SET status = ?, lastError = ?, nextAttemptAt = ?, updatedAt = ?,
                         sentAt = CASE WHEN ? = 'sent' THEN ? ELSE sentAt END
                     WHERE id = ?
-                    """,
-                arguments: [status.rawValue, error, nextAttemptAt, now, status.rawValue, now, deliveryID])
+                    """
+            ).execute(arguments: [status.rawValue, error, nextAttemptAt, now, status.rawValue, now, deliveryID])
         }
     }
 

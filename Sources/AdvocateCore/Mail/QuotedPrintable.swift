@@ -17,12 +17,11 @@ public enum QuotedPrintable {
     }
 
     static func encode(_ bytes: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
-        // Worst case: every byte becomes "=XX", plus a soft break every 25 such bytes.
-        let start = output.count
+        // Worst case: every byte becomes "=XX", plus a soft break every 25 such bytes. The bytes are written into
+        // uninitialised capacity and appended once.
         let capacity = bytes.count * 3 + bytes.count / 8 + 16
-        output.append(contentsOf: repeatElement(0, count: capacity))
-        let written = output.withUnsafeMutableBufferPointer { buffer -> Int in
-            var write = start
+        let encoded = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+            var write = 0
             let cr: UInt8 = 13
             let lf: UInt8 = 10
             var column = 0
@@ -87,8 +86,8 @@ public enum QuotedPrintable {
                 column += width
                 index += 1
             }
-            return write
+            initialized = write
         }
-        output.removeLast(output.count - written)
+        output.append(contentsOf: encoded)
     }
 }
