@@ -63,25 +63,35 @@ extension AppDatabase {
     /// Call only while holding the send lock. Returns how many there were.
     @discardableResult
     public func markAbandonedInDoubt(digestID: Int64, now: Date) throws -> Int {
-        try write { db in
-            try db.execute(
-                sql: """
-                    UPDATE delivery SET status = 'inDoubt', updatedAt = ?,
-                        lastError = 'the sending process stopped while this message was being sent'
-                    WHERE digestId = ? AND status = 'sending'
-                    """,
-                arguments: [now, digestID])
-            return db.changesCount
-        }
+        try move(
+            digestID: digestID, from: .sending, to: .inDoubt, now: now,
+            error: "the sending process stopped while this message was being sent")
     }
 
     /// Puts in-doubt deliveries back in the queue (`--resend-in-doubt`). Returns how many.
     @discardableResult
     public func requeueInDoubt(digestID: Int64, now: Date) throws -> Int {
+        try move(digestID: digestID, from: .inDoubt, to: .pending, now: now)
+    }
+
+    /// Puts skipped deliveries back in the queue, so that content added later in the week reaches people who had
+    /// nothing before. Returns how many.
+    @discardableResult
+    public func requeueSkipped(digestID: Int64, now: Date) throws -> Int {
+        try move(digestID: digestID, from: .skipped, to: .pending, now: now)
+    }
+
+    /// Moves every delivery of a digest from one status to another, optionally noting why.
+    private func move(
+        digestID: Int64, from old: DeliveryStatus, to new: DeliveryStatus, now: Date, error: String? = nil
+    ) throws -> Int {
         try write { db in
             try db.execute(
-                sql: "UPDATE delivery SET status = 'pending', updatedAt = ? WHERE digestId = ? AND status = 'inDoubt'",
-                arguments: [now, digestID])
+                sql: """
+                    UPDATE delivery SET status = ?, updatedAt = ?, lastError = COALESCE(?, lastError)
+                    WHERE digestId = ? AND status = ?
+                    """,
+                arguments: [new.rawValue, now, error, digestID, old.rawValue])
             return db.changesCount
         }
     }
@@ -102,18 +112,6 @@ extension AppDatabase {
             ).map { row in
                 DueDelivery(id: row["deliveryId"], attempts: row["attempts"], ambassador: try Self.ambassador(row))
             }
-        }
-    }
-
-    /// Puts skipped deliveries back in the queue, so that content added later in the week reaches people who had
-    /// nothing before. Returns how many.
-    @discardableResult
-    public func requeueSkipped(digestID: Int64, now: Date) throws -> Int {
-        try write { db in
-            try db.execute(
-                sql: "UPDATE delivery SET status = 'pending', updatedAt = ? WHERE digestId = ? AND status = 'skipped'",
-                arguments: [now, digestID])
-            return db.changesCount
         }
     }
 

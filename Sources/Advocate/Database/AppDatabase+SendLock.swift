@@ -12,10 +12,8 @@ public final class SendLock: Sendable {
     init(descriptor: Int32) { self.descriptor = descriptor }
 
     deinit {
-        if descriptor >= 0 {
-            flock(descriptor, LOCK_UN)
-            Glibc.close(descriptor)
-        }
+        flock(descriptor, LOCK_UN)
+        Glibc.close(descriptor)
     }
 }
 
@@ -23,7 +21,6 @@ extension AppDatabase {
     /// Takes the send lock of this database, or fails at once with a clear message when another run holds it.
     /// A PostgreSQL store would use an advisory lock here instead.
     public func acquireSendLock() throws -> SendLock {
-        guard let fileURL else { return SendLock(descriptor: -1) }
         let path = fileURL.path + ".send-lock"
         let descriptor = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw StoreError.unavailable(path: path, reason: "cannot create the send lock") }

@@ -6,8 +6,8 @@ import GRDB
 public struct AppDatabase: Sendable {
     /// Access to the database.
     let writer: any DatabaseWriter
-    /// The database file, `nil` for an in-memory database; the send lock lives next to it.
-    let fileURL: URL?
+    /// The database file; the send lock lives next to it.
+    let fileURL: URL
 
     /// Opens (creating when needed) the database file in WAL mode and migrates it.
     public static func open(at url: URL) throws -> AppDatabase {
@@ -25,12 +25,7 @@ public struct AppDatabase: Sendable {
         }
     }
 
-    /// An empty in-memory database, for unit tests.
-    public static func inMemory() throws -> AppDatabase {
-        try AppDatabase(DatabaseQueue(configuration: makeConfiguration()), fileURL: nil)
-    }
-
-    init(_ writer: any DatabaseWriter, fileURL: URL?) throws {
+    init(_ writer: any DatabaseWriter, fileURL: URL) throws {
         self.writer = writer
         self.fileURL = fileURL
         try Self.migrator.migrate(writer)

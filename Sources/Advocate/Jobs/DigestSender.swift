@@ -1,6 +1,5 @@
 import AdvocateCore
 import Foundation
-import Synchronization
 
 /// The weekly job: sends a week's digest to every active ambassador and keeps the send ledger so that it can be
 /// killed at any moment and simply run again. Nobody gets the digest twice, nobody is skipped, and a message whose
@@ -78,9 +77,7 @@ public final class DigestSender: Sendable {
                     cursor = delivery.id
                     guard state.withLock({ $0.take() }) else { break pass }
                     submitted += 1
-                    try submit(
-                        delivery, items: items, results: results, week: options.week, digestID: digest.id, pool: pool,
-                        state: state)
+                    submit(delivery, items: items, results: results, week: options.week, pool: pool, state: state)
                 }
             }
             pool.drain()
@@ -106,10 +103,9 @@ public final class DigestSender: Sendable {
     }
 
     private func submit(
-        _ delivery: DueDelivery, items: [ContentItem], results: ResultsBlock, week: ISOWeek, digestID: Int64,
-        pool: SendPool,
+        _ delivery: DueDelivery, items: [ContentItem], results: ResultsBlock, week: ISOWeek, pool: SendPool,
         state: Locked<RunState>
-    ) throws {
+    ) {
         let attempt = delivery.attempts + 1
         let (database, composer, now, smtp, progress) = (
             self.database, self.composer, self.now, self.smtp, self.progress
@@ -179,16 +175,5 @@ struct RunState {
         guard budget > 0, stopReason == nil else { return false }
         budget -= 1
         return true
-    }
-}
-
-/// A value shared between threads behind a lock; a class so that closures can share it.
-final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-
-    init(_ value: Value) { mutex = Mutex(value) }
-
-    func withLock<Result: Sendable>(_ body: (inout Value) throws -> Result) rethrows -> Result {
-        try mutex.withLock { try body(&$0) }
     }
 }

@@ -133,8 +133,7 @@ public enum ContentImport {
             }
         }
         if object["texts"] != nil && !(object["texts"] is [Any]) { return fail("texts", "must be an array") }
-        if let empty = suggestions.first(where: { $0.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) {
-            _ = empty
+        if suggestions.contains(where: { $0.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) {
             return fail("texts", "a suggested text is empty")
         }
         return .success(

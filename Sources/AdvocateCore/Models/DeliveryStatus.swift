@@ -15,7 +15,4 @@ public enum DeliveryStatus: String, Sendable, Codable, CaseIterable, Hashable {
     case inDoubt
     /// Nothing to send (no items for this ambassador this week).
     case skipped
-
-    /// Whether the delivery will not be attempted again on its own.
-    public var isFinal: Bool { [.sent, .failed, .inDoubt, .skipped].contains(self) }
 }
