@@ -77,6 +77,31 @@ struct DigestLedgerTests {
         #expect(received["drop-a@example.org"] == 2, "--resend-in-doubt sends again")
     }
 
+    @Test("one connection is reused across messages, reopened after reconnectAfter, and maxPerSecond spaces sends")
+    func connectionReuseAndRate() throws {
+        let directory = try TempDirectory()
+        let server = try SMTPServerProcess(directory: directory.url.appendingPathComponent("mail"))
+        try directory.write(
+            "config.json",
+            smtpConfig(
+                port: server.port, certificate: nil, username: nil,
+                extra: "\"connections\": 1, \"reconnectAfter\": 2, \"maxPerSecond\": 4"))
+        try directory.write(
+            "people.csv",
+            "email,name,language,themes,networks\n" + (1...6).map { "p\($0)@example.org,P,nl,,x\n" }.joined())
+        try directory.write("content.json", content)
+        _ = try advocate(["ambassadors", "import", "people.csv"], in: directory.url)
+        _ = try advocate(["content", "import", "content.json"], in: directory.url)
+
+        let start = Date()
+        let run = try advocate(["digest", "send", "--week", "2026-W49"], in: directory.url)
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(server.received().count == 6)
+        #expect(server.connections() == 3, "six messages, two per connection")
+        #expect(elapsed >= 1.2, "at 4 per second, six sends need at least 1.25 s")
+    }
+
     @Test("kill -9 at any moment: re-running until done delivers exactly one message per recipient")
     func killAndRerun() throws {
         let directory = try TempDirectory()

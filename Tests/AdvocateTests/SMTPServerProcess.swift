@@ -51,6 +51,12 @@ final class SMTPServerProcess: @unchecked Sendable {
         }
     }
 
+    /// How many client connections the server accepted (its own readiness probe not counted).
+    func connections() -> Int {
+        let text = (try? String(contentsOf: directory.appendingPathComponent("connections"), encoding: .utf8)) ?? ""
+        return max(text.split(separator: "\n").count - 1, 0)
+    }
+
     /// Every stored message, parsed by Python's standard `email` package.
     func parsedMessages() throws -> [[String: Any]] {
         let process = Process()

@@ -12,6 +12,7 @@ Faults are chosen by the recipient's local part, so one server exercises every c
   stall-*     RCPT never answers (the client times out before sending the message)
   stalldata-* the message is stored, then no reply ever comes (the client times out after the final dot)
 --reject-connections N answers the first N connections with "421 busy" and hangs up.
+Every client connection adds a line to DIR/connections.
 
 Prints "READY <port> <certificate or ->" on stdout once listening.
 """
@@ -34,6 +35,7 @@ class State:
     reject_left = 0
     seen = set()
     counter = 0
+    directory = "."
 
 
 class Handler:
@@ -79,6 +81,8 @@ class Handler:
 
 class FaultySMTP(SMTP):
     async def _handle_client(self):
+        with open(os.path.join(State.directory, "connections"), "a") as f:
+            f.write("connect\n")
         if State.reject_left > 0:
             State.reject_left -= 1
             await self.push("421 4.3.2 Too busy, try again later")
@@ -112,6 +116,7 @@ def main():
     parser.add_argument("--reject-connections", type=int, default=0)
     args = parser.parse_args()
     os.makedirs(args.directory, exist_ok=True)
+    State.directory = args.directory
 
     kwargs = {}
     cert = "-"
