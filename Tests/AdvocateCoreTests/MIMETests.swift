@@ -105,6 +105,44 @@ struct MIMETests {
         #expect(decodeQP(encoded) == text.replacingOccurrences(of: "\n", with: "\r\n"))
     }
 
+    @Test(
+        "a dot or 'From ' pushed to the start of a line by a soft break is still protected",
+        arguments: Array(60...80))
+    func protectionAfterSoftBreak(prefix: Int) {
+        for tail in [". Deel het verhaal", "From here on", "..", "From "] {
+            let text =
+                String(repeating: "a", count: prefix) + tail + "\n" + String(repeating: "é", count: prefix / 2)
+                + tail
+            let encoded = QuotedPrintable.encode(text)
+            let lines = String(decoding: encoded, as: UTF8.self).components(separatedBy: "\r\n")
+            #expect(!lines.contains { $0.hasPrefix(".") || $0.hasPrefix("From ") }, "\(prefix) \(tail)")
+            #expect(lines.allSatisfy { $0.utf8.count <= 76 })
+            #expect(decodeQP(encoded) == text.replacingOccurrences(of: "\n", with: "\r\n"))
+        }
+    }
+
+    @Test("the line of a real digest that broke: 'passen=' then a dot at the start of the next line")
+    func reportedSoftBreakDot() {
+        // 75 characters before the dot: the soft break falls right before it.
+        let text = "Kies de tekst die bij jou past, of schrijf zelf iets dat bij je werk passen. Deel"
+        let encoded = String(decoding: QuotedPrintable.encode(text), as: UTF8.self)
+        #expect(encoded.contains("passen=\r\n=2E Deel"))
+    }
+
+    @Test("List-Id keeps its identifier readable when the organisation's name needs encoding")
+    func listID() {
+        let message = MailMessage(
+            from: .init(name: "A", address: "a@x.nl"), to: .init(name: "B", address: "b@x.nl"), subject: "S",
+            date: Date(), timeZone: .current, messageID: "m@x.nl",
+            listID: .init(name: "Gemeente Súdwest-Fryslân ambassadeurs", id: "ambassadors.sudwest.example"),
+            text: "t", html: "h")
+        let raw = String(decoding: message.encoded(), as: UTF8.self)
+        let header = raw.components(separatedBy: "\r\nList-Id: ")[1].components(separatedBy: "\r\n")
+            .prefix { !$0.contains(":") || $0.hasPrefix(" ") }.joined(separator: "\r\n")
+        #expect(header.hasSuffix("<ambassadors.sudwest.example>"))
+        #expect(decodeHeader(header) == "Gemeente Súdwest-Fryslân ambassadeurs <ambassadors.sudwest.example>")
+    }
+
     @Test("a digest message has the headers a bulk sender owes, and both parts")
     func message() {
         let message = MailMessage(
@@ -112,7 +150,8 @@ struct MIMETests {
             to: .init(name: "Zoë d'Hondt", address: "zoe@x.nl"),
             replyTo: "comms@acme.example", subject: "Week 49", date: Date(timeIntervalSince1970: 1_796_202_000),
             timeZone: TimeZone(identifier: "Europe/Amsterdam")!, messageID: "advocate.2026-W49.7@acme.example",
-            unsubscribeURL: "https://advocate.acme.example/u/TOKEN", listID: "Acme <ambassadors.acme.example>",
+            unsubscribeURL: "https://advocate.acme.example/u/TOKEN",
+            listID: .init(name: "Acme", id: "ambassadors.acme.example"),
             text: "Hoi Zoë", html: "<p>Hoi Zoë</p>")
         let raw = String(decoding: message.encoded(), as: UTF8.self)
         let head = raw.components(separatedBy: "\r\n\r\n")[0]

@@ -28,7 +28,9 @@ public struct CurlSMTPTransport: MailTransport {
 private final class Upload {
     let bytes: [UInt8]
     var offset = 0
-    /// Set when libcurl has read the last byte: from then on, only the final dot is missing.
+    /// Set as soon as the last byte has been handed to libcurl: from then on the message may reach the relay
+    /// (libcurl adds the final dot itself), so a failure is "in doubt", never "try again". libcurl does not
+    /// reliably call the read callback once more after the last byte when the upload size is known.
     var finished = false
 
     init(bytes: [UInt8]) { self.bytes = bytes }
@@ -48,6 +50,7 @@ private let readCallback: advocate_curl_io_callback = { buffer, size, count, con
         UnsafeMutableRawPointer(buffer).copyMemory(from: source.baseAddress! + upload.offset, byteCount: length)
     }
     upload.offset += length
+    if upload.offset == upload.bytes.count { upload.finished = true }
     return length
 }
 

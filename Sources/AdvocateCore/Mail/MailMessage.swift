@@ -25,15 +25,32 @@ public struct MailMessage: Sendable {
     public var messageID: String
     /// The one-click unsubscribe URL (https), for `List-Unsubscribe` and `List-Unsubscribe-Post`.
     public var unsubscribeURL: String?
-    /// Value for `List-Id`, e.g. `Acme ambassadors <ambassadors.acme.example>`.
-    public var listID: String?
+    /// `List-Id` (RFC 2919): a description and the list's identifier, e.g. `Acme ambassadors` and
+    /// `ambassadors.acme.example`. Only the description is ever encoded, so filters always see the identifier.
+    public var listID: ListID?
+    /// Whether the unsubscribe URL takes an RFC 8058 one-click POST (`List-Unsubscribe-Post`); test messages,
+    /// whose links unsubscribe nobody, say no.
+    public var oneClickUnsubscribe = true
     public var text: String
     public var html: String
+
+    /// A list's description and identifier, for `List-Id`.
+    public struct ListID: Sendable, Equatable {
+        public var name: String
+        /// A dot-atom such as `ambassadors.acme.example`.
+        public var id: String
+
+        /// Creates a list id.
+        public init(name: String, id: String) {
+            self.name = name
+            self.id = id
+        }
+    }
 
     /// Creates a message.
     public init(
         from: Mailbox, to: Mailbox, replyTo: String? = nil, subject: String, date: Date, timeZone: TimeZone,
-        messageID: String, unsubscribeURL: String? = nil, listID: String? = nil, text: String, html: String
+        messageID: String, unsubscribeURL: String? = nil, listID: ListID? = nil, text: String, html: String
     ) {
         self.from = from
         self.to = to
@@ -63,10 +80,12 @@ public struct MailMessage: Sendable {
         header("Subject", HeaderEncoding.unstructured(subject, headerName: "Subject"))
         header("Message-ID", "<\(messageID.collapsingWhitespace.replacingOccurrences(of: " ", with: ""))>")
         header("MIME-Version", "1.0")
-        if let listID { header("List-Id", HeaderEncoding.unstructured(listID, headerName: "List-Id")) }
+        if let listID {
+            header("List-Id", HeaderEncoding.mailbox(name: listID.name, address: listID.id, headerName: "List-Id"))
+        }
         if let unsubscribeURL, let safe = WebURL.validated(unsubscribeURL), !safe.contains(">") {
             header("List-Unsubscribe", "<\(safe)>")
-            header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+            if oneClickUnsubscribe { header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click") }
         }
         header("Auto-Submitted", "auto-generated")
         header("Content-Type", "multipart/alternative;\r\n boundary=\"\(boundary)\"")

@@ -49,23 +49,11 @@ public enum QuotedPrintable {
                 let atLineEnd = next == lf || (next == cr && index + 2 < count && bytes[index + 2] == lf)
                 var literal: Bool
                 switch byte {
-                case 33...60, 62...126:
-                    literal = true
-                    if column == 0 {
-                        // A dot or "From " at the start of a line is encoded so no relay or mbox reader mangles it.
-                        if byte == UInt8(ascii: ".") {
-                            literal = false
-                        } else if byte == UInt8(ascii: "F"), index + 4 < count, bytes[index + 1] == UInt8(ascii: "r"),
-                            bytes[index + 2] == UInt8(ascii: "o"), bytes[index + 3] == UInt8(ascii: "m"),
-                            bytes[index + 4] == UInt8(ascii: " ")
-                        {
-                            literal = false
-                        }
-                    }
+                case 33...60, 62...126: literal = column > 0 || !needsProtection(bytes, at: index)
                 case 32, 9: literal = !atLineEnd
                 default: literal = false
                 }
-                let width = literal ? 1 : 3
+                var width = literal ? 1 : 3
                 // Keep room for the soft break "=" within 76 columns, unless this is the line's last character.
                 if column + width > (atLineEnd ? 76 : 75) {
                     buffer[write] = UInt8(ascii: "=")
@@ -73,6 +61,11 @@ public enum QuotedPrintable {
                     buffer[write + 2] = lf
                     write += 3
                     column = 0
+                    // The character now starts a line of its own, so it needs the same protection as any other.
+                    if literal && needsProtection(bytes, at: index) {
+                        literal = false
+                        width = 3
+                    }
                 }
                 if literal {
                     buffer[write] = byte
@@ -89,5 +82,15 @@ public enum QuotedPrintable {
             initialized = write
         }
         output.append(contentsOf: encoded)
+    }
+
+    /// Whether the byte at `index` must be encoded when it starts a line: a dot (SMTP's end of data, RFC 5321
+    /// §4.5.2) or the "F" of "From " (mbox readers turn it into ">From ").
+    private static func needsProtection(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
+        let byte = bytes[index]
+        if byte == UInt8(ascii: ".") { return true }
+        return byte == UInt8(ascii: "F") && index + 4 < bytes.count && bytes[index + 1] == UInt8(ascii: "r")
+            && bytes[index + 2] == UInt8(ascii: "o") && bytes[index + 3] == UInt8(ascii: "m")
+            && bytes[index + 4] == UInt8(ascii: " ")
     }
 }
