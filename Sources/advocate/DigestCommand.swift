@@ -19,8 +19,13 @@ struct WeekOption: ParsableArguments {
     var week: String?
 
     func validate() throws {
-        if let week {
-            do { _ = try ISOWeek(parsing: week) } catch { throw ValidationError("--week: \(error.description)") }
+        guard let week else { return }
+        let parsed: ISOWeek
+        do { parsed = try ISOWeek(parsing: week) } catch { throw ValidationError("--week: \(error.description)") }
+        guard LinkToken.canCarry(parsed) else {
+            throw ValidationError(
+                "--week: \(parsed) is outside the years digests can be sent for "
+                    + "(\(LinkToken.years.lowerBound)–\(LinkToken.years.upperBound))")
         }
     }
 
@@ -89,7 +94,7 @@ extension AdvocateCommand.Digest {
                     if json { try Output.json(summary) } else { print(summary.line) }
                     exitCode = summary.exitCode
                 } catch let error as StoreError {
-                    if case .busy = error {
+                    if case .sendLocked = error {
                         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
                         exitCode = SendSummary.lockedExitCode
                         return

@@ -12,7 +12,7 @@ struct CLITests {
         #expect(try advocate(["init"], in: directory.url).status == 0)
         let again = try advocate(["init"], in: directory.url)
         #expect(again.status == 0)
-        #expect(again.stdout.contains("4 migrations"))
+        #expect(again.stdout.contains("5 migrations"))
         #expect(try advocate(["ambassadors", "import", "people.csv"], in: directory.url).status == 0)
 
         let result = try advocate(["ambassadors", "list", "--json"], in: directory.url)
@@ -77,5 +77,63 @@ struct CLITests {
         #expect(corrupt.stderr.hasPrefix("error: cannot open the database"))
         #expect(!corrupt.stderr.contains("SQLite error"))
         #expect(corrupt.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test("a digest week outside the years links can carry is a clear error, not a crash")
+    func weekOutOfRange() throws {
+        let directory = try TempDirectory()
+        try directory.write("config.json", "{}")
+        for week in ["1999-W10", "3024-W01"] {
+            for command in [["digest", "send"], ["digest", "send", "--dry-run", "out"], ["digest", "status"]] {
+                let result = try advocate(command + ["--week", week], in: directory.url)
+                #expect(result.status == 64, "\(command) \(week): \(result.stderr)")
+                #expect(result.stderr.contains("\(week) is outside the years digests can be sent for (2000–3023)"))
+            }
+        }
+    }
+
+    @Test("a database kept busy by another process is exit 1 with a clear line, not the send lock's exit 75")
+    func busyIsNotLocked() throws {
+        let directory = try TempDirectory()
+        try directory.write("config.json", "{}")
+        #expect(try advocate(["init"], in: directory.url).status == 0)
+        let holder = try WriteLockHolder(path: directory.path("data/advocate.sqlite"))
+        let run = try advocate(["digest", "send", "--week", "2026-W49"], in: directory.url)
+        holder.release()
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.hasPrefix("error: ") && run.stderr.contains("busy"))
+        #expect(run.stderr.split(separator: "\n").count == 1)
+    }
+}
+
+/// Another process holding SQLite's write lock on a database (Python's sqlite3 in an open exclusive transaction).
+final class WriteLockHolder {
+    let process = Process()
+    let input = Pipe()
+
+    init(path: String) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [
+            "-c",
+            """
+            import sqlite3, sys
+            connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+            connection.execute("BEGIN EXCLUSIVE")
+            print("locked", flush=True)
+            sys.stdin.read()
+            """, path,
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardInput = input
+        try process.run()
+        guard firstLine(of: output, timeout: 10).hasPrefix("locked") else {
+            throw TestSetupError(description: "could not lock \(path)")
+        }
+    }
+
+    func release() {
+        try? input.fileHandleForWriting.close()
+        process.waitUntilExit()
     }
 }

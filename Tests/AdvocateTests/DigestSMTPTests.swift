@@ -1,3 +1,4 @@
+import AdvocateCore
 import Foundation
 import Testing
 
@@ -57,6 +58,7 @@ struct DigestSMTPTests {
             let unsubscribe = message["listUnsubscribe"] as? String ?? ""
             #expect(unsubscribe.hasPrefix("<https://advocate.example.org/u/") && unsubscribe.hasSuffix(">"))
             #expect(message["listUnsubscribePost"] as? String == "List-Unsubscribe=One-Click")
+            #expect(message["listID"] as? String == "Advocate <ambassadors.acme.example>")
         }
 
         let stephan = try #require(byAddress["stephan@example.org"])
@@ -138,7 +140,7 @@ struct DigestSMTPTests {
             ["digest", "send", "--test", "comms@acme.example", "--as", "zoe@example.org"] + week, in: directory.url)
         #expect(test.status == 0, "\(test.stderr)")
         #expect(server.received().map(\.recipient) == ["comms@acme.example"])
-        #expect(server.received().first?.messageID.hasSuffix(".test@acme.example>") == true)
+        #expect(server.received().first?.messageID.contains(".test.") == true)
 
         let limited = try advocate(["digest", "send", "--limit", "1"] + week, in: directory.url)
         #expect(limited.status == 3, "pending deliveries remain: a partial run")
@@ -152,5 +154,63 @@ struct DigestSMTPTests {
         #expect(again.stdout.contains("1 sent in this run"))
         #expect(server.received().last?.recipient == "late@example.org")
         #expect(Set(server.received().dropFirst().map(\.recipient)).count == 4, "nobody got it twice")
+    }
+
+    @Test("people who unsubscribe or are removed mid-week are settled as skipped, and the ledger comes unstuck")
+    func ledgerSettlesInactive() throws {
+        let (directory, server) = try prepare()
+        let week = ["--week", "2026-W49"]
+        let first = try advocate(["digest", "send", "--limit", "1"] + week, in: directory.url)
+        #expect(first.status == 3, "two deliveries are still pending")
+        let mailed = try #require(server.received().first?.recipient)
+        let others = ["stephan@example.org", "zoe@example.org", "emoji@example.org"].filter { $0 != mailed }
+        #expect(
+            try advocate(["ambassadors", "set", others[0], "--status", "unsubscribed"], in: directory.url).status == 0)
+        #expect(try advocate(["ambassadors", "remove", others[1]], in: directory.url).status == 0)
+
+        let second = try advocate(["digest", "send", "--json"] + week, in: directory.url)
+        #expect(second.status == 0, "nothing can still be sent: \(second.stdout)\(second.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(second.stdout.utf8)) as? [String: Any]
+        #expect(summary?["totals"] as? [String: Int] == ["sent": 1, "skipped": 2])
+        #expect(try advocate(["digest", "send"] + week, in: directory.url).status == 0, "and it stays that way")
+        #expect(server.received().count == 1)
+
+        let status = try advocate(["digest", "status", "--status", "skipped"] + week, in: directory.url)
+        #expect(status.stdout.contains("the ambassador is unsubscribed"))
+        #expect(status.stdout.contains("the ambassador was removed"))
+
+        // Re-subscribing in the same week brings the digest after all.
+        #expect(try advocate(["ambassadors", "set", others[0], "--status", "active"], in: directory.url).status == 0)
+        #expect(try advocate(["digest", "send"] + week, in: directory.url).status == 0)
+        #expect(server.received().map(\.recipient) == [mailed, others[0]])
+    }
+
+    @Test("a test send carries test links only: no one-click header, a fresh Message-ID each time")
+    func testSendIsNotLive() throws {
+        let (directory, server) = try prepare()
+        let week = ["--week", "2026-W49"]
+        for _ in 1...2 {
+            let test = try advocate(
+                ["digest", "send", "--test", "comms@acme.example", "--as", "zoe@example.org"] + week,
+                in: directory.url)
+            #expect(test.status == 0, "\(test.stderr)")
+        }
+        let messages = try server.parsedMessages()
+        #expect(messages.count == 2)
+        let ids = messages.compactMap { $0["messageID"] as? String }
+        #expect(Set(ids).count == 2, "each test has its own Message-ID")
+        let sealer = LinkSealer(keyring: try LinkKeyring(parsing: testLinkKeys))
+        for message in messages {
+            #expect(message["listUnsubscribePost"] is NSNull, "no one-click unsubscribe in a test")
+            let html = message["html"] as? String ?? ""
+            let tokens = html.components(separatedBy: "https://advocate.example.org/").dropFirst().map {
+                String($0.dropFirst(2).prefix(23))
+            }
+            #expect(tokens.count >= 4, "share, honeypot and unsubscribe links")
+            for token in tokens {
+                let opened = try #require(sealer.open(token), "\(token)")
+                #expect(opened.test, "every link of a test message is a test link")
+            }
+        }
     }
 }

@@ -74,11 +74,42 @@ extension AppDatabase {
         try move(digestID: digestID, from: .inDoubt, to: .pending, now: now)
     }
 
-    /// Puts skipped deliveries back in the queue, so that content added later in the week reaches people who had
-    /// nothing before. Returns how many.
+    /// Puts skipped deliveries of active ambassadors back in the queue, so that content added later in the week
+    /// reaches people who had nothing before, and people who re-subscribed get the week's digest. Returns how many.
     @discardableResult
     public func requeueSkipped(digestID: Int64, now: Date) throws -> Int {
-        try move(digestID: digestID, from: .skipped, to: .pending, now: now)
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE delivery SET status = 'pending', updatedAt = ?
+                    WHERE digestId = ? AND status = 'skipped'
+                      AND ambassadorId IN (SELECT id FROM ambassador WHERE status = 'active')
+                    """,
+                arguments: [now, digestID])
+            return db.changesCount
+        }
+    }
+
+    /// Settles the deliveries that can no longer be sent because their ambassador unsubscribed, is not active, or
+    /// was removed: they become `skipped` with the reason, so they no longer count as outstanding. (A person who
+    /// re-subscribes in the same week is queued again by ``requeueSkipped(digestID:now:)``.) Returns how many.
+    @discardableResult
+    public func settleInactive(digestID: Int64, now: Date) throws -> Int {
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE delivery SET status = 'skipped', updatedAt = :now, nextAttemptAt = NULL,
+                        lastError = CASE
+                            WHEN ambassadorId IS NULL THEN 'the ambassador was removed'
+                            ELSE 'the ambassador is ' || (SELECT status FROM ambassador a WHERE a.id = ambassadorId)
+                        END
+                    WHERE digestId = :digest AND status IN ('pending', 'retry')
+                      AND (ambassadorId IS NULL
+                           OR ambassadorId NOT IN (SELECT id FROM ambassador WHERE status = 'active'))
+                    """,
+                arguments: ["now": now, "digest": digestID])
+            return db.changesCount
+        }
     }
 
     /// Moves every delivery of a digest from one status to another, optionally noting why.

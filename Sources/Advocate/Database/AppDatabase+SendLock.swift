@@ -29,7 +29,7 @@ extension AppDatabase {
             let count = pread(descriptor, &buffer, 31, 0)
             let holder = count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : "?"
             Glibc.close(descriptor)
-            throw StoreError.busy(
+            throw StoreError.sendLocked(
                 "another `advocate digest send` (pid \(holder.trimmingCharacters(in: .whitespacesAndNewlines))) is "
                     + "sending from this database; wait for it to finish")
         }

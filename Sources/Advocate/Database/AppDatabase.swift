@@ -1,8 +1,9 @@
 import Foundation
 import GRDB
 
-/// The SQLite store. It owns every SQL statement of Advocate; the rest of the code talks to it through
-/// ``AdvocateStore``, so a PostgreSQL backend is a second conformance, not a rewrite.
+/// The SQLite store. It owns every SQL statement of Advocate: the rest of the code calls its methods and never
+/// writes SQL. There is one backend today, so there is no store protocol yet; a second backend would introduce one
+/// from the methods the jobs and the server call.
 public struct AppDatabase: Sendable {
     /// Access to the database.
     let writer: any DatabaseWriter
@@ -16,6 +17,9 @@ public struct AppDatabase: Sendable {
                 at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             let pool = try DatabasePool(path: url.path, configuration: makeConfiguration())
             return try AppDatabase(pool, fileURL: url)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
+        {
+            throw StoreError(error)
         } catch let error as DatabaseError {
             throw StoreError.unavailable(path: url.path, reason: error.message ?? "\(error.resultCode)")
         } catch let error as StoreError {

@@ -5,7 +5,10 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case unavailable(path: String, reason: String)
     case notFound(String)
     case conflict(String)
+    /// SQLite stayed busy or locked past the busy timeout: another process holds the database.
     case busy(String)
+    /// Another `digest send` holds the send lock of this database (exit code 75, see ``SendSummary``).
+    case sendLocked(String)
     case failed(String)
 
     init(_ error: DatabaseError) {
@@ -29,6 +32,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
         case .notFound(let what): what
         case .conflict(let what): what
         case .busy(let what): what
+        case .sendLocked(let what): what
         case .failed(let what): "database error: \(what)"
         }
     }

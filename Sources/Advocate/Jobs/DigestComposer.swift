@@ -23,29 +23,37 @@ public struct DigestComposer: Sendable {
     }
 
     /// The Message-ID of an ambassador's digest of `week`: the same for every attempt, so a resend can be
-    /// recognised as the same message.
+    /// recognised as the same message. A test message gets a fresh one each time, so mail clients never thread or
+    /// drop a test as a duplicate of the real digest or of an earlier test.
     public func messageID(week: ISOWeek, ambassadorID: Int64, test: Bool = false) -> String {
-        "advocate.\(week).\(ambassadorID)\(test ? ".test" : "")@\(EmailAddress.domain(of: mail.fromAddress))"
+        let domain = EmailAddress.domain(of: mail.fromAddress)
+        guard test else { return "advocate.\(week).\(ambassadorID)@\(domain)" }
+        let nonce = (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        return "advocate.\(week).\(ambassadorID).test.\(nonce)@\(domain)"
     }
 
-    /// The digest message, or `nil` when no item of the week fits the ambassador. `recipient` overrides the address
-    /// the message goes to (`--test`).
+    /// The digest message, or `nil` when no item of the week fits the ambassador. `recipient` makes it a test
+    /// message to that address (`--test`, the editor's test send): its links count nothing and unsubscribe nobody,
+    /// it offers no one-click unsubscribe, and it has its own Message-ID.
     public func compose(
         for ambassador: Ambassador, weekItems: [ContentItem], week: ISOWeek, now: Date, results: ResultsBlock,
         recipient: String? = nil
     ) -> (message: MailMessage, rendered: RenderedDigest)? {
+        let test = recipient != nil
         guard let id = ambassador.id,
             let rendered = renderer.render(
-                for: ambassador, weekItems: weekItems, week: week, results: results.render(for: ambassador))
+                for: ambassador, weekItems: weekItems, week: week, results: results.render(for: ambassador),
+                test: test)
         else { return nil }
-        let message = MailMessage(
+        var message = MailMessage(
             from: .init(name: mail.fromName, address: mail.fromAddress),
             to: .init(name: ambassador.name, address: recipient ?? ambassador.email), replyTo: mail.replyTo,
             subject: rendered.subject, date: now, timeZone: timeZone,
-            messageID: messageID(week: week, ambassadorID: id, test: recipient != nil),
-            unsubscribeURL: links.unsubscribe(ambassadorID: id, week: week),
-            listID: "\(organization) <ambassadors.\(EmailAddress.domain(of: mail.fromAddress))>",
+            messageID: messageID(week: week, ambassadorID: id, test: test),
+            unsubscribeURL: (test ? links.forTests : links).unsubscribe(ambassadorID: id, week: week),
+            listID: .init(name: organization, id: "ambassadors.\(EmailAddress.domain(of: mail.fromAddress))"),
             text: rendered.text, html: rendered.html)
+        message.oneClickUnsubscribe = !test
         return (message, rendered)
     }
 

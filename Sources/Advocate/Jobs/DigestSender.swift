@@ -54,6 +54,7 @@ public final class DigestSender: Sendable {
         if options.resendInDoubt { try database.requeueInDoubt(digestID: digest.id, now: now()) }
         try database.requeueSkipped(digestID: digest.id, now: now())
         try database.enqueueDeliveries(digestID: digest.id, now: now())
+        try database.settleInactive(digestID: digest.id, now: now())
         let items = try database.contentItems(week: options.week)
         let results = composer.resultsBlock(try database.resultsSnapshot(digestWeek: options.week, timeZone: timeZone))
         let open = try database.deliveryCounts(digestID: digest.id)
@@ -91,6 +92,8 @@ public final class DigestSender: Sendable {
             if wait > 0 { Thread.sleep(forTimeInterval: wait) }
         }
         progress.end()
+        // People who unsubscribed or were removed while this run sent.
+        try database.settleInactive(digestID: digest.id, now: now())
         _ = try database.completeDigestIfDone(digestID: digest.id, now: now())
         let totals = try database.deliveryCounts(digestID: digest.id)
         summary.totals = Dictionary(uniqueKeysWithValues: totals.map { ($0.key.rawValue, $0.value) })

@@ -50,11 +50,13 @@ public final class DigestRenderer: Sendable {
         self.links = links
     }
 
-    /// The digest of `week` for `ambassador`, choosing from the week's items; `nil` when none fits them.
+    /// The digest of `week` for `ambassador`, choosing from the week's items; `nil` when none fits them. `test`
+    /// puts test links in (they count nothing and unsubscribe nobody).
     public func render(
         for ambassador: Ambassador, weekItems: [ContentItem], week: ISOWeek,
-        results: (html: String, text: String) = ("", "")
+        results: (html: String, text: String) = ("", ""), test: Bool = false
     ) -> RenderedDigest? {
+        let links = test ? self.links.forTests : self.links
         let items = DigestSelection.items(weekItems, for: ambassador)
         guard !items.isEmpty, let ambassadorID = ambassador.id else { return nil }
         let key = GroupKey(

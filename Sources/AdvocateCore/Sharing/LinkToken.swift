@@ -26,15 +26,27 @@ public struct LinkToken: Sendable, Hashable {
     public var network: Network?
     /// The digest week the link was mailed in.
     public var week: ISOWeek
+    /// A link of a test message (`digest send --test`, the editor's test send): it works like the real one but
+    /// counts nothing and unsubscribes nobody.
+    public var test: Bool
 
     /// Creates a token value.
-    public init(kind: Kind, ambassadorID: Int64, itemID: Int64 = 0, network: Network? = nil, week: ISOWeek) {
+    public init(
+        kind: Kind, ambassadorID: Int64, itemID: Int64 = 0, network: Network? = nil, week: ISOWeek, test: Bool = false
+    ) {
         self.kind = kind
         self.ambassadorID = ambassadorID
         self.itemID = itemID
         self.network = network
         self.week = week
+        self.test = test
     }
+
+    /// The ISO-week years a token can carry (its week is stored in 16 bits from 2000 on).
+    public static let years: ClosedRange<Int> = 2000...3023
+
+    /// Whether links of `week` can be sealed; digests of other weeks are refused with a clear error.
+    public static func canCarry(_ week: ISOWeek) -> Bool { years.contains(week.year) }
 
     /// Largest ambassador id a token can carry.
     public static let maxAmbassadorID: Int64 = Int64(UInt32.max)
@@ -54,15 +66,17 @@ public struct LinkSealer: Sendable {
         self.keyring = keyring
     }
 
-    /// The token text for a link, sealed with the current key.
+    /// The token text for a link, sealed with the current key. Callers check the week with
+    /// ``LinkToken/canCarry(_:)`` first (the CLI refuses other weeks); ids beyond the limits are programming errors.
     public func seal(_ token: LinkToken) -> String {
         precondition((1...LinkToken.maxAmbassadorID).contains(token.ambassadorID), "ambassador id out of range")
         precondition((0...LinkToken.maxItemID).contains(token.itemID), "item id out of range")
+        precondition(LinkToken.canCarry(token.week), "week \(token.week) out of range")
         let weekCode = UInt16((token.week.year - 2000) * 64 + token.week.week)
         let ambassador = UInt32(token.ambassadorID)
         let item = UInt32(token.itemID)
         var block: [UInt8] = [
-            token.kind.rawValue << 4 | (token.network?.code ?? 0),
+            (token.test ? 0x80 : 0) | token.kind.rawValue << 4 | (token.network?.code ?? 0),
             UInt8(ambassador >> 24), UInt8(ambassador >> 16 & 0xFF), UInt8(ambassador >> 8 & 0xFF),
             UInt8(ambassador & 0xFF),
             UInt8(item >> 16 & 0xFF), UInt8(item >> 8 & 0xFF), UInt8(item & 0xFF),
@@ -84,7 +98,7 @@ public struct LinkSealer: Sendable {
         guard (try? AES.inversePermute(&block, key: key.cipherKey)) != nil else { return nil }
         var difference: UInt8 = 0
         for (byte, expected) in zip(block[10...], Self.redundancy) { difference |= byte ^ expected }
-        guard difference == 0, let kind = LinkToken.Kind(rawValue: block[0] >> 4) else { return nil }
+        guard difference == 0, let kind = LinkToken.Kind(rawValue: block[0] >> 4 & 0x07) else { return nil }
         let networkCode = block[0] & 0x0F
         let network = networkCode == 0 ? nil : Network(code: networkCode)
         if networkCode != 0 && network == nil { return nil }
@@ -94,6 +108,8 @@ public struct LinkSealer: Sendable {
         guard ambassador > 0, let week = try? ISOWeek(year: 2000 + weekCode / 64, week: weekCode % 64) else {
             return nil
         }
-        return LinkToken(kind: kind, ambassadorID: ambassador, itemID: item, network: network, week: week)
+        return LinkToken(
+            kind: kind, ambassadorID: ambassador, itemID: item, network: network, week: week, test: block[0] & 0x80 != 0
+        )
     }
 }

@@ -7,6 +7,8 @@ public protocol ShareLinks: Sendable {
     func unsubscribe(ambassadorID: Int64, week: ISOWeek) -> String
     /// A hidden link only scanners follow, or `nil` when there is no server to catch it.
     func trap(ambassadorID: Int64, week: ISOWeek) -> String?
+    /// The same kind of links for a test message: they work, but count nothing and unsubscribe nobody.
+    var forTests: any ShareLinks { get }
 }
 
 /// Links straight to each network's share dialog (no click counting). Unsubscribe links are still the tracked,
@@ -15,8 +17,12 @@ public struct IntentShareLinks: ShareLinks {
     let tracked: TrackedShareLinks
 
     /// Creates links under `baseURL` (the public address of `advocate serve`).
-    public init(baseURL: String, sealer: LinkSealer) {
-        tracked = TrackedShareLinks(baseURL: baseURL, sealer: sealer)
+    public init(baseURL: String, sealer: LinkSealer, test: Bool = false) {
+        tracked = TrackedShareLinks(baseURL: baseURL, sealer: sealer, test: test)
+    }
+
+    public var forTests: any ShareLinks {
+        IntentShareLinks(baseURL: tracked.baseURL, sealer: tracked.sealer, test: true)
     }
 
     public func share(item: ContentItem, network: Network, ambassadorID: Int64, week: ISOWeek) -> String {

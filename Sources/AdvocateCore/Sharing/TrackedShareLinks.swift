@@ -5,30 +5,39 @@ import Foundation
 public struct TrackedShareLinks: ShareLinks {
     let baseURL: String
     let sealer: LinkSealer
+    /// Links of a test message: they work, but count nothing and unsubscribe nobody.
+    let test: Bool
 
     /// Creates links under `baseURL`.
-    public init(baseURL: String, sealer: LinkSealer) {
+    public init(baseURL: String, sealer: LinkSealer, test: Bool = false) {
         self.baseURL = baseURL
         self.sealer = sealer
+        self.test = test
     }
 
     public func share(item: ContentItem, network: Network, ambassadorID: Int64, week: ISOWeek) -> String {
         let token = LinkToken(
-            kind: .share, ambassadorID: ambassadorID, itemID: item.id ?? 0, network: network, week: week)
+            kind: .share, ambassadorID: ambassadorID, itemID: item.id ?? 0, network: network, week: week, test: test)
         return "\(baseURL)/s/\(sealer.seal(token))"
     }
 
     public func unsubscribe(ambassadorID: Int64, week: ISOWeek) -> String {
-        "\(baseURL)/u/\(sealer.seal(LinkToken(kind: .unsubscribe, ambassadorID: ambassadorID, week: week)))"
+        let token = LinkToken(kind: .unsubscribe, ambassadorID: ambassadorID, week: week, test: test)
+        return "\(baseURL)/u/\(sealer.seal(token))"
     }
 
     public func trap(ambassadorID: Int64, week: ISOWeek) -> String? {
-        "\(baseURL)/t/\(sealer.seal(LinkToken(kind: .trap, ambassadorID: ambassadorID, week: week)))"
+        "\(baseURL)/t/\(sealer.seal(LinkToken(kind: .trap, ambassadorID: ambassadorID, week: week, test: test)))"
     }
 
+    public var forTests: any ShareLinks { TrackedShareLinks(baseURL: baseURL, sealer: sealer, test: true) }
+
     /// The public link for the post itself: counts visits, then goes to the item.
-    public func visit(itemID: Int64, network: Network, ambassadorID: Int64, week: ISOWeek) -> String {
-        let token = LinkToken(kind: .visit, ambassadorID: ambassadorID, itemID: itemID, network: network, week: week)
+    public func visit(itemID: Int64, network: Network, ambassadorID: Int64, week: ISOWeek, test: Bool = false)
+        -> String
+    {
+        let token = LinkToken(
+            kind: .visit, ambassadorID: ambassadorID, itemID: itemID, network: network, week: week, test: test)
         return "\(baseURL)/l/\(sealer.seal(token))"
     }
 }
