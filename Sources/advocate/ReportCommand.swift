@@ -55,7 +55,7 @@ extension AdvocateCommand {
                     to: to.flatMap { Self.day($0, in: zone)?.addingTimeInterval(86_400) })
                 let database = try context.openDatabase()
                 let (rows, total) = try database.report(filter, by: by)
-                let goals = try database.progress(of: context.config.plan.goals)
+                let goals = try database.progress(of: context.config.plan.goals, timeZone: context.config.timeZone)
                 switch format {
                 case .json:
                     struct Document: Encodable {

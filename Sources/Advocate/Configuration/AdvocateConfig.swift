@@ -157,10 +157,8 @@ public struct PlanConfig: Sendable, Decodable {
 public struct Goal: Sendable, Decodable, Equatable {
     /// The period as written in the config.
     public var period: String
-    /// First moment of the period (UTC midnight of its first day).
-    public var start: Date
-    /// First moment after the period.
-    public var end: Date
+    /// The period; its dates are taken in the configured time zone.
+    public var span: GoalPeriod
     public var theme: String?
     public var shares: Int?
     public var visits: Int?
@@ -172,43 +170,16 @@ public struct Goal: Sendable, Decodable, Equatable {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         period = try c.decode(String.self, forKey: .period)
-        guard let range = Goal.range(of: period) else {
+        guard let span = GoalPeriod(parsing: period) else {
             throw ConfigError.invalidValue(
                 path: ConfigLoader.keyPath(decoder.codingPath + [CodingKeys.period]),
                 reason: "'\(period)' is not a period like 2026-Q4, 2026-12 or 2026")
         }
-        (start, end) = range
+        self.span = span
         theme = try c.decodeIfPresent(String.self, forKey: .theme)?.lowercased()
         shares = try c.decodeIfPresent(Int.self, forKey: .shares)
         visits = try c.decodeIfPresent(Int.self, forKey: .visits)
         activeAmbassadors = try c.decodeIfPresent(Int.self, forKey: .activeAmbassadors)
-    }
-
-    /// The start and end of `2026-Q4`, `2026-12` or `2026`.
-    static func range(of period: String) -> (Date, Date)? {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let parts = period.split(separator: "-")
-        guard let year = Int(parts.first ?? ""), (2000...2999).contains(year) else { return nil }
-        var month = 1
-        var months = 12
-        if parts.count == 2 {
-            if parts[1].hasPrefix("Q"), let quarter = Int(parts[1].dropFirst()), (1...4).contains(quarter) {
-                month = (quarter - 1) * 3 + 1
-                months = 3
-            } else if let number = Int(parts[1]), (1...12).contains(number), parts[1].count == 2 {
-                month = number
-                months = 1
-            } else {
-                return nil
-            }
-        } else if parts.count != 1 {
-            return nil
-        }
-        guard let start = calendar.date(from: DateComponents(year: year, month: month, day: 1)),
-            let end = calendar.date(byAdding: .month, value: months, to: start)
-        else { return nil }
-        return (start, end)
     }
 }
 
@@ -222,8 +193,13 @@ public struct LinksConfig: Sendable, Decodable {
     public var shareLinkWeeks = 26
     /// Links inside posts stop counting and redirecting this many weeks after the digest week; 0 means never.
     public var visitLinkWeeks = 0
+    /// A digest's unsubscribe link unsubscribes for ever, but can sign someone up again only this many weeks after
+    /// its digest week, so an old or forwarded mail cannot re-subscribe a person who left.
+    public var resubscribeWeeks = 4
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case tracked, utmMedium, shareLinkWeeks, visitLinkWeeks }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case tracked, utmMedium, shareLinkWeeks, visitLinkWeeks, resubscribeWeeks
+    }
 
     init() {}
 
@@ -234,6 +210,10 @@ public struct LinksConfig: Sendable, Decodable {
         utmMedium = try c.value(.utmMedium, default: utmMedium)
         shareLinkWeeks = try c.value(.shareLinkWeeks, default: shareLinkWeeks)
         visitLinkWeeks = try c.value(.visitLinkWeeks, default: visitLinkWeeks)
+        resubscribeWeeks = try c.value(.resubscribeWeeks, default: resubscribeWeeks)
+        if resubscribeWeeks < 1 {
+            throw ConfigError.invalidValue(path: "links.resubscribeWeeks", reason: "must be 1 or more")
+        }
         for (key, value) in [("shareLinkWeeks", shareLinkWeeks), ("visitLinkWeeks", visitLinkWeeks)] where value < 0 {
             throw ConfigError.invalidValue(path: "links.\(key)", reason: "must be 0 (never expire) or more")
         }

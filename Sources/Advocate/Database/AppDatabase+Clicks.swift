@@ -31,6 +31,14 @@ public struct ClickRecord: Sendable, Equatable {
     }
 }
 
+extension ClickRecord {
+    /// The key of the share this click belongs to (share and visit clicks); see ``ShareKey``.
+    var shareKey: Int64? {
+        guard kind == .share || kind == .visit, let ambassadorID, let itemID, let network else { return nil }
+        return ShareKey.of(ambassadorID: ambassadorID, itemID: itemID, network: network, week: week)
+    }
+}
+
 extension AppDatabase {
     /// Stores a batch of clicks in one transaction (group commit). Ambassadors and items that no longer exist are
     /// stored as NULL, so an erased ambassador's links keep counting anonymously.
@@ -38,9 +46,9 @@ extension AppDatabase {
         try write { db in
             let statement = try db.cachedStatement(
                 sql: """
-                    INSERT INTO click (at, kind, week, itemId, network, ambassadorId, class, reason)
+                    INSERT INTO click (at, kind, week, itemId, network, ambassadorId, class, reason, shareKey)
                     VALUES (?, ?, ?, (SELECT id FROM contentItem WHERE id = ?), ?,
-                            (SELECT id FROM ambassador WHERE id = ?), ?, ?)
+                            (SELECT id FROM ambassador WHERE id = ?), ?, ?, ?)
                     """)
             for click in clicks {
                 let kind =
@@ -51,7 +59,7 @@ extension AppDatabase {
                     }
                 try statement.execute(arguments: [
                     click.at, kind, click.week.description, click.itemID, click.network?.rawValue, click.ambassadorID,
-                    click.verdict.classification.rawValue, click.verdict.reason,
+                    click.verdict.classification.rawValue, click.verdict.reason, click.shareKey,
                 ])
                 if let window = click.taintsMailWithin, let ambassador = click.ambassadorID {
                     try db.execute(

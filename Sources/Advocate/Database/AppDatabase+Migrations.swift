@@ -1,3 +1,4 @@
+import AdvocateCore
 import GRDB
 
 extension AppDatabase {
@@ -105,6 +106,33 @@ extension AppDatabase {
             // Covers the distinct-share part of reports: human shares are read from the index alone.
             try db.execute(
                 sql: "CREATE INDEX click_report ON click(kind, class, itemId, network, ambassadorId, week, at)")
+        }
+        migrator.registerMigration("v5-share-key") { db in
+            // One definition of a share (AdvocateCore's ShareKey): every share and visit click carries its share's
+            // key, fixed when stored, so removing an item or a person no longer changes what counts as a share.
+            try db.execute(sql: "ALTER TABLE click ADD COLUMN shareKey INTEGER")
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, ambassadorId, itemId, network, week FROM click WHERE kind IN ('share', 'visit')
+                    """)
+            let update = try db.makeStatement(sql: "UPDATE click SET shareKey = ? WHERE id = ?")
+            for row in rows {
+                let id: Int64 = row["id"]
+                var key = -id  // a click whose person or item is already gone: a share of its own, as before
+                if let ambassador: Int64 = row["ambassadorId"], let item: Int64 = row["itemId"],
+                    let network = (row["network"] as String?).flatMap(Network.init(rawValue:)),
+                    let week = try? ISOWeek(parsing: row["week"])
+                {
+                    key = ShareKey.of(ambassadorID: ambassador, itemID: item, network: network, week: week)
+                }
+                try update.execute(arguments: [key, id])
+            }
+            try db.execute(
+                sql: """
+                    DROP INDEX click_report;
+                    CREATE INDEX click_report ON click(kind, class, itemId, network, ambassadorId, week, at, shareKey);
+                    """)
         }
         return migrator
     }

@@ -23,8 +23,8 @@ public struct ReportFilter: Sendable, Codable, Equatable {
     }
 }
 
-/// One line of a report. `shares` counts an ambassador sharing an item on a network once however often they
-/// clicked, human clicks only; `sharesRaw` is every hit on share buttons, `visitsRaw` every hit on post links,
+/// One line of a report. `shares` counts shares as ``ShareKey`` defines them (an ambassador sharing an item on a
+/// network from one digest week, once however often they clicked), human clicks only; `sharesRaw` is every hit on share buttons, `visitsRaw` every hit on post links,
 /// crawlers and scanners included.
 public struct ReportRow: Sendable, Codable, Equatable {
     public var key: String
@@ -91,9 +91,8 @@ extension AppDatabase {
             FROM click NOT INDEXED WHERE kind IN ('share', 'visit')\(extra)
             """
         let distinct = """
-            SELECT k, COUNT(*) AS shares, COUNT(DISTINCT CASE WHEN a > 0 THEN a END) AS sharers FROM (
-                SELECT DISTINCT \(distinctKey) AS k, COALESCE(ambassadorId, -id) AS a, itemId, network, week
-                FROM click WHERE kind = 'share' AND class = 'human'\(extra))
+            SELECT \(distinctKey) AS k, COUNT(DISTINCT shareKey) AS shares, COUNT(DISTINCT ambassadorId) AS sharers
+            FROM click WHERE \(ShareSQL.humanShares)\(extra)
             """
         let arguments = StatementArguments(values)
         // The two scans and the distinct count run at the same time on separate read connections (WAL).
@@ -130,7 +129,7 @@ extension AppDatabase {
                             db,
                             sql: """
                                 SELECT COUNT(DISTINCT ambassadorId) FROM click
-                                WHERE kind = 'share' AND class = 'human'\(extra)
+                                WHERE \(ShareSQL.humanShares)\(extra)
                                 """, arguments: arguments) ?? 0
                     }
                     totalSharers.withLock { $0 = count }
@@ -209,21 +208,20 @@ extension AppDatabase {
         }
     }
 
-    /// Progress towards each goal, over the goal's own period.
-    public func progress(of goals: [Goal]) throws -> [GoalProgress] {
+    /// Progress towards each goal, over the goal's own period in `timeZone`.
+    public func progress(of goals: [Goal], timeZone: TimeZone) throws -> [GoalProgress] {
         try read { db in
             try goals.map { goal in
+                let range = goal.span.range(in: timeZone)
                 let row = try Row.fetchOne(
                     db,
                     sql: """
-                        SELECT COUNT(DISTINCT CASE WHEN c.kind = 'share'
-                                 THEN COALESCE(c.ambassadorId, 'anon' || c.id) || ':' || c.itemId || ':' || c.network
-                                      || ':' || c.week END) AS shares,
-                               SUM(c.kind = 'visit') AS visits,
-                               COUNT(DISTINCT CASE WHEN c.kind = 'share' THEN c.ambassadorId END) AS active
-                        FROM click c LEFT JOIN contentItem i ON i.id = c.itemId
-                        WHERE c.class = 'human' AND c.at >= ? AND c.at < ? AND (? IS NULL OR i.theme = ?)
-                        """, arguments: [goal.start, goal.end, goal.theme, goal.theme])!
+                        SELECT \(ShareSQL.count) AS shares, SUM(kind = 'visit') AS visits,
+                               COUNT(DISTINCT CASE WHEN kind = 'share' THEN ambassadorId END) AS active
+                        FROM click
+                        WHERE class = 'human' AND kind IN ('share', 'visit') AND at >= ? AND at < ?
+                          AND (? IS NULL OR itemId IN (SELECT id FROM contentItem WHERE theme = ?))
+                        """, arguments: [range.lowerBound, range.upperBound, goal.theme, goal.theme])!
                 return GoalProgress(
                     period: goal.period, theme: goal.theme, shares: row["shares"] ?? 0, sharesGoal: goal.shares,
                     visits: row["visits"] ?? 0, visitsGoal: goal.visits, activeAmbassadors: row["active"] ?? 0,

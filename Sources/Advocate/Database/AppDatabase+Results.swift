@@ -50,10 +50,10 @@ extension AppDatabase {
                 db,
                 sql: """
                     SELECT ambassadorId,
-                      COUNT(DISTINCT CASE WHEN kind = 'share' AND at >= :from AND at < :to
-                                          THEN itemId || ':' || network || ':' || week END) AS weekShares,
+                      COUNT(DISTINCT CASE WHEN kind = 'share' AND at >= :from AND at < :to THEN shareKey END)
+                        AS weekShares,
                       SUM(kind = 'visit' AND at >= :from AND at < :to) AS weekVisits,
-                      COUNT(DISTINCT CASE WHEN kind = 'share' THEN itemId || ':' || network || ':' || week END) AS allShares,
+                      \(ShareSQL.count) AS allShares,
                       SUM(kind = 'visit') AS allVisits
                     FROM click WHERE class = 'human' AND ambassadorId IS NOT NULL AND kind IN ('share', 'visit')
                     GROUP BY ambassadorId
@@ -68,9 +68,7 @@ extension AppDatabase {
                 db,
                 sql: """
                     SELECT COUNT(DISTINCT CASE WHEN kind = 'share' THEN ambassadorId END) AS sharers,
-                      COUNT(DISTINCT CASE WHEN kind = 'share'
-                            THEN COALESCE(ambassadorId, 'anon' || id) || ':' || itemId || ':' || network || ':' || week END)
-                        AS shares,
+                      \(ShareSQL.count) AS shares,
                       SUM(kind = 'visit') AS visits
                     FROM click WHERE class = 'human' AND at >= ? AND at < ?
                     """, arguments: [from, to])
@@ -97,7 +95,7 @@ extension AppDatabase {
                     SELECT a.name FROM click c JOIN ambassador a ON a.id = c.ambassadorId
                     WHERE a.leaderboardOptIn = 1 AND c.kind = 'share' AND c.class = 'human' AND c.at >= ? AND c.at < ?
                     GROUP BY a.id
-                    ORDER BY COUNT(DISTINCT c.itemId || ':' || c.network || ':' || c.week) DESC, a.name LIMIT 3
+                    ORDER BY COUNT(DISTINCT c.shareKey) DESC, a.name LIMIT 3
                     """, arguments: [from, to])
             return ResultsSnapshot(week: week, personal: personal, team: team)
         }
