@@ -59,7 +59,11 @@ let package = Package(
         ),
         .testTarget(
             name: "AdvocateTests",
-            dependencies: ["Advocate", "AdvocateCore"]
+            dependencies: [
+                "Advocate", "AdvocateCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,7 @@
 import Advocate
 import AdvocateCore
 import Foundation
+import Synchronization
 
 /// A folder under the system temp directory, removed when the value is dropped.
 final class TempDirectory: @unchecked Sendable {
@@ -39,15 +40,42 @@ struct CommandResult {
     var stderr: String
 }
 
-/// Runs the built `advocate` executable (ADVOCATE_BIN, or .build/debug/advocate) in `directory`.
+/// The `advocate` executable the tests run: ADVOCATE_BIN (scripts/test sets it after building), or
+/// `.build/debug/advocate` when it is at least as new as every source file. A stale binary would test old code, so
+/// the tests stop with a clear message instead.
+func advocateBinary() throws -> String { try advocateBinaryCheck.get() }
+
+/// A test's set-up could not be done: the message says what to do.
+struct TestSetupError: Error, CustomStringConvertible {
+    var description: String
+}
+
+private let advocateBinaryCheck: Result<String, TestSetupError> = {
+    if let binary = ProcessInfo.processInfo.environment["ADVOCATE_BIN"] { return .success(binary) }
+    let binary = packageRoot.appendingPathComponent(".build/debug/advocate").path
+    let built = (try? FileManager.default.attributesOfItem(atPath: binary)[.modificationDate] as? Date) ?? nil
+    guard let built else {
+        return .failure(.init(description: "no advocate binary at \(binary): run `swift build --product advocate`"))
+    }
+    let sources = packageRoot.appendingPathComponent("Sources")
+    let newer = FileManager.default.enumerator(at: sources, includingPropertiesForKeys: [.contentModificationDateKey])?
+        .compactMap { $0 as? URL }.first { file in
+            ((try? file.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate) ?? nil)
+                .map { $0 > built } ?? false
+        }
+    if let newer {
+        return .failure(
+            .init(description: "\(binary) is older than \(newer.path): run `swift build --product advocate` first"))
+    }
+    return .success(binary)
+}()
+
+/// Runs the built `advocate` executable (see ``advocateBinary``) in `directory`.
 func advocate(_ arguments: [String], in directory: URL, environment extra: [String: String] = [:]) throws
     -> CommandResult
 {
-    let binary =
-        ProcessInfo.processInfo.environment["ADVOCATE_BIN"]
-        ?? packageRoot.appendingPathComponent(".build/debug/advocate").path
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: binary)
+    process.executableURL = URL(fileURLWithPath: try advocateBinary())
     process.arguments = arguments
     process.currentDirectoryURL = directory
     var environment = ProcessInfo.processInfo.environment
@@ -80,13 +108,53 @@ func makeContext(in directory: TempDirectory, config: String = "{\"databasePath\
         configPath: path, environment: ["ADVOCATE_LINK_KEYS": testLinkKeys], now: { fixedNow })
 }
 
-/// The first line a started process writes to `pipe` (empty when it exits first).
-func firstLine(of pipe: Pipe) -> String {
-    var line = Data()
+/// The first line a started process writes to `pipe`; empty when it exits first or writes no line within
+/// `timeout` seconds (so a process that hangs fails the test instead of hanging it).
+func firstLine(of pipe: Pipe, timeout: TimeInterval = 60) -> String {
+    let descriptor = pipe.fileHandleForReading.fileDescriptor
+    let deadline = Date().addingTimeInterval(timeout)
+    var line: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 1)
     while !line.contains(UInt8(ascii: "\n")) {
-        let chunk = pipe.fileHandleForReading.availableData
-        if chunk.isEmpty { break }
-        line += chunk
+        let remaining = deadline.timeIntervalSinceNow
+        guard remaining > 0 else { break }
+        var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        guard poll(&poller, 1, Int32(min(remaining, 1) * 1000)) >= 0 else { break }
+        if poller.revents == 0 { continue }
+        // One byte at a time: nothing after the first line is taken from the pipe.
+        guard read(descriptor, &buffer, 1) == 1 else { break }
+        line.append(buffer[0])
     }
     return String(decoding: line, as: UTF8.self)
+}
+
+/// Waits until `condition` holds, polling every 20 ms, for at most `timeout` seconds; returns whether it held.
+@discardableResult
+func waitUntil(timeout: TimeInterval = 30, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return true }
+        Thread.sleep(forTimeInterval: 0.02)
+    }
+    return try condition()
+}
+
+/// A clock that tests move by hand: the server and jobs read it through `AppContext.now`.
+final class TestClock: Sendable {
+    private let current: Mutex<Date>
+
+    init(_ start: Date = fixedNow) { current = Mutex(start) }
+
+    var now: Date { current.withLock { $0 } }
+
+    func advance(by seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
+}
+
+/// A value several tasks of a test add to.
+final class Shared<Value: Sendable>: Sendable {
+    private let value: Mutex<Value>
+
+    init(_ value: Value) { self.value = Mutex(value) }
+
+    func withLock<T>(_ body: (inout Value) -> T) -> T { value.withLock { body(&$0) } }
 }

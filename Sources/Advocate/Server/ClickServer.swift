@@ -5,11 +5,20 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 
-/// Builds `advocate serve`: the Hummingbird application and the click writer, in one service group that drains
-/// in-flight requests and then flushes pending clicks on SIGTERM or SIGINT. The CLI and the tests both call this.
-public func buildServer(
+/// The click server's parts: the HTTP application and the click writer it commits to. Tests drive
+/// ``application`` in-process (Hummingbird's test client); ``buildServer`` runs both in a service group.
+public struct ClickServer: Sendable {
+    /// The Hummingbird application.
+    public let application: Application<RouterResponder<BasicRequestContext>>
+    /// The group-commit click writer; ``ClickRecorder/shutdown()`` flushes it.
+    public let recorder: ClickRecorder
+}
+
+/// Builds the click server's routes over `database`: `/s/`, `/l/`, `/t/` links, `/u/` unsubscribe, `/admin` when
+/// a token is configured, and `/healthz`.
+public func buildApplication(
     context: AppContext, database: AppDatabase, logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }
-) throws -> ServiceGroup {
+) throws -> ClickServer {
     let recorder = ClickRecorder(database: database)
     let handler = try LinkHandler(context: context, database: database, recorder: recorder)
     let router = Router()
@@ -26,13 +35,14 @@ public func buildServer(
         router.head("/\(prefix)/:token", use: follow)
     }
     router.get("/u/:token") { _, requestContext in
-        try handler.unsubscribePage(try requestContext.parameters.require("token")).response(isHead: false)
+        try await handler.unsubscribePage(try requestContext.parameters.require("token")).response(isHead: false)
     }
     router.post("/u/:token") { request, requestContext in
         let body = try await request.body.collect(upTo: 4_096)
-        return try handler.unsubscribe(
-            try requestContext.parameters.require("token"), body: String(buffer: body)
-        ).response(isHead: false)
+        let form = UnsubscribeForm.decode(
+            body: Array(buffer: body), contentType: request.headers[.contentType])
+        return try await handler.unsubscribe(try requestContext.parameters.require("token"), form: form)
+            .response(isHead: false)
     }
     if let token = context.secrets.adminToken {
         let dashboard = try Dashboard(context: context, database: database)
@@ -44,17 +54,28 @@ public func buildServer(
                         .wwwAuthenticate: "Basic realm=\"Advocate\", charset=\"UTF-8\"", .cacheControl: "no-store",
                     ])
             }
-            return LinkResponse(status: 200, location: nil, html: try dashboard.render()).response(isHead: false)
+            return LinkResponse(status: 200, location: nil, html: try await dashboard.page()).response(isHead: false)
         }
     }
     let host = context.config.server.host
-    let app = Application(
+    let application = Application(
         router: router,
         configuration: .init(address: .hostname(host, port: context.config.server.port), serverName: nil),
         onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) }, logger: logger)
+    return ClickServer(application: application, recorder: recorder)
+}
+
+/// Builds `advocate serve`: the application and the click writer, in one service group that drains in-flight
+/// requests and then flushes pending clicks on SIGTERM or SIGINT.
+public func buildServer(
+    context: AppContext, database: AppDatabase, logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }
+) throws -> ServiceGroup {
+    let server = try buildApplication(context: context, database: database, logger: logger, onRunning: onRunning)
     return ServiceGroup(
         configuration: .init(
-            services: [.init(service: ClickRecorderService(recorder: recorder)), .init(service: app)],
+            services: [
+                .init(service: ClickRecorderService(recorder: server.recorder)), .init(service: server.application),
+            ],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
 }
 

@@ -1,9 +1,12 @@
 import AdvocateCore
 import Foundation
 import Mustache
+import Synchronization
 
-/// `GET /admin`: one server-rendered page with inline SVG charts — no JavaScript, no CDN.
-public struct Dashboard: Sendable {
+/// `GET /admin`: one server-rendered page with inline SVG charts — no JavaScript, no CDN. The figures are computed
+/// on the store's threads and kept for ``cacheSeconds``, so reloading the page or several people watching it cost
+/// one set of reports, not one per request.
+public final class Dashboard: Sendable {
     let database: AppDatabase
     let template: MustacheTemplate
     let goals: [Goal]
@@ -12,6 +15,9 @@ public struct Dashboard: Sendable {
     let now: @Sendable () -> Date
     /// Weeks in the trend charts.
     static let weeks = 12
+    /// How long a computed page is served before the figures are read again.
+    static let cacheSeconds: TimeInterval = 30
+    private let cache = Mutex<(page: String, at: Date)?>(nil)
 
     /// Loads `Templates/admin.html.mustache`.
     public init(context: AppContext, database: AppDatabase) throws {
@@ -30,13 +36,29 @@ public struct Dashboard: Sendable {
         now = context.now
     }
 
-    /// The page.
+    /// The page, from the cache when it is fresh.
+    public func page() async throws -> String {
+        let time = now()
+        if let cached = cache.withLock({ $0 }), time >= cached.at,
+            time.timeIntervalSince(cached.at) < Self.cacheSeconds
+        {
+            return cached.page
+        }
+        let page = try await database.perform { [self] _ in try render() }
+        cache.withLock { $0 = (page, time) }
+        return page
+    }
+
+    /// The page, computed now. Blocks on the store: call it through ``page()`` from async code.
     public func render() throws -> String {
         let current = ISOWeek(containing: now(), in: timeZone)
         var weeks: [ISOWeek] = [current]
         while weeks.count < Self.weeks { weeks.insert(weeks[0].previous, at: 0) }
+        // Clicks on the charted weeks' links happen from (at the earliest) the week before the first one, when a
+        // digest is sent early; older clicks need not be read.
+        let trendFilter = ReportFilter(from: weeks[0].previous.start(in: timeZone))
         let byWeek = Dictionary(
-            uniqueKeysWithValues: try database.report(ReportFilter(), by: .week).rows.map { ($0.key, $0) })
+            uniqueKeysWithValues: try database.report(trendFilter, by: .week).rows.map { ($0.key, $0) })
         let trend = weeks.map { byWeek[$0.description] }
         let items = try database.report(ReportFilter(), by: .item).rows.prefix(8)
         let networks = try database.report(ReportFilter(), by: .network).rows
@@ -60,7 +82,7 @@ public struct Dashboard: Sendable {
                 raw: trend.map { $0?.visitsRaw ?? 0 }, name: "visits"),
             "items": items.map { ["title": $0.key, "shares": $0.shares, "visits": $0.visits, "raw": $0.visitsRaw] },
             "networks": networks.map { ["network": $0.key, "shares": $0.shares, "visits": $0.visits] },
-            "goals": try database.progress(of: goals).map(Self.goal),
+            "goals": try database.progress(of: goals, timeZone: timeZone).map(Self.goal),
             "active": ambassadors[.active] ?? 0, "unsubscribed": ambassadors[.unsubscribed] ?? 0,
             "pending": ambassadors[.pending] ?? 0, "lastWeek": lastWeek, "delivery": delivery,
         ]

@@ -24,9 +24,9 @@ public final class LinkDirectory: Sendable {
     }
 
     /// The content item, or `nil` when it does not exist (any more).
-    public func item(id: Int64, now: Date) throws -> ContentItem? {
+    public func item(id: Int64, now: Date) async throws -> ContentItem? {
         if let cached = items.withLock({ $0[id] }), now.timeIntervalSince(cached.loaded) < ttl { return cached.value }
-        let item = try database.contentItem(id: id)
+        let item = try await database.perform { try $0.contentItem(id: id) }
         items.withLock {
             if $0.count > 10_000 { $0.removeAll() }
             $0[id] = Cached(value: item, loaded: now)
@@ -35,12 +35,12 @@ public final class LinkDirectory: Sendable {
     }
 
     /// When the ambassador's digest of `week` was delivered.
-    public func deliveredAt(ambassadorID: Int64, week: ISOWeek, now: Date) throws -> Date? {
+    public func deliveredAt(ambassadorID: Int64, week: ISOWeek, now: Date) async throws -> Date? {
         let key = "\(ambassadorID)/\(week)"
         if let cached = deliveries.withLock({ $0[key] }), now.timeIntervalSince(cached.loaded) < ttl {
             return cached.value
         }
-        let value = try database.deliveredAt(ambassadorID: ambassadorID, week: week)
+        let value = try await database.perform { try $0.deliveredAt(ambassadorID: ambassadorID, week: week) }
         deliveries.withLock {
             if $0.count > 100_000 { $0.removeAll() }
             $0[key] = Cached(value: value, loaded: now)

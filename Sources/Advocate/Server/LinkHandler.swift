@@ -1,5 +1,6 @@
 import AdvocateCore
 import Foundation
+import Hummingbird
 
 /// What the server answers, independent of the HTTP framework.
 public struct LinkResponse: Sendable, Equatable {
@@ -12,6 +13,7 @@ public struct LinkResponse: Sendable, Equatable {
 
 /// The behaviour behind `/s/`, `/l/`, `/t/` and `/u/`. Tokens are opened without a database row per link; the
 /// redirect target always comes from the stored item, never from the request, so there is no open redirect.
+/// Store calls run on the store's own threads (``AppDatabase/perform(_:)``), never on the event loops.
 public struct LinkHandler: Sendable {
     let sealer: LinkSealer
     let directory: LinkDirectory
@@ -44,40 +46,18 @@ public struct LinkHandler: Sendable {
     }
 
     /// `GET|HEAD /s/TOKEN`, `/l/TOKEN` and `/t/TOKEN`: record the hit, then redirect (or, for the honeypot, answer).
+    /// Links of test messages redirect the same way and record nothing.
     public func follow(_ text: String, kind: LinkToken.Kind, method: String, userAgent: String?) async throws
         -> LinkResponse
     {
         let time = now()
         guard let token = sealer.open(text), token.kind == kind, !expired(token, at: time) else { return notFound }
         // Share and visit links need a network and an item that still exists; the honeypot has neither.
-        let item = kind == .trap ? nil : try directory.item(id: token.itemID, now: time)
+        let item = kind == .trap ? nil : try await directory.item(id: token.itemID, now: time)
         if kind != .trap && (item == nil || token.network == nil) { return notFound }
-        let verdict: ClickVerdict
-        var taint: TimeInterval? = nil
-        switch kind {
-        case .trap:
-            verdict = ClickVerdict(.scanner, "honeypot link")
-            taint = classifier.burstSeconds * 2
-            _ = directory.noteMailHit(
-                ambassadorID: token.ambassadorID, week: token.week, link: text, at: time,
-                window: classifier.burstSeconds)
-        case .share:
-            let others = directory.noteMailHit(
-                ambassadorID: token.ambassadorID, week: token.week, link: text, at: time,
-                window: classifier.burstSeconds)
-            verdict = classifier.classify(
-                method: method, userAgent: userAgent, at: time,
-                deliveredAt: try directory.deliveredAt(ambassadorID: token.ambassadorID, week: token.week, now: time),
-                otherLinksOfMail: others)
-            if verdict.reason.hasPrefix("several links") { taint = classifier.burstSeconds }
-        default:
-            verdict = classifier.classify(
-                method: method, userAgent: userAgent, at: time, deliveredAt: nil, otherLinksOfMail: [])
+        if !token.test {
+            try await record(token, link: text, method: method, userAgent: userAgent, at: time)
         }
-        try await recorder.record(
-            ClickRecord(
-                at: time, kind: kind, week: token.week, itemID: kind == .trap ? nil : token.itemID,
-                network: token.network, ambassadorID: token.ambassadorID, verdict: verdict, taintsMailWithin: taint))
         guard let item, let network = token.network else {
             return LinkResponse(status: 200, location: nil, html: "")
         }
@@ -89,56 +69,99 @@ public struct LinkHandler: Sendable {
                 html: nil)
         }
         let visit = links.visit(
-            itemID: token.itemID, network: network, ambassadorID: token.ambassadorID, week: token.week)
+            itemID: token.itemID, network: network, ambassadorID: token.ambassadorID, week: token.week,
+            test: token.test)
         let text = DigestSelection.text(for: item, network: network, ambassadorID: token.ambassadorID)
         return LinkResponse(
             status: 302, location: ShareIntent.url(for: network, text: text, url: visit, subject: item.title), html: nil
         )
     }
 
-    /// `GET /u/TOKEN`: a page with a confirm button. A GET never changes anything, because scanners follow links.
-    public func unsubscribePage(_ text: String) throws -> LinkResponse {
-        guard let token = sealer.open(text), token.kind == .unsubscribe,
-            let ambassador = try database.ambassador(id: token.ambassadorID)
-        else { return notFound }
-        if ambassador.status == .unsubscribed {
-            return LinkResponse(
-                status: 200, location: nil,
-                html: pages.render(
-                    "done", language: ambassador.language, action: "resubscribe", button: "resubscribeButton"))
+    /// Classifies a hit and stores it; returns once it is committed.
+    private func record(_ token: LinkToken, link: String, method: String, userAgent: String?, at time: Date)
+        async throws
+    {
+        let verdict: ClickVerdict
+        var taint: TimeInterval? = nil
+        switch token.kind {
+        case .trap:
+            verdict = ClickVerdict(.scanner, "honeypot link")
+            taint = classifier.burstSeconds * 2
+            _ = directory.noteMailHit(
+                ambassadorID: token.ambassadorID, week: token.week, link: link, at: time,
+                window: classifier.burstSeconds)
+        case .share:
+            let others = directory.noteMailHit(
+                ambassadorID: token.ambassadorID, week: token.week, link: link, at: time,
+                window: classifier.burstSeconds)
+            verdict = classifier.classify(
+                method: method, userAgent: userAgent, at: time,
+                deliveredAt: try await directory.deliveredAt(
+                    ambassadorID: token.ambassadorID, week: token.week, now: time),
+                otherLinksOfMail: others)
+            if verdict.reason.hasPrefix("several links") { taint = classifier.burstSeconds }
+        default:
+            verdict = classifier.classify(
+                method: method, userAgent: userAgent, at: time, deliveredAt: nil, otherLinksOfMail: [])
         }
-        return LinkResponse(
-            status: 200, location: nil,
-            html: pages.render("confirm", language: ambassador.language, action: "unsubscribe", button: "confirmButton")
-        )
+        try await recorder.record(
+            ClickRecord(
+                at: time, kind: token.kind, week: token.week, itemID: token.kind == .trap ? nil : token.itemID,
+                network: token.network, ambassadorID: token.ambassadorID, verdict: verdict, taintsMailWithin: taint))
     }
 
-    /// `POST /u/TOKEN`: RFC 8058 one-click (`List-Unsubscribe=One-Click`) or the page's form (`action=…`).
-    public func unsubscribe(_ text: String, body: String) throws -> LinkResponse {
+    /// `GET /u/TOKEN`: a page with a confirm button. A GET never changes anything, because scanners follow links.
+    public func unsubscribePage(_ text: String) async throws -> LinkResponse {
         guard let token = sealer.open(text), token.kind == .unsubscribe,
-            let ambassador = try database.ambassador(id: token.ambassadorID), let id = ambassador.id
+            let ambassador = try await database.perform({ try $0.ambassador(id: token.ambassadorID) })
         else { return notFound }
-        let fields = Dictionary(
-            body.split(separator: "&").map { pair -> (String, String) in
-                let parts = pair.split(separator: "=", maxSplits: 1).map {
-                    String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
-                }
-                return (parts[0], parts.count > 1 ? parts[1] : "")
-            }, uniquingKeysWith: { first, _ in first })
-        if fields["action"] == "resubscribe" {
-            try database.setStatus(.active, ambassadorID: id, now: now())
-            return LinkResponse(
-                status: 200, location: nil, html: pages.render("resubscribed", language: ambassador.language))
+        if token.test { return page("test", language: ambassador.language) }
+        if ambassador.status == .unsubscribed {
+            return canResubscribe(token)
+                ? page("done", language: ambassador.language, action: "resubscribe", button: "resubscribeButton")
+                : page("doneOld", language: ambassador.language)
         }
-        guard fields["List-Unsubscribe"] == "One-Click" || fields["action"] == "unsubscribe" else {
-            return LinkResponse(
-                status: 400, location: nil, html: pages.render("notFound", language: ambassador.language))
+        return page("confirm", language: ambassador.language, action: "unsubscribe", button: "confirmButton")
+    }
+
+    /// `POST /u/TOKEN`: RFC 8058 one-click (`List-Unsubscribe=One-Click`, as `application/x-www-form-urlencoded`
+    /// or `multipart/form-data`) or the page's form (`action=…`). Unsubscribing works with a link of any age;
+    /// re-subscribing only with a recent one (``LinksConfig/resubscribeWeeks``), so an old or forwarded mail cannot
+    /// sign someone up again.
+    public func unsubscribe(_ text: String, form: UnsubscribeForm?) async throws -> LinkResponse {
+        guard let token = sealer.open(text), token.kind == .unsubscribe,
+            let ambassador = try await database.perform({ try $0.ambassador(id: token.ambassadorID) }),
+            let id = ambassador.id
+        else { return notFound }
+        let language = ambassador.language
+        guard let form, form.isOneClick || form.action == "unsubscribe" || form.action == "resubscribe" else {
+            return LinkResponse(status: 400, location: nil, html: pages.render("badRequest", language: language))
         }
-        try database.setStatus(.unsubscribed, ambassadorID: id, now: now())
-        return LinkResponse(
-            status: 200, location: nil,
-            html: pages.render(
-                "done", language: ambassador.language, action: "resubscribe", button: "resubscribeButton"))
+        if token.test { return page("test", language: language) }
+        let time = now()
+        if form.action == "resubscribe" {
+            guard canResubscribe(token) else { return page("doneOld", language: language) }
+            try await database.perform { try $0.setStatus(.active, ambassadorID: id, now: time) }
+            return page("resubscribed", language: language)
+        }
+        if ambassador.status != .unsubscribed {
+            try await database.perform { try $0.setStatus(.unsubscribed, ambassadorID: id, now: time) }
+        }
+        return canResubscribe(token)
+            ? page("done", language: language, action: "resubscribe", button: "resubscribeButton")
+            : page("doneOld", language: language)
+    }
+
+    private func page(_ key: String, language: Language, action: String? = nil, button: String? = nil)
+        -> LinkResponse
+    {
+        LinkResponse(
+            status: 200, location: nil, html: pages.render(key, language: language, action: action, button: button))
+    }
+
+    private func canResubscribe(_ token: LinkToken) -> Bool {
+        let age = now().timeIntervalSince(token.week.start(in: timeZone)) / (7 * 86_400)
+        return age <= Double(settings.resubscribeWeeks + 1)
     }
 
     private func expired(_ token: LinkToken, at time: Date) -> Bool {
@@ -146,5 +169,38 @@ public struct LinkHandler: Sendable {
         guard weeks > 0, token.kind != .unsubscribe else { return false }
         let age = time.timeIntervalSince(token.week.start(in: timeZone)) / (7 * 86_400)
         return age > Double(weeks + 1) || age < -1
+    }
+}
+
+/// The fields of an unsubscribe POST: the RFC 8058 one-click field or the confirm page's `action`.
+public struct UnsubscribeForm: Decodable, Sendable, Equatable {
+    public var action: String?
+    public var listUnsubscribe: String?
+
+    enum CodingKeys: String, CodingKey {
+        case action
+        case listUnsubscribe = "List-Unsubscribe"
+    }
+
+    /// Creates a form.
+    public init(action: String? = nil, listUnsubscribe: String? = nil) {
+        self.action = action
+        self.listUnsubscribe = listUnsubscribe
+    }
+
+    /// `List-Unsubscribe=One-Click`.
+    var isOneClick: Bool { listUnsubscribe == "One-Click" }
+
+    /// Reads the form from a body of either encoding RFC 8058 allows; `nil` when the body is malformed or of
+    /// another type.
+    public static func decode(body: [UInt8], contentType: String?) -> UnsubscribeForm? {
+        let type = contentType ?? "application/x-www-form-urlencoded"
+        if let boundary = MultipartForm.boundary(contentType: type) {
+            guard let fields = MultipartForm.fields(body, boundary: boundary) else { return nil }
+            return UnsubscribeForm(action: fields["action"], listUnsubscribe: fields["List-Unsubscribe"])
+        }
+        let mediaType = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        guard mediaType == "application/x-www-form-urlencoded" else { return nil }
+        return try? URLEncodedFormDecoder().decode(UnsubscribeForm.self, from: String(decoding: body, as: UTF8.self))
     }
 }
