@@ -41,3 +41,21 @@ extension AppContext {
             smtp: config.mail.smtp, timeZone: config.timeZone, now: now, progress: progress)
     }
 }
+
+extension AppContext {
+    /// The membership mails (confirmation, welcome, invitation), with the server's page words.
+    public func makeNoticeComposer() throws -> NoticeComposer {
+        let templates = config.resolve(config.templatesDirectory)
+        return try NoticeComposer.load(
+            directory: templates, pages: try PageRenderer.load(directory: templates), config: config)
+    }
+
+    /// The invitation job over the configured store and transport.
+    public func makeInvitationSender(database: AppDatabase) throws -> InvitationSender {
+        InvitationSender(
+            database: database, notices: try makeNoticeComposer(),
+            links: TrackedShareLinks(
+                baseURL: config.publicBaseURL, sealer: LinkSealer(keyring: try secrets.linkKeys())),
+            transport: try makeTransport(), smtp: config.mail.smtp, timeZone: config.timeZone, now: now)
+    }
+}

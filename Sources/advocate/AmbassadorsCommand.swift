@@ -88,11 +88,12 @@ extension AdvocateCommand.Ambassadors {
                 let list = try global.context().openDatabase().ambassadors(status: status)
                 if json { return try Output.json(list) }
                 Output.table(
-                    headers: ["EMAIL", "NAME", "LANG", "STATUS", "THEMES", "NETWORKS"],
+                    headers: ["EMAIL", "NAME", "LANG", "STATUS", "THEMES", "NETWORKS", "FREQUENCY", "PAUSED UNTIL"],
                     rows: list.map {
                         [
                             $0.email, $0.name, $0.language.rawValue, $0.status.rawValue,
                             $0.themes.joined(separator: ";"), $0.networks.map(\.rawValue).joined(separator: ";"),
+                            $0.schedule.frequency.rawValue, $0.schedule.pausedUntil?.description ?? "",
                         ]
                     })
                 print("\(list.count) ambassador(s)")
@@ -103,7 +104,11 @@ extension AdvocateCommand.Ambassadors {
     /// `advocate ambassadors set EMAIL`
     struct Set: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Pause or resume an ambassador's digest, or record their leaderboard consent.")
+            abstract: "Change what an ambassador receives: the same choices their preferences page offers.",
+            discussion: """
+                Only the options given change. Lists are separated by ';'; an empty list clears the themes \
+                (everything). --pause-until none ends a pause.
+                """)
 
         enum Switch: String, ExpressibleByArgument, CaseIterable { case on, off }
 
@@ -112,9 +117,21 @@ extension AdvocateCommand.Ambassadors {
         @Option(help: "active, unsubscribed or pending.") var status: AmbassadorStatus?
         @Option(help: "on: may be named among the top sharers (plan.leaderboard = opt-in); off: never.")
         var leaderboard: Switch?
+        @Option(help: "Full name.") var name: String?
+        @Option(help: "Digest language: nl or en.") var language: String?
+        @Option(help: "Themes, separated by ';' (from plan.themes; empty for everything).") var themes: String?
+        @Option(help: "Networks, separated by ';'.") var networks: String?
+        @Option(help: "weekly or biweekly (every two weeks, counted from the current week).") var frequency: String?
+        @Option(help: "No digest for weeks starting on or before this day (YYYY-MM-DD), or 'none'.")
+        var pauseUntil: String?
 
         func validate() throws {
-            if status == nil && leaderboard == nil { throw ValidationError("give --status and/or --leaderboard") }
+            if [
+                status == nil, leaderboard == nil, name == nil, language == nil, themes == nil, networks == nil,
+                frequency == nil, pauseUntil == nil,
+            ].allSatisfy({ $0 }) {
+                throw ValidationError("give at least one of the options to change")
+            }
         }
 
         func run() throws {
@@ -125,12 +142,38 @@ extension AdvocateCommand.Ambassadors {
                 guard let ambassador = try database.ambassador(email: address), let id = ambassador.id else {
                     throw StoreError.notFound("no ambassador with e-mail \(address)")
                 }
-                if let status { try database.setStatus(status, ambassadorID: id, now: context.now()) }
-                if let leaderboard {
-                    try database.setLeaderboardOptIn(leaderboard == .on, ambassadorID: id, now: context.now())
+                let now = context.now()
+                var form = MemberForm(
+                    email: ambassador.email, name: name ?? ambassador.name,
+                    language: language ?? ambassador.language.rawValue, themes: ambassador.themes,
+                    networks: ambassador.networks.map(\.rawValue),
+                    frequency: frequency ?? ambassador.schedule.frequency.rawValue,
+                    pausedUntil: ambassador.schedule.pausedUntil?.description ?? "",
+                    leaderboard: leaderboard.map { $0 == .on } ?? ambassador.leaderboardOptIn)
+                if let themes { form.themes = Self.list(themes).map { $0.lowercased() } }
+                if let networks { form.networks = Self.list(networks).map { $0.lowercased() } }
+                if let pauseUntil { form.pausedUntil = pauseUntil == "none" ? "" : pauseUntil }
+                var rules = MemberForm.Rules(
+                    allowedDomains: [], themes: context.config.plan.themes,
+                    today: CalendarDay(now, in: context.config.timeZone))
+                rules.requireName = false
+                rules.anyTheme = context.config.plan.themes.isEmpty
+                switch form.validate(rules, checkEmail: false) {
+                case .failure(let problems):
+                    let fields = problems.byField.sorted { $0.key < $1.key }.map { "--\($0.key): \($0.value.rawValue)" }
+                    throw ValidationError("invalid values: \(fields.joined(separator: ", "))")
+                case .success(let choices):
+                    try database.updatePreferences(
+                        ambassadorID: id, choices: choices, week: context.currentWeek, now: now)
                 }
+                if let status { try database.setStatus(status, ambassadorID: id, now: now) }
                 print("Updated \(address).")
             }
+        }
+
+        static func list(_ raw: String) -> [String] {
+            raw.split(whereSeparator: { $0 == ";" || $0 == "," }).map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
         }
     }
 

@@ -202,11 +202,12 @@ struct DigestSMTPTests {
         let sealer = LinkSealer(keyring: try LinkKeyring(parsing: testLinkKeys))
         for message in messages {
             #expect(message["listUnsubscribePost"] is NSNull, "no one-click unsubscribe in a test")
-            let html = message["html"] as? String ?? ""
-            let tokens = html.components(separatedBy: "https://advocate.example.org/").dropFirst().map {
-                String($0.dropFirst(2).prefix(23))
-            }
-            #expect(tokens.count >= 4, "share, honeypot and unsubscribe links")
+            let parts = [message["html"], message["text"], message["listUnsubscribe"]].compactMap { $0 as? String }
+            #expect(parts.count == 3)
+            let tokens = parts.joined(separator: " ").components(separatedBy: "https://advocate.example.org/")
+                .dropFirst().map { String($0.dropFirst(2).prefix(23)) }
+            #expect(
+                tokens.count >= 9, "share, honeypot, preferences and unsubscribe links in both parts and the header")
             for token in tokens {
                 let opened = try #require(sealer.open(token), "\(token)")
                 #expect(opened.test, "every link of a test message is a test link")

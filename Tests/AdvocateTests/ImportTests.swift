@@ -105,7 +105,7 @@ struct ImportTests {
             Ambassador(email: "gone@example.org", name: "Gone", language: .nl, networks: [.x], joinedAt: fixedNow),
             now: fixedNow)
         let digest = try database.beginDigest(week: context.currentWeek, now: fixedNow)
-        #expect(try database.enqueueDeliveries(digestID: digest.id, now: fixedNow) == 1)
+        #expect(try database.enqueueDeliveries(digestID: digest.id, week: context.currentWeek, now: fixedNow) == 1)
         #expect(try database.removeAmbassador(email: "gone@example.org"))
         #expect(try database.ambassador(id: saved.id!) == nil)
         #expect(try database.deliveryCounts(digestID: digest.id)[.pending] == 1)

@@ -27,7 +27,7 @@ struct ReportTests {
         let item = try database.addContent(
             ContentItem(url: "https://acme.example/a", title: "Zon, wind", theme: "energie", weeks: [week]), now: at)
         let digest = try database.beginDigest(week: week, now: at)
-        try database.enqueueDeliveries(digestID: digest.id, now: at)
+        try database.enqueueDeliveries(digestID: digest.id, week: week, now: at)
         for delivery in try database.dueDeliveries(digestID: digest.id, now: at, limit: 10) {
             try database.recordOutcome(deliveryID: delivery.id, status: .sent, error: nil, now: at)
         }

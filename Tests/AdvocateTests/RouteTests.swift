@@ -239,7 +239,7 @@ struct RouteTests {
         }
     }
 
-    @Test("an old mail's link still unsubscribes but cannot sign the person up again")
+    @Test("an old mail's link still unsubscribes but cannot sign the person up again; a day later no link can")
     func oldLinkCannotResubscribe() async throws {
         let fixture = try start()
         let link = "/u/\(token(fixture, .unsubscribe))"
@@ -254,8 +254,33 @@ struct RouteTests {
             #expect(try database.ambassador(email: "zoe@example.org")?.status == .unsubscribed)
             let again = try await client.execute(
                 uri: link, method: .post, headers: form, body: ByteBuffer(string: "action=resubscribe"))
-            #expect(String(buffer: again.body).contains("too old"))
+            #expect(String(buffer: again.body).contains("sign up again"))
             #expect(try database.ambassador(email: "zoe@example.org")?.status == .unsubscribed)
+        }
+    }
+
+    @Test("re-subscribing by the unsubscribe link is an undo within a day, never for a pending person")
+    func resubscribeIsAnUndo() async throws {
+        let fixture = try start()
+        let link = "/u/\(token(fixture, .unsubscribe))"
+        let database = fixture.database
+        let clock = fixture.clock
+        let zoe = fixture.zoe
+        let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+        try await withClient(fixture) { client in
+            _ = try await client.execute(
+                uri: link, method: .post, headers: form, body: ByteBuffer(string: "List-Unsubscribe=One-Click"))
+            clock.advance(by: 2 * 86_400)
+            let page = try await client.execute(uri: link, method: .get)
+            #expect(!String(buffer: page.body).contains("name=\"action\""), "no undo button two days later")
+            _ = try await client.execute(
+                uri: link, method: .post, headers: form, body: ByteBuffer(string: "action=resubscribe"))
+            #expect(try database.ambassador(id: zoe)?.status == .unsubscribed)
+
+            try database.setStatus(.pending, ambassadorID: zoe, now: clock.now)
+            _ = try await client.execute(
+                uri: link, method: .post, headers: form, body: ByteBuffer(string: "action=resubscribe"))
+            #expect(try database.ambassador(id: zoe)?.status == .pending, "an unconfirmed person is never activated")
         }
     }
 

@@ -133,7 +133,7 @@ struct ServerTests {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = [
             packageRoot.appendingPathComponent("scripts/fuzz_http.py").path, server.baseURL, file, "--requests", "5000",
-            "--seconds", "60",
+            "--seconds", "60", "--seed", "20261130",
         ]
         let output = Pipe()
         process.standardOutput = output

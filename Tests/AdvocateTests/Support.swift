@@ -119,7 +119,9 @@ func firstLine(of pipe: Pipe, timeout: TimeInterval = 60) -> String {
         let remaining = deadline.timeIntervalSinceNow
         guard remaining > 0 else { break }
         var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-        guard poll(&poller, 1, Int32(min(remaining, 1) * 1000)) >= 0 else { break }
+        let ready = poll(&poller, 1, Int32(min(remaining, 1) * 1000))
+        if ready < 0 && errno == EINTR { continue }
+        guard ready >= 0 else { break }
         if poller.revents == 0 { continue }
         // One byte at a time: nothing after the first line is taken from the pipe.
         guard read(descriptor, &buffer, 1) == 1 else { break }

@@ -28,13 +28,15 @@ public struct AdvocateConfig: Sendable, Decodable {
     public var plan = PlanConfig()
     /// Tracked links.
     public var links = LinksConfig()
+    /// Self-service sign-up, preferences and invitations.
+    public var membership = MembershipConfig()
 
     /// The folder relative paths are resolved against: the config file's folder.
     public var baseDirectory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case organization, timeZone, defaultLanguage, defaultNetworks, databasePath, templatesDirectory
-        case publicBaseURL, secretsFile, server, mail, plan, links
+        case publicBaseURL, secretsFile, server, mail, plan, links, membership
     }
 
     /// The defaults.
@@ -71,6 +73,7 @@ public struct AdvocateConfig: Sendable, Decodable {
         mail = try c.value(.mail, default: mail)
         plan = try c.value(.plan, default: plan)
         links = try c.value(.links, default: links)
+        membership = try c.value(.membership, default: membership)
     }
 
     /// Parses network codes, naming the bad entry.
@@ -129,7 +132,18 @@ public struct PlanConfig: Sendable, Decodable {
         case optIn = "opt-in"
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case themes, goals, leaderboard }
+    /// Readable names of the themes per language (`{"werken-bij": {"nl": "Werken bij", "en": "Careers"}}`);
+    /// a theme without one is shown as its code with the first letter capitalised.
+    public var themeLabels: [String: [String: String]] = [:]
+
+    /// The readable name of `theme` in `language`.
+    public func label(theme: String, language: Language) -> String {
+        if let label = themeLabels[theme]?[language.rawValue] { return label }
+        let words = theme.replacingOccurrences(of: "-", with: " ")
+        return words.prefix(1).uppercased() + words.dropFirst()
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case themes, goals, leaderboard, themeLabels }
 
     init() {}
 
@@ -138,6 +152,11 @@ public struct PlanConfig: Sendable, Decodable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         themes = try c.value(.themes, default: themes).map { $0.lowercased() }
         goals = try c.value(.goals, default: goals)
+        themeLabels = try c.value(.themeLabels, default: themeLabels)
+        for theme in themeLabels.keys where !themes.contains(theme) {
+            throw ConfigError.invalidValue(
+                path: "plan.themeLabels.\(theme)", reason: "'\(theme)' is not in plan.themes")
+        }
         let board = try c.value(.leaderboard, default: leaderboard.rawValue)
         guard let parsed = Leaderboard(rawValue: board) else {
             throw ConfigError.invalidValue(

@@ -29,8 +29,8 @@ extension AppDatabase {
                 try db.execute(
                     sql: """
                         INSERT INTO ambassador (email, name, language, themes, networks, status, leaderboardOptIn,
-                                                joinedAt, updatedAt)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                                joinedAt, updatedAt, frequency, frequencyAnchor, pausedUntil)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT(email) DO UPDATE SET
                             name = excluded.name, language = excluded.language, themes = excluded.themes,
                             networks = excluded.networks, updatedAt = excluded.updatedAt
@@ -53,8 +53,8 @@ extension AppDatabase {
             try db.execute(
                 sql: """
                     INSERT INTO ambassador (email, name, language, themes, networks, status, leaderboardOptIn,
-                                            joinedAt, updatedAt)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                            joinedAt, updatedAt, frequency, frequencyAnchor, pausedUntil)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: Self.arguments(ambassador, now: now))
             var saved = ambassador
@@ -95,11 +95,25 @@ extension AppDatabase {
     }
 
     /// Removes the ambassador and their personal data. Their deliveries (and later clicks) stay, without the
-    /// person, so aggregate counts remain right. Returns whether someone was removed.
-    public func removeAmbassador(email: String) throws -> Bool {
+    /// person, so aggregate counts remain right; a fingerprint of the address is kept so that they are never
+    /// invited again, and their pending sign-ups and invitations go too. Returns whether someone was removed.
+    public func removeAmbassador(email: String, now: Date = Date()) throws -> Bool {
         try write { db in
             try db.execute(sql: "DELETE FROM ambassador WHERE email = ?", arguments: [email])
-            return db.changesCount > 0
+            guard db.changesCount > 0 else { return false }
+            try db.execute(sql: "DELETE FROM signup WHERE email = ?", arguments: [email])
+            try db.execute(sql: "DELETE FROM invitation WHERE email = ?", arguments: [email])
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO suppression (fingerprint, reason, createdAt) VALUES (?, 'removed', ?)",
+                arguments: [EmailAddress.fingerprint(email), now])
+            return true
+        }
+    }
+
+    /// When the ambassador unsubscribed, if they are unsubscribed.
+    public func unsubscribedAt(ambassadorID: Int64) throws -> Date? {
+        try read { db in
+            try Date.fetchOne(db, sql: "SELECT unsubscribedAt FROM ambassador WHERE id = ?", arguments: [ambassadorID])
         }
     }
 
@@ -122,7 +136,8 @@ extension AppDatabase {
         [
             ambassador.email, ambassador.name, ambassador.language.rawValue, json(ambassador.themes),
             json(ambassador.networks.map(\.rawValue)), ambassador.status.rawValue, ambassador.leaderboardOptIn,
-            ambassador.joinedAt, now,
+            ambassador.joinedAt, now, ambassador.schedule.frequency.rawValue, ambassador.schedule.anchorWeek,
+            ambassador.schedule.pausedUntil?.description,
         ]
     }
 
@@ -133,7 +148,10 @@ extension AppDatabase {
             themes: decodeList(row["themes"]),
             networks: decodeList(row["networks"]).compactMap(Network.init(rawValue:)),
             status: AmbassadorStatus(rawValue: row["status"]) ?? .pending, joinedAt: row["joinedAt"],
-            leaderboardOptIn: row["leaderboardOptIn"])
+            leaderboardOptIn: row["leaderboardOptIn"],
+            schedule: DeliverySchedule(
+                frequency: Frequency(rawValue: row["frequency"]) ?? .weekly, anchorWeek: row["frequencyAnchor"],
+                pausedUntil: (row["pausedUntil"] as String?).flatMap(CalendarDay.init(parsing:))))
     }
 
     static func json(_ list: [String]) -> String {

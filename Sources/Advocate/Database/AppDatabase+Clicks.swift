@@ -55,7 +55,7 @@ extension AppDatabase {
                     switch click.kind {
                     case .share: "share"
                     case .visit: "visit"
-                    case .trap, .unsubscribe: "trap"
+                    case .trap, .unsubscribe, .invite, .preferences: "trap"
                     }
                 try statement.execute(arguments: [
                     click.at, kind, click.week.description, click.itemID, click.network?.rawValue, click.ambassadorID,

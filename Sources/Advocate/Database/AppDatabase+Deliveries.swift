@@ -43,20 +43,37 @@ extension AppDatabase {
         }
     }
 
-    /// Adds a pending delivery for every active ambassador who has none in this digest yet, so people who joined
-    /// after the week's first run are included on the next. Returns how many were added.
+    /// Adds a pending delivery for every active ambassador whose schedule includes `week` (not paused, and their
+    /// week when they chose every other week) and who has none in this digest yet, so people who joined after the
+    /// week's first run are included on the next. Returns how many were added.
     @discardableResult
-    public func enqueueDeliveries(digestID: Int64, now: Date) throws -> Int {
+    public func enqueueDeliveries(digestID: Int64, week: ISOWeek, now: Date) throws -> Int {
         try write { db in
-            try db.execute(
+            let insert = try db.makeStatement(
                 sql: """
                     INSERT INTO delivery (digestId, ambassadorId, status, createdAt, updatedAt)
-                    SELECT ?, id, 'pending', ?, ? FROM ambassador WHERE status = 'active'
-                    ON CONFLICT(digestId, ambassadorId) DO NOTHING
-                    """,
-                arguments: [digestID, now, now])
-            return db.changesCount
+                    VALUES (?, ?, 'pending', ?, ?) ON CONFLICT(digestId, ambassadorId) DO NOTHING
+                    """)
+            var added = 0
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, frequency, frequencyAnchor, pausedUntil FROM ambassador a WHERE status = 'active'
+                      AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.digestId = ? AND d.ambassadorId = a.id)
+                    """, arguments: [digestID])
+            where Self.schedule(row).includes(week) {
+                try insert.execute(arguments: [digestID, row["id"], now, now])
+                added += db.changesCount
+            }
+            return added
         }
+    }
+
+    /// The delivery schedule in an `ambassador` row.
+    static func schedule(_ row: Row) -> DeliverySchedule {
+        DeliverySchedule(
+            frequency: Frequency(rawValue: row["frequency"]) ?? .weekly, anchorWeek: row["frequencyAnchor"],
+            pausedUntil: (row["pausedUntil"] as String?).flatMap(CalendarDay.init(parsing:)))
     }
 
     /// Marks deliveries left in `sending` by a run that died as in doubt: they may or may not have arrived.
@@ -75,7 +92,8 @@ extension AppDatabase {
     }
 
     /// Puts skipped deliveries of active ambassadors back in the queue, so that content added later in the week
-    /// reaches people who had nothing before, and people who re-subscribed get the week's digest. Returns how many.
+    /// reaches people who had nothing before, and people who re-subscribed or ended a pause get the week's digest
+    /// (``settleInactive(digestID:week:now:)`` settles again whoever still cannot get it). Returns how many.
     @discardableResult
     public func requeueSkipped(digestID: Int64, now: Date) throws -> Int {
         try write { db in
@@ -90,25 +108,38 @@ extension AppDatabase {
         }
     }
 
-    /// Settles the deliveries that can no longer be sent because their ambassador unsubscribed, is not active, or
-    /// was removed: they become `skipped` with the reason, so they no longer count as outstanding. (A person who
-    /// re-subscribes in the same week is queued again by ``requeueSkipped(digestID:now:)``.) Returns how many.
+    /// Settles the deliveries that can no longer be sent because their ambassador unsubscribed, is not active, was
+    /// removed, or paused or skips this week since: they become `skipped` with the reason, so they no longer count
+    /// as outstanding. (Someone who re-subscribes in the same week is queued again by
+    /// ``requeueSkipped(digestID:now:)``.) Returns how many.
     @discardableResult
-    public func settleInactive(digestID: Int64, now: Date) throws -> Int {
+    public func settleInactive(digestID: Int64, week: ISOWeek, now: Date) throws -> Int {
         try write { db in
-            try db.execute(
+            let settle = try db.makeStatement(
                 sql: """
-                    UPDATE delivery SET status = 'skipped', updatedAt = :now, nextAttemptAt = NULL,
-                        lastError = CASE
-                            WHEN ambassadorId IS NULL THEN 'the ambassador was removed'
-                            ELSE 'the ambassador is ' || (SELECT status FROM ambassador a WHERE a.id = ambassadorId)
-                        END
-                    WHERE digestId = :digest AND status IN ('pending', 'retry')
-                      AND (ambassadorId IS NULL
-                           OR ambassadorId NOT IN (SELECT id FROM ambassador WHERE status = 'active'))
-                    """,
-                arguments: ["now": now, "digest": digestID])
-            return db.changesCount
+                    UPDATE delivery SET status = 'skipped', updatedAt = ?, nextAttemptAt = NULL, lastError = ?
+                    WHERE id = ?
+                    """)
+            var settled = 0
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.id AS deliveryId, a.id, a.status, a.frequency, a.frequencyAnchor, a.pausedUntil
+                    FROM delivery d LEFT JOIN ambassador a ON a.id = d.ambassadorId
+                    WHERE d.digestId = ? AND d.status IN ('pending', 'retry')
+                    """, arguments: [digestID])
+            {
+                let reason: String? =
+                    switch row["status"] as String? {
+                    case nil: "the ambassador was removed"
+                    case "active": Self.schedule(row).skipReason(for: week)
+                    case let status?: "the ambassador is \(status)"
+                    }
+                guard let reason else { continue }
+                try settle.execute(arguments: [now, reason, row["deliveryId"]])
+                settled += 1
+            }
+            return settled
         }
     }
 

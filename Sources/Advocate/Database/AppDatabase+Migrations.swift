@@ -111,27 +111,97 @@ extension AppDatabase {
             // One definition of a share (AdvocateCore's ShareKey): every share and visit click carries its share's
             // key, fixed when stored, so removing an item or a person no longer changes what counts as a share.
             try db.execute(sql: "ALTER TABLE click ADD COLUMN shareKey INTEGER")
-            let rows = try Row.fetchAll(
-                db,
+            let select = try db.makeStatement(
                 sql: """
-                    SELECT id, ambassadorId, itemId, network, week FROM click WHERE kind IN ('share', 'visit')
+                    SELECT id, ambassadorId, itemId, network, week FROM click
+                    WHERE kind IN ('share', 'visit') AND id > ? ORDER BY id LIMIT 10000
                     """)
             let update = try db.makeStatement(sql: "UPDATE click SET shareKey = ? WHERE id = ?")
-            for row in rows {
-                let id: Int64 = row["id"]
-                var key = -id  // a click whose person or item is already gone: a share of its own, as before
-                if let ambassador: Int64 = row["ambassadorId"], let item: Int64 = row["itemId"],
-                    let network = (row["network"] as String?).flatMap(Network.init(rawValue:)),
-                    let week = try? ISOWeek(parsing: row["week"])
-                {
-                    key = ShareKey.of(ambassadorID: ambassador, itemID: item, network: network, week: week)
+            var cursor: Int64 = 0
+            while true {  // in batches, so a large click table does not have to fit in memory
+                let rows = try Row.fetchAll(select, arguments: [cursor])
+                guard let last = rows.last else { break }
+                cursor = last["id"]
+                for row in rows {
+                    let id: Int64 = row["id"]
+                    var key = -id  // a click of a person who is already gone: a share of its own, as before
+                    if let ambassador: Int64 = row["ambassadorId"],
+                        let network = (row["network"] as String?).flatMap(Network.init(rawValue:)),
+                        let week = try? ISOWeek(parsing: row["week"])
+                    {
+                        // A removed item's clicks of one person, network and week stay one share (item 0).
+                        let item: Int64 = row["itemId"] ?? 0
+                        key = ShareKey.of(ambassadorID: ambassador, itemID: item, network: network, week: week)
+                    }
+                    try update.execute(arguments: [key, id])
                 }
-                try update.execute(arguments: [key, id])
             }
             try db.execute(
                 sql: """
                     DROP INDEX click_report;
                     CREATE INDEX click_report ON click(kind, class, itemId, network, ambassadorId, week, at, shareKey);
+                    """)
+        }
+        migrator.registerMigration("v6-membership") { db in
+            try db.execute(
+                sql: """
+                    -- What ambassadors choose for themselves (join form, preferences page).
+                    ALTER TABLE ambassador ADD COLUMN frequency TEXT NOT NULL DEFAULT 'weekly'
+                        CHECK (frequency IN ('weekly', 'biweekly'));
+                    ALTER TABLE ambassador ADD COLUMN frequencyAnchor INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE ambassador ADD COLUMN pausedUntil TEXT
+                        CHECK (pausedUntil IS NULL OR pausedUntil GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]');
+
+                    -- A sign-up waiting for its confirmation (double opt-in). Only a hash of the mailed token is kept.
+                    CREATE TABLE signup (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        tokenHash TEXT NOT NULL UNIQUE,
+                        email TEXT NOT NULL COLLATE NOCASE CHECK (email LIKE '_%@_%._%'),
+                        name TEXT NOT NULL,
+                        language TEXT NOT NULL CHECK (language IN ('nl', 'en')),
+                        themes TEXT NOT NULL CHECK (json_valid(themes)),
+                        networks TEXT NOT NULL CHECK (json_valid(networks)),
+                        frequency TEXT NOT NULL CHECK (frequency IN ('weekly', 'biweekly')),
+                        leaderboardOptIn BOOLEAN NOT NULL,
+                        createdAt DATETIME NOT NULL,
+                        expiresAt DATETIME NOT NULL
+                    );
+                    CREATE INDEX signup_email ON signup(email);
+
+                    -- Mails the join form caused, for rate limiting: a fingerprint of the address, never the address.
+                    CREATE TABLE membershipMail (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        fingerprint TEXT NOT NULL,
+                        sentAt DATETIME NOT NULL
+                    );
+                    CREATE INDEX membershipMail_fingerprint ON membershipMail(fingerprint, sentAt);
+                    CREATE INDEX membershipMail_sentAt ON membershipMail(sentAt);
+
+                    -- Invitations, with the same ledger discipline as digests.
+                    CREATE TABLE invitation (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        email TEXT NOT NULL COLLATE NOCASE CHECK (email LIKE '_%@_%._%'),
+                        name TEXT NOT NULL DEFAULT '',
+                        language TEXT NOT NULL CHECK (language IN ('nl', 'en')),
+                        status TEXT NOT NULL DEFAULT 'pending'
+                            CHECK (status IN ('pending', 'sending', 'sent', 'retry', 'failed', 'inDoubt')),
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        lastError TEXT,
+                        messageId TEXT,
+                        createdAt DATETIME NOT NULL,
+                        updatedAt DATETIME NOT NULL,
+                        sentAt DATETIME,
+                        acceptedAt DATETIME
+                    );
+                    CREATE INDEX invitation_email ON invitation(email, createdAt);
+                    CREATE INDEX invitation_status ON invitation(status);
+
+                    -- People who were removed must never be invited again: a fingerprint of the address only.
+                    CREATE TABLE suppression (
+                        fingerprint TEXT PRIMARY KEY,
+                        reason TEXT NOT NULL,
+                        createdAt DATETIME NOT NULL
+                    ) WITHOUT ROWID;
                     """)
         }
         return migrator

@@ -18,10 +18,10 @@ public final class SendLock: Sendable {
 }
 
 extension AppDatabase {
-    /// Takes the send lock of this database, or fails at once with a clear message when another run holds it.
-    /// A PostgreSQL store would use an advisory lock here instead.
-    public func acquireSendLock() throws -> SendLock {
-        let path = fileURL.path + ".send-lock"
+    /// Takes the send lock of this database (`job` names it: digests and invitations have their own), or fails at
+    /// once with a clear message when another run holds it. A PostgreSQL store would use an advisory lock instead.
+    public func acquireSendLock(job: String = "send") throws -> SendLock {
+        let path = fileURL.path + ".\(job)-lock"
         let descriptor = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw StoreError.unavailable(path: path, reason: "cannot create the send lock") }
         if flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
@@ -30,7 +30,8 @@ extension AppDatabase {
             let holder = count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : "?"
             Glibc.close(descriptor)
             throw StoreError.sendLocked(
-                "another `advocate digest send` (pid \(holder.trimmingCharacters(in: .whitespacesAndNewlines))) is "
+                "another `advocate \(job == "send" ? "digest send" : job)` "
+                    + "(pid \(holder.trimmingCharacters(in: .whitespacesAndNewlines))) is "
                     + "sending from this database; wait for it to finish")
         }
         let pid = Array("\(getpid())\n".utf8)

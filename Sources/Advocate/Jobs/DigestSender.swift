@@ -53,8 +53,8 @@ public final class DigestSender: Sendable {
         summary.abandonedInDoubt = try database.markAbandonedInDoubt(digestID: digest.id, now: now())
         if options.resendInDoubt { try database.requeueInDoubt(digestID: digest.id, now: now()) }
         try database.requeueSkipped(digestID: digest.id, now: now())
-        try database.enqueueDeliveries(digestID: digest.id, now: now())
-        try database.settleInactive(digestID: digest.id, now: now())
+        try database.enqueueDeliveries(digestID: digest.id, week: options.week, now: now())
+        try database.settleInactive(digestID: digest.id, week: options.week, now: now())
         let items = try database.contentItems(week: options.week)
         let results = composer.resultsBlock(try database.resultsSnapshot(digestWeek: options.week, timeZone: timeZone))
         let open = try database.deliveryCounts(digestID: digest.id)
@@ -93,7 +93,7 @@ public final class DigestSender: Sendable {
         }
         progress.end()
         // People who unsubscribed or were removed while this run sent.
-        try database.settleInactive(digestID: digest.id, now: now())
+        try database.settleInactive(digestID: digest.id, week: options.week, now: now())
         _ = try database.completeDigestIfDone(digestID: digest.id, now: now())
         let totals = try database.deliveryCounts(digestID: digest.id)
         summary.totals = Dictionary(uniqueKeysWithValues: totals.map { ($0.key.rawValue, $0.value) })

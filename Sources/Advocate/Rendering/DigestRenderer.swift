@@ -18,6 +18,7 @@ public final class DigestRenderer: Sendable {
         case firstName
         case results
         case unsubscribe
+        case preferences
         case trap
         case text(item: Int)
         case button(item: Int, network: Network)
@@ -81,6 +82,10 @@ public final class DigestRenderer: Sendable {
                 html.append(results.html)
             case .unsubscribe:
                 let url = links.unsubscribe(ambassadorID: ambassadorID, week: week)
+                text.append(url)
+                html.append(url.htmlEscaped)
+            case .preferences:
+                let url = links.preferences(ambassadorID: ambassadorID, week: week)
                 text.append(url)
                 html.append(url.htmlEscaped)
             case .trap:
@@ -151,6 +156,7 @@ public final class DigestRenderer: Sendable {
                 rawHTML["results"] = results.html
                 return results.text
             case .unsubscribe: return links.unsubscribe(ambassadorID: id, week: week)
+            case .preferences: return links.preferences(ambassadorID: id, week: week)
             case .trap: return links.trap(ambassadorID: id, week: week) ?? ""
             case .text(let index): return DigestSelection.text(for: items[index], ambassadorID: id)
             case .button(let index, let network):
@@ -195,6 +201,7 @@ public final class DigestRenderer: Sendable {
         context["items"] = itemContexts
         context["results"] = value(.results)
         context["unsubscribeURL"] = value(.unsubscribe)
+        context["preferencesURL"] = value(.preferences)
         context["trapURL"] = value(.trap)
         context["subject"] = words.text["subject"] ?? ""
         context["preheader"] = words.text["preheader"] ?? ""

@@ -21,7 +21,8 @@ public struct TemplateSet: Sendable {
     /// Strings every language file must define.
     public static let requiredStrings = [
         "subject", "preheader", "weekLabel", "greeting", "intro", "suggested", "copyHint", "shareOn", "read", "thanks",
-        "frequency", "unsubscribe", "resultsTitle", "resultsWeek", "resultsWeekNone", "resultsAllTime", "resultsTeam",
+        "frequency", "preferences", "unsubscribe", "resultsTitle", "resultsWeek", "resultsWeekNone", "resultsAllTime",
+        "resultsTeam",
         "resultsBest", "resultsLeaders", "resultsFirst",
     ]
 

@@ -1,5 +1,6 @@
 import AdvocateCore
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
@@ -44,6 +45,7 @@ public func buildApplication(
         return try await handler.unsubscribe(try requestContext.parameters.require("token"), form: form)
             .response(isHead: false)
     }
+    try addMembershipRoutes(to: router, context: context, database: database, logger: logger)
     if let token = context.secrets.adminToken {
         let dashboard = try Dashboard(context: context, database: database)
         router.get("/admin") { request, _ in
@@ -86,6 +88,16 @@ struct ClickRecorderService: Service {
     func run() async throws {
         try? await gracefulShutdown()
         recorder.shutdown()
+    }
+}
+
+extension PageResponse {
+    /// The Hummingbird response.
+    var response: Response {
+        var fields: HTTPFields = [.cacheControl: "no-store", .contentType: contentType]
+        for (name, value) in headers { if let field = HTTPField.Name(name) { fields[field] = value } }
+        return Response(
+            status: .init(code: status), headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
 }
 

@@ -18,6 +18,8 @@ public final class Dashboard: Sendable {
     /// How long a computed page is served before the figures are read again.
     static let cacheSeconds: TimeInterval = 30
     private let cache = Mutex<(page: String, at: Date)?>(nil)
+    /// The computation under way, which every request that finds the cache stale waits for (no stampede).
+    private let inFlight = Mutex<Task<String, any Error>?>(nil)
 
     /// Loads `Templates/admin.html.mustache`.
     public init(context: AppContext, database: AppDatabase) throws {
@@ -44,7 +46,14 @@ public final class Dashboard: Sendable {
         {
             return cached.page
         }
-        let page = try await database.perform { [self] _ in try render() }
+        let task = inFlight.withLock { current in
+            if let current { return current }
+            let task = Task { try await database.perform { [self] _ in try render() } }
+            current = task
+            return task
+        }
+        defer { inFlight.withLock { if $0 == task { $0 = nil } } }
+        let page = try await task.value
         cache.withLock { $0 = (page, time) }
         return page
     }

@@ -117,7 +117,7 @@ public struct LinkHandler: Sendable {
         else { return notFound }
         if token.test { return page("test", language: ambassador.language) }
         if ambassador.status == .unsubscribed {
-            return canResubscribe(token)
+            return try await canResubscribe(token, ambassador)
                 ? page("done", language: ambassador.language, action: "resubscribe", button: "resubscribeButton")
                 : page("doneOld", language: ambassador.language)
         }
@@ -140,14 +140,16 @@ public struct LinkHandler: Sendable {
         if token.test { return page("test", language: language) }
         let time = now()
         if form.action == "resubscribe" {
-            guard canResubscribe(token) else { return page("doneOld", language: language) }
+            guard try await canResubscribe(token, ambassador) else { return page("doneOld", language: language) }
             try await database.perform { try $0.setStatus(.active, ambassadorID: id, now: time) }
             return page("resubscribed", language: language)
         }
+        var left = ambassador
         if ambassador.status != .unsubscribed {
             try await database.perform { try $0.setStatus(.unsubscribed, ambassadorID: id, now: time) }
+            left.status = .unsubscribed
         }
-        return canResubscribe(token)
+        return try await canResubscribe(token, left)
             ? page("done", language: language, action: "resubscribe", button: "resubscribeButton")
             : page("doneOld", language: language)
     }
@@ -159,10 +161,20 @@ public struct LinkHandler: Sendable {
             status: 200, location: nil, html: pages.render(key, language: language, action: action, button: button))
     }
 
-    private func canResubscribe(_ token: LinkToken) -> Bool {
-        let age = now().timeIntervalSince(token.week.start(in: timeZone)) / (7 * 86_400)
-        return age <= Double(settings.resubscribeWeeks + 1)
+    /// Whether this link may sign the person up again: only someone who unsubscribed (never a pending or removed
+    /// person), only with a recent mail's link, and only as an undo within a day of leaving, so that a kept or
+    /// forwarded mail cannot undo a decision made later. (The preferences page and `/join` re-subscribe for good.)
+    private func canResubscribe(_ token: LinkToken, _ ambassador: Ambassador) async throws -> Bool {
+        let time = now()
+        let age = time.timeIntervalSince(token.week.start(in: timeZone)) / (7 * 86_400)
+        guard ambassador.status == .unsubscribed, age <= Double(settings.resubscribeWeeks + 1), let id = ambassador.id
+        else { return false }
+        guard let left = try await database.perform({ try $0.unsubscribedAt(ambassadorID: id) }) else { return true }
+        return time.timeIntervalSince(left) <= Self.undoSeconds
     }
+
+    /// How long after unsubscribing the unsubscribe page still offers to undo it.
+    static let undoSeconds: TimeInterval = 86_400
 
     private func expired(_ token: LinkToken, at time: Date) -> Bool {
         let weeks = token.kind == .visit ? settings.visitLinkWeeks : settings.shareLinkWeeks

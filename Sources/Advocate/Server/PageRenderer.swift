@@ -2,27 +2,46 @@ import AdvocateCore
 import Foundation
 import Mustache
 
-/// The few HTML pages the server shows (unsubscribe, not found), from `Templates/page.html.mustache` and
-/// `Templates/strings/pages.json`.
+/// The HTML pages the server shows: the simple ones (unsubscribe, not found) from `Templates/page.html.mustache`
+/// with `Templates/strings/pages.json`, and the membership forms (`join`, `confirm`, `preferences`) with
+/// `Templates/strings/membership.json`. Partials come from the same folder.
 public struct PageRenderer: Sendable {
-    let template: MustacheTemplate
+    let library: MustacheLibrary
     let strings: [String: [String: String]]
+    /// Membership words per language, compiled so they may use `{{organization}}`, `{{days}}` and the like.
+    let membership: [String: [String: MustacheTemplate]]
 
-    /// Loads the page template and its strings.
+    /// Loads the page templates and their strings.
     public static func load(directory: URL) throws -> PageRenderer {
-        let page = directory.appendingPathComponent("page.html.mustache")
-        let stringsFile = directory.appendingPathComponent("strings/pages.json")
-        guard let source = try? String(contentsOf: page, encoding: .utf8),
-            let data = FileManager.default.contents(atPath: stringsFile.path),
-            let strings = try? JSONDecoder().decode([String: [String: String]].self, from: data)
-        else {
-            throw TemplateError(description: "cannot read \(page.path) or \(stringsFile.path)")
+        var library = MustacheLibrary()
+        for name in ["page.html", "join.html", "preferences.html", "form-style.html"] {
+            let file = directory.appendingPathComponent("\(name).mustache")
+            guard let source = try? String(contentsOf: file, encoding: .utf8) else {
+                throw TemplateError(description: "cannot read \(file.path)")
+            }
+            do { library.register(try MustacheTemplate(string: source), named: name) } catch {
+                throw TemplateError(description: "\(file.path) is not a valid template: \(error)")
+            }
         }
-        do {
-            return PageRenderer(template: try MustacheTemplate(string: source), strings: strings)
-        } catch {
-            throw TemplateError(description: "\(page.path) is not a valid template: \(error)")
+        func strings(_ name: String) throws -> [String: [String: String]] {
+            let file = directory.appendingPathComponent("strings/\(name)")
+            guard let data = FileManager.default.contents(atPath: file.path),
+                let strings = try? JSONDecoder().decode([String: [String: String]].self, from: data)
+            else { throw TemplateError(description: "cannot read \(file.path): expected {language: {key: text}}") }
+            for language in Language.allCases where strings[language.rawValue] == nil {
+                throw TemplateError(description: "\(file.path) has no strings for '\(language.rawValue)'")
+            }
+            return strings
         }
+        var membership: [String: [String: MustacheTemplate]] = [:]
+        for (language, words) in try strings("membership.json") {
+            for (key, text) in words {
+                do { membership[language, default: [:]][key] = try MustacheTemplate(string: text) } catch {
+                    throw TemplateError(description: "strings/membership.json: '\(language).\(key)' is not valid")
+                }
+            }
+        }
+        return PageRenderer(library: library, strings: try strings("pages.json"), membership: membership)
     }
 
     /// A page with the title and message under `key` (`confirm`, `done`, …) in `language`, and an optional form
@@ -36,6 +55,28 @@ public struct PageRenderer: Sendable {
             context["action"] = action
             context["button"] = words[button] ?? button
         }
-        return template.render(context)
+        return library.render(context, withTemplate: "page.html") ?? ""
+    }
+
+    /// The membership words of `language`, filled with `values` (organization, days, domains, firstName…).
+    public func words(_ language: Language, _ values: [String: Any]) -> [String: String] {
+        (membership[language.rawValue] ?? [:]).mapValues { $0.render(values) }
+    }
+
+    /// Renders one of the membership templates.
+    public func render(template: String, context: [String: Any]) -> String {
+        library.render(context, withTemplate: template) ?? ""
+    }
+
+    /// A simple page (title, message, optional link) from the membership words.
+    public func notice(
+        _ key: String, language: Language, values: [String: Any], link: (url: String, label: String)? = nil
+    ) -> String {
+        let words = self.words(language, values)
+        var context: [String: Any] = [
+            "lang": language.rawValue, "title": words["\(key)Title"] ?? key, "message": words["\(key)Message"] ?? "",
+        ]
+        if let link { context["link"] = ["url": link.url, "label": link.label] }
+        return library.render(context, withTemplate: "page.html") ?? ""
     }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// Checks and normalises e-mail addresses the way a mailing tool needs: one address, no display name,
@@ -27,6 +28,13 @@ public enum EmailAddress {
     /// The domain part of a valid address.
     public static func domain(of address: String) -> String {
         String(address.split(separator: "@").last ?? "")
+    }
+
+    /// A one-way fingerprint of a (normalised) address, for lists that must recognise an address without keeping
+    /// it: rate limits and the do-not-invite list of removed people.
+    public static func fingerprint(_ address: String) -> String {
+        SHA256.hash(data: Data("advocate-address:\(address.lowercased())".utf8)).map { String(format: "%02x", $0) }
+            .joined()
     }
 }
 

@@ -30,12 +30,16 @@ public struct Ambassador: Sendable, Codable, Hashable {
     public var joinedAt: Date
     /// Whether they agreed to be named on the leaderboard.
     public var leaderboardOptIn: Bool
+    /// Which weekly digests they receive (every week or every other week, paused or not).
+    public var schedule: DeliverySchedule
 
     /// Creates an ambassador.
     public init(
         id: Int64? = nil, email: String, name: String, language: Language, themes: [String] = [],
-        networks: [Network], status: AmbassadorStatus = .active, joinedAt: Date, leaderboardOptIn: Bool = false
+        networks: [Network], status: AmbassadorStatus = .active, joinedAt: Date, leaderboardOptIn: Bool = false,
+        schedule: DeliverySchedule = DeliverySchedule()
     ) {
+        self.schedule = schedule
         self.id = id
         self.email = email
         self.name = name

@@ -14,6 +14,10 @@ public struct LinkToken: Sendable, Hashable {
         case unsubscribe = 3
         /// Honeypot link hidden in the digest; only scanners follow it.
         case trap = 4
+        /// An invitation's join link; `ambassadorID` holds the invitation's id.
+        case invite = 5
+        /// The ambassador's preferences page.
+        case preferences = 6
     }
 
     /// What the link does.

@@ -5,6 +5,8 @@ public protocol ShareLinks: Sendable {
     func share(item: ContentItem, network: Network, ambassadorID: Int64, week: ISOWeek) -> String
     /// The one-click unsubscribe address of this ambassador's digest.
     func unsubscribe(ambassadorID: Int64, week: ISOWeek) -> String
+    /// The ambassador's own preferences page.
+    func preferences(ambassadorID: Int64, week: ISOWeek) -> String
     /// A hidden link only scanners follow, or `nil` when there is no server to catch it.
     func trap(ambassadorID: Int64, week: ISOWeek) -> String?
     /// The same kind of links for a test message: they work, but count nothing and unsubscribe nobody.
@@ -33,6 +35,10 @@ public struct IntentShareLinks: ShareLinks {
 
     public func unsubscribe(ambassadorID: Int64, week: ISOWeek) -> String {
         tracked.unsubscribe(ambassadorID: ambassadorID, week: week)
+    }
+
+    public func preferences(ambassadorID: Int64, week: ISOWeek) -> String {
+        tracked.preferences(ambassadorID: ambassadorID, week: week)
     }
 
     public func trap(ambassadorID: Int64, week: ISOWeek) -> String? { nil }

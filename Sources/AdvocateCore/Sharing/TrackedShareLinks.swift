@@ -26,6 +26,16 @@ public struct TrackedShareLinks: ShareLinks {
         return "\(baseURL)/u/\(sealer.seal(token))"
     }
 
+    public func preferences(ambassadorID: Int64, week: ISOWeek) -> String {
+        let token = LinkToken(kind: .preferences, ambassadorID: ambassadorID, week: week, test: test)
+        return "\(baseURL)/p/\(sealer.seal(token))"
+    }
+
+    /// The join link of an invitation: it proves the invited address, so the pre-filled form joins at once.
+    public func invitation(id: Int64, week: ISOWeek) -> String {
+        "\(baseURL)/join?invite=\(sealer.seal(LinkToken(kind: .invite, ambassadorID: id, week: week)))"
+    }
+
     public func trap(ambassadorID: Int64, week: ISOWeek) -> String? {
         "\(baseURL)/t/\(sealer.seal(LinkToken(kind: .trap, ambassadorID: ambassadorID, week: week, test: test)))"
     }

@@ -1,0 +1,159 @@
+import AdvocateCore
+import Foundation
+import GRDB
+
+/// One invitation as the operator sees it (`advocate invite --status`).
+public struct InvitationListing: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var email: String
+    public var name: String
+    public var language: Language
+    public var status: DeliveryStatus
+    public var attempts: Int
+    public var lastError: String?
+    public var createdAt: Date
+    public var sentAt: Date?
+    public var acceptedAt: Date?
+}
+
+/// Someone to invite.
+public struct InvitationRequest: Sendable, Equatable {
+    public var email: String
+    public var name: String
+    public var language: Language
+
+    /// Creates a request.
+    public init(email: String, name: String, language: Language) {
+        self.email = email
+        self.name = name
+        self.language = language
+    }
+}
+
+/// What `advocate invite` queued, and whom it left out and why.
+public struct InvitationQueueResult: Sendable, Codable, Equatable {
+    public var queued: [String] = []
+    /// Invited within the cool-down period (or an invitation is still on its way).
+    public var recentlyInvited: [String] = []
+    public var unsubscribed: [String] = []
+    public var removed: [String] = []
+    public var alreadyMembers: [String] = []
+}
+
+extension AppDatabase {
+    /// Queues invitations in one transaction. Nobody is invited twice within `cooldownDays`, and people who
+    /// unsubscribed or were removed are never invited, unless `force`; an invitation that is still on its way is
+    /// never doubled, and active ambassadors are never invited.
+    public func queueInvitations(_ requests: [InvitationRequest], force: Bool, cooldownDays: Int, now: Date) throws
+        -> InvitationQueueResult
+    {
+        try write { db in
+            var result = InvitationQueueResult()
+            let since = now.addingTimeInterval(-Double(cooldownDays) * 86_400)
+            for request in requests {
+                let status = try String.fetchOne(
+                    db, sql: "SELECT status FROM ambassador WHERE email = ?", arguments: [request.email])
+                let open =
+                    try Bool.fetchOne(
+                        db,
+                        sql: """
+                            SELECT 1 FROM invitation WHERE email = ? AND status IN ('pending', 'sending', 'retry', 'inDoubt')
+                            """, arguments: [request.email]) ?? false
+                let recent =
+                    try Bool.fetchOne(
+                        db, sql: "SELECT 1 FROM invitation WHERE email = ? AND createdAt >= ? AND status <> 'failed'",
+                        arguments: [request.email, since]) ?? false
+                let suppressed =
+                    try Bool.fetchOne(
+                        db, sql: "SELECT 1 FROM suppression WHERE fingerprint = ?",
+                        arguments: [EmailAddress.fingerprint(request.email)]) ?? false
+                if status == "active" {
+                    result.alreadyMembers.append(request.email)
+                } else if open || (recent && !force) {
+                    result.recentlyInvited.append(request.email)
+                } else if status == "unsubscribed" && !force {
+                    result.unsubscribed.append(request.email)
+                } else if suppressed && !force {
+                    result.removed.append(request.email)
+                } else {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO invitation (email, name, language, status, createdAt, updatedAt)
+                            VALUES (?, ?, ?, 'pending', ?, ?)
+                            """, arguments: [request.email, request.name, request.language.rawValue, now, now])
+                    result.queued.append(request.email)
+                }
+            }
+            return result
+        }
+    }
+
+    /// Invitations left in `sending` by a run that died become in doubt. Returns how many.
+    @discardableResult
+    public func markAbandonedInvitations(now: Date) throws -> Int {
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE invitation SET status = 'inDoubt', updatedAt = ?,
+                        lastError = 'the sending process stopped while this invitation was being sent'
+                    WHERE status = 'sending'
+                    """, arguments: [now])
+            return db.changesCount
+        }
+    }
+
+    /// Invitations to send now: pending ones, in id order.
+    public func dueInvitations(after cursor: Int64, limit: Int) throws -> [InvitationListing] {
+        try read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM invitation WHERE status IN ('pending', 'retry') AND id > ? ORDER BY id LIMIT ?",
+                arguments: [cursor, limit]
+            ).map(Self.invitation)
+        }
+    }
+
+    /// Records that an invitation is about to be handed to the relay; committed before the SMTP transaction.
+    public func markInvitationSending(id: Int64, messageID: String, now: Date) throws {
+        try writeStatement { db in
+            try db.execute(
+                sql: """
+                    UPDATE invitation SET status = 'sending', attempts = attempts + 1, messageId = ?, updatedAt = ?
+                    WHERE id = ?
+                    """, arguments: [messageID, now, id])
+        }
+    }
+
+    /// Records the outcome of sending an invitation.
+    public func recordInvitationOutcome(id: Int64, status: DeliveryStatus, error: String?, now: Date) throws {
+        try writeStatement { db in
+            try db.execute(
+                sql: """
+                    UPDATE invitation SET status = ?, lastError = ?, updatedAt = ?,
+                        sentAt = CASE WHEN ? = 'sent' THEN ? ELSE sentAt END
+                    WHERE id = ?
+                    """, arguments: [status.rawValue, error, now, status.rawValue, now, id])
+        }
+    }
+
+    /// Every invitation, newest first.
+    public func invitations() throws -> [InvitationListing] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM invitation ORDER BY id DESC").map(Self.invitation)
+        }
+    }
+
+    /// One invitation.
+    public func invitation(id: Int64) throws -> InvitationListing? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM invitation WHERE id = ?", arguments: [id]).map(Self.invitation)
+        }
+    }
+
+    static func invitation(_ row: Row) -> InvitationListing {
+        InvitationListing(
+            id: row["id"], email: row["email"], name: row["name"], language: Language(rawValue: row["language"]) ?? .nl,
+            status: DeliveryStatus(rawValue: row["status"]) ?? .pending, attempts: row["attempts"],
+            lastError: row["lastError"], createdAt: row["createdAt"], sentAt: row["sentAt"],
+            acceptedAt: row["acceptedAt"])
+    }
+}

@@ -1,0 +1,251 @@
+import AdvocateCore
+import Foundation
+import GRDB
+
+/// What happened to a confirmed sign-up.
+public enum SignupOutcome: Sendable, Equatable {
+    /// A new ambassador.
+    case joined(Ambassador)
+    /// Someone who had left (or was pending) is active again, with the choices of the sign-up.
+    case rejoined(Ambassador)
+    /// The token is unknown, already used or expired.
+    case invalid
+}
+
+/// Everything stored about one ambassador, for "download my data".
+public struct PersonalData: Sendable, Encodable {
+    public struct Delivery: Sendable, Encodable {
+        public var week: String
+        public var status: String
+        public var attempts: Int
+        public var sentAt: Date?
+    }
+
+    public struct ClickCount: Sendable, Encodable {
+        public var week: String
+        public var kind: String
+        public var network: String?
+        public var classification: String
+        public var count: Int
+    }
+
+    public var profile: Ambassador
+    public var unsubscribedAt: Date?
+    public var deliveries: [Delivery]
+    public var clicks: [ClickCount]
+    public var invitations: [InvitationListing]
+}
+
+extension AppDatabase {
+    // MARK: - Sign-ups (double opt-in)
+
+    /// Stores a sign-up waiting for confirmation under the hash of its mailed token, replacing earlier unconfirmed
+    /// sign-ups of the same address, and drops expired ones.
+    public func createSignup(
+        tokenHash: String, choices: MemberForm.Choices, now: Date, expiresAt: Date
+    ) throws {
+        try write { db in
+            try db.execute(
+                sql: "DELETE FROM signup WHERE expiresAt <= ? OR email = ?", arguments: [now, choices.email])
+            try db.execute(
+                sql: """
+                    INSERT INTO signup (tokenHash, email, name, language, themes, networks, frequency, leaderboardOptIn,
+                                        createdAt, expiresAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    tokenHash, choices.email, choices.name, choices.language.rawValue, Self.json(choices.themes),
+                    Self.json(choices.networks.map(\.rawValue)), choices.frequency.rawValue, choices.leaderboard, now,
+                    expiresAt,
+                ])
+        }
+    }
+
+    /// The language of a sign-up that is still waiting (for the confirm page), or `nil` when the token is unknown
+    /// or expired.
+    public func pendingSignupLanguage(tokenHash: String, now: Date) throws -> Language? {
+        try read { db in
+            try String.fetchOne(
+                db, sql: "SELECT language FROM signup WHERE tokenHash = ? AND expiresAt > ?",
+                arguments: [tokenHash, now]
+            ).flatMap(Language.init(rawValue:))
+        }
+    }
+
+    /// Confirms a sign-up in one transaction: the person becomes (or becomes again) an active ambassador with the
+    /// sign-up's choices, and the sign-up is used up. A known address never becomes a second person.
+    public func confirmSignup(tokenHash: String, now: Date, week: ISOWeek) throws -> SignupOutcome {
+        try write { db in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT * FROM signup WHERE tokenHash = ? AND expiresAt > ?", arguments: [tokenHash, now])
+            else { return .invalid }
+            let choices = MemberForm.Choices(
+                email: row["email"], name: row["name"], language: Language(rawValue: row["language"]) ?? .nl,
+                themes: Self.decodeList(row["themes"]),
+                networks: Self.decodeList(row["networks"]).compactMap(Network.init(rawValue:)),
+                frequency: Frequency(rawValue: row["frequency"]) ?? .weekly, pausedUntil: nil,
+                leaderboard: row["leaderboardOptIn"])
+            return try Self.activate(db, choices: choices, week: week, now: now)
+        }
+    }
+
+    /// Joins someone whose address is proven by their personal invitation link, in one transaction. An address
+    /// that is already an active ambassador changes nothing (`.invalid`).
+    public func acceptInvitation(choices: MemberForm.Choices, now: Date, week: ISOWeek) throws -> SignupOutcome {
+        try write { db in
+            let status = try String.fetchOne(
+                db, sql: "SELECT status FROM ambassador WHERE email = ?", arguments: [choices.email])
+            guard status != "active" else { return .invalid }
+            return try Self.activate(db, choices: choices, week: week, now: now)
+        }
+    }
+
+    /// Makes the address an active ambassador with `choices`: a new person, or the same person again (same id,
+    /// same history) when the address is known. Used-up sign-ups go; invitations of the address are accepted.
+    private static func activate(_ db: Database, choices: MemberForm.Choices, week: ISOWeek, now: Date) throws
+        -> SignupOutcome
+    {
+        try db.execute(sql: "DELETE FROM signup WHERE email = ?", arguments: [choices.email])
+        try db.execute(sql: "UPDATE invitation SET acceptedAt = ? WHERE email = ?", arguments: [now, choices.email])
+        let values: StatementArguments = [
+            choices.name, choices.language.rawValue, json(choices.themes), json(choices.networks.map(\.rawValue)),
+            choices.leaderboard, choices.frequency.rawValue, week.ordinal, choices.pausedUntil?.description, now,
+        ]
+        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM ambassador WHERE email = ?", arguments: [choices.email])
+        {
+            try db.execute(
+                sql: """
+                    UPDATE ambassador SET status = 'active', unsubscribedAt = NULL, name = ?, language = ?, themes = ?,
+                        networks = ?, leaderboardOptIn = ?, frequency = ?, frequencyAnchor = ?, pausedUntil = ?,
+                        updatedAt = ?
+                    WHERE id = ?
+                    """, arguments: values + [id])
+            return .rejoined(try ambassador(db, id: id))
+        }
+        try db.execute(
+            sql: """
+                INSERT INTO ambassador (name, language, themes, networks, leaderboardOptIn, frequency, frequencyAnchor,
+                                        pausedUntil, updatedAt, email, status, joinedAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?)
+                """, arguments: values + [choices.email, now])
+        return .joined(try ambassador(db, id: db.lastInsertedRowID))
+    }
+
+    // MARK: - Rate limits
+
+    /// Records a mail the join form wants to send, if the limits allow it: at most `perAddress` per address per
+    /// 24 hours and `perHour` in all per hour. Returns whether the mail may go. Old entries are dropped.
+    public func allowMembershipMail(to address: String, now: Date, perAddress: Int, perHour: Int) throws -> Bool {
+        let fingerprint = EmailAddress.fingerprint(address)
+        return try write { db in
+            try db.execute(
+                sql: "DELETE FROM membershipMail WHERE sentAt < ?", arguments: [now.addingTimeInterval(-86_400)])
+            let forAddress =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM membershipMail WHERE fingerprint = ?", arguments: [fingerprint]) ?? 0
+            let lastHour =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM membershipMail WHERE sentAt >= ?",
+                    arguments: [now.addingTimeInterval(-3_600)]) ?? 0
+            guard forAddress < perAddress, lastHour < perHour else { return false }
+            try db.execute(
+                sql: "INSERT INTO membershipMail (fingerprint, sentAt) VALUES (?, ?)", arguments: [fingerprint, now])
+            return true
+        }
+    }
+
+    // MARK: - Preferences
+
+    /// Saves what an ambassador chose on their preferences page (or the operator through the CLI). Choosing every
+    /// other week starts counting from `week`.
+    public func updatePreferences(ambassadorID: Int64, choices: MemberForm.Choices, week: ISOWeek, now: Date) throws {
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE ambassador SET name = ?, language = ?, themes = ?, networks = ?, leaderboardOptIn = ?,
+                        pausedUntil = ?,
+                        frequencyAnchor = CASE WHEN frequency = ? THEN frequencyAnchor ELSE ? END,
+                        frequency = ?, updatedAt = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    choices.name, choices.language.rawValue, Self.json(choices.themes),
+                    Self.json(choices.networks.map(\.rawValue)), choices.leaderboard, choices.pausedUntil?.description,
+                    choices.frequency.rawValue, week.ordinal, choices.frequency.rawValue, now, ambassadorID,
+                ])
+        }
+    }
+
+    /// Changes how often and from when an ambassador receives digests (`ambassadors set`).
+    public func setSchedule(
+        ambassadorID: Int64, frequency: Frequency?, pausedUntil: CalendarDay??, week: ISOWeek, now: Date
+    ) throws {
+        try write { db in
+            if let frequency {
+                try db.execute(
+                    sql: """
+                        UPDATE ambassador SET frequencyAnchor = CASE WHEN frequency = ? THEN frequencyAnchor ELSE ? END,
+                            frequency = ?, updatedAt = ? WHERE id = ?
+                        """, arguments: [frequency.rawValue, week.ordinal, frequency.rawValue, now, ambassadorID])
+            }
+            if let pausedUntil {
+                try db.execute(
+                    sql: "UPDATE ambassador SET pausedUntil = ?, updatedAt = ? WHERE id = ?",
+                    arguments: [pausedUntil?.description, now, ambassadorID])
+            }
+        }
+    }
+
+    // MARK: - Personal data
+
+    /// Everything stored about an ambassador, for "download my data".
+    public func personalData(ambassadorID: Int64) throws -> PersonalData? {
+        try read { db in
+            guard
+                let row = try Row.fetchOne(db, sql: "SELECT * FROM ambassador WHERE id = ?", arguments: [ambassadorID])
+            else { return nil }
+            let profile = try Self.ambassador(row)
+            let deliveries = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT g.week, d.status, d.attempts, d.sentAt FROM delivery d JOIN digest g ON g.id = d.digestId
+                    WHERE d.ambassadorId = ? ORDER BY g.week
+                    """, arguments: [ambassadorID]
+            ).map {
+                PersonalData.Delivery(
+                    week: $0["week"], status: $0["status"], attempts: $0["attempts"], sentAt: $0["sentAt"])
+            }
+            let clicks = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT week, kind, network, class, COUNT(*) AS n FROM click WHERE ambassadorId = ?
+                    GROUP BY week, kind, network, class ORDER BY week, kind, network, class
+                    """, arguments: [ambassadorID]
+            ).map {
+                PersonalData.ClickCount(
+                    week: $0["week"], kind: $0["kind"], network: $0["network"], classification: $0["class"],
+                    count: $0["n"])
+            }
+            let invitations = try Row.fetchAll(
+                db, sql: "SELECT * FROM invitation WHERE email = ? ORDER BY id", arguments: [profile.email]
+            ).map(Self.invitation)
+            return PersonalData(
+                profile: profile, unsubscribedAt: row["unsubscribedAt"], deliveries: deliveries, clicks: clicks,
+                invitations: invitations)
+        }
+    }
+
+    /// Whether an address was removed from the programme (and must never be invited again).
+    public func isSuppressed(_ address: String) throws -> Bool {
+        try read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM suppression WHERE fingerprint = ?",
+                arguments: [EmailAddress.fingerprint(address)]) ?? false
+        }
+    }
+
+    static func ambassador(_ db: Database, id: Int64) throws -> Ambassador {
+        try ambassador(try Row.fetchOne(db, sql: "SELECT * FROM ambassador WHERE id = ?", arguments: [id])!)
+    }
+}

@@ -1,0 +1,111 @@
+import AdvocateCore
+import Foundation
+
+/// What an invitation run did.
+public struct InvitationSummary: Sendable, Codable {
+    public var sent = 0
+    public var attempts = 0
+    /// Invitations left in `sending` by a run that died, now in doubt.
+    public var abandonedInDoubt = 0
+    /// Totals per status after the run.
+    public var totals: [String: Int] = [:]
+
+    /// 0 when every invitation went out; 3 when some failed, are in doubt or wait for a retry.
+    public var exitCode: Int32 {
+        ["failed", "inDoubt", "retry", "pending", "sending"].contains { (totals[$0] ?? 0) > 0 }
+            ? SendSummary.partialExitCode : 0
+    }
+}
+
+/// Sends queued invitations with the digest's ledger discipline: each is marked `sending` (committed) before it
+/// is handed to the relay, and its outcome is recorded after; a run killed at any moment leaves at most the
+/// in-flight ones in doubt, and a re-run never mails anyone twice.
+public final class InvitationSender: Sendable {
+    let database: AppDatabase
+    let notices: NoticeComposer
+    let links: TrackedShareLinks
+    let transport: any MailTransport
+    let smtp: SMTPConfig
+    let timeZone: TimeZone
+    let now: @Sendable () -> Date
+
+    /// Creates a sender.
+    public init(
+        database: AppDatabase, notices: NoticeComposer, links: TrackedShareLinks, transport: any MailTransport,
+        smtp: SMTPConfig, timeZone: TimeZone, now: @escaping @Sendable () -> Date
+    ) {
+        self.database = database
+        self.notices = notices
+        self.links = links
+        self.transport = transport
+        self.smtp = smtp
+        self.timeZone = timeZone
+        self.now = now
+    }
+
+    /// Sends every pending invitation.
+    public func run() throws -> InvitationSummary {
+        let lock = try database.acquireSendLock(job: "invite")
+        defer { withExtendedLifetime(lock) {} }
+        var summary = InvitationSummary()
+        summary.abandonedInDoubt = try database.markAbandonedInvitations(now: now())
+        let state = Locked(RunState(budget: .max))
+        let pool = try SendPool(transport: transport, connections: smtp.connections, maxPerSecond: smtp.maxPerSecond)
+        defer { pool.shutdown() }
+        var cursor: Int64 = 0
+        while state.withLock({ $0.stopReason == nil }) {
+            let batch = try database.dueInvitations(after: cursor, limit: 256)
+            guard let last = batch.last else { break }
+            cursor = last.id
+            for invitation in batch { submit(invitation, pool: pool, state: state) }
+        }
+        pool.drain()
+        if let reason = state.withLock({ $0.stopReason }) { throw MailError.transport(reason) }
+        summary.totals = Dictionary(grouping: try database.invitations(), by: \.status.rawValue).mapValues(\.count)
+        state.withLock {
+            summary.sent = $0.sent
+            summary.attempts = $0.attempts
+        }
+        return summary
+    }
+
+    private func submit(_ invitation: InvitationListing, pool: SendPool, state: Locked<RunState>) {
+        let (database, notices, links, now, timeZone) = (self.database, self.notices, self.links, self.now, timeZone)
+        let domain = EmailAddress.domain(of: notices.mail.fromAddress)
+        pool.submit(
+            SendJob(
+                prepare: {
+                    let week = ISOWeek(containing: now(), in: timeZone)
+                    let message = notices.message(
+                        .invite, to: invitation.email, name: invitation.name, language: invitation.language,
+                        url: links.invitation(id: invitation.id, week: week), now: now(),
+                        messageID: "advocate.invite.\(invitation.id)@\(domain)")
+                    return notices.outgoing(message)
+                },
+                skip: {},
+                begin: { mail in
+                    try database.markInvitationSending(id: invitation.id, messageID: mail.messageID, now: now())
+                },
+                end: { outcome in
+                    let (status, error): (DeliveryStatus, String?) =
+                        switch outcome {
+                        case .sent: (.sent, nil)
+                        case .permanent(let reason): (.failed, reason)
+                        case .inDoubt(let reason): (.inDoubt, reason)
+                        case .temporary(let reason): (.retry, reason)
+                        case .unusable(let reason): (.pending, reason)
+                        }
+                    do {
+                        try database.recordInvitationOutcome(
+                            id: invitation.id, status: status, error: error, now: now())
+                    } catch {
+                        state.withLock { $0.stopReason = "the ledger could not be written: \(error)" }
+                    }
+                    state.withLock {
+                        $0.attempts += 1
+                        if case .sent = outcome { $0.sent += 1 }
+                        if case .unusable(let reason) = outcome, $0.stopReason == nil { $0.stopReason = reason }
+                    }
+                }))
+    }
+}

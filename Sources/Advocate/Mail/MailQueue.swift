@@ -1,0 +1,31 @@
+import Foundation
+import Logging
+
+/// Sends the server's own mails (sign-up confirmations, welcomes, fresh links) one at a time on a dedicated
+/// thread: libcurl blocks, so sending never runs on the event loops, and a request never waits for a relay.
+/// A mail that cannot be sent is logged (without the address) and dropped: the person can simply try again.
+public final class MailQueue: Sendable {
+    private let queue = DispatchQueue(label: "advocate.mail-queue")
+    private let transport: any MailTransport
+    private let logger: Logger
+
+    /// Creates a queue over `transport`.
+    public init(transport: any MailTransport, logger: Logger) {
+        self.transport = transport
+        self.logger = logger
+    }
+
+    /// Queues a mail and returns at once.
+    public func send(_ mail: OutgoingMail) {
+        queue.async { [transport, logger] in
+            do {
+                let session = try transport.makeSession()
+                defer { session.close() }
+                let outcome = session.send(mail)
+                if outcome != .sent { logger.warning("a membership mail was not sent: \(outcome)") }
+            } catch {
+                logger.warning("a membership mail was not sent: \(error)")
+            }
+        }
+    }
+}

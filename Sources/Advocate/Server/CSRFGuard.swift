@@ -1,0 +1,59 @@
+import AdvocateCore
+import Foundation
+import Hummingbird
+
+/// Protects every form POST of the membership pages against cross-site request forgery with a double-submit
+/// token: a random value in an `HttpOnly; SameSite=Strict` cookie that a page also puts in a hidden field. A
+/// forged POST from another site cannot read or set the cookie, so the two never match; a browser's `Origin` and
+/// `Sec-Fetch-Site` headers, when present, must also say the POST comes from this site. (The RFC 8058 one-click
+/// unsubscribe is exempt on purpose: mail providers post it without any cookie.)
+struct CSRFGuard: Sendable {
+    static let cookieName = "advocate_csrf"
+    /// Whether the cookie gets `Secure` (publicBaseURL is https).
+    let secure: Bool
+    /// `scheme://host[:port]` of publicBaseURL.
+    let origin: String
+
+    init(publicBaseURL: String) {
+        secure = publicBaseURL.hasPrefix("https://")
+        let components = URLComponents(string: publicBaseURL)
+        origin =
+            "\(components?.scheme ?? "http")://\(components?.host ?? "")"
+            + (components?.port.map { ":\($0)" } ?? "")
+    }
+
+    /// The request's token, or a new one with the `Set-Cookie` value that hands it to the browser.
+    func token(for request: Request) -> (value: String, setCookie: String?) {
+        if let value = request.cookies[Self.cookieName]?.value, Self.wellFormed(value) { return (value, nil) }
+        let value = Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255) })
+        let cookie =
+            "\(Self.cookieName)=\(value); Path=/; HttpOnly; SameSite=Strict; Max-Age=86400" + (secure ? "; Secure" : "")
+        return (value, cookie)
+    }
+
+    /// Whether a POST carries the same token in its cookie and its form, and comes from this site.
+    func allows(_ request: Request, field: String?) -> Bool {
+        if request.headers[.init("Sec-Fetch-Site")!] == "cross-site" { return false }
+        if let sent = request.headers[.origin], sent != origin {
+            let host = request.head.authority ?? ""
+            guard sent == "http://\(host)" || sent == "https://\(host)" else { return false }
+        }
+        guard let cookie = request.cookies[Self.cookieName]?.value, Self.wellFormed(cookie), let field else {
+            return false
+        }
+        let a = Array(cookie.utf8)
+        let b = Array(field.utf8)
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
+        return difference == 0
+    }
+
+    private static func wellFormed(_ value: String) -> Bool {
+        value.utf8.count == 43
+            && value.utf8.allSatisfy {
+                ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D
+                    || $0 == 0x5F
+            }
+    }
+}

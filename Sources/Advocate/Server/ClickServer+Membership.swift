@@ -1,0 +1,96 @@
+import AdvocateCore
+import Foundation
+import Hummingbird
+import Logging
+
+/// The routes ambassadors use themselves: `/join` (sign-up, invitations), `/join/confirm/TOKEN` and `/p/TOKEN`
+/// (preferences). Every form POST is checked by ``CSRFGuard``.
+func addMembershipRoutes(
+    to router: Router<BasicRequestContext>, context: AppContext, database: AppDatabase, logger: Logger
+) throws {
+    let config = context.config
+    let templates = config.resolve(config.templatesDirectory)
+    let pages = try PageRenderer.load(directory: templates)
+    let sealer = LinkSealer(keyring: try context.secrets.linkKeys())
+    let links = TrackedShareLinks(baseURL: config.publicBaseURL, sealer: sealer)
+    let notices = try NoticeComposer.load(directory: templates, pages: pages, config: config)
+    let mails = MailQueue(transport: try context.makeTransport(), logger: logger)
+    let form = MemberFormContext(pages: pages, config: config)
+    let join = JoinHandler(
+        database: database, pages: pages, form: form, notices: notices, mails: mails, links: links, sealer: sealer,
+        config: config, now: context.now, logger: logger)
+    let preferences = PreferencesHandler(
+        database: database, pages: pages, form: form, notices: notices, mails: mails, links: links, sealer: sealer,
+        config: config, now: context.now)
+    let csrf = CSRFGuard(publicBaseURL: config.publicBaseURL)
+
+    /// Runs a page handler with the request's CSRF token, handing a new one to the browser when needed.
+    @Sendable func withToken(_ request: Request, _ body: (String) async throws -> PageResponse) async throws
+        -> Response
+    {
+        let token = csrf.token(for: request)
+        var page = try await body(token.value)
+        if let cookie = token.setCookie { page.headers["Set-Cookie"] = cookie }
+        return page.response
+    }
+    @Sendable func fields(_ request: Request) async throws -> MemberFormFields? {
+        let body = try await request.body.collect(upTo: 16_384)
+        let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces)
+        guard type?.lowercased() == "application/x-www-form-urlencoded" else { return nil }
+        return try? URLEncodedFormDecoder().decode(MemberFormFields.self, from: String(buffer: body))
+    }
+    @Sendable func language(_ request: Request) -> Language {
+        preferredLanguage(
+            query: request.uri.queryParameters["lang"].map(String.init),
+            acceptLanguage: request.headers[.acceptLanguage], fallback: config.defaultLanguage)
+    }
+
+    router.get("/join") { request, _ in
+        try await withToken(request) { token in
+            try await join.page(
+                language: language(request), invite: request.uri.queryParameters["invite"].map(String.init),
+                csrf: token)
+        }
+    }
+    router.post("/join") { request, _ in
+        let submitted = try await fields(request)
+        let valid = csrf.allows(request, field: submitted?.csrf)
+        return try await withToken(request) { token in
+            try await join.submit(submitted, csrfValid: valid, csrf: token, language: language(request))
+        }
+    }
+    router.get("/join/confirm/:token") { request, requestContext in
+        let link = try requestContext.parameters.require("token")
+        return try await withToken(request) { token in
+            try await join.confirmPage(token: link, csrf: token, language: language(request))
+        }
+    }
+    router.post("/join/confirm/:token") { request, requestContext in
+        let link = try requestContext.parameters.require("token")
+        let submitted = try await fields(request)
+        let valid = csrf.allows(request, field: submitted?.csrf)
+        return try await join.confirm(token: link, csrfValid: valid, language: language(request)).response
+    }
+    router.get("/p/:token") { request, requestContext in
+        let link = try requestContext.parameters.require("token")
+        return try await withToken(request) { token in try await preferences.page(token: link, csrf: token) }
+    }
+    router.post("/p/:token") { request, requestContext in
+        let link = try requestContext.parameters.require("token")
+        let submitted = try await fields(request)
+        let valid = csrf.allows(request, field: submitted?.csrf)
+        return try await withToken(request) { token in
+            try await preferences.submit(token: link, fields: submitted, csrfValid: valid, csrf: token)
+        }
+    }
+}
+
+/// The page language: `?lang=`, else the first of the browser's `Accept-Language` we speak, else the default.
+func preferredLanguage(query: String?, acceptLanguage: String?, fallback: Language) -> Language {
+    if let query, let language = Language(rawValue: query.lowercased()) { return language }
+    for part in (acceptLanguage ?? "").split(separator: ",") {
+        let tag = part.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        if let language = Language(rawValue: String(tag.prefix(2))) { return language }
+    }
+    return fallback
+}

@@ -1,0 +1,220 @@
+import AdvocateCore
+import Crypto
+import Foundation
+import Logging
+
+/// `/join`: self sign-up with double opt-in, and joining through a personal invitation.
+///
+/// A sign-up never reveals whether an address is known: every valid form gets the same "check your inbox" page at
+/// once, and what follows (a confirmation mail, or "you are already in" for an active ambassador) happens after the
+/// answer, within the rate limits. Only the POST of the confirm page activates anyone: mail scanners follow GETs.
+struct JoinHandler: Sendable {
+    let database: AppDatabase
+    let pages: PageRenderer
+    let form: MemberFormContext
+    let notices: NoticeComposer
+    let mails: MailQueue
+    let links: TrackedShareLinks
+    let sealer: LinkSealer
+    let config: AdvocateConfig
+    let now: @Sendable () -> Date
+    let logger: Logger
+
+    var membership: MembershipConfig { config.membership }
+    var currentWeek: ISOWeek { ISOWeek(containing: now(), in: config.timeZone) }
+
+    /// `GET /join`: the form, pre-filled from a valid invitation; or the "closed" page.
+    func page(language: Language, invite: String?, csrf: String) async throws -> PageResponse {
+        guard !membership.allowedDomains.isEmpty else { return closed(language) }
+        var values = MemberForm(language: language.rawValue, networks: config.defaultNetworks.map(\.rawValue))
+        var language = language
+        var inviteToken: String?
+        if let invite, let invitation = try await invitation(invite) {
+            values.email = invitation.email
+            values.name = invitation.name
+            values.language = invitation.language.rawValue
+            language = invitation.language
+            inviteToken = invite
+        }
+        return render(values, language: language, problems: nil, csrf: csrf, invite: inviteToken)
+    }
+
+    /// `POST /join`.
+    func submit(_ fields: MemberFormFields?, csrfValid: Bool, csrf: String, language: Language) async throws
+        -> PageResponse
+    {
+        guard !membership.allowedDomains.isEmpty else { return closed(language) }
+        guard let fields else { return badRequest(language) }
+        let values = MemberFormContext.form(fields)
+        let shown = Language(rawValue: values.language) ?? language
+        guard csrfValid else {
+            var page = render(
+                values, language: shown, problems: nil, csrf: csrf, invite: fields.invite,
+                formError: form.words(shown)["error.csrf"])
+            page.status = 403
+            return page
+        }
+        let choices: MemberForm.Choices
+        switch values.validate(rules) {
+        case .failure(let problems):
+            var page = render(values, language: shown, problems: problems, csrf: csrf, invite: fields.invite)
+            page.status = 422
+            return page
+        case .success(let valid): choices = valid
+        }
+        if let invite = fields.invite, let invitation = try await invitation(invite), invitation.email == choices.email
+        {
+            let (time, week) = (now(), currentWeek)
+            let outcome = try await database.perform {
+                try $0.acceptInvitation(choices: choices, now: time, week: week)
+            }
+            if case .joined(let ambassador) = outcome { welcome(ambassador) }
+            if case .rejoined(let ambassador) = outcome { welcome(ambassador) }
+            if outcome != .invalid {
+                return PageResponse(body: pages.notice("joined", language: choices.language, values: wordValues))
+            }
+        }
+        let work = self
+        Task.detached { await work.followUp(choices) }
+        return PageResponse(body: pages.notice("check", language: choices.language, values: wordValues))
+    }
+
+    /// What a valid sign-up leads to, after the answer was sent: a confirmation mail, or "you are already in" for
+    /// an active ambassador; nothing beyond the rate limits.
+    func followUp(_ choices: MemberForm.Choices) async {
+        let (time, week) = (now(), currentWeek)
+        let expires = time.addingTimeInterval(Double(membership.signupExpiryDays) * 86_400)
+        let token = Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255) })
+        let limits = (membership.mailsPerAddressPerDay, membership.mailsPerHour)
+        do {
+            let known = try await database.perform { database -> Ambassador?? in
+                guard
+                    try database.allowMembershipMail(
+                        to: choices.email, now: time, perAddress: limits.0, perHour: limits.1)
+                else { return .none }
+                if let existing = try database.ambassador(email: choices.email), existing.status == .active {
+                    return .some(existing)
+                }
+                try database.createSignup(
+                    tokenHash: Self.hash(token), choices: choices, now: time, expiresAt: expires)
+                return .some(nil)
+            }
+            switch known {
+            case .none:
+                logger.notice("a join mail was not sent: rate limit")
+            case .some(let active?):
+                send(
+                    .already, to: active, url: links.preferences(ambassadorID: active.id ?? 0, week: week))
+            case .some(nil):
+                let message = notices.message(
+                    .confirm, to: choices.email, name: choices.name, language: choices.language,
+                    url: "\(config.publicBaseURL)/join/confirm/\(token)", values: wordValues, now: time)
+                mails.send(notices.outgoing(message))
+            }
+        } catch {
+            logger.error("a sign-up could not be stored: \(error)")
+        }
+    }
+
+    /// `GET /join/confirm/TOKEN`: a page with the confirm button; nothing changes.
+    func confirmPage(token: String, csrf: String, language: Language) async throws -> PageResponse {
+        let time = now()
+        guard
+            let signupLanguage = try await database.perform({
+                try $0.pendingSignupLanguage(tokenHash: Self.hash(token), now: time)
+            })
+        else { return expired(language) }
+        let words = form.words(signupLanguage)
+        return PageResponse(
+            body: pages.render(
+                template: "page.html",
+                context: [
+                    "lang": signupLanguage.rawValue, "title": words["confirmTitle"] ?? "",
+                    "message": words["confirmMessage"] ?? "",
+                    "csrfForm": ["csrf": csrf, "button": words["confirmButton"] ?? ""],
+                ]))
+    }
+
+    /// `POST /join/confirm/TOKEN`: activates the person and sends the welcome mail.
+    func confirm(token: String, csrfValid: Bool, language: Language) async throws -> PageResponse {
+        guard csrfValid else {
+            return PageResponse(status: 403, body: pages.render("badRequest", language: language))
+        }
+        let (time, week) = (now(), currentWeek)
+        let outcome = try await database.perform {
+            try $0.confirmSignup(tokenHash: Self.hash(token), now: time, week: week)
+        }
+        switch outcome {
+        case .invalid: return expired(language)
+        case .joined(let ambassador), .rejoined(let ambassador):
+            welcome(ambassador)
+            return PageResponse(body: pages.notice("joined", language: ambassador.language, values: wordValues))
+        }
+    }
+
+    // MARK: - Parts
+
+    private var rules: MemberForm.Rules {
+        MemberForm.Rules(
+            allowedDomains: membership.allowedDomains, themes: config.plan.themes,
+            today: CalendarDay(now(), in: config.timeZone))
+    }
+
+    private var wordValues: [String: Any] {
+        ["organization": config.organization, "days": membership.signupExpiryDays]
+    }
+
+    private func render(
+        _ values: MemberForm, language: Language, problems: FieldProblems?, csrf: String, invite: String?,
+        formError: String? = nil
+    ) -> PageResponse {
+        var context = form.context(values, language: language, problems: problems, csrf: csrf)
+        if let formError { context["formError"] = formError }
+        context["closed"] = false
+        context["invite"] = invite ?? ""
+        let words = form.words(language)
+        context["button"] = invite == nil ? words["joinButton"] : words["joinWithInviteButton"]
+        return PageResponse(body: pages.render(template: "join.html", context: context))
+    }
+
+    private func closed(_ language: Language) -> PageResponse {
+        let context: [String: Any] = ["lang": language.rawValue, "t": form.words(language), "closed": true]
+        return PageResponse(body: pages.render(template: "join.html", context: context))
+    }
+
+    private func expired(_ language: Language) -> PageResponse {
+        PageResponse(
+            status: 404,
+            body: pages.notice(
+                "expired", language: language, values: wordValues,
+                link: ("/join?lang=\(language.rawValue)", form.words(language)["joinAgain"] ?? "")))
+    }
+
+    private func badRequest(_ language: Language) -> PageResponse {
+        PageResponse(status: 400, body: pages.render("badRequest", language: language))
+    }
+
+    /// The invitation behind a join link, if the link is genuine, recent and its invitation still exists.
+    private func invitation(_ text: String) async throws -> InvitationListing? {
+        guard let token = sealer.open(text), token.kind == .invite, !token.test else { return nil }
+        let age = now().timeIntervalSince(token.week.start(in: config.timeZone)) / (7 * 86_400)
+        guard age <= Double(membership.invitationLinkWeeks + 1) else { return nil }
+        return try await database.perform { try $0.invitation(id: token.ambassadorID) }
+    }
+
+    private func welcome(_ ambassador: Ambassador) {
+        send(.welcome, to: ambassador, url: links.preferences(ambassadorID: ambassador.id ?? 0, week: currentWeek))
+    }
+
+    private func send(_ kind: NoticeComposer.Kind, to ambassador: Ambassador, url: String) {
+        let message = notices.message(
+            kind, to: ambassador.email, name: ambassador.name, language: ambassador.language, url: url,
+            values: wordValues, now: now())
+        mails.send(notices.outgoing(message))
+    }
+
+    /// Only a hash of a mailed token is stored, so the database alone cannot confirm anyone.
+    static func hash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
