@@ -1,0 +1,235 @@
+import Advocate
+import AdvocateCore
+import Foundation
+import HTTPTypes
+import Testing
+
+@Suite("Joining: sign-up with double opt-in, invitations' join links", .serialized)
+struct JoinTests {
+    let person: [(String, String)] = [
+        ("email", "Zoe@acme.example"), ("name", "Zoë d'Hondt"), ("language", "en"), ("themes[]", "werken-bij"),
+        ("networks[]", "linkedin"), ("networks[]", "x"),
+    ]
+
+    @Test("sign-up: check-your-inbox page, confirmation mail, GET changes nothing, POST activates, welcome mail")
+    func doubleOptIn() async throws {
+        let fixture = try MembershipFixture()
+        let database = fixture.database
+        let person = person
+        try await fixture.run { browser in
+            let form = try await browser.get("/join?lang=en")
+            #expect(form.status == .ok)
+            #expect(form.body.contains("Careers"), "theme labels from config")
+            #expect(form.body.contains("<label for=\"email\">Work e-mail</label>"))
+            let sent = try await browser.post("/join", person)
+            #expect(sent.status == .ok)
+            #expect(sent.body.contains("Check your inbox"))
+            #expect(try database.ambassador(email: "zoe@acme.example") == nil, "nobody is active before confirming")
+
+            let confirmation = try #require(try fixture.mails(atLeast: 1).first)
+            #expect(confirmation["toAddress"] as? String == "zoe@acme.example")
+            #expect((confirmation["subject"] as? String)?.hasPrefix("Confirm your sign-up") == true)
+            let link = try #require(
+                MembershipFixture.link(in: confirmation, prefix: "https://go.acme.example/join/confirm/"))
+            let path = String(link.dropFirst("https://go.acme.example".count))
+
+            let page = try await browser.get(path)
+            #expect(page.status == .ok)
+            #expect(page.body.contains("Yes, sign me up"))
+            #expect(try database.ambassador(email: "zoe@acme.example") == nil, "a GET (a mail scanner) changes nothing")
+
+            let confirmed = try await browser.post(path, [])
+            #expect(confirmed.status == .ok)
+            #expect(confirmed.body.contains("Welcome aboard"))
+            let zoe = try #require(try database.ambassador(email: "zoe@acme.example"))
+            #expect(zoe.status == .active)
+            #expect(zoe.name == "Zoë d'Hondt" && zoe.language == .en)
+            #expect(zoe.themes == ["werken-bij"] && zoe.networks == [.linkedin, .x])
+
+            let mails = try fixture.mails(atLeast: 2)
+            let welcome = try #require(mails.last)
+            #expect((welcome["subject"] as? String) == "Welcome, Zoë: this is how it works")
+            #expect(MembershipFixture.link(in: welcome, prefix: "https://go.acme.example/p/") != nil)
+            #expect(try await browser.post(path, []).status == .notFound, "a used link does not work twice")
+        }
+    }
+
+    @Test("a known address gets the same page and never a second person; an active one gets 'already in'")
+    func duplicates() async throws {
+        let fixture = try MembershipFixture()
+        let database = fixture.database
+        _ = try database.addAmbassador(
+            Ambassador(email: "zoe@acme.example", name: "Zoë", language: .en, networks: [.x], joinedAt: fixedNow),
+            now: fixedNow)
+        let person = person
+        try await fixture.run { browser in
+            _ = try await browser.get("/join")
+            let known = try await browser.post("/join", person)
+            let unknown = try await browser.post(
+                "/join", person.map { $0.0 == "email" ? ("email", "new@acme.example") : $0 })
+            #expect(known.status == unknown.status)
+            #expect(known.body == unknown.body, "the answer does not tell whether the address is known")
+            let mails = try fixture.mails(atLeast: 2)
+            let byAddress = Dictionary(grouping: mails) { $0["toAddress"] as? String ?? "" }
+            #expect((byAddress["zoe@acme.example"]?.first?["subject"] as? String)?.contains("already") == true)
+            #expect((byAddress["new@acme.example"]?.first?["subject"] as? String)?.hasPrefix("Confirm") == true)
+            #expect(try database.ambassadors().count == 1)
+        }
+    }
+
+    @Test("closed sign-up, foreign domains and bad input: a clear message per field and nothing stored")
+    func refusals() async throws {
+        let closed = try MembershipFixture(membership: #"{"allowedDomains": []}"#)
+        let person = person
+        try await closed.run { browser in
+            let page = try await browser.get("/join?lang=nl")
+            #expect(page.body.contains("Aanmelden is gesloten") && !page.body.contains("<form"))
+            let post = try await browser.post("/join", person)
+            #expect(post.body.contains("Aanmelden is gesloten"))
+        }
+        #expect(closed.smtp.received().isEmpty)
+
+        let fixture = try MembershipFixture()
+        let database = fixture.database
+        try await fixture.run { browser in
+            _ = try await browser.get("/join")
+            let cases: [([(String, String)], String, String)] = [
+                ([("email", "zoe@gmail.example")], "email", "only addresses of acme.example can join"),
+                ([("email", "zoe at acme")], "email", "This is not an e-mail address."),
+                ([("name", String(repeating: "z", count: 300))], "name", "This is too long."),
+                ([("name", "Zoë\u{7}")], "name", "characters that are not allowed"),
+                ([("themes[]", "sport")], "themes", "Choose from the topics offered."),
+                ([("networks[]", "myspace")], "networks", "Choose from the networks offered."),
+                ([("language", "de")], "language", "Kies een van de aangeboden talen."),  // the default language
+            ]
+            for (override, field, message) in cases {
+                let names = Set(override.map(\.0))
+                let fields = person.filter { !names.contains($0.0) } + override
+                let response = try await browser.post("/join", fields)
+                #expect(response.status == .unprocessableContent, "\(field)")
+                #expect(response.body.contains("id=\"\(field)-error\""), "\(field)")
+                #expect(response.body.contains(message), "\(field): \(message)")
+                #expect(response.body.contains("class=\"alert\""))
+            }
+            let empty = try await browser.post("/join", [])
+            #expect(empty.status == .unprocessableContent)
+            for field in ["email", "name", "networks"] { #expect(empty.body.contains("id=\"\(field)-error\"")) }
+        }
+        #expect(try database.ambassadors().isEmpty)
+        #expect(fixture.smtp.received().isEmpty, "no mail for a rejected form")
+    }
+
+    @Test("cross-site POSTs are refused: no cookie, a wrong token, or another site's Origin")
+    func csrf() async throws {
+        let fixture = try MembershipFixture()
+        let person = person
+        try await fixture.run { browser in
+            _ = try await browser.get("/join")
+            let cookie = try #require(browser.cookie)
+            let noCookie = try await browser.post("/join", person, csrf: "x", cookie: "")
+            #expect(noCookie.status == .forbidden)
+            #expect(noCookie.body.contains("The form expired"))
+            let wrong = try await browser.post("/join", person, csrf: String(repeating: "A", count: 43), cookie: cookie)
+            #expect(wrong.status == .forbidden)
+            let foreign = try await browser.post(
+                "/join", person, headers: [.origin: "https://evil.example"])
+            #expect(foreign.status == .forbidden)
+            let crossSite = try await browser.post(
+                "/join", person, headers: [HTTPField.Name("Sec-Fetch-Site")!: "cross-site"])
+            #expect(crossSite.status == .forbidden)
+            let sameSite = try await browser.post("/join", person, headers: [.origin: "https://go.acme.example"])
+            #expect(sameSite.status == .ok)
+        }
+        #expect(try fixture.mails(atLeast: 1).count == 1, "only the genuine POST caused a mail")
+    }
+
+    @Test("expired and tampered confirmation links do nothing")
+    func expiredLinks() async throws {
+        let fixture = try MembershipFixture()
+        let database = fixture.database
+        let clock = fixture.clock
+        let person = person
+        try await fixture.run { browser in
+            _ = try await browser.get("/join")
+            _ = try await browser.post("/join", person)
+            let mail = try #require(try fixture.mails(atLeast: 1).first)
+            let link = try #require(MembershipFixture.link(in: mail, prefix: "https://go.acme.example/join/confirm/"))
+            let path = String(link.dropFirst("https://go.acme.example".count))
+            let tampered = String(path.dropLast()) + (path.hasSuffix("A") ? "B" : "A")
+            #expect(try await browser.get(tampered).status == .notFound)
+            #expect(try await browser.post(tampered, []).status == .notFound)
+            clock.advance(by: 8 * 86_400)
+            let late = try await browser.get(path, headers: [.acceptLanguage: "en-GB,en;q=0.9,nl;q=0.5"])
+            #expect(late.status == .notFound)
+            #expect(late.body.contains("This link has expired"))
+            #expect(try await browser.post(path, []).status == .notFound)
+        }
+        #expect(try database.ambassadors().isEmpty)
+    }
+
+    @Test("rate limits: at most 3 mails per address a day and the hourly total, whatever the form is sent")
+    func rateLimits() async throws {
+        let fixture = try MembershipFixture(
+            membership: #"{"allowedDomains": ["acme.example"], "mailsPerAddressPerDay": 3, "mailsPerHour": 5}"#)
+        let person = person
+        let clock = fixture.clock
+        try await fixture.run { browser in
+            _ = try await browser.get("/join")
+            for _ in 1...6 {
+                #expect(try await browser.post("/join", person).status == .ok)
+                clock.advance(by: 1)
+            }
+            waitUntil(timeout: 5) { fixture.smtp.received().count >= 3 }
+            for index in 1...4 {
+                _ = try await browser.post(
+                    "/join", person.map { $0.0 == "email" ? ("email", "p\(index)@acme.example") : $0 })
+            }
+            waitUntil(timeout: 5) { fixture.smtp.received().count >= 5 }
+            try await Task.sleep(for: .milliseconds(500))  // give a (wrong) sixth mail the chance to arrive
+        }
+        let received = fixture.smtp.received().map(\.recipient)
+        #expect(received.filter { $0 == "zoe@acme.example" }.count == 3)
+        #expect(received.count == 5, "the hourly limit holds across addresses")
+    }
+
+    @Test("an invitation's link pre-fills the form and joins at once; a changed address falls back to opt-in")
+    func invitationLink() async throws {
+        let fixture = try MembershipFixture()
+        let database = fixture.database
+        let queued = try database.queueInvitations(
+            [InvitationRequest(email: "ivo@acme.example", name: "Ivo Smit", language: .nl)], force: false,
+            cooldownDays: 30, now: fixedNow)
+        #expect(queued.queued == ["ivo@acme.example"])
+        let invitation = try #require(try database.invitations().first)
+        let sealer = LinkSealer(keyring: try LinkKeyring(parsing: testLinkKeys))
+        let link = TrackedShareLinks(baseURL: "", sealer: sealer).invitation(
+            id: invitation.id, week: try ISOWeek(parsing: "2026-W49"))
+        try await fixture.run { browser in
+            let form = try await browser.get(link)
+            #expect(form.body.contains("value=\"ivo@acme.example\""))
+            #expect(form.body.contains("value=\"Ivo Smit\""))
+            #expect(form.body.contains("Doe nu mee"), "in the invitation's language")
+            let invite = try #require(inputValue("invite", in: form.body))
+            let joined = try await browser.post(
+                "/join",
+                [
+                    ("invite", invite), ("email", "ivo@acme.example"), ("name", "Ivo Smit"), ("language", "nl"),
+                    ("networks[]", "linkedin"),
+                ])
+            #expect(joined.body.contains("Welkom!"))
+            #expect(try database.ambassador(email: "ivo@acme.example")?.status == .active)
+            #expect(try database.invitations().first?.acceptedAt != nil)
+            let welcome = try #require(try fixture.mails(atLeast: 1).first)
+            #expect((welcome["subject"] as? String)?.hasPrefix("Welkom, Ivo") == true)
+
+            let other = try await browser.post(
+                "/join",
+                [
+                    ("invite", invite), ("email", "someone@acme.example"), ("name", "S"), ("language", "nl"),
+                    ("networks[]", "x"),
+                ])
+            #expect(other.body.contains("Kijk in je mailbox"), "another address needs its own confirmation")
+            #expect(try database.ambassador(email: "someone@acme.example") == nil)
+        }
+    }
+}
