@@ -25,7 +25,9 @@ CONTENT_TYPES = [
 ]
 BODIES = [
     b"", b"=", b"&", b"==", b"&=&=", b"%", b"%zz", b"%%%%", b"List-Unsubscribe=One-Click", b"action=unsubscribe",
-    b"action=resubscribe", b"action[]=x", b"action[a][b][c]=1", b"a" * 5000, b"\x00" * 64, bytes(range(256)),
+    b"action=resubscribe", b"action[]=x", b"action=save&name=x&language=en&networks[]=x&frequency=weekly",
+    b"action=erase", b"action=download", b"csrf=x&email=a%40b.c&name=n&language=nl&networks%5B%5D=x",
+    b"themes[]=a&themes[]=b&themes[0]=c", b"networks[a][b]=x", b"pausedUntil=9999-99-99&action=save", b"action[a][b][c]=1", b"a" * 5000, b"\x00" * 64, bytes(range(256)),
     b"--XyZ\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n--XyZ--\r\n",
     b"--XyZ\r\n\r\n\r\n--XyZ--", b"--XyZ", b"--XyZ\r\nContent-Disposition: form-data\r\n\r\nx\r\n--XyZ--",
     b"--XyZ--", b"\r\n--XyZ\r\nContent-Disposition: form-data; name=\"\r\n\r\n--XyZ",
@@ -60,7 +62,8 @@ def random_path(tokens, rng):
     if roll < 6:
         return "/%s/%s" % (rng.choice([kind, kind, kind, "s", "l", "t", "u", "x"]), mutate_token(token, rng))
     return rng.choice([
-        "/", "/healthz", "/admin", "/admin", "/admin", "/admin?x=" + "y" * 600, "//", "/../../etc/passwd", "/s/", "/u/", "/s//",
+        "/", "/healthz", "/admin", "/admin", "/admin", "/join", "/join?lang=en", "/join?lang=%ff",
+        "/join?invite=" + token, "/join/confirm/" + token, "/join/confirm/", "/p/" + token + "/x", "/admin?x=" + "y" * 600, "//", "/../../etc/passwd", "/s/", "/u/", "/s//",
         "/%", "/%00", "/s/%ZZ", "*", "http://evil.example/s/" + token, "/" + "a" * rng.randrange(1, 3000),
         "/s/" + token + "?" + "&".join("k%d=v" % i for i in range(rng.randrange(0, 300))),
     ])
@@ -95,7 +98,7 @@ def build_request(tokens, rng):
     if rng.random() < 0.4:
         # Plausible: a real link with a fitting method, so the hostile parts (headers, body) reach the handlers.
         kind, token = rng.choice(tokens)
-        method = "POST" if kind == "u" and rng.random() < 0.7 else rng.choice(["GET", "HEAD"])
+        method = "POST" if kind in ("u", "p") and rng.random() < 0.7 else rng.choice(["GET", "HEAD"])
         path = "/%s/%s" % (kind, token)
     else:
         method = rng.choice(METHODS)

@@ -107,6 +107,7 @@ struct ServerTests {
         } + [
             ("t", sealer.seal(LinkToken(kind: .trap, ambassadorID: zoe, week: week))),
             ("u", sealer.seal(LinkToken(kind: .unsubscribe, ambassadorID: zoe, week: week))),
+            ("p", sealer.seal(LinkToken(kind: .preferences, ambassadorID: zoe, week: week))),
         ]
     }
 

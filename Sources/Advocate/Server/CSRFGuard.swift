@@ -34,7 +34,9 @@ struct CSRFGuard: Sendable {
     /// Whether a POST carries the same token in its cookie and its form, and comes from this site.
     func allows(_ request: Request, field: String?) -> Bool {
         if request.headers[.init("Sec-Fetch-Site")!] == "cross-site" { return false }
-        if let sent = request.headers[.origin], sent != origin {
+        // Browsers send `Origin: null` when the page's Referrer-Policy is no-referrer (as every page here says);
+        // that tells nothing either way, and the token pair below still decides.
+        if let sent = request.headers[.origin], sent != origin, sent != "null" {
             let host = request.head.authority ?? ""
             guard sent == "http://\(host)" || sent == "https://\(host)" else { return false }
         }

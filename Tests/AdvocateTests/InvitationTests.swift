@@ -1,0 +1,113 @@
+import Advocate
+import AdvocateCore
+import Foundation
+import Testing
+
+@Suite("advocate invite against a real SMTP server", .serialized)
+struct InvitationTests {
+    func prepare() throws -> (TempDirectory, SMTPServerProcess) {
+        let directory = try TempDirectory()
+        let server = try SMTPServerProcess(directory: directory.url.appendingPathComponent("mail"))
+        try directory.write("config.json", smtpConfig(port: server.port, certificate: nil, username: nil))
+        return (directory, server)
+    }
+
+    func count(_ server: SMTPServerProcess) -> [String: Int] {
+        Dictionary(grouping: server.received().map(\.recipient), by: { $0 }).mapValues(\.count)
+    }
+
+    @Test("invitations: personal mail and link, nobody twice, --force, members, unsubscribed and removed left out")
+    func rules() throws {
+        let (directory, server) = try prepare()
+        try directory.write(
+            "colleagues.csv", "email,name,language\ncas@example.org,Cas Jansen,nl\ndee@example.org,Dee Brown,en\n")
+        let first = try advocate(
+            ["invite", "ann@example.org", "bob@example.org", "colleagues.csv", "--language", "en"], in: directory.url)
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        #expect(first.stdout.contains("Queued 4 invitation(s)"))
+        #expect(
+            count(server) == ["ann@example.org": 1, "bob@example.org": 1, "cas@example.org": 1, "dee@example.org": 1])
+        let mails = try server.parsedMessages()
+        let cas = try #require(mails.first { $0["toAddress"] as? String == "cas@example.org" })
+        #expect(cas["subject"] as? String == "Cas, deel jij wat Advocate maakt?")
+        #expect((cas["text"] as? String)?.contains("https://advocate.example.org/join?invite=") == true)
+        #expect((cas["messageID"] as? String)?.hasPrefix("<advocate.invite.") == true)
+
+        let again = try advocate(["invite", "ann@example.org", "colleagues.csv"], in: directory.url)
+        #expect(again.status == 0)
+        #expect(again.stdout.contains("Queued 0 invitation(s); skipped 3 invited recently"))
+        #expect(server.received().count == 4, "a re-run mails nobody twice")
+
+        let forced = try advocate(["invite", "ann@example.org", "--force"], in: directory.url)
+        #expect(forced.stdout.contains("Queued 1 invitation(s)"))
+        #expect(count(server)["ann@example.org"] == 2, "--force invites again")
+
+        for (email, name) in [("eve@example.org", "Eve"), ("fay@example.org", "Fay"), ("gus@example.org", "Gus")] {
+            #expect(try advocate(["ambassadors", "add", email, "--name", name], in: directory.url).status == 0)
+        }
+        #expect(
+            try advocate(["ambassadors", "set", "fay@example.org", "--status", "unsubscribed"], in: directory.url)
+                .status == 0)
+        #expect(try advocate(["ambassadors", "remove", "gus@example.org"], in: directory.url).status == 0)
+        let left = try advocate(["invite", "eve@example.org", "fay@example.org", "gus@example.org"], in: directory.url)
+        #expect(left.stdout.contains("Queued 0 invitation(s)"))
+        #expect(left.stdout.contains("1 unsubscribed (fay@example.org)"))
+        #expect(left.stdout.contains("1 removed (gus@example.org)"))
+        #expect(left.stdout.contains("1 already ambassadors (eve@example.org)"))
+        let forcedBack = try advocate(
+            ["invite", "eve@example.org", "fay@example.org", "gus@example.org", "--force"], in: directory.url)
+        #expect(forcedBack.stdout.contains("Queued 2 invitation(s)"), "never an active member, even with --force")
+        #expect(count(server)["fay@example.org"] == 1 && count(server)["gus@example.org"] == 1)
+        #expect(count(server)["eve@example.org"] == nil)
+
+        let status = try advocate(["invite", "--status", "--json"], in: directory.url)
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
+        #expect(list.count == 7)
+        #expect(list.allSatisfy { $0["status"] as? String == "sent" })
+
+        let bad = try advocate(["invite", "not-an-address"], in: directory.url)
+        #expect(bad.status == 64 && bad.stderr.contains("neither a .csv file nor an e-mail address"))
+    }
+
+    @Test("kill -9 during an invitation run: re-running until done invites everyone exactly once")
+    func killAndRerun() throws {
+        let (directory, server) = try prepare()
+        let total = 1_200
+        try directory.write(
+            "many.csv",
+            "email,name,language\n" + (1...total).map { "person\($0)@example.org,Person \($0),en\n" }.joined())
+        var kills = 0
+        for step in [200, 300, 250] {
+            let target = server.received().count + step
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try advocateBinary())
+            process.arguments = ["invite", "many.csv"]
+            process.currentDirectoryURL = directory.url
+            process.environment = ProcessInfo.processInfo.environment.merging(["ADVOCATE_LINK_KEYS": testLinkKeys]) {
+                $1
+            }
+            process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+            try process.run()
+            waitUntil(timeout: 120) { !process.isRunning || server.received().count >= target }
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                kills += 1
+            }
+            process.waitUntilExit()
+        }
+        #expect(kills >= 2, "the test must really interrupt runs")
+        let final = try advocate(["invite", "many.csv"], in: directory.url)
+        #expect(final.status == 0 || final.status == 3, "\(final.stdout)\(final.stderr)")
+        let received = count(server)
+        #expect(received.values.allSatisfy { $0 == 1 }, "nobody was invited twice")
+        let status = try advocate(["invite", "--status", "--json"], in: directory.url)
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
+        #expect(list.count == total, "one invitation per person, however often the run was started")
+        let inDoubt = list.filter { $0["status"] as? String == "inDoubt" }.count
+        #expect(list.filter { $0["status"] as? String == "sent" }.count + inDoubt == total)
+        #expect(received.count >= total - inDoubt)
+        #expect(inDoubt <= kills * 4, "at most the in-flight invitations of each killed run are in doubt")
+        print("invite kill test: \(kills) kills, \(inDoubt) in doubt, \(received.count) received of \(total)")
+    }
+}
