@@ -143,19 +143,20 @@ extension AdvocateCommand.Ambassadors {
                     throw StoreError.notFound("no ambassador with e-mail \(address)")
                 }
                 let now = context.now()
+                let today = CalendarDay(now, in: context.config.timeZone)
                 var form = MemberForm(
                     email: ambassador.email, name: name ?? ambassador.name,
                     language: language ?? ambassador.language.rawValue, themes: ambassador.themes,
                     networks: ambassador.networks.map(\.rawValue),
                     frequency: frequency ?? ambassador.schedule.frequency.rawValue,
-                    pausedUntil: ambassador.schedule.pausedUntil?.description ?? "",
+                    pausedUntil: ambassador.schedule.pausedUntil.flatMap { $0 < today ? nil : $0 }?.description ?? "",
                     leaderboard: leaderboard.map { $0 == .on } ?? ambassador.leaderboardOptIn)
                 if let themes { form.themes = Self.list(themes).map { $0.lowercased() } }
                 if let networks { form.networks = Self.list(networks).map { $0.lowercased() } }
                 if let pauseUntil { form.pausedUntil = pauseUntil == "none" ? "" : pauseUntil }
                 var rules = MemberForm.Rules(
                     allowedDomains: [], themes: context.config.plan.themes,
-                    today: CalendarDay(now, in: context.config.timeZone))
+                    today: today)
                 rules.requireName = false
                 rules.anyTheme = context.config.plan.themes.isEmpty
                 switch form.validate(rules, checkEmail: false) {
@@ -164,9 +165,8 @@ extension AdvocateCommand.Ambassadors {
                     throw ValidationError("invalid values: \(fields.joined(separator: ", "))")
                 case .success(let choices):
                     try database.updatePreferences(
-                        ambassadorID: id, choices: choices, week: context.currentWeek, now: now)
+                        ambassadorID: id, choices: choices, status: status, week: context.currentWeek, now: now)
                 }
-                if let status { try database.setStatus(status, ambassadorID: id, now: now) }
                 print("Updated \(address).")
             }
         }

@@ -116,6 +116,57 @@ struct DigestLedgerTests {
         }
     }
 
+    @Test("killed before the end of a message was handed over: sent again; after it: in doubt")
+    func killBeforeAndAfterTheEnd() throws {
+        let directory = try TempDirectory()
+        let server = try SMTPServerProcess(directory: directory.url.appendingPathComponent("mail"))
+        try directory.write(
+            "config.json",
+            smtpConfig(port: server.port, certificate: nil, username: nil, extra: "\"connections\": 1"))
+        try directory.write("content.json", content)
+        _ = try advocate(["content", "import", "content.json"], in: directory.url)
+
+        /// Starts a send, waits until the server holds the transaction of `recipient`, and kills the process.
+        func killWhileStalled(until condition: () -> Bool) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try advocateBinary())
+            process.arguments = ["digest", "send", "--week", "2026-W49"]
+            process.currentDirectoryURL = directory.url
+            process.environment = ProcessInfo.processInfo.environment.merging(["ADVOCATE_LINK_KEYS": testLinkKeys]) {
+                $1
+            }
+            process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+            try process.run()
+            #expect(waitUntil(timeout: 20) { condition() })
+            Thread.sleep(forTimeInterval: 0.3)  // the server now holds the transaction; nothing else moves
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+
+        // RCPT never answers the first time: the message was certainly not delivered.
+        try directory.write("people.csv", "email,name,language,themes,networks\nstallonce-a@example.org,A,en,,x\n")
+        _ = try advocate(["ambassadors", "import", "people.csv"], in: directory.url)
+        try killWhileStalled { server.connections() >= 1 }
+        let again = try advocate(["digest", "send", "--week", "2026-W49", "--json"], in: directory.url)
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        #expect(again.stdout.contains("\"requeuedAfterStop\" : 1"))
+        #expect(try deliveries(in: directory)["stallonce-a@example.org"]?.status == .sent)
+        #expect(server.received().map(\.recipient) == ["stallonce-a@example.org"])
+
+        // The whole message was taken and the reply never comes: it may have been delivered.
+        try directory.write("people.csv", "email,name,language,themes,networks\nstalldata-b@example.org,B,en,,x\n")
+        _ = try advocate(["ambassadors", "import", "people.csv"], in: directory.url)
+        try killWhileStalled { server.received().count >= 2 }
+        let after = try advocate(["digest", "send", "--week", "2026-W49", "--json"], in: directory.url)
+        #expect(after.status == 3)
+        #expect(after.stdout.contains("\"abandonedInDoubt\" : 1"))
+        let doubt = try #require(try deliveries(in: directory)["stalldata-b@example.org"])
+        #expect(doubt.status == .inDoubt && doubt.attempts == 1)
+        #expect(doubt.lastError?.contains("after the end of this message was handed over") == true)
+        #expect(server.received().count == 2, "nothing was sent twice")
+    }
+
     @Test("one connection is reused across messages, reopened after reconnectAfter, and maxPerSecond spaces sends")
     func connectionReuseAndRate() throws {
         let directory = try TempDirectory()
@@ -203,6 +254,9 @@ struct DigestLedgerTests {
         }
         #expect(received.values.allSatisfy { $0 == 1 }, "nobody got the digest twice")
         #expect(inDoubt <= kills * 4, "at most one in-flight message per connection per kill is in doubt")
-        print("kill test: \(kills) kills, \(inDoubt) in doubt, \(received.count) received of \(count)")
+        let neverArrived = ledger.filter { $0.value.status == .inDoubt && received[$0.key] == nil }.count
+        print(
+            "kill test: \(kills) kills, \(inDoubt) in doubt (\(String(format: "%.1f", Double(inDoubt) / Double(kills)))"
+                + " per kill, \(neverArrived) of them never arrived), \(received.count) received of \(count)")
     }
 }

@@ -41,6 +41,7 @@ struct JoinTests {
             let confirmed = try await browser.post(path, [])
             #expect(confirmed.status == .ok)
             #expect(confirmed.body.contains("Welcome aboard"))
+            #expect(confirmed.body.contains("Acme &amp; Zon") || !confirmed.body.contains("Acme"))
             let zoe = try #require(try database.ambassador(email: "zoe@acme.example"))
             #expect(zoe.status == .active)
             #expect(zoe.name == "Zoë d'Hondt" && zoe.language == .en)
@@ -49,31 +50,55 @@ struct JoinTests {
             let mails = try fixture.mails(atLeast: 2)
             let welcome = try #require(mails.last)
             #expect((welcome["subject"] as? String) == "Welcome, Zoë: this is how it works")
+            #expect((welcome["text"] as? String)?.contains("Welcome to the ambassadors of Acme & Zon") == true)
+            #expect((welcome["html"] as? String)?.contains("Acme &amp; Zon") == true)
+            #expect(!((welcome["html"] as? String) ?? "").contains("&amp;amp;"), "escaped once, not twice")
+            #expect(confirmation["to"] as? String == "zoe@acme.example", "no unconfirmed name in the headers")
             #expect(MembershipFixture.link(in: welcome, prefix: "https://go.acme.example/p/") != nil)
             #expect(try await browser.post(path, []).status == .notFound, "a used link does not work twice")
         }
     }
 
-    @Test("a known address gets the same page and never a second person; an active one gets 'already in'")
+    @Test("known addresses (active, unsubscribed, pending) get the same page as a new one, and never a second person")
     func duplicates() async throws {
         let fixture = try MembershipFixture()
         let database = fixture.database
-        _ = try database.addAmbassador(
-            Ambassador(email: "zoe@acme.example", name: "Zoë", language: .en, networks: [.x], joinedAt: fixedNow),
-            now: fixedNow)
+        for (email, status) in [
+            ("zoe@acme.example", AmbassadorStatus.active), ("left@acme.example", .unsubscribed),
+            ("waiting@acme.example", .pending),
+        ] {
+            _ = try database.addAmbassador(
+                Ambassador(
+                    email: email, name: "Known", language: .en, networks: [.x], status: status, joinedAt: fixedNow),
+                now: fixedNow)
+        }
         let person = person
         try await fixture.run { browser in
             _ = try await browser.get("/join")
-            let known = try await browser.post("/join", person)
-            let unknown = try await browser.post(
-                "/join", person.map { $0.0 == "email" ? ("email", "new@acme.example") : $0 })
-            #expect(known.status == unknown.status)
-            #expect(known.body == unknown.body, "the answer does not tell whether the address is known")
-            let mails = try fixture.mails(atLeast: 2)
+            var answers: [String: (HTTPResponse.Status, String)] = [:]
+            for email in ["zoe@acme.example", "left@acme.example", "waiting@acme.example", "new@acme.example"] {
+                let response = try await browser.post(
+                    "/join", person.map { $0.0 == "email" ? ("email", email) : $0 })
+                answers[email] = (response.status, response.body)
+            }
+            let first = try #require(answers["new@acme.example"])
+            for (email, answer) in answers {
+                #expect(answer.0 == first.0 && answer.1 == first.1, "\(email): the answer tells nothing")
+            }
+            let mails = try fixture.mails(atLeast: 4)
             let byAddress = Dictionary(grouping: mails) { $0["toAddress"] as? String ?? "" }
             #expect((byAddress["zoe@acme.example"]?.first?["subject"] as? String)?.contains("already") == true)
-            #expect((byAddress["new@acme.example"]?.first?["subject"] as? String)?.hasPrefix("Confirm") == true)
-            #expect(try database.ambassadors().count == 1)
+            for email in ["left@acme.example", "waiting@acme.example", "new@acme.example"] {
+                #expect((byAddress[email]?.first?["subject"] as? String)?.hasPrefix("Confirm") == true, "\(email)")
+            }
+            #expect(try database.ambassadors().count == 3, "nobody new until a confirmation")
+            let leftMail = try #require(byAddress["left@acme.example"]?.first)
+            let link = try #require(
+                MembershipFixture.link(in: leftMail, prefix: "https://go.acme.example/join/confirm/"))
+            _ = try await browser.get(String(link.dropFirst("https://go.acme.example".count)))
+            _ = try await browser.post(String(link.dropFirst("https://go.acme.example".count)), [])
+            #expect(try database.ambassador(email: "left@acme.example")?.status == .active, "re-joined, same person")
+            #expect(try database.ambassadors().count == 3)
         }
     }
 
@@ -137,10 +162,35 @@ struct JoinTests {
             let crossSite = try await browser.post(
                 "/join", person, headers: [HTTPField.Name("Sec-Fetch-Site")!: "cross-site"])
             #expect(crossSite.status == .forbidden)
+            let sibling = try await browser.post(
+                "/join", person, headers: [HTTPField.Name("Sec-Fetch-Site")!: "same-site"])
+            #expect(sibling.status == .forbidden, "a sibling subdomain is another site for our forms")
             let sameSite = try await browser.post("/join", person, headers: [.origin: "https://go.acme.example"])
             #expect(sameSite.status == .ok)
+
+            // The confirm button and the preferences page are protected the same way.
+            let mail = try #require(try fixture.mails(atLeast: 1).first)
+            let link = try #require(MembershipFixture.link(in: mail, prefix: "https://go.acme.example/join/confirm/"))
+            let path = String(link.dropFirst("https://go.acme.example".count))
+            _ = try await browser.get(path)
+            #expect(try await browser.post(path, [], csrf: String(repeating: "B", count: 43)).status == .forbidden)
+            #expect(try fixture.database.ambassador(email: "zoe@acme.example") == nil)
+            #expect(try await browser.post(path, []).status == .ok)
+            let zoe = try #require(try fixture.database.ambassador(email: "zoe@acme.example"))
+            let sealer = LinkSealer(keyring: try LinkKeyring(parsing: testLinkKeys))
+            let preferences =
+                "/p/"
+                + sealer.seal(
+                    LinkToken(kind: .preferences, ambassadorID: zoe.id!, week: try ISOWeek(parsing: "2026-W49")))
+            _ = try await browser.get(preferences)
+            let forged = try await browser.post(
+                preferences, [("action", "unsubscribe")], csrf: String(repeating: "C", count: 43))
+            #expect(forged.status == .forbidden)
+            #expect(try fixture.database.ambassador(email: "zoe@acme.example")?.status == .active)
         }
-        #expect(try fixture.mails(atLeast: 1).count == 1, "only the genuine POST caused a mail")
+        try await Task.sleep(for: .milliseconds(500))
+        let sent = fixture.smtp.received().map(\.recipient)
+        #expect(sent.filter { $0 == "zoe@acme.example" }.count == 2, "the confirmation and the welcome, nothing else")
     }
 
     @Test("expired and tampered confirmation links do nothing")

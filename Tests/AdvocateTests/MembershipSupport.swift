@@ -26,7 +26,7 @@ struct MembershipFixture {
             "config.json",
             """
             {"databasePath": "data/advocate.sqlite", "publicBaseURL": "https://go.acme.example",
-             "organization": "Acme Energie",
+             "organization": "Acme & Zon",
              "templatesDirectory": "\(packageRoot.appendingPathComponent("Templates").path)",
              "plan": {"themes": ["duurzaamheid", "werken-bij"],
                       "themeLabels": {"werken-bij": {"nl": "Werken bij Acme", "en": "Careers"}}},
@@ -67,7 +67,7 @@ struct MembershipFixture {
 /// A browser-like client over Hummingbird's test client: it keeps the CSRF cookie and reads the form's token.
 final class FormClient: @unchecked Sendable {
     let client: any TestClientProtocol
-    /// `advocate_csrf=…`, once the server set it.
+    /// `__Host-advocate_csrf=…` (https) or `advocate_csrf=…`, once the server set it.
     var cookie: String?
 
     init(client: any TestClientProtocol) { self.client = client }
@@ -89,7 +89,7 @@ final class FormClient: @unchecked Sendable {
         var headers = headers
         headers[.contentType] = "application/x-www-form-urlencoded"
         if let cookie = override ?? cookie { headers[.cookie] = cookie }
-        let token = csrf ?? cookie.map { String($0.dropFirst("advocate_csrf=".count)) } ?? ""
+        let token = csrf ?? cookie.map { String($0.drop { $0 != "=" }.dropFirst()) } ?? ""
         let body = ([("csrf", token)] + fields).map { "\(encode($0.0))=\(encode($0.1))" }.joined(separator: "&")
         let response = try await client.execute(
             uri: uri, method: .post, headers: headers, body: ByteBuffer(string: body))
@@ -101,7 +101,9 @@ final class FormClient: @unchecked Sendable {
     }
 
     private func remember(_ response: TestResponse) {
-        guard let set = response.headers[.setCookie], set.hasPrefix("advocate_csrf=") else { return }
+        guard let set = response.headers[.setCookie],
+            set.hasPrefix("__Host-advocate_csrf=") || set.hasPrefix("advocate_csrf=")
+        else { return }
         cookie = String(set.prefix { $0 != ";" })
     }
 

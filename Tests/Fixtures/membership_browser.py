@@ -9,7 +9,7 @@ On every form page it checks accessibility: every field has a label, text contra
 reaches the fields in reading order, nothing is wider than the screen, and buttons are at least 44 px tall.
 Prints one JSON object with what it saw; screenshots go to the artifacts folder.
 
-usage: membership_browser.py BASE_URL PUBLIC_BASE MAIL_DIR ARTIFACTS LANG EMAIL
+usage: membership_browser.py BASE_URL PUBLIC_BASE MAIL_DIR ARTIFACTS LANG EMAIL PAUSE_UNTIL
 """
 import email
 import glob
@@ -104,7 +104,7 @@ def audit(driver, name, artifacts, report):
     report["audits"][name] = problems
 
 
-def mail_to(directory, address, subject_part, timeout=15):
+def mail_to(directory, address, subject_part, timeout=45):
     deadline = time.time() + timeout
     while time.time() < deadline:
         for path in sorted(glob.glob(os.path.join(directory, "*.eml"))):
@@ -119,7 +119,7 @@ def submit(driver, selector):
     """Presses a submit button and waits until the next page has replaced this one."""
     page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, selector).click()
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, 45).until(expected_conditions.staleness_of(page))
 
 
 def link(text, prefix):
@@ -128,7 +128,7 @@ def link(text, prefix):
 
 
 def main():
-    base, public, mail_dir, artifacts, language, address = sys.argv[1:7]
+    base, public, mail_dir, artifacts, language, address, pause_until = sys.argv[1:8]
     os.makedirs(artifacts, exist_ok=True)
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
@@ -138,7 +138,7 @@ def main():
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     report = {"audits": {}, "pages": {}}
     try:
-        driver.set_page_load_timeout(30)
+        driver.set_page_load_timeout(60)
         # A phone's viewport: a headless window cannot be narrower than 500 px, an emulated device can.
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                {"width": 375, "height": 812, "deviceScaleFactor": 1, "mobile": True})
@@ -169,7 +169,7 @@ def main():
         driver.find_element(By.CSS_SELECTOR, "input[name=frequency][value=biweekly]").click()
         pause = driver.find_element(By.ID, "pausedUntil")
         pause.clear()
-        pause.send_keys("2027-01-31")
+        pause.send_keys(pause_until)
         driver.find_element(By.CSS_SELECTOR, "input[name='networks[]'][value=whatsapp]").click()
         driver.find_element(By.CSS_SELECTOR, "input[name=leaderboard]").click()
         submit(driver, "input[name=action][value=save] ~ .actions button")

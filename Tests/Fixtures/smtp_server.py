@@ -10,6 +10,7 @@ Faults are chosen by the recipient's local part, so one server exercises every c
   data454-*   first time: 454 after the message, nothing stored; later: accepted
   drop-*      the message is stored, then the connection is cut before the reply (client cannot know)
   stall-*     RCPT never answers (the client times out before sending the message)
+  stallonce-* the first RCPT for the address never answers; later ones succeed
   stalldata-* the message is stored, then no reply ever comes (the client times out after the final dot)
 --reject-connections N answers the first N connections with "421 busy" and hangs up.
 Every client connection adds a line to DIR/connections.
@@ -61,6 +62,9 @@ class Handler:
             State.seen.add(("rcpt", address))
             return "451 4.3.0 Try again later"
         if local.startswith("stall-"):
+            await asyncio.sleep(3600)
+        if local.startswith("stallonce-") and ("stall", address) not in State.seen:
+            State.seen.add(("stall", address))
             await asyncio.sleep(3600)
         envelope.rcpt_tos.append(address)
         return "250 OK"

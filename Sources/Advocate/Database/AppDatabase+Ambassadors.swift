@@ -99,6 +99,12 @@ extension AppDatabase {
     /// invited again, and their pending sign-ups and invitations go too. Returns whether someone was removed.
     public func removeAmbassador(email: String, now: Date = Date()) throws -> Bool {
         try write { db in
+            // A relay's error text may quote the address: it goes with the person.
+            try db.execute(
+                sql: """
+                    UPDATE delivery SET lastError = NULL, messageId = NULL
+                    WHERE ambassadorId = (SELECT id FROM ambassador WHERE email = ?)
+                    """, arguments: [email])
             try db.execute(sql: "DELETE FROM ambassador WHERE email = ?", arguments: [email])
             guard db.changesCount > 0 else { return false }
             try db.execute(sql: "DELETE FROM signup WHERE email = ?", arguments: [email])

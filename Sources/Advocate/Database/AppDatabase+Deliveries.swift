@@ -76,13 +76,36 @@ extension AppDatabase {
             pausedUntil: (row["pausedUntil"] as String?).flatMap(CalendarDay.init(parsing:)))
     }
 
-    /// Marks deliveries left in `sending` by a run that died as in doubt: they may or may not have arrived.
-    /// Call only while holding the send lock. Returns how many there were.
+    /// Settles deliveries left in `sending` by a run that died: those whose end had been handed to the relay are
+    /// in doubt (they may have arrived); the others certainly did not arrive and are queued again. Call only while
+    /// holding the send lock. Returns how many of each.
     @discardableResult
-    public func markAbandonedInDoubt(digestID: Int64, now: Date) throws -> Int {
-        try move(
-            digestID: digestID, from: .sending, to: .inDoubt, now: now,
-            error: "the sending process stopped while this message was being sent")
+    public func markAbandonedInDoubt(digestID: Int64, now: Date) throws -> (inDoubt: Int, requeued: Int) {
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE delivery SET status = 'inDoubt', updatedAt = ?,
+                        lastError = 'the sending process stopped after the end of this message was handed over'
+                    WHERE digestId = ? AND status = 'sending' AND handedOverAt IS NOT NULL
+                    """, arguments: [now, digestID])
+            let inDoubt = db.changesCount
+            try db.execute(
+                sql: """
+                    UPDATE delivery SET status = 'pending', updatedAt = ?,
+                        lastError = 'the sending process stopped before the end of this message was handed over'
+                    WHERE digestId = ? AND status = 'sending'
+                    """, arguments: [now, digestID])
+            return (inDoubt, db.changesCount)
+        }
+    }
+
+    /// Notes that the end of a delivery's message is about to be handed to the relay. Committed before it is.
+    public func markHandedOver(deliveryID: Int64, now: Date) throws {
+        try writeStatement { db in
+            try db.cachedStatement(sql: "UPDATE delivery SET handedOverAt = ? WHERE id = ?").execute(arguments: [
+                now, deliveryID,
+            ])
+        }
     }
 
     /// Puts in-doubt deliveries back in the queue (`--resend-in-doubt`). Returns how many.
@@ -196,7 +219,8 @@ extension AppDatabase {
             // Cached: these two statements run for every message of a send.
             try db.cachedStatement(
                 sql: """
-                    UPDATE delivery SET status = 'sending', attempts = attempts + 1, messageId = ?, updatedAt = ?
+                    UPDATE delivery SET status = 'sending', attempts = attempts + 1, messageId = ?, updatedAt = ?,
+                        handedOverAt = NULL
                     WHERE id = ?
                     """
             ).execute(arguments: [messageID, now, deliveryID])

@@ -53,12 +53,14 @@ extension AppDatabase {
             for request in requests {
                 let status = try String.fetchOne(
                     db, sql: "SELECT status FROM ambassador WHERE email = ?", arguments: [request.email])
+                // Still on its way: never doubled. An invitation in doubt counts as on its way, unless --force.
                 let open =
                     try Bool.fetchOne(
                         db,
                         sql: """
-                            SELECT 1 FROM invitation WHERE email = ? AND status IN ('pending', 'sending', 'retry', 'inDoubt')
-                            """, arguments: [request.email]) ?? false
+                            SELECT 1 FROM invitation WHERE email = ?
+                              AND status IN ('pending', 'sending', 'retry', CASE WHEN ? THEN '' ELSE 'inDoubt' END)
+                            """, arguments: [request.email, force]) ?? false
                 let recent =
                     try Bool.fetchOne(
                         db, sql: "SELECT 1 FROM invitation WHERE email = ? AND createdAt >= ? AND status <> 'failed'",
@@ -88,17 +90,56 @@ extension AppDatabase {
         }
     }
 
-    /// Invitations left in `sending` by a run that died become in doubt. Returns how many.
+    /// Invitations left in `sending` by a run that died: in doubt once their end was handed over, queued again
+    /// otherwise. Returns how many are in doubt.
     @discardableResult
     public func markAbandonedInvitations(now: Date) throws -> Int {
         try write { db in
             try db.execute(
                 sql: """
                     UPDATE invitation SET status = 'inDoubt', updatedAt = ?,
-                        lastError = 'the sending process stopped while this invitation was being sent'
+                        lastError = 'the sending process stopped after the end of this invitation was handed over'
+                    WHERE status = 'sending' AND handedOverAt IS NOT NULL
+                    """, arguments: [now])
+            let inDoubt = db.changesCount
+            try db.execute(
+                sql: """
+                    UPDATE invitation SET status = 'pending', updatedAt = ?,
+                        lastError = 'the sending process stopped before the end of this invitation was handed over'
                     WHERE status = 'sending'
                     """, arguments: [now])
+            return inDoubt
+        }
+    }
+
+    /// Notes that the end of an invitation is about to be handed to the relay.
+    public func markInvitationHandedOver(id: Int64, now: Date) throws {
+        try writeStatement { db in
+            try db.execute(sql: "UPDATE invitation SET handedOverAt = ? WHERE id = ?", arguments: [now, id])
+        }
+    }
+
+    /// Settles queued invitations of people who became ambassadors in the meantime (through `/join`): they are not
+    /// sent. Returns how many.
+    @discardableResult
+    public func settleInvitationsOfMembers(now: Date) throws -> Int {
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE invitation SET status = 'failed', updatedAt = ?, lastError = 'not sent: already an ambassador'
+                    WHERE status IN ('pending', 'retry')
+                      AND email IN (SELECT email FROM ambassador WHERE status = 'active')
+                    """, arguments: [now])
             return db.changesCount
+        }
+    }
+
+    /// Whether an invitation may still be sent: it exists (the person was not erased meanwhile) and is due.
+    public func invitationIsDue(id: Int64) throws -> Bool {
+        try read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM invitation WHERE id = ? AND status IN ('pending', 'retry')", arguments: [id])
+                ?? false
         }
     }
 
@@ -117,7 +158,8 @@ extension AppDatabase {
         try writeStatement { db in
             try db.execute(
                 sql: """
-                    UPDATE invitation SET status = 'sending', attempts = attempts + 1, messageId = ?, updatedAt = ?
+                    UPDATE invitation SET status = 'sending', attempts = attempts + 1, messageId = ?, updatedAt = ?,
+                        handedOverAt = NULL
                     WHERE id = ?
                     """, arguments: [messageID, now, id])
         }

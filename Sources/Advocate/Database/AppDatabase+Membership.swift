@@ -76,9 +76,9 @@ extension AppDatabase {
     /// sign-up's choices, and the sign-up is used up. A known address never becomes a second person.
     public func confirmSignup(tokenHash: String, now: Date, week: ISOWeek) throws -> SignupOutcome {
         try write { db in
+            try db.execute(sql: "DELETE FROM signup WHERE expiresAt <= ?", arguments: [now])
             guard
-                let row = try Row.fetchOne(
-                    db, sql: "SELECT * FROM signup WHERE tokenHash = ? AND expiresAt > ?", arguments: [tokenHash, now])
+                let row = try Row.fetchOne(db, sql: "SELECT * FROM signup WHERE tokenHash = ?", arguments: [tokenHash])
             else { return .invalid }
             let choices = MemberForm.Choices(
                 email: row["email"], name: row["name"], language: Language(rawValue: row["language"]) ?? .nl,
@@ -90,13 +90,28 @@ extension AppDatabase {
         }
     }
 
-    /// Joins someone whose address is proven by their personal invitation link, in one transaction. An address
-    /// that is already an active ambassador changes nothing (`.invalid`).
-    public func acceptInvitation(choices: MemberForm.Choices, now: Date, week: ISOWeek) throws -> SignupOutcome {
+    /// Joins someone whose address is proven by their personal invitation link, in one transaction. Nothing
+    /// changes (`.invalid`, and the caller falls back to the confirmation mail) when the invitation was already
+    /// used, is for another address, the address is an active ambassador, or the person unsubscribed after the
+    /// invitation was made: an old invitation never undoes a later decision.
+    public func acceptInvitation(invitationID: Int64, choices: MemberForm.Choices, now: Date, week: ISOWeek) throws
+        -> SignupOutcome
+    {
         try write { db in
-            let status = try String.fetchOne(
-                db, sql: "SELECT status FROM ambassador WHERE email = ?", arguments: [choices.email])
-            guard status != "active" else { return .invalid }
+            guard
+                let invitation = try Row.fetchOne(
+                    db, sql: "SELECT email, createdAt, acceptedAt FROM invitation WHERE id = ?",
+                    arguments: [invitationID]),
+                (invitation["email"] as String).lowercased() == choices.email, invitation["acceptedAt"] as Date? == nil
+            else { return .invalid }
+            if let person = try Row.fetchOne(
+                db, sql: "SELECT status, unsubscribedAt FROM ambassador WHERE email = ?", arguments: [choices.email])
+            {
+                guard person["status"] as String != "active" else { return .invalid }
+                if let left = person["unsubscribedAt"] as Date?, left > invitation["createdAt"] as Date {
+                    return .invalid
+                }
+            }
             return try Self.activate(db, choices: choices, week: week, now: now)
         }
     }
@@ -157,10 +172,20 @@ extension AppDatabase {
 
     // MARK: - Preferences
 
-    /// Saves what an ambassador chose on their preferences page (or the operator through the CLI). Choosing every
-    /// other week starts counting from `week`.
-    public func updatePreferences(ambassadorID: Int64, choices: MemberForm.Choices, week: ISOWeek, now: Date) throws {
+    /// Saves what an ambassador chose on their preferences page (or the operator through the CLI, with a new
+    /// `status`), in one transaction. Choosing every other week starts counting from `week`.
+    public func updatePreferences(
+        ambassadorID: Int64, choices: MemberForm.Choices, status: AmbassadorStatus? = nil, week: ISOWeek, now: Date
+    ) throws {
         try write { db in
+            if let status {
+                try db.execute(
+                    sql: """
+                        UPDATE ambassador SET status = ?,
+                            unsubscribedAt = CASE WHEN ? = 'unsubscribed' THEN COALESCE(unsubscribedAt, ?) ELSE NULL END
+                        WHERE id = ?
+                        """, arguments: [status.rawValue, status.rawValue, now, ambassadorID])
+            }
             try db.execute(
                 sql: """
                     UPDATE ambassador SET name = ?, language = ?, themes = ?, networks = ?, leaderboardOptIn = ?,

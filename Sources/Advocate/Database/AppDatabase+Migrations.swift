@@ -204,6 +204,15 @@ extension AppDatabase {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v7-handed-over") { db in
+            // The moment the end of a message was handed to the relay: a run that dies before it certainly did not
+            // deliver (the message is sent again); one that dies after it may have (in doubt).
+            try db.execute(
+                sql: """
+                    ALTER TABLE delivery ADD COLUMN handedOverAt DATETIME;
+                    ALTER TABLE invitation ADD COLUMN handedOverAt DATETIME;
+                    """)
+        }
         return migrator
     }
 }

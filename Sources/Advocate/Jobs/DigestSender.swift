@@ -50,7 +50,8 @@ public final class DigestSender: Sendable {
         defer { withExtendedLifetime(lock) {} }
         var summary = SendSummary(week: options.week.description)
         let digest = try database.beginDigest(week: options.week, now: now())
-        summary.abandonedInDoubt = try database.markAbandonedInDoubt(digestID: digest.id, now: now())
+        (summary.abandonedInDoubt, summary.requeuedAfterStop) = try database.markAbandonedInDoubt(
+            digestID: digest.id, now: now())
         if options.resendInDoubt { try database.requeueInDoubt(digestID: digest.id, now: now()) }
         try database.requeueSkipped(digestID: digest.id, now: now())
         try database.enqueueDeliveries(digestID: digest.id, week: options.week, now: now())
@@ -134,6 +135,7 @@ public final class DigestSender: Sendable {
                 begin: { mail in
                     try database.markSending(deliveryID: delivery.id, messageID: mail.messageID, now: now())
                 },
+                handedOver: { try database.markHandedOver(deliveryID: delivery.id, now: now()) },
                 end: { outcome in
                     let time = now()
                     let (status, error, next): (DeliveryStatus, String?, Date?) =

@@ -10,9 +10,10 @@ public struct InvitationSummary: Sendable, Codable {
     /// Totals per status after the run.
     public var totals: [String: Int] = [:]
 
-    /// 0 when every invitation went out; 3 when some failed, are in doubt or wait for a retry.
+    /// 0 when every invitation this run tried went out and none is waiting; 3 otherwise. (Earlier failures do not
+    /// count: they are settled, and would otherwise make every later run exit 3.)
     public var exitCode: Int32 {
-        ["failed", "inDoubt", "retry", "pending", "sending"].contains { (totals[$0] ?? 0) > 0 }
+        attempts != sent || ["retry", "pending", "sending"].contains { (totals[$0] ?? 0) > 0 }
             ? SendSummary.partialExitCode : 0
     }
 }
@@ -49,6 +50,7 @@ public final class InvitationSender: Sendable {
         defer { withExtendedLifetime(lock) {} }
         var summary = InvitationSummary()
         summary.abandonedInDoubt = try database.markAbandonedInvitations(now: now())
+        try database.settleInvitationsOfMembers(now: now())
         let state = Locked(RunState(budget: .max))
         let pool = try SendPool(transport: transport, connections: smtp.connections, maxPerSecond: smtp.maxPerSecond)
         defer { pool.shutdown() }
@@ -75,6 +77,8 @@ public final class InvitationSender: Sendable {
         pool.submit(
             SendJob(
                 prepare: {
+                    // Erased or settled since it was queued: not sent.
+                    guard (try? database.invitationIsDue(id: invitation.id)) == true else { return nil }
                     let week = ISOWeek(containing: now(), in: timeZone)
                     let message = notices.message(
                         .invite, to: invitation.email, name: invitation.name, language: invitation.language,
@@ -86,6 +90,7 @@ public final class InvitationSender: Sendable {
                 begin: { mail in
                     try database.markInvitationSending(id: invitation.id, messageID: mail.messageID, now: now())
                 },
+                handedOver: { try database.markInvitationHandedOver(id: invitation.id, now: now()) },
                 end: { outcome in
                     let (status, error): (DeliveryStatus, String?) =
                         switch outcome {

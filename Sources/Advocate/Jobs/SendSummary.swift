@@ -9,8 +9,10 @@ public struct SendSummary: Sendable, Codable {
     public var sentThisRun = 0
     /// Attempts made in this run (sent or not).
     public var attemptsThisRun = 0
-    /// Deliveries found in `sending` from a run that died, now in doubt.
+    /// Deliveries found in `sending` from a run that died after handing over their end, now in doubt.
     public var abandonedInDoubt = 0
+    /// Deliveries found in `sending` from a run that died before handing over their end: queued again.
+    public var requeuedAfterStop = 0
     /// Ledger totals per status for the whole digest after the run.
     public var totals: [String: Int] = [:]
     /// Seconds the run took.

@@ -28,6 +28,10 @@ public struct CurlSMTPTransport: MailTransport {
 private final class Upload {
     let bytes: [UInt8]
     var offset = 0
+    /// Runs before the last bytes are handed to libcurl; a failure aborts the upload.
+    var handedOver: () throws -> Void = {}
+    /// Why ``handedOver`` failed, if it did.
+    var failure: (any Error)?
     /// Set as soon as the last byte has been handed to libcurl: from then on the message may reach the relay
     /// (libcurl adds the final dot itself), so a failure is "in doubt", never "try again". libcurl does not
     /// reliably call the read callback once more after the last byte when the upload size is known.
@@ -46,6 +50,14 @@ private let readCallback: advocate_curl_io_callback = { buffer, size, count, con
         return 0
     }
     let length = min(room, remaining)
+    if length == remaining {
+        // The end of the message is about to go: record that first, so that a kill before this point is known
+        // to be "not delivered", and one after it "maybe delivered".
+        do { try upload.handedOver() } catch {
+            upload.failure = error
+            return Int(CURL_READFUNC_ABORT)
+        }
+    }
     upload.bytes.withUnsafeBytes { source in
         UnsafeMutableRawPointer(buffer).copyMemory(from: source.baseAddress! + upload.offset, byteCount: length)
     }
@@ -70,7 +82,7 @@ final class CurlSMTPSession: MailSession {
         errorBuffer.deallocate()
     }
 
-    func send(_ mail: OutgoingMail) -> SendOutcome {
+    func send(_ mail: OutgoingMail, handedOver: () throws -> Void) -> SendOutcome {
         if handle == nil || sentOnHandle >= transport.settings.reconnectAfter {
             close()
             handle = curl_easy_init()
@@ -79,6 +91,15 @@ final class CurlSMTPSession: MailSession {
         }
         guard let handle else { return .temporary("no handle") }
         let upload = Upload(bytes: mail.data)
+        return withoutActuallyEscaping(handedOver) { hook in
+            upload.handedOver = hook
+            defer { upload.handedOver = {} }
+            return perform(mail, upload: upload, handle: handle)
+        }
+    }
+
+    /// One SMTP transaction on an open handle.
+    private func perform(_ mail: OutgoingMail, upload: Upload, handle: UnsafeMutableRawPointer) -> SendOutcome {
         let context = Unmanaged.passRetained(upload)
         defer { context.release() }
         let recipients = curl_slist_append(nil, "<\(mail.recipient)>")
@@ -100,6 +121,7 @@ final class CurlSMTPSession: MailSession {
         }
         let detail = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
         close()  // never reuse a connection in an unknown state
+        if let failure = upload.failure { return .unusable("the ledger could not be written: \(failure)") }
         switch code {
         case CURLE_LOGIN_DENIED, CURLE_USE_SSL_FAILED, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE,
             CURLE_SSL_CERTPROBLEM, CURLE_UNSUPPORTED_PROTOCOL, CURLE_COULDNT_RESOLVE_HOST, CURLE_URL_MALFORMAT:

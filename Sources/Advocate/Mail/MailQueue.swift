@@ -1,3 +1,4 @@
+import AdvocateCore
 import Foundation
 import Logging
 
@@ -15,6 +16,16 @@ public final class MailQueue: Sendable {
         self.logger = logger
     }
 
+    private static func kind(_ outcome: SendOutcome) -> String {
+        switch outcome {
+        case .sent: "sent"
+        case .temporary: "temporary failure"
+        case .permanent: "refused"
+        case .inDoubt: "no answer after the message"
+        case .unusable: "the relay cannot be used"
+        }
+    }
+
     /// Queues a mail and returns at once.
     public func send(_ mail: OutgoingMail) {
         queue.async { [transport, logger] in
@@ -22,9 +33,10 @@ public final class MailQueue: Sendable {
                 let session = try transport.makeSession()
                 defer { session.close() }
                 let outcome = session.send(mail)
-                if outcome != .sent { logger.warning("a membership mail was not sent: \(outcome)") }
+                // The relay's words may quote the address: only the kind of failure is logged.
+                if outcome != .sent { logger.warning("a membership mail was not sent: \(Self.kind(outcome))") }
             } catch {
-                logger.warning("a membership mail was not sent: \(error)")
+                logger.warning("a membership mail was not sent: the transport could not open")
             }
         }
     }

@@ -28,8 +28,16 @@ public protocol MailTransport: Sendable {
 
 /// A channel for sending messages one after another from a single thread.
 public protocol MailSession: AnyObject {
-    /// Sends one message, blocking the calling thread until the outcome is known.
-    func send(_ mail: OutgoingMail) -> SendOutcome
+    /// Sends one message, blocking the calling thread until the outcome is known. `handedOver` runs right before
+    /// the end of the message can leave (for SMTP: before the last bytes go to libcurl, which then adds the final
+    /// dot), so a ledger can tell "certainly not delivered" from "maybe delivered". If it throws, the message is
+    /// not completed and the outcome is ``SendOutcome/unusable(_:)``.
+    func send(_ mail: OutgoingMail, handedOver: () throws -> Void) -> SendOutcome
     /// Closes the channel.
     func close()
+}
+
+extension MailSession {
+    /// Sends one message with nothing to record when it is handed over.
+    public func send(_ mail: OutgoingMail) -> SendOutcome { send(mail, handedOver: {}) }
 }

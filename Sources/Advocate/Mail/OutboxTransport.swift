@@ -23,7 +23,8 @@ public struct OutboxTransport: MailTransport {
 
         init(directory: URL) { self.directory = directory }
 
-        func send(_ mail: OutgoingMail) -> SendOutcome {
+        func send(_ mail: OutgoingMail, handedOver: () throws -> Void) -> SendOutcome {
+            do { try handedOver() } catch { return .unusable("the ledger could not be written: \(error)") }
             let name = String(mail.messageID.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" })
             let final = directory.appendingPathComponent("\(name).eml")
             let temporary = directory.appendingPathComponent(".\(name).eml.tmp")

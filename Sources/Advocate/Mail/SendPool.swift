@@ -4,11 +4,13 @@ import Synchronization
 
 /// One message to send, with what to do around it, all run on the sending thread: `prepare` builds the message
 /// (rendering is spread over the threads; `nil` means there is nothing to send, and `skip` is called), `begin` runs
-/// right before it is handed over (the ledger marks it `sending`), `end` receives the outcome.
+/// right before the SMTP transaction (the ledger marks it `sending`), `handedOver` right before the end of the
+/// message can leave (the ledger notes that it may now be delivered), `end` receives the outcome.
 struct SendJob: Sendable {
     var prepare: @Sendable () -> OutgoingMail?
     var skip: @Sendable () -> Void
     var begin: @Sendable (OutgoingMail) throws -> Void
+    var handedOver: @Sendable () throws -> Void = {}
     var end: @Sendable (SendOutcome) -> Void
 }
 
@@ -41,7 +43,7 @@ final class SendPool: Sendable {
                         queue.finishedOne()
                         continue
                     }
-                    let outcome = box.session.send(mail)
+                    let outcome = box.session.send(mail, handedOver: job.handedOver)
                     job.end(outcome)
                     queue.finishedOne()
                 }

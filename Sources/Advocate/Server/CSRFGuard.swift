@@ -8,9 +8,11 @@ import Hummingbird
 /// `Sec-Fetch-Site` headers, when present, must also say the POST comes from this site. (The RFC 8058 one-click
 /// unsubscribe is exempt on purpose: mail providers post it without any cookie.)
 struct CSRFGuard: Sendable {
-    static let cookieName = "advocate_csrf"
     /// Whether the cookie gets `Secure` (publicBaseURL is https).
     let secure: Bool
+    /// `__Host-advocate_csrf` over https (a sibling subdomain cannot set or shadow such a cookie), else
+    /// `advocate_csrf`.
+    var cookieName: String { secure ? "__Host-advocate_csrf" : "advocate_csrf" }
     /// `scheme://host[:port]` of publicBaseURL.
     let origin: String
 
@@ -24,23 +26,24 @@ struct CSRFGuard: Sendable {
 
     /// The request's token, or a new one with the `Set-Cookie` value that hands it to the browser.
     func token(for request: Request) -> (value: String, setCookie: String?) {
-        if let value = request.cookies[Self.cookieName]?.value, Self.wellFormed(value) { return (value, nil) }
+        if let value = request.cookies[cookieName]?.value, Self.wellFormed(value) { return (value, nil) }
         let value = Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255) })
         let cookie =
-            "\(Self.cookieName)=\(value); Path=/; HttpOnly; SameSite=Strict; Max-Age=86400" + (secure ? "; Secure" : "")
+            "\(cookieName)=\(value); Path=/; HttpOnly; SameSite=Strict; Max-Age=86400" + (secure ? "; Secure" : "")
         return (value, cookie)
     }
 
     /// Whether a POST carries the same token in its cookie and its form, and comes from this site.
     func allows(_ request: Request, field: String?) -> Bool {
-        if request.headers[.init("Sec-Fetch-Site")!] == "cross-site" { return false }
+        // A browser that says where a POST comes from must say "this very site" (or "typed by the user").
+        if let site = request.headers[.init("Sec-Fetch-Site")!], site != "same-origin", site != "none" { return false }
         // Browsers send `Origin: null` when the page's Referrer-Policy is no-referrer (as every page here says);
         // that tells nothing either way, and the token pair below still decides.
         if let sent = request.headers[.origin], sent != origin, sent != "null" {
             let host = request.head.authority ?? ""
             guard sent == "http://\(host)" || sent == "https://\(host)" else { return false }
         }
-        guard let cookie = request.cookies[Self.cookieName]?.value, Self.wellFormed(cookie), let field else {
+        guard let cookie = request.cookies[cookieName]?.value, Self.wellFormed(cookie), let field else {
             return false
         }
         let a = Array(cookie.utf8)

@@ -2,6 +2,7 @@ import AdvocateCore
 import Crypto
 import Foundation
 import Logging
+import Synchronization
 
 /// `/join`: self sign-up with double opt-in, and joining through a personal invitation.
 ///
@@ -19,17 +20,21 @@ struct JoinHandler: Sendable {
     let config: AdvocateConfig
     let now: @Sendable () -> Date
     let logger: Logger
+    let followUps = Gauge(limit: 16)
 
     var membership: MembershipConfig { config.membership }
     var currentWeek: ISOWeek { ISOWeek(containing: now(), in: config.timeZone) }
 
     /// `GET /join`: the form, pre-filled from a valid invitation; or the "closed" page.
+    /// An invitation opens the form even when sign-up is closed, and for addresses outside the allowed domains: the
+    /// operator chose that person.
     func page(language: Language, invite: String?, csrf: String) async throws -> PageResponse {
-        guard !membership.allowedDomains.isEmpty else { return closed(language) }
+        let invitation = try await invite.asyncFlatMap(invitation)
+        guard !membership.allowedDomains.isEmpty || invitation != nil else { return closed(language) }
         var values = MemberForm(language: language.rawValue, networks: config.defaultNetworks.map(\.rawValue))
         var language = language
         var inviteToken: String?
-        if let invite, let invitation = try await invitation(invite) {
+        if let invite, let invitation {
             values.email = invitation.email
             values.name = invitation.name
             values.language = invitation.language.rawValue
@@ -43,9 +48,13 @@ struct JoinHandler: Sendable {
     func submit(_ fields: MemberFormFields?, csrfValid: Bool, csrf: String, language: Language) async throws
         -> PageResponse
     {
-        guard !membership.allowedDomains.isEmpty else { return closed(language) }
         guard let fields else { return badRequest(language) }
         let values = MemberFormContext.form(fields)
+        let invitation = try await fields.invite.asyncFlatMap(invitation)
+        let invited = invitation.map { EmailAddress.normalized(values.email) == $0.email } ?? false
+        guard !membership.allowedDomains.isEmpty || invited else { return closed(language) }
+        var rules = self.rules
+        if invited, let invitation { rules.allowedDomains.append(EmailAddress.domain(of: invitation.email)) }
         let shown = Language(rawValue: values.language) ?? language
         guard csrfValid else {
             var page = render(
@@ -62,11 +71,10 @@ struct JoinHandler: Sendable {
             return page
         case .success(let valid): choices = valid
         }
-        if let invite = fields.invite, let invitation = try await invitation(invite), invitation.email == choices.email
-        {
+        if let invitation, invitation.email == choices.email {
             let (time, week) = (now(), currentWeek)
             let outcome = try await database.perform {
-                try $0.acceptInvitation(choices: choices, now: time, week: week)
+                try $0.acceptInvitation(invitationID: invitation.id, choices: choices, now: time, week: week)
             }
             if case .joined(let ambassador) = outcome { welcome(ambassador) }
             if case .rejoined(let ambassador) = outcome { welcome(ambassador) }
@@ -74,8 +82,17 @@ struct JoinHandler: Sendable {
                 return PageResponse(body: pages.notice("joined", language: choices.language, values: wordValues))
             }
         }
-        let work = self
-        Task.detached { await work.followUp(choices) }
+        // At most a few follow-ups at a time: a flood of sign-ups must not crowd out the links (which share the
+        // store's threads). Beyond that the sign-up is dropped, as the rate limits would drop it anyway.
+        if followUps.start() {
+            let work = self
+            Task.detached {
+                await work.followUp(choices)
+                work.followUps.finish()
+            }
+        } else {
+            logger.notice("a sign-up was dropped: too many at once")
+        }
         return PageResponse(body: pages.notice("check", language: choices.language, values: wordValues))
     }
 
@@ -106,8 +123,9 @@ struct JoinHandler: Sendable {
                 send(
                     .already, to: active, url: links.preferences(ambassadorID: active.id ?? 0, week: week))
             case .some(nil):
+                // The name is not confirmed yet: it stays out of the mail's headers (no stranger's text in To:).
                 let message = notices.message(
-                    .confirm, to: choices.email, name: choices.name, language: choices.language,
+                    .confirm, to: choices.email, name: "", language: choices.language,
                     url: "\(config.publicBaseURL)/join/confirm/\(token)", values: wordValues, now: time)
                 mails.send(notices.outgoing(message))
             }
@@ -217,4 +235,32 @@ struct JoinHandler: Sendable {
     static func hash(_ token: String) -> String {
         SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
     }
+}
+
+extension Optional {
+    /// `flatMap` for an async transform.
+    func asyncFlatMap<T>(_ transform: (Wrapped) async throws -> T?) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
+    }
+}
+
+/// Counts work in flight against a limit.
+final class Gauge: Sendable {
+    private let count = Mutex(0)
+    let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Takes a place; false when all are taken.
+    func start() -> Bool {
+        count.withLock { count in
+            guard count < limit else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    /// Gives a place back.
+    func finish() { count.withLock { $0 -= 1 } }
 }

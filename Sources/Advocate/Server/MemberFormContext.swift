@@ -66,12 +66,14 @@ struct MemberFormContext {
             pausedUntil: fields.pausedUntil ?? "", leaderboard: fields.leaderboard == "on")
     }
 
-    /// The form showing an ambassador's current choices.
-    static func form(_ ambassador: Ambassador) -> MemberForm {
-        MemberForm(
+    /// The form showing an ambassador's current choices; a pause that ended before `today` is not shown (it no
+    /// longer applies, and a day in the past would not pass the checks on the next save).
+    static func form(_ ambassador: Ambassador, today: CalendarDay) -> MemberForm {
+        let pause = ambassador.schedule.pausedUntil.flatMap { $0 < today ? nil : $0 }
+        return MemberForm(
             email: ambassador.email, name: ambassador.name, language: ambassador.language.rawValue,
             themes: ambassador.themes, networks: ambassador.networks.map(\.rawValue),
-            frequency: ambassador.schedule.frequency.rawValue,
-            pausedUntil: ambassador.schedule.pausedUntil?.description ?? "", leaderboard: ambassador.leaderboardOptIn)
+            frequency: ambassador.schedule.frequency.rawValue, pausedUntil: pause?.description ?? "",
+            leaderboard: ambassador.leaderboardOptIn)
     }
 }

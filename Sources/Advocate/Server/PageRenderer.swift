@@ -36,7 +36,11 @@ public struct PageRenderer: Sendable {
         var membership: [String: [String: MustacheTemplate]] = [:]
         for (language, words) in try strings("membership.json") {
             for (key, text) in words {
-                do { membership[language, default: [:]][key] = try MustacheTemplate(string: text) } catch {
+                // Compiled as text: the pages and mails escape the words once, where they are used.
+                do {
+                    membership[language, default: [:]][key] = try MustacheTemplate(
+                        string: "{{% CONTENT_TYPE: TEXT}}" + text)
+                } catch {
                     throw TemplateError(description: "strings/membership.json: '\(language).\(key)' is not valid")
                 }
             }

@@ -17,6 +17,7 @@ struct PreferencesHandler: Sendable {
     let now: @Sendable () -> Date
 
     private var currentWeek: ISOWeek { ISOWeek(containing: now(), in: config.timeZone) }
+    private var today: CalendarDay { CalendarDay(now(), in: config.timeZone) }
 
     /// What a preferences token stands for.
     private enum Holder {
@@ -43,7 +44,8 @@ struct PreferencesHandler: Sendable {
             return PageResponse(body: pages.notice("test", language: ambassador.language, values: [:]))
         case .old(let ambassador): return oldLink(ambassador, token: token, csrf: csrf)
         case .current(let ambassador):
-            return render(ambassador, values: MemberFormContext.form(ambassador), token: token, csrf: csrf)
+            return render(
+                ambassador, values: MemberFormContext.form(ambassador, today: today), token: token, csrf: csrf)
         }
     }
 
@@ -65,7 +67,7 @@ struct PreferencesHandler: Sendable {
         let words = form.words(ambassador.language)
         guard csrfValid else {
             var page = render(
-                ambassador, values: MemberFormContext.form(ambassador), token: token, csrf: csrf,
+                ambassador, values: MemberFormContext.form(ambassador, today: today), token: token, csrf: csrf,
                 formError: words["error.csrf"])
             page.status = 403
             return page
@@ -109,14 +111,16 @@ struct PreferencesHandler: Sendable {
             return response
         case "erase":
             var context = form.context(
-                MemberFormContext.form(ambassador), language: ambassador.language, problems: nil, csrf: csrf)
+                MemberFormContext.form(ambassador, today: today), language: ambassador.language, problems: nil,
+                csrf: csrf)
             context["erasing"] = true
             context["action"] = "/p/\(token)"
             return PageResponse(body: pages.render(template: "preferences.html", context: context))
         case "eraseConfirmed":
             guard fields.confirm == "yes" else {
                 var context = form.context(
-                    MemberFormContext.form(ambassador), language: ambassador.language, problems: nil, csrf: csrf)
+                    MemberFormContext.form(ambassador, today: today), language: ambassador.language, problems: nil,
+                    csrf: csrf)
                 context["erasing"] = true
                 context["action"] = "/p/\(token)"
                 return PageResponse(status: 422, body: pages.render(template: "preferences.html", context: context))
@@ -135,7 +139,7 @@ struct PreferencesHandler: Sendable {
     private func reload(_ id: Int64, token: String, csrf: String, notice: String) async throws -> PageResponse {
         guard let ambassador = try await database.perform({ try $0.ambassador(id: id) }) else { return notFound }
         return render(
-            ambassador, values: MemberFormContext.form(ambassador), token: token, csrf: csrf,
+            ambassador, values: MemberFormContext.form(ambassador, today: today), token: token, csrf: csrf,
             notice: form.words(ambassador.language)[notice])
     }
 
