@@ -55,7 +55,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AdvocateCoreTests",
-            dependencies: ["AdvocateCore"]
+            dependencies: ["AdvocateCore", .product(name: "_CryptoExtras", package: "swift-crypto")]
         ),
         .testTarget(
             name: "AdvocateTests",

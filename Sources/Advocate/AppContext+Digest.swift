@@ -14,8 +14,12 @@ extension AppContext {
     public func makeComposer() throws -> DigestComposer {
         let links = try makeShareLinks()
         let templates = try TemplateSet.load(directory: config.resolve(config.templatesDirectory))
-        let renderer = DigestRenderer(templates: templates, organization: config.organization, links: links)
-        return DigestComposer(renderer: renderer, templates: templates, links: links, config: config)
+        let renderer = DigestRenderer(
+            templates: templates, organization: config.organization, links: links, plan: config.plan,
+            look: config.digest)
+        return DigestComposer(
+            renderer: renderer, templates: templates, links: links, config: config,
+            signers: try secrets.dkimSigner(config.mail))
     }
 
     /// The configured transport: the outbox folder or SMTP through libcurl.
@@ -47,7 +51,8 @@ extension AppContext {
     public func makeNoticeComposer() throws -> NoticeComposer {
         let templates = config.resolve(config.templatesDirectory)
         return try NoticeComposer.load(
-            directory: templates, pages: try PageRenderer.load(directory: templates), config: config)
+            directory: templates, pages: try PageRenderer.load(directory: templates), config: config,
+            signers: try secrets.dkimSigner(config.mail))
     }
 
     /// The invitation job over the configured store and transport.

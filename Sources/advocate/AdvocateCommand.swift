@@ -12,7 +12,9 @@ struct AdvocateCommand: AsyncParsableCommand {
             Typical week: import ambassadors and content, then `advocate digest send` from cron.
             Every command reads ./config.json unless --config or ADVOCATE_CONFIG names another file.
             """,
-        subcommands: [Init.self, Ambassadors.self, Invite.self, Content.self, Digest.self, Report.self, Serve.self]
+        subcommands: [
+            Init.self, Ambassadors.self, Invite.self, Content.self, Digest.self, Report.self, Serve.self, DKIM.self,
+        ]
     )
 }
 

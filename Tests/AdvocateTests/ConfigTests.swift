@@ -17,6 +17,13 @@ struct ConfigTests {
         #expect(config.defaultLanguage == .nl)
     }
 
+    @Test("plain http is accepted for loopback addresses only")
+    func loopbackHTTP() throws {
+        for url in ["http://127.0.0.1:8080", "http://localhost", "http://[::1]:9000", "https://go.acme.example"] {
+            #expect(try decode("{\"publicBaseURL\": \"\(url)\"}").publicBaseURL == url)
+        }
+    }
+
     @Test("the shipped config.json loads without edits")
     func shipped() throws {
         let (config, _) = try ConfigLoader.load(
@@ -38,6 +45,20 @@ struct ConfigTests {
             ("{\"defaultNetworks\": [\"linkedin\", 3]}", "config key 'defaultNetworks[1]' has the wrong type"),
             ("{\"publicBaseURL\": \"not a url\"}", "config key 'publicBaseURL' is invalid"),
             ("{\"publicBaseURL\": \"ftp://example.org\"}", "config key 'publicBaseURL' is invalid"),
+            ("{\"publicBaseURL\": \"http://go.acme.example\"}", "'http://go.acme.example' must use https"),
+            ("{\"publicBaseURL\": \"http://10.0.0.5:8080\"}", "must use https"),
+            (
+                "{\"mail\": {\"fromAddress\": \"a@acme.example\", \"dkim\": {\"selector\": \"s\", \"domain\": \"other.example\"}}}",
+                "config key 'mail.dkim.domain' is invalid: 'other.example' must be the domain of mail.fromAddress"
+            ),
+            ("{\"mail\": {\"dkim\": {\"selector\": \"bad selector\"}}}", "config key 'mail.dkim.selector' is invalid"),
+            ("{\"mail\": {\"envelopeFrom\": \"bounces\"}}", "config key 'mail.envelopeFrom' is invalid"),
+            (
+                "{\"membership\": {\"allowedDomains\": [\"@acme\"]}}",
+                "config key 'membership.allowedDomains[0]' is invalid"
+            ),
+            ("{\"membership\": {\"signupExpiryDays\": 0}}", "config key 'membership.signupExpiryDays' is invalid"),
+            ("{\"links\": {\"resubscribeWeeks\": 0}}", "config key 'links.resubscribeWeeks' is invalid"),
             ("{\"mail\": {\"smtp\": {\"url\": \"http://relay\"}}}", "config key 'mail.smtp.url' is invalid"),
             (
                 "{\"defaultNetworks\": [\"linkedin\", \"myspace\"]}",

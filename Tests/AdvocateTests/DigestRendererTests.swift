@@ -41,16 +41,17 @@ struct DigestRendererTests {
         #expect(html.contains("<html lang=\"nl\""))
         #expect(html.contains("Hoi Zoë,"))
         #expect(html.contains("width=\"600\"") && !html.contains("width=\"601\""))
-        #expect(html.contains("display:none") && html.contains("berichten die bij jou passen"), "hidden preheader")
+        #expect(html.contains("display:none") && html.contains(" bij jou pas"), "hidden preheader")
         #expect(html.contains("alt=\"Zon &amp; wind\""))
         #expect(html.contains("prefers-color-scheme: dark"))
         #expect(!html.lowercased().contains("<script"))
         #expect(!html.contains("<link"), "no external CSS")
         #expect(html.contains("https://x.com/intent/tweet?text=Tekst%20"))
         #expect(html.contains("/u/"), "unsubscribe link in the footer")
-        #expect(html.contains("LinkedIn en Facebook nemen geen tekst over"))
+        #expect(html.contains("LinkedIn neemt geen tekst over"), "the copy hint names the person's network")
+        #expect(html.contains(">Plaats op LinkedIn</a>"), "buttons name the action")
         #expect(!html.contains("\u{E000}"), "every marker is filled")
-        #expect(digest.subject == "Deelklaar voor week 49: Zon & wind")
+        #expect(digest.subject == "Om te delen in week 49: Zon & wind")
     }
 
     @Test("names are escaped in HTML and kept as they are in text")
@@ -67,8 +68,8 @@ struct DigestRendererTests {
             try renderer().render(for: person(3, language: .en, networks: [.whatsapp]), weekItems: items, week: week))
         #expect(digest.html.contains("<html lang=\"en\""))
         #expect(digest.text.hasPrefix("Hi Zoë,"))
-        #expect(digest.text.contains("Share on WhatsApp: https://wa.me/?text="))
-        #expect(!digest.html.contains("don't take pre-filled text"))
+        #expect(digest.text.contains("Send via WhatsApp:\nhttps://wa.me/?text="))
+        #expect(!digest.html.contains("pre-filled text"))
     }
 
     @Test("colleagues in one group share one template render but get their own texts and links")

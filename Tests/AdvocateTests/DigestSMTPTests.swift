@@ -63,13 +63,14 @@ struct DigestSMTPTests {
 
         let stephan = try #require(byAddress["stephan@example.org"])
         #expect(stephan["toName"] as? String == "Stéphan Lam")
-        #expect(stephan["subject"] as? String == "Deelklaar voor week 49: Zonnepark open ☀️")
-        let stephanText = try #require(stephan["text"] as? String)
+        #expect(stephan["subject"] as? String == "Om te delen in week 49: Zonnepark open ☀️")
+        let stephanText = try #require(stephan["text"] as? String).replacingOccurrences(of: "\r\n", with: "\n")
         #expect(stephanText.hasPrefix("Hoi Stéphan,"))
         #expect(stephanText.contains("Nog niets gedeeld?"), "a newcomer's results block invites instead of scolding")
-        for network in ["LinkedIn", "X", "WhatsApp"] {
-            #expect(stephanText.contains("Deel op \(network): https://advocate.example.org/s/"), "\(network) button")
+        for label in ["Plaats op LinkedIn", "Plaats op X", "Stuur via WhatsApp"] {
+            #expect(stephanText.contains("\(label):\nhttps://advocate.example.org/s/"), "\(label) button")
         }
+        #expect(stephanText.split(separator: "\n").allSatisfy { $0.count <= 72 || !$0.contains(" ") })
         #expect(!stephanText.contains("Bluesky"))
         let stephanHTML = try #require(stephan["html"] as? String)
         #expect(stephanHTML.contains("<html lang=\"nl\""))
@@ -78,16 +79,16 @@ struct DigestSMTPTests {
         #expect(
             stephanHTML.contains("Trots op het team &amp; de buurt!")
                 || stephanHTML.contains("Twee jaar bouwen, nu open."))
-        #expect(stephanHTML.contains("LinkedIn en Facebook nemen geen tekst over"), "LinkedIn gets the copy block")
+        #expect(stephanHTML.contains("LinkedIn neemt geen tekst over"), "only the networks Stéphan uses are named")
 
         let zoe = try #require(byAddress["zoe@example.org"])
         #expect(zoe["toName"] as? String == "Zoë d'Hondt")
         #expect((zoe["subject"] as? String)?.hasPrefix("Ready to share, week 49") == true)
-        let zoeText = try #require(zoe["text"] as? String)
+        let zoeText = try #require(zoe["text"] as? String).replacingOccurrences(of: "\r\n", with: "\n")
         #expect(zoeText.hasPrefix("Hi Zoë,"))
         #expect(!zoeText.contains("We zoeken monteurs"), "themes filter the items")
-        for network in ["Facebook", "Bluesky", "E-mail"] {
-            #expect(zoeText.contains("Share on \(network): https://advocate.example.org/s/"), "\(network) button")
+        for label in ["Post on Facebook", "Post on Bluesky", "Send by e-mail"] {
+            #expect(zoeText.contains("\(label):\nhttps://advocate.example.org/s/"), "\(label) button")
         }
         let zoeHTML = try #require(zoe["html"] as? String)
         #expect(zoeHTML.contains("href=\"https://advocate.example.org/t/"), "the hidden honeypot link")

@@ -42,6 +42,15 @@ final class SMTPServerProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
+    /// The envelope sender (MAIL FROM) of every message received, in order.
+    func senders() -> [String] {
+        let text = (try? String(contentsOf: directory.appendingPathComponent("log"), encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").map { line in
+            let parts = line.split(separator: "\t", omittingEmptySubsequences: false)
+            return parts.count > 2 ? String(parts[2]) : ""
+        }
+    }
+
     /// Recipient and Message-ID of every message received, in order.
     func received() -> [(recipient: String, messageID: String)] {
         let text = (try? String(contentsOf: directory.appendingPathComponent("log"), encoding: .utf8)) ?? ""

@@ -23,7 +23,6 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 AUDIT = r"""
@@ -116,10 +115,19 @@ def mail_to(directory, address, subject_part, timeout=45):
 
 
 def submit(driver, selector):
-    """Presses a submit button and waits until the next page has replaced this one."""
-    page = driver.find_element(By.TAG_NAME, "html")
+    """Presses a submit button and waits until the next page has replaced this one and finished loading (a mark
+    left on the old page's window is gone)."""
+    driver.execute_script("window.__advocateOldPage = true;")
     driver.find_element(By.CSS_SELECTOR, selector).click()
-    WebDriverWait(driver, 45).until(expected_conditions.staleness_of(page))
+
+    def loaded(driver):
+        try:
+            return driver.execute_script(
+                "return window.__advocateOldPage === undefined && document.readyState === 'complete';")
+        except Exception:
+            return False  # between two pages
+
+    WebDriverWait(driver, 45).until(loaded)
 
 
 def link(text, prefix):

@@ -50,7 +50,7 @@ class Handler:
             f.write(envelope.original_content or envelope.content)
         headers = BytesHeaderParser().parsebytes(envelope.original_content or envelope.content)
         for rcpt in envelope.rcpt_tos:
-            self.log.write("%s\t%s\n" % (rcpt, headers.get("Message-ID", "")))
+            self.log.write("%s\t%s\t%s\n" % (rcpt, headers.get("Message-ID", ""), envelope.mail_from))
         self.log.flush()
         os.fsync(self.log.fileno())
 

@@ -30,13 +30,15 @@ public struct AdvocateConfig: Sendable, Decodable {
     public var links = LinksConfig()
     /// Self-service sign-up, preferences and invitations.
     public var membership = MembershipConfig()
+    /// The digest's brand, size and disclosure.
+    public var digest = DigestConfig()
 
     /// The folder relative paths are resolved against: the config file's folder.
     public var baseDirectory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case organization, timeZone, defaultLanguage, defaultNetworks, databasePath, templatesDirectory
-        case publicBaseURL, secretsFile, server, mail, plan, links, membership
+        case publicBaseURL, secretsFile, server, mail, plan, links, membership, digest
     }
 
     /// The defaults.
@@ -68,12 +70,28 @@ public struct AdvocateConfig: Sendable, Decodable {
                 path: "publicBaseURL", reason: "'\(publicBaseURL)' is not an absolute http(s) URL without a query")
         }
         publicBaseURL = base.hasSuffix("/") ? String(base.dropLast()) : base
+        if let components = URLComponents(string: publicBaseURL), components.scheme?.lowercased() == "http",
+            !Self.isLoopback(components.host ?? "")
+        {
+            throw ConfigError.invalidValue(
+                path: "publicBaseURL",
+                reason: "'\(publicBaseURL)' must use https: the links in every mail, the one-click unsubscribe "
+                    + "(RFC 8058) and the forms' cookies need it; plain http is accepted only for loopback addresses "
+                    + "(127.0.0.1, localhost) while trying Advocate out")
+        }
         secretsFile = try c.decodeIfPresent(String.self, forKey: .secretsFile)
         server = try c.value(.server, default: server)
         mail = try c.value(.mail, default: mail)
         plan = try c.value(.plan, default: plan)
         links = try c.value(.links, default: links)
         membership = try c.value(.membership, default: membership)
+        digest = try c.value(.digest, default: digest)
+    }
+
+    /// Whether `host` is this machine (127.0.0.0/8, ::1, localhost).
+    static func isLoopback(_ host: String) -> Bool {
+        let host = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
     /// Parses network codes, naming the bad entry.

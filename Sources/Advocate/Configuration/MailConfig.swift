@@ -23,9 +23,16 @@ public struct MailConfig: Sendable, Decodable {
     public var outboxDirectory = "outbox"
     /// SMTP relay settings for the smtp transport.
     public var smtp = SMTPConfig()
+    /// The envelope sender (MAIL FROM, where bounces go), when it differs from ``fromAddress``.
+    public var envelopeFrom: String? = nil
+    /// DKIM signing: on when a selector is set (the keys come from the secrets).
+    public var dkim = DKIMConfig()
+
+    /// The address bounces go to.
+    public var bounceAddress: String { envelopeFrom ?? fromAddress }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case fromName, fromAddress, replyTo, transport, outboxDirectory, smtp
+        case fromName, fromAddress, replyTo, transport, outboxDirectory, smtp, envelopeFrom, dkim
     }
 
     init() {}
@@ -55,6 +62,60 @@ public struct MailConfig: Sendable, Decodable {
         transport = parsed
         outboxDirectory = try c.value(.outboxDirectory, default: outboxDirectory)
         smtp = try c.value(.smtp, default: smtp)
+        if let envelope = try c.decodeIfPresent(String.self, forKey: .envelopeFrom) {
+            guard let address = EmailAddress.normalized(envelope) else {
+                throw ConfigError.invalidValue(
+                    path: "mail.envelopeFrom", reason: "'\(envelope)' is not an e-mail address")
+            }
+            envelopeFrom = address
+        }
+        dkim = try c.value(.dkim, default: dkim)
+        if let domain = dkim.domain {
+            let from = EmailAddress.domain(of: fromAddress)
+            guard from == domain || from.hasSuffix("." + domain) else {
+                throw ConfigError.invalidValue(
+                    path: "mail.dkim.domain",
+                    reason:
+                        "'\(domain)' must be the domain of mail.fromAddress (\(from)) or a parent of it (DMARC alignment)"
+                )
+            }
+        }
+    }
+}
+
+/// DKIM signing of every outgoing message. The private keys are secrets: `ADVOCATE_DKIM_RSA_KEY` (required) and
+/// `ADVOCATE_DKIM_ED25519_KEY` (optional second signature); `advocate dkim keygen` makes them and prints the DNS
+/// records.
+public struct DKIMConfig: Sendable, Decodable {
+    /// The selector: the public key is published at `SELECTOR._domainkey.DOMAIN`. Signing is on when set.
+    public var selector: String? = nil
+    /// The selector of the Ed25519 key, when it has its own record (default: `SELECTOR-ed`).
+    public var ed25519Selector: String? = nil
+    /// The signing domain (default: the domain of mail.fromAddress).
+    public var domain: String? = nil
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case selector, ed25519Selector, domain }
+
+    init() {}
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        for (key, value) in [
+            ("selector", try c.decodeIfPresent(String.self, forKey: .selector)),
+            ("ed25519Selector", try c.decodeIfPresent(String.self, forKey: .ed25519Selector)),
+        ] {
+            guard let value else { continue }
+            guard !value.isEmpty, value.utf8.count <= 63,
+                value.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "." })
+            else {
+                throw ConfigError.invalidValue(
+                    path: "mail.dkim.\(key)", reason: "'\(value)' is not a DNS label (letters, digits, '-')")
+            }
+        }
+        selector = try c.decodeIfPresent(String.self, forKey: .selector)
+        ed25519Selector = try c.decodeIfPresent(String.self, forKey: .ed25519Selector)
+        domain = try c.decodeIfPresent(String.self, forKey: .domain)?.lowercased()
     }
 }
 

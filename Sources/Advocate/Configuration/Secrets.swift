@@ -10,6 +10,10 @@ public struct Secrets: Sendable {
     public static let smtpPasswordName = "ADVOCATE_SMTP_PASSWORD"
     /// Environment variable for the dashboard's admin token.
     public static let adminTokenName = "ADVOCATE_ADMIN_TOKEN"
+    /// The DKIM RSA private key, base64 DER on one line.
+    public static let dkimRSAKeyName = "ADVOCATE_DKIM_RSA_KEY"
+    /// The DKIM Ed25519 private key, base64 of its 32 bytes.
+    public static let dkimEd25519KeyName = "ADVOCATE_DKIM_ED25519_KEY"
 
     var values: [String: String]
     var sourceHint: String
@@ -33,7 +37,7 @@ public struct Secrets: Sendable {
                 }
             }
         }
-        for name in [linkKeysName, smtpPasswordName, adminTokenName] {
+        for name in [linkKeysName, smtpPasswordName, adminTokenName, dkimRSAKeyName, dkimEd25519KeyName] {
             if let value = environment[name], !value.isEmpty { values[name] = value }
         }
         return Secrets(values: values, sourceHint: hint)
@@ -62,6 +66,29 @@ public struct Secrets: Sendable {
 
     /// The admin token for the dashboard, when one is set.
     public var adminToken: String? { values[Self.adminTokenName] }
+
+    /// The DKIM keys the config asks for: none without `mail.dkim.selector`; otherwise the RSA key (required) and
+    /// the Ed25519 key when one is set.
+    public func dkimSigner(_ mail: MailConfig) throws -> [DKIMSigner] {
+        guard let selector = mail.dkim.selector else { return [] }
+        guard let rsa = values[Self.dkimRSAKeyName] else {
+            throw ConfigError.missingSecret(name: Self.dkimRSAKeyName, key: "mail.dkim.selector", hint: sourceHint)
+        }
+        let domain = mail.dkim.domain ?? EmailAddress.domain(of: mail.fromAddress)
+        var signers: [DKIMSigner] = []
+        do {
+            signers.append(DKIMSigner(domain: domain, selector: selector, keys: [try DKIMSigner.rsaKey(base64: rsa)]))
+        } catch { throw ConfigError.invalidValue(path: Self.dkimRSAKeyName, reason: error.description) }
+        if let ed = values[Self.dkimEd25519KeyName] {
+            do {
+                signers.append(
+                    DKIMSigner(
+                        domain: domain, selector: mail.dkim.ed25519Selector ?? "\(selector)-ed",
+                        keys: [try DKIMSigner.ed25519Key(base64: ed)]))
+            } catch { throw ConfigError.invalidValue(path: Self.dkimEd25519KeyName, reason: error.description) }
+        }
+        return signers
+    }
 
     /// Writes a new secrets file with a fresh link key, readable by the owner only. Does nothing when it exists.
     public static func createFileIfMissing(config: AdvocateConfig) throws -> URL? {

@@ -10,9 +10,14 @@ public struct DigestComposer: Sendable {
     let mail: MailConfig
     let organization: String
     let timeZone: TimeZone
+    let signers: [DKIMSigner]
 
-    /// Creates a composer.
-    public init(renderer: DigestRenderer, templates: TemplateSet, links: any ShareLinks, config: AdvocateConfig) {
+    /// Creates a composer; `signers` DKIM-sign every message.
+    public init(
+        renderer: DigestRenderer, templates: TemplateSet, links: any ShareLinks, config: AdvocateConfig,
+        signers: [DKIMSigner] = []
+    ) {
+        self.signers = signers
         self.renderer = renderer
         self.templates = templates
         leaderboard = config.plan.leaderboard
@@ -62,10 +67,11 @@ public struct DigestComposer: Sendable {
         ResultsBlock(templates: templates, leaderboard: leaderboard, snapshot: snapshot)
     }
 
-    /// The message in an envelope, ready for a transport.
+    /// The message in an envelope (bounces to ``MailConfig/bounceAddress``), DKIM-signed when configured.
     public func outgoing(_ message: MailMessage) -> OutgoingMail {
-        OutgoingMail(
-            sender: mail.fromAddress, recipient: message.to.address, messageID: message.messageID,
-            data: message.encoded())
+        let data = message.encoded()
+        return OutgoingMail(
+            sender: mail.bounceAddress, recipient: message.to.address, messageID: message.messageID,
+            data: (try? DKIMSigner.sign(data, with: signers, time: message.date)) ?? data)
     }
 }

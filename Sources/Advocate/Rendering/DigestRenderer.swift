@@ -42,13 +42,33 @@ public final class DigestRenderer: Sendable {
     private let templates: TemplateSet
     private let organization: String
     private let links: any ShareLinks
+    private let plan: PlanConfig?
+    private let look: DigestConfig
     private let groups = Mutex<[GroupKey: Group]>([:])
 
-    /// Creates a renderer.
-    public init(templates: TemplateSet, organization: String, links: any ShareLinks) {
+    /// Creates a renderer; `plan` supplies the themes' readable labels, `look` the brand, the item cap and the
+    /// disclosure.
+    public init(
+        templates: TemplateSet, organization: String, links: any ShareLinks, plan: PlanConfig? = nil,
+        look: DigestConfig? = nil
+    ) {
         self.templates = templates
         self.organization = organization
         self.links = links
+        self.plan = plan
+        self.look = look ?? DigestConfig()
+    }
+
+    /// The items an ambassador gets: theirs, at most ``DigestConfig/maxItems``, and how many were left out.
+    private func selection(_ weekItems: [ContentItem], for ambassador: Ambassador) -> (items: [ContentItem], more: Int)
+    {
+        let all = DigestSelection.items(weekItems, for: ambassador)
+        return (Array(all.prefix(look.maxItems)), max(0, all.count - look.maxItems))
+    }
+
+    /// The suggested text with the disclosure of `language` (once).
+    private func disclosed(_ text: String, _ language: Language) -> String {
+        ShareText.with(disclosure: look.disclosure[language.rawValue], text)
     }
 
     /// The digest of `week` for `ambassador`, choosing from the week's items; `nil` when none fits them. `test`
@@ -58,13 +78,13 @@ public final class DigestRenderer: Sendable {
         results: (html: String, text: String) = ("", ""), test: Bool = false
     ) -> RenderedDigest? {
         let links = test ? self.links.forTests : self.links
-        let items = DigestSelection.items(weekItems, for: ambassador)
+        let (items, more) = selection(weekItems, for: ambassador)
         guard !items.isEmpty, let ambassadorID = ambassador.id else { return nil }
         let key = GroupKey(
             language: ambassador.language, itemIDs: items.map { $0.id ?? 0 }, networks: ambassador.networks)
         let group = groups.withLock { cache in
             if let group = cache[key] { return group }
-            let group = makeGroup(key: key, items: items, week: week)
+            let group = makeGroup(key: key, items: items, more: more, week: week)
             cache[key] = group
             return group
         }
@@ -93,7 +113,8 @@ public final class DigestRenderer: Sendable {
                 text.append(url)
                 html.append(url.htmlEscaped)
             case .text(let index):
-                let value = DigestSelection.text(for: group.items[index], ambassadorID: ambassadorID)
+                let value = disclosed(
+                    DigestSelection.text(for: group.items[index], ambassadorID: ambassadorID), ambassador.language)
                 text.append(value)
                 html.append(value.htmlEscaped)
             case .button(let index, let network):
@@ -104,15 +125,17 @@ public final class DigestRenderer: Sendable {
             }
         }
         return RenderedDigest(
-            subject: group.subject.fill(text), text: group.text.fill(text), html: group.html.fill(html))
+            subject: group.subject.fill(text), text: TextWrap.wrap(group.text.fill(text)), html: group.html.fill(html))
     }
 
     /// How many distinct groups were rendered through Mustache so far.
     public var groupCount: Int { groups.withLock { $0.count } }
 
-    private func makeGroup(key: GroupKey, items: [ContentItem], week: ISOWeek) -> Group {
+    private func makeGroup(key: GroupKey, items: [ContentItem], more: Int, week: ISOWeek) -> Group {
         var slots: [Slot] = []
-        let contexts = makeContexts(language: key.language, networks: key.networks, items: items, week: week) { slot in
+        let contexts = makeContexts(
+            language: key.language, networks: key.networks, items: items, more: more, week: week
+        ) { slot in
             slots.append(slot)
             return Skeleton.marker(slots.count - 1)
         }
@@ -134,7 +157,7 @@ public final class DigestRenderer: Sendable {
         }
         return RenderedDigest(
             subject: contexts.text["subject"] as? String ?? "",
-            text: templates.render(contexts.text, template: "digest.txt"),
+            text: TextWrap.wrap(templates.render(contexts.text, template: "digest.txt")),
             html: templates.render(contexts.html, template: "digest.html"))
     }
 
@@ -143,11 +166,11 @@ public final class DigestRenderer: Sendable {
         for ambassador: Ambassador, weekItems: [ContentItem], week: ISOWeek,
         results: (html: String, text: String) = ("", "")
     ) -> (html: [String: Any], text: [String: Any])? {
-        let items = DigestSelection.items(weekItems, for: ambassador)
+        let (items, more) = selection(weekItems, for: ambassador)
         guard !items.isEmpty, let id = ambassador.id else { return nil }
         var rawHTML: [String: String] = [:]
         let contexts = makeContexts(
-            language: ambassador.language, networks: ambassador.networks, items: items, week: week
+            language: ambassador.language, networks: ambassador.networks, items: items, more: more, week: week
         ) {
             slot in
             switch slot {
@@ -158,7 +181,8 @@ public final class DigestRenderer: Sendable {
             case .unsubscribe: return links.unsubscribe(ambassadorID: id, week: week)
             case .preferences: return links.preferences(ambassadorID: id, week: week)
             case .trap: return links.trap(ambassadorID: id, week: week) ?? ""
-            case .text(let index): return DigestSelection.text(for: items[index], ambassadorID: id)
+            case .text(let index):
+                return disclosed(DigestSelection.text(for: items[index], ambassadorID: id), ambassador.language)
             case .button(let index, let network):
                 return links.share(item: items[index], network: network, ambassadorID: id, week: week)
             }
@@ -171,40 +195,59 @@ public final class DigestRenderer: Sendable {
     /// Builds the HTML and text contexts of a digest; `value` supplies each personal place (a marker for a group
     /// render, the real value for a direct render).
     private func makeContexts(
-        language: Language, networks: [Network], items: [ContentItem], week: ISOWeek, value: (Slot) -> String
+        language: Language, networks: [Network], items: [ContentItem], more: Int, week: ISOWeek,
+        value: (Slot) -> String
     ) -> (html: [String: Any], text: [String: Any]) {
         let base: [String: Any] = [
             "organization": organization, "weekNumber": week.week, "week": week.description,
             "firstTitle": items[0].title, "itemCount": items.count, "firstName": value(.firstName),
+            "itemsText": templates.plural(language, "post", items.count),
         ]
-        let words = templates.words(language, context: base)
+        var words = templates.words(language, context: base)
+        // The copy hint names only the networks this person uses that take no text ("LinkedIn and Facebook").
+        let copyNetworks = networks.filter { !$0.prefillsText }.map(\.displayName)
+        if !copyNetworks.isEmpty {
+            let names =
+                copyNetworks.count == 1
+                ? copyNetworks[0]
+                : copyNetworks.dropLast().joined(separator: ", ") + templates.text(language, "and")
+                    + copyNetworks.last!
+            let hint = templates.plural(language, "copyHint", copyNetworks.count, context: ["copyNetworks": names])
+            words.text["copyHint"] = hint
+            words.html["copyHint"] = hint.htmlEscaped
+        }
         var itemContexts: [[String: Any]] = []
         for (index, item) in items.enumerated() {
             let buttons: [[String: Any]] = networks.map { network in
                 [
-                    "label": network.displayName, "network": network.rawValue, "color": Self.color(network),
-                    "href": value(.button(item: index, network: network)),
+                    "label": templates.text(language, "button.\(network.rawValue)"), "network": network.rawValue,
+                    "color": Self.color(network), "href": value(.button(item: index, network: network)),
                 ]
             }
             var context: [String: Any] = [
                 "title": item.title, "url": item.url, "buttons": buttons, "hasText": !item.texts.isEmpty,
-                "showCopy": networks.contains { !$0.prefillsText },
+                "lead": index == 0,
             ]
             if !item.texts.isEmpty { context["text"] = value(.text(item: index)) }
             if !item.summary.isEmpty { context["summary"] = item.summary }
             if let image = item.imageURL { context["imageURL"] = image }
-            if let theme = item.theme { context["theme"] = theme }
+            if let theme = item.theme { context["theme"] = plan?.label(theme: theme, language: language) ?? theme }
             itemContexts.append(context)
         }
         var context = base
         context["lang"] = language.rawValue
+        context["accent"] = look.accentColor
+        if let logo = look.logoURL { context["logoURL"] = logo }
+        if more > 0, let url = look.moreURL {
+            context["more"] = ["url": url, "label": templates.plural(language, "more", more)]
+        }
         context["items"] = itemContexts
         context["results"] = value(.results)
         context["unsubscribeURL"] = value(.unsubscribe)
         context["preferencesURL"] = value(.preferences)
         context["trapURL"] = value(.trap)
         context["subject"] = words.text["subject"] ?? ""
-        context["preheader"] = words.text["preheader"] ?? ""
+        context["preheader"] = templates.plural(language, "preheader", items.count)
         var htmlContext = context
         htmlContext["t"] = words.html
         var textContext = context

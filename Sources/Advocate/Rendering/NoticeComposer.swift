@@ -17,9 +17,12 @@ public struct NoticeComposer: Sendable {
     let mail: MailConfig
     let organization: String
     let timeZone: TimeZone
+    let signers: [DKIMSigner]
 
-    /// Loads the layout; `pages` supplies the words.
-    public static func load(directory: URL, pages: PageRenderer, config: AdvocateConfig) throws -> NoticeComposer {
+    /// Loads the layout; `pages` supplies the words, `signers` DKIM-sign every message.
+    public static func load(
+        directory: URL, pages: PageRenderer, config: AdvocateConfig, signers: [DKIMSigner] = []
+    ) throws -> NoticeComposer {
         func template(_ name: String) throws -> MustacheTemplate {
             let file = directory.appendingPathComponent("\(name).mustache")
             guard let source = try? String(contentsOf: file, encoding: .utf8) else {
@@ -31,7 +34,7 @@ public struct NoticeComposer: Sendable {
         }
         return NoticeComposer(
             html: try template("notice.html"), text: try template("notice.txt"), pages: pages, mail: config.mail,
-            organization: config.organization, timeZone: config.timeZone)
+            organization: config.organization, timeZone: config.timeZone, signers: signers)
     }
 
     /// The message of `kind` to `address` in `language`, with its button leading to `url`. `values` fill the
@@ -63,10 +66,11 @@ public struct NoticeComposer: Sendable {
             text: text.render(context), html: html.render(context))
     }
 
-    /// The message in an envelope.
+    /// The message in an envelope (bounces to ``MailConfig/bounceAddress``), DKIM-signed when configured.
     public func outgoing(_ message: MailMessage) -> OutgoingMail {
-        OutgoingMail(
-            sender: mail.fromAddress, recipient: message.to.address, messageID: message.messageID,
-            data: message.encoded())
+        let data = message.encoded()
+        return OutgoingMail(
+            sender: mail.bounceAddress, recipient: message.to.address, messageID: message.messageID,
+            data: (try? DKIMSigner.sign(data, with: signers, time: message.date)) ?? data)
     }
 }

@@ -46,7 +46,16 @@ public final class ResultsBlock: Sendable {
             context["leaders"] = true
             context["leaderNames"] = team.topSharers.joined(separator: ", ")
         }
-        let words = templates.words(ambassador.language, context: context)
+        let language = ambassador.language
+        for (key, noun, count) in [
+            ("weekSharesText", "post", mine.weekShares), ("weekVisitsText", "visit", mine.weekVisits),
+            ("allSharesText", "post", mine.allShares), ("allVisitsText", "visit", mine.allVisits),
+            ("sharersText", "colleague", team.sharers), ("teamSharesText", "post", team.shares),
+            ("teamVisitsText", "visit", team.visits), ("bestVisitsText", "visit", team.bestItemVisits),
+        ] {
+            context[key] = templates.plural(language, noun, count)
+        }
+        let words = templates.words(language, context: context)
         var html = context
         html["t"] = words.html
         var text = context

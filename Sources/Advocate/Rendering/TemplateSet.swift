@@ -19,12 +19,13 @@ public struct TemplateSet: Sendable {
         "footer.txt", "results.html", "results.txt",
     ]
     /// Strings every language file must define.
-    public static let requiredStrings = [
-        "subject", "preheader", "weekLabel", "greeting", "intro", "suggested", "copyHint", "shareOn", "read", "thanks",
-        "frequency", "preferences", "unsubscribe", "resultsTitle", "resultsWeek", "resultsWeekNone", "resultsAllTime",
-        "resultsTeam",
-        "resultsBest", "resultsLeaders", "resultsFirst",
-    ]
+    public static let requiredStrings =
+        [
+            "subject", "weekLabel", "greeting", "intro", "suggested", "copyHint.one", "copyHint.other",
+            "and", "read", "thanks", "frequency", "preferences", "unsubscribe", "resultsTitle", "resultsWeek",
+            "resultsWeekNone", "resultsAllTime", "resultsTeam", "resultsBest", "resultsLeaders", "resultsFirst",
+        ] + ["post", "visit", "colleague", "more", "preheader"].flatMap { ["\($0).one", "\($0).other"] }
+        + Network.allCases.map { "button.\($0.rawValue)" }
 
     let library: MustacheLibrary
     /// Per language and key: the string compiled for HTML (its literal text escaped) and for plain text.
@@ -90,6 +91,20 @@ public struct TemplateSet: Sendable {
     /// Renders a layout with a context.
     func render(_ context: [String: Any], template: String) -> String {
         library.render(context, withTemplate: template) ?? ""
+    }
+
+    /// The singular or plural form of `key` (`key.one` for exactly 1, `key.other` otherwise, as Dutch and English
+    /// both do) for `count`, as plain text; `{{n}}` in it is the count, other values come from `context`.
+    func plural(_ language: Language, _ key: String, _ count: Int, context: [String: Any] = [:]) -> String {
+        let form = count == 1 ? "\(key).one" : "\(key).other"
+        var values = context
+        values["n"] = count
+        return strings[language]?[form]?.text.render(values, library: library) ?? "\(count)"
+    }
+
+    /// One string of `language` as plain text.
+    func text(_ language: Language, _ key: String, context: [String: Any] = [:]) -> String {
+        strings[language]?[key]?.text.render(context, library: library) ?? key
     }
 
     /// The strings of `language` rendered against `context`, for HTML and for text.

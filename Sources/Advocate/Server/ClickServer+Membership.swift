@@ -13,7 +13,8 @@ func addMembershipRoutes(
     let pages = try PageRenderer.load(directory: templates)
     let sealer = LinkSealer(keyring: try context.secrets.linkKeys())
     let links = TrackedShareLinks(baseURL: config.publicBaseURL, sealer: sealer)
-    let notices = try NoticeComposer.load(directory: templates, pages: pages, config: config)
+    let notices = try NoticeComposer.load(
+        directory: templates, pages: pages, config: config, signers: try context.secrets.dkimSigner(config.mail))
     let mails = MailQueue(transport: try context.makeTransport(), logger: logger)
     let form = MemberFormContext(pages: pages, config: config)
     let join = JoinHandler(
