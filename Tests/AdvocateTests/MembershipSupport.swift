@@ -50,9 +50,10 @@ struct MembershipFixture {
         try await server.application.test(.router) { client in try await body(FormClient(client: client)) }
     }
 
-    /// The messages the SMTP server received, parsed, once at least `count` have arrived (waits up to 10 s).
+    /// The messages the SMTP server received, parsed, once at least `count` have arrived (waits up to 30 s: the
+    /// whole suite runs at once on two cores).
     func mails(atLeast count: Int) throws -> [[String: Any]] {
-        waitUntil(timeout: 10) { smtp.received().count >= count }
+        waitUntil(timeout: 30) { smtp.received().count >= count }
         return try smtp.parsedMessages()
     }
 

@@ -118,7 +118,8 @@ struct ServerTests {
         defer { server.stop() }
         var redirects = 0
         for (kind, token) in try tokens(database) where kind == "s" || kind == "l" {
-            if try http("\(server.baseURL)/\(kind)/\(token)").status == 302 { redirects += 1 }
+            // LinkedIn and Facebook share buttons answer with the share page, the others with a redirect.
+            if [200, 302].contains(try http("\(server.baseURL)/\(kind)/\(token)").status) { redirects += 1 }
         }
         #expect(redirects == Network.allCases.count * 2)
         #expect(server.stop() == 0, "a clean exit after SIGTERM")
@@ -147,5 +148,68 @@ struct ServerTests {
         #expect(server.process.isRunning, "the server is still up")
         #expect(try http("\(server.baseURL)/healthz").status == 200)
         #expect(server.stop() == 0)
+    }
+
+    @Test("the share page in headless Chromium: the button copies the edited text and opens LinkedIn's dialog")
+    func sharePage() throws {
+        let directory = try TempDirectory()
+        try directory.write(
+            "config.json",
+            """
+            {"databasePath": "data/advocate.sqlite", "publicBaseURL": "https://go.acme.example",
+             "templatesDirectory": "\(packageRoot.appendingPathComponent("Templates").path)",
+             "server": {"host": "127.0.0.1", "port": 0}, "digest": {"disclosure": {"nl": "#medewerker"}}}
+            """)
+        try directory.write("people.csv", "email,name,language,themes,networks\nbas@example.org,Bas,nl,,linkedin\n")
+        try directory.write(
+            "content.json",
+            """
+            [{"url": "https://acme.example/zon", "title": "Zonnepark open", "week": "2026-W49",
+              "texts": ["Trots op ons team & de buurt!"]}]
+            """)
+        #expect(try advocate(["ambassadors", "import", "people.csv"], in: directory.url).status == 0)
+        #expect(try advocate(["content", "import", "content.json"], in: directory.url).status == 0)
+        let database = try AppDatabase.open(at: directory.url.appendingPathComponent("data/advocate.sqlite"))
+        let bas = try #require(try database.ambassador(email: "bas@example.org")?.id)
+        let item = try #require(try database.contentItems().first?.id)
+        let share = sealer.seal(
+            LinkToken(kind: .share, ambassadorID: bas, itemID: item, network: .linkedin, week: week))
+        let visit = sealer.seal(
+            LinkToken(kind: .visit, ambassadorID: bas, itemID: item, network: .linkedin, week: week))
+        let server = try ServerProcess(directory: directory.url)
+        defer { server.stop() }
+
+        let page = try http("\(server.baseURL)/s/\(share)")
+        #expect(page.status == 200)
+        #expect(page.body.contains("<textarea id=\"text\""))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [
+            packageRoot.appendingPathComponent("Tests/Fixtures/share_page.py").path, server.baseURL, "/s/\(share)",
+            packageRoot.appendingPathComponent("artifacts/share-page-nl.png").path,
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let intent = "https://www.linkedin.com/sharing/share-offsite/?url=https%3A%2F%2Fgo.acme.example%2Fl%2F\(visit)"
+        #expect(report["title"] as? String == "Deel in je eigen woorden")
+        #expect(report["text"] as? String == "Trots op ons team & de buurt! #medewerker", "the disclosure is added")
+        #expect(report["plainLink"] as? String == intent, "without JavaScript a plain link opens the dialog")
+        #expect(report["labelled"] as? Bool == true && report["overflow"] as? Bool == false)
+        #expect((report["buttonHeight"] as? Double ?? 0) >= 44)
+        #expect(report["navigatedTo"] as? String == intent)
+        #expect(report["clipboard"] as? String == "Trots op ons team & de buurt! #medewerker Mijn eigen woorden.")
+        #expect(
+            waitUntil(timeout: 10) {
+                (try? database.clickReasons())?.contains("pressed the share page's copy-and-open button") == true
+            }, "the press is recorded as evidence of a person")
+        #expect(server.stop() == 0)
+        let counts = try database.clickCounts()
+        // curl's GET counts as a person; the page load by headless Chrome as a scanner (its user agent says so);
+        // the press as a person: a share confirmed by the button even when the load looked like a machine.
+        #expect(counts == ["share/human": 2, "share/scanner": 1], "\(counts)")
     }
 }

@@ -91,6 +91,11 @@ extension AppDatabase {
         }
     }
 
+    /// The reasons recorded with clicks, for tests.
+    public func clickReasons() throws -> [String] {
+        try read { db in try String.fetchAll(db, sql: "SELECT reason FROM click ORDER BY id") }
+    }
+
     /// Click counts per kind and class, for tests and the load check.
     public func clickCounts() throws -> [String: Int] {
         try read { db in

@@ -35,6 +35,12 @@ public func buildApplication(
         router.get("/\(prefix)/:token", use: follow)
         router.head("/\(prefix)/:token", use: follow)
     }
+    router.post("/s/:token/pressed") { request, requestContext in
+        try await handler.pressed(
+            try requestContext.parameters.require("token"),
+            fetchSite: request.headers[HTTPField.Name("Sec-Fetch-Site")!]
+        ).response(isHead: false)
+    }
     router.get("/u/:token") { _, requestContext in
         try await handler.unsubscribePage(try requestContext.parameters.require("token")).response(isHead: false)
     }
@@ -106,6 +112,7 @@ extension LinkResponse {
     func response(isHead: Bool) -> Response {
         var headers: HTTPFields = [.cacheControl: "no-store"]
         if let location { headers[.location] = location }
+        if let contentSecurityPolicy { headers[.contentSecurityPolicy] = contentSecurityPolicy }
         guard let html, !isHead else { return Response(status: .init(code: status), headers: headers) }
         headers[.contentType] = "text/html; charset=utf-8"
         return Response(
@@ -134,8 +141,10 @@ struct GuardMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         response.headers[.init("Referrer-Policy")!] = "no-referrer"
         response.headers[.xContentTypeOptions] = "nosniff"
-        response.headers[.contentSecurityPolicy] =
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
+        if response.headers[.contentSecurityPolicy] == nil {
+            response.headers[.contentSecurityPolicy] =
+                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
+        }
         if logger.logLevel <= .info {
             let route = request.uri.path.split(separator: "/").first.map { "/\($0)/…" } ?? "/"
             logger.info(

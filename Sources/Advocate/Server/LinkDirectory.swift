@@ -16,6 +16,7 @@ public final class LinkDirectory: Sendable {
     private let items = Mutex<[Int64: Cached<ContentItem?>]>([:])
     private let deliveries = Mutex<[String: Cached<Date?>]>([:])
     private let recentHits = Mutex<[String: [(at: Date, link: String)]]>([:])
+    private let languages = Mutex<[Int64: Cached<Language?>]>([:])
 
     /// Creates a directory over `database`.
     public init(database: AppDatabase, ttl: TimeInterval = 60) {
@@ -32,6 +33,19 @@ public final class LinkDirectory: Sendable {
             $0[id] = Cached(value: item, loaded: now)
         }
         return item
+    }
+
+    /// The ambassador's language, or `nil` once they are erased.
+    public func language(ambassadorID: Int64, now: Date) async throws -> Language? {
+        if let cached = languages.withLock({ $0[ambassadorID] }), now.timeIntervalSince(cached.loaded) < ttl {
+            return cached.value
+        }
+        let value = try await database.perform { try $0.ambassador(id: ambassadorID)?.language }
+        languages.withLock {
+            if $0.count > 100_000 { $0.removeAll() }
+            $0[ambassadorID] = Cached(value: value, loaded: now)
+        }
+        return value
     }
 
     /// When the ambassador's digest of `week` was delivered.

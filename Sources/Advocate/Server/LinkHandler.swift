@@ -1,4 +1,5 @@
 import AdvocateCore
+import Crypto
 import Foundation
 import Hummingbird
 
@@ -9,6 +10,8 @@ public struct LinkResponse: Sendable, Equatable {
     public var location: String?
     /// Page for 200 and 404 answers.
     public var html: String?
+    /// A Content-Security-Policy of the page's own (the share page runs one known script).
+    public var contentSecurityPolicy: String? = nil
 }
 
 /// The behaviour behind `/s/`, `/l/`, `/t/` and `/u/`. Tokens are opened without a database row per link; the
@@ -25,6 +28,10 @@ public struct LinkHandler: Sendable {
     let timeZone: TimeZone
     let classifier = ClickClassifier()
     let now: @Sendable () -> Date
+    let disclosure: [String: String]
+    let defaultLanguage: Language
+    /// The share page's script and the policy that allows exactly it.
+    let sharePage: (script: String, policy: String)
 
     /// Creates a handler.
     public init(context: AppContext, database: AppDatabase, recorder: ClickRecorder) throws {
@@ -38,6 +45,15 @@ public struct LinkHandler: Sendable {
         settings = context.config.links
         timeZone = context.config.timeZone
         now = context.now
+        disclosure = context.config.digest.disclosure
+        defaultLanguage = context.config.defaultLanguage
+        let script = SharePageScript.source
+        let hash = Data(SHA256.hash(data: Data(script.utf8))).base64EncodedString()
+        sharePage = (
+            script,
+            "default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-\(hash)'; connect-src 'self'; "
+                + "form-action 'self'; frame-ancestors 'none'"
+        )
     }
 
     /// The plain page every bad link gets, whatever was wrong with it.
@@ -71,10 +87,50 @@ public struct LinkHandler: Sendable {
         let visit = links.visit(
             itemID: token.itemID, network: network, ambassadorID: token.ambassadorID, week: token.week,
             test: token.test)
-        let text = DigestSelection.text(for: item, network: network, ambassadorID: token.ambassadorID)
+        let language = try await directory.language(ambassadorID: token.ambassadorID, now: time) ?? defaultLanguage
+        let text = ShareText.with(
+            disclosure: disclosure[language.rawValue],
+            DigestSelection.text(for: item, network: network, ambassadorID: token.ambassadorID))
+        let intent = ShareIntent.url(for: network, text: text, url: visit, subject: item.title)
+        guard network.prefillsText else {
+            // LinkedIn and Facebook take no text: a page with the text to edit and copy, and one button that copies
+            // it and opens the network's dialog (a plain link does the same without JavaScript).
+            return sharePage(
+                item: item, network: network, text: text, intent: intent, language: language,
+                token: sealer.seal(token))
+        }
+        return LinkResponse(status: 302, location: intent, html: nil)
+    }
+
+    private func sharePage(
+        item: ContentItem, network: Network, text: String, intent: String, language: Language, token: String
+    ) -> LinkResponse {
+        let words = pages.words(language, ["network": network.displayName])
+        let context: [String: Any] = [
+            "lang": language.rawValue, "t": words, "title": item.title, "text": text, "url": intent,
+            "button": words["shareButton"] ?? "", "openOnly": words["shareOpenOnly"] ?? "",
+            "pressed": "/s/\(token)/pressed", "script": sharePage.script,
+            "disclosure": disclosure[language.rawValue] != nil,
+        ]
         return LinkResponse(
-            status: 302, location: ShareIntent.url(for: network, text: text, url: visit, subject: item.title), html: nil
-        )
+            status: 200, location: nil, html: pages.render(template: "share.html", context: context),
+            contentSecurityPolicy: sharePage.policy)
+    }
+
+    /// `POST /s/TOKEN/pressed`: the share page's button was pressed, which scanners do not do: recorded as a human
+    /// share (the share itself is counted once however often it is pressed).
+    public func pressed(_ text: String, fetchSite: String?) async throws -> LinkResponse {
+        let time = now()
+        guard let token = sealer.open(text), token.kind == .share, !expired(token, at: time), !token.test,
+            let network = token.network, !network.prefillsText, fetchSite == nil || fetchSite == "same-origin",
+            try await directory.item(id: token.itemID, now: time) != nil
+        else { return LinkResponse(status: 204, location: nil, html: nil) }
+        try await recorder.record(
+            ClickRecord(
+                at: time, kind: .share, week: token.week, itemID: token.itemID, network: network,
+                ambassadorID: token.ambassadorID,
+                verdict: ClickVerdict(.human, "pressed the share page's copy-and-open button")))
+        return LinkResponse(status: 204, location: nil, html: nil)
     }
 
     /// Classifies a hit and stores it; returns once it is committed.

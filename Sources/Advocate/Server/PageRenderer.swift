@@ -14,7 +14,7 @@ public struct PageRenderer: Sendable {
     /// Loads the page templates and their strings.
     public static func load(directory: URL) throws -> PageRenderer {
         var library = MustacheLibrary()
-        for name in ["page.html", "join.html", "preferences.html", "form-style.html"] {
+        for name in ["page.html", "join.html", "preferences.html", "form-style.html", "share.html"] {
             let file = directory.appendingPathComponent("\(name).mustache")
             guard let source = try? String(contentsOf: file, encoding: .utf8) else {
                 throw TemplateError(description: "cannot read \(file.path)")
