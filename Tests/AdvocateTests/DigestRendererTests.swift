@@ -133,4 +133,33 @@ struct DigestEquivalenceTests {
             #expect(fast.subject == slow.subject)
         }
     }
+
+    @Test("at most digest.maxItems items, the rest behind a link to the site; brand and disclosure from config")
+    func capAndBrand() throws {
+        let directory = try TempDirectory()
+        let context = try makeContext(
+            in: directory,
+            config: """
+                {"databasePath": "data/test.sqlite", "publicBaseURL": "https://go.acme.example",
+                 "templatesDirectory": "\(packageRoot.appendingPathComponent("Templates").path)",
+                 "digest": {"maxItems": 2, "moreURL": "https://acme.example/nieuws", "accentColor": "#8a1538",
+                            "logoURL": "https://acme.example/logo.png", "disclosure": {"nl": "#medewerker"}}}
+                """)
+        let renderer = try context.makeComposer().renderer
+        let many = (1...5).map { index in
+            ContentItem(
+                id: Int64(index), url: "https://acme.example/\(index)", title: "Bericht \(index)",
+                weeks: [DigestRendererTests().week],
+                texts: [.init(text: "Tekst \(index)")])
+        }
+        let digest = try #require(
+            renderer.render(for: DigestRendererTests().person(1), weekItems: many, week: DigestRendererTests().week))
+        #expect(digest.html.contains("Bericht 2") && !digest.html.contains("Bericht 3"))
+        #expect(
+            digest.html.contains("href=\"https://acme.example/nieuws\"")
+                && digest.html.contains("Nog 3 berichten op onze site"))
+        #expect(digest.text.contains("Nog 3 berichten op onze site: https://acme.example/nieuws"))
+        #expect(digest.html.contains("src=\"https://acme.example/logo.png\"") && digest.html.contains("#8a1538"))
+        #expect(digest.text.contains("Tekst 1 #medewerker"), "the disclosure ends the suggested text")
+    }
 }

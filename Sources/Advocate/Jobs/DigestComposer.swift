@@ -3,7 +3,8 @@ import Foundation
 
 /// Turns an ambassador and the week's content into a complete message: rendering, headers, Message-ID.
 public struct DigestComposer: Sendable {
-    let renderer: DigestRenderer
+    /// The renderer behind the messages.
+    public let renderer: DigestRenderer
     let templates: TemplateSet
     let leaderboard: PlanConfig.Leaderboard
     let links: any ShareLinks
