@@ -79,14 +79,7 @@ struct DKIMSendTests {
     }
 
     func verify(_ records: String, _ files: [String]) throws -> [String: [[String: Any]]] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [packageRoot.appendingPathComponent("Tests/Fixtures/verify_dkim.py").path, records] + files
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let data = try runFixture("Tests/Fixtures/verify_dkim.py", [records] + files)
         return try JSONSerialization.jsonObject(with: data) as? [String: [[String: Any]]] ?? [:]
     }
 }

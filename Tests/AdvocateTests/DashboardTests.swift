@@ -77,17 +77,12 @@ struct DashboardTests {
         defer { server.stop() }
         let artifacts = packageRoot.appendingPathComponent("artifacts")
         try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [
-            packageRoot.appendingPathComponent("Tests/Fixtures/page_check.py").path, "\(server.baseURL)/admin",
-            artifacts.appendingPathComponent("dashboard.png").path, "--bearer", token,
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let data = try runFixture(
+            "Tests/Fixtures/page_check.py",
+            [
+                "\(server.baseURL)/admin",
+                artifacts.appendingPathComponent("dashboard.png").path, "--bearer", token,
+            ])
         let page = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let sections = try #require(page["sections"] as? [String: [String: Any]])
         #expect(page["overflowsWidth"] as? Bool == false)

@@ -57,18 +57,8 @@ struct DigestLayoutTests {
         #expect(zoeHTML.contains("What your sharing achieved"), "the active sharer's results block is there")
         #expect(zoeHTML.contains("#employee"), "the disclosure is in the suggested text")
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments =
-            [
-                packageRoot.appendingPathComponent("Tests/Fixtures/digest_layout.py").path,
-                packageRoot.appendingPathComponent("artifacts").path,
-            ] + files
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let data = try runFixture(
+            "Tests/Fixtures/digest_layout.py", [packageRoot.appendingPathComponent("artifacts").path] + files)
         let results = try #require(try JSONSerialization.jsonObject(with: data) as? [String: [String: Any]])
         #expect(results.count == 8)
         for (view, result) in results {

@@ -128,18 +128,8 @@ struct DigestLedgerTests {
 
         /// Starts a send, waits until the server holds the transaction of `recipient`, and kills the process.
         func killWhileStalled(until condition: () -> Bool) throws {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try advocateBinary())
-            process.arguments = ["digest", "send", "--week", "2026-W49"]
-            process.currentDirectoryURL = directory.url
-            process.environment = ProcessInfo.processInfo.environment.merging(["ADVOCATE_LINK_KEYS": testLinkKeys]) {
-                $1
-            }
-            process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-            try process.run()
+            let process = try startAdvocate(["digest", "send", "--week", "2026-W49"], in: directory.url)
             #expect(waitUntil(timeout: 20) { condition() })
-            Thread.sleep(forTimeInterval: 0.3)  // the server now holds the transaction; nothing else moves
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
@@ -212,16 +202,7 @@ struct DigestLedgerTests {
         var kills = 0
         for step in [150, 250, 300, 200, 350] {
             let target = server.received().count + step
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try advocateBinary())
-            process.arguments = ["digest", "send", "--week", "2026-W49"]
-            process.currentDirectoryURL = directory.url
-            process.environment = ProcessInfo.processInfo.environment.merging(["ADVOCATE_LINK_KEYS": testLinkKeys]) {
-                $1
-            }
-            process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-            try process.run()
+            let process = try startAdvocate(["digest", "send", "--week", "2026-W49"], in: directory.url)
             waitUntil(timeout: 120) { !process.isRunning || server.received().count >= target }
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)

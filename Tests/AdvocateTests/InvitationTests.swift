@@ -80,16 +80,7 @@ struct InvitationTests {
         var kills = 0
         for step in [200, 300, 250] {
             let target = server.received().count + step
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try advocateBinary())
-            process.arguments = ["invite", "many.csv"]
-            process.currentDirectoryURL = directory.url
-            process.environment = ProcessInfo.processInfo.environment.merging(["ADVOCATE_LINK_KEYS": testLinkKeys]) {
-                $1
-            }
-            process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-            try process.run()
+            let process = try startAdvocate(["invite", "many.csv"], in: directory.url)
             waitUntil(timeout: 120) { !process.isRunning || server.received().count >= target }
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)

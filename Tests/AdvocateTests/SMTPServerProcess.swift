@@ -68,14 +68,7 @@ final class SMTPServerProcess: @unchecked Sendable {
 
     /// Every stored message, parsed by Python's standard `email` package.
     func parsedMessages() throws -> [[String: Any]] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [packageRoot.appendingPathComponent("Tests/Fixtures/inspect_mail.py").path, directory.path]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let data = try runFixture("Tests/Fixtures/inspect_mail.py", [directory.path])
         return try JSONSerialization.jsonObject(with: data) as? [[String: Any]] ?? []
     }
 }

@@ -131,19 +131,13 @@ struct ServerTests {
         let (directory, server, database) = try start(environment: ["ADVOCATE_ADMIN_TOKEN": "fuzz"])
         defer { server.stop() }
         let file = try directory.write("tokens.txt", try tokens(database).map { "\($0.kind) \($0.token)\n" }.joined())
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [
-            packageRoot.appendingPathComponent("scripts/fuzz_http.py").path, server.baseURL, file, "--requests", "5000",
-            "--seconds", "60", "--seed", "20261130",
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let text = String(
+            decoding: try runFixture(
+                "scripts/fuzz_http.py",
+                [server.baseURL, file, "--requests", "5000", "--seconds", "60", "--seed", "20261130"]),
+            as: UTF8.self)
         print(text)
-        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("fuzz_http: 5000 requests"), "\(text)")
         #expect(text.contains("no crash, no hang"))
         #expect(server.process.isRunning, "the server is still up")
         #expect(try http("\(server.baseURL)/healthz").status == 200)
@@ -182,17 +176,9 @@ struct ServerTests {
         let page = try http("\(server.baseURL)/s/\(share)")
         #expect(page.status == 200)
         #expect(page.body.contains("<textarea id=\"text\""))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [
-            packageRoot.appendingPathComponent("Tests/Fixtures/share_page.py").path, server.baseURL, "/s/\(share)",
-            packageRoot.appendingPathComponent("artifacts/share-page-nl.png").path,
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let data = try runFixture(
+            "Tests/Fixtures/share_page.py",
+            [server.baseURL, "/s/\(share)", packageRoot.appendingPathComponent("artifacts/share-page-nl.png").path])
         let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let intent = "https://www.linkedin.com/sharing/share-offsite/?url=https%3A%2F%2Fgo.acme.example%2Fl%2F\(visit)"
         #expect(report["title"] as? String == "Deel in je eigen woorden")

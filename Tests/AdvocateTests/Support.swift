@@ -96,6 +96,32 @@ func advocate(_ arguments: [String], in directory: URL, environment extra: [Stri
         stderr: String(decoding: stderr, as: UTF8.self))
 }
 
+/// Starts the `advocate` executable in the background (output discarded), for tests that kill it.
+func startAdvocate(_ arguments: [String], in directory: URL) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: try advocateBinary())
+    process.arguments = arguments
+    process.currentDirectoryURL = directory
+    process.environment = ProcessInfo.processInfo.environment.merging(["ADVOCATE_LINK_KEYS": testLinkKeys]) { $1 }
+    process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+    process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+    try process.run()
+    return process
+}
+
+/// Runs a fixture script of Tests/Fixtures (or scripts/) with Debian's python and returns what it printed.
+func runFixture(_ script: String, _ arguments: [String]) throws -> Data {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    process.arguments = [packageRoot.appendingPathComponent(script).path] + arguments
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return data
+}
+
 /// A fixed moment: Wednesday 2 December 2026, 10:00 in Amsterdam (2026-W49).
 let fixedNow = Date(timeIntervalSince1970: 1_796_202_000)
 
