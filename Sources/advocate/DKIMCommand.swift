@@ -88,10 +88,17 @@ extension AdvocateCommand.DKIM {
             guard !signers.isEmpty else {
                 throw ValidationError("set mail.dkim.selector in config.json to sign with DKIM")
             }
-            print("Publish these DNS TXT records (split long values into strings of at most 255 characters):")
+            print("Publish these DNS TXT records (long values are split into strings of at most 255 characters):")
             for signer in signers {
                 for key in signer.keys {
-                    print("\(signer.selector)._domainkey.\(signer.domain)  TXT  \"\(DKIMSigner.dnsRecord(for: key))\"")
+                    let record = DKIMSigner.dnsRecord(for: key)
+                    var strings: [String] = []
+                    var rest = Substring(record)
+                    while !rest.isEmpty {
+                        strings.append("\"\(rest.prefix(255))\"")
+                        rest = rest.dropFirst(255)
+                    }
+                    print("\(signer.selector)._domainkey.\(signer.domain)  TXT  \(strings.joined(separator: " "))")
                 }
             }
             if context.config.mail.dkim.selector == nil, let defaultSelector {

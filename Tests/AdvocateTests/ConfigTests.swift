@@ -47,6 +47,7 @@ struct ConfigTests {
             ("{\"publicBaseURL\": \"ftp://example.org\"}", "config key 'publicBaseURL' is invalid"),
             ("{\"publicBaseURL\": \"http://go.acme.example\"}", "'http://go.acme.example' must use https"),
             ("{\"publicBaseURL\": \"http://10.0.0.5:8080\"}", "must use https"),
+            ("{\"publicBaseURL\": \"http://127.evil.example\"}", "must use https"),
             (
                 "{\"mail\": {\"fromAddress\": \"a@acme.example\", \"dkim\": {\"selector\": \"s\", \"domain\": \"other.example\"}}}",
                 "config key 'mail.dkim.domain' is invalid: 'other.example' must be the domain of mail.fromAddress"

@@ -75,7 +75,16 @@ struct DKIMSendTests {
         try original.replacingOccurrences(of: "Subject: ", with: "Subject: FREE ").write(
             toFile: tampered, atomically: true, encoding: .utf8)
         let broken = try verify(recordsFile, [tampered])
+        #expect(broken[tampered]?.count == 2)
         #expect(broken[tampered]?.allSatisfy { $0["verified"] as? Bool == false } == true)
+        // A header added on top (a second Subject, a Reply-To) breaks them too: those are signed once more than
+        // they occur (RFC 6376 §8.15).
+        for added in ["Subject: FREE MONEY\r\n", "Reply-To: <thief@evil.example>\r\n"] {
+            let file = directory.path("added.eml")
+            try (added + original).write(toFile: file, atomically: true, encoding: .utf8)
+            let result = try verify(recordsFile, [file])
+            #expect(result[file]?.count == 2 && result[file]?.allSatisfy { $0["verified"] as? Bool == false } == true)
+        }
     }
 
     func verify(_ records: String, _ files: [String]) throws -> [String: [[String: Any]]] {

@@ -152,14 +152,26 @@ struct DigestEquivalenceTests {
                 weeks: [DigestRendererTests().week],
                 texts: [.init(text: "Tekst \(index)")])
         }
-        let digest = try #require(
-            renderer.render(for: DigestRendererTests().person(1), weekItems: many, week: DigestRendererTests().week))
+        let base = DigestRendererTests()
+        let digest = try #require(renderer.render(for: base.person(1), weekItems: many, week: base.week))
         #expect(digest.html.contains("Bericht 2") && !digest.html.contains("Bericht 3"))
         #expect(
             digest.html.contains("href=\"https://acme.example/nieuws\"")
-                && digest.html.contains("Nog 3 berichten op onze site"))
-        #expect(digest.text.contains("Nog 3 berichten op onze site: https://acme.example/nieuws"))
+                && digest.html.contains("Nog 3 berichten deze week"))
+        #expect(digest.text.contains("Nog 3 berichten deze week: https://acme.example/nieuws"))
         #expect(digest.html.contains("src=\"https://acme.example/logo.png\"") && digest.html.contains("#8a1538"))
         #expect(digest.text.contains("Tekst 1 #medewerker"), "the disclosure ends the suggested text")
+
+        // Someone whose themes leave exactly two items shares the first two but has nothing cut: no link.
+        var themed = many
+        for index in 2..<5 { themed[index].theme = "sport" }
+        themed[0].theme = "zon"
+        themed[1].theme = "zon"
+        var fan = base.person(2)
+        fan.themes = ["zon"]
+        let fanDigest = try #require(renderer.render(for: fan, weekItems: themed, week: base.week))
+        #expect(!fanDigest.html.contains("acme.example/nieuws"), "nothing was left out for this person")
+        let all = try #require(renderer.render(for: base.person(3), weekItems: themed, week: base.week))
+        #expect(all.html.contains("Nog 3 berichten"))
     }
 }

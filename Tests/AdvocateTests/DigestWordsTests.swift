@@ -17,10 +17,10 @@ struct DigestWordsTests {
             (.nl, "post", ["0 berichten", "1 bericht", "2 berichten"]),
             (.nl, "visit", ["0 bezoeken", "1 bezoek", "2 bezoeken"]),
             (.nl, "colleague", ["0 collega's", "1 collega", "2 collega's"]),
-            (.en, "more", ["0 more posts on our site", "1 more post on our site", "2 more posts on our site"]),
+            (.en, "more", ["0 more posts this week", "1 more post this week", "2 more posts this week"]),
             (
                 .nl, "more",
-                ["Nog 0 berichten op onze site", "Nog 1 bericht op onze site", "Nog 2 berichten op onze site"]
+                ["Nog 0 berichten deze week", "Nog 1 bericht deze week", "Nog 2 berichten deze week"]
             ),
         ])
     func plurals(language: Language, noun: String, expected: [String]) {
@@ -37,7 +37,16 @@ struct DigestWordsTests {
                 .hasPrefix("LinkedIn neemt geen tekst over"))
         #expect(
             templates.plural(.en, "copyHint", 2, context: ["copyNetworks": "LinkedIn and Facebook"])
-                .hasPrefix("LinkedIn and Facebook don't take"))
+                .hasPrefix("LinkedIn and Facebook take no pre-filled text"))
+    }
+
+    @Test("the team line agrees with its number of colleagues in Dutch")
+    func teamAgreement() {
+        let context: [String: Any] = [
+            "sharersText": "2 collega's", "teamSharesText": "3 berichten", "teamVisitsText": "1 bezoek",
+        ]
+        #expect(templates.plural(.nl, "resultsTeam", 1, context: context).hasPrefix("Het team: 1 collega deelde 3"))
+        #expect(templates.plural(.nl, "resultsTeam", 2, context: context).hasPrefix("Het team: 2 collega's deelden"))
     }
 
     @Test("button labels name the action, not only the network, in both languages")

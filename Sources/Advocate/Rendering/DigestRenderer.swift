@@ -37,6 +37,8 @@ public final class DigestRenderer: Sendable {
         var language: Language
         var itemIDs: [Int64]
         var networks: [Network]
+        /// The items left out by the cap (their ids): they are named at the end.
+        var moreIDs: [Int64]
     }
 
     private let templates: TemplateSet
@@ -59,11 +61,12 @@ public final class DigestRenderer: Sendable {
         self.look = look ?? DigestConfig()
     }
 
-    /// The items an ambassador gets: theirs, at most ``DigestConfig/maxItems``, and how many were left out.
-    private func selection(_ weekItems: [ContentItem], for ambassador: Ambassador) -> (items: [ContentItem], more: Int)
-    {
+    /// The items an ambassador gets: theirs, at most ``DigestConfig/maxItems``, and the ones left out.
+    private func selection(_ weekItems: [ContentItem], for ambassador: Ambassador) -> (
+        items: [ContentItem], more: [ContentItem]
+    ) {
         let all = DigestSelection.items(weekItems, for: ambassador)
-        return (Array(all.prefix(look.maxItems)), max(0, all.count - look.maxItems))
+        return (Array(all.prefix(look.maxItems)), Array(all.dropFirst(look.maxItems)))
     }
 
     /// The suggested text with the disclosure of `language` (once).
@@ -81,7 +84,8 @@ public final class DigestRenderer: Sendable {
         let (items, more) = selection(weekItems, for: ambassador)
         guard !items.isEmpty, let ambassadorID = ambassador.id else { return nil }
         let key = GroupKey(
-            language: ambassador.language, itemIDs: items.map { $0.id ?? 0 }, networks: ambassador.networks)
+            language: ambassador.language, itemIDs: items.map { $0.id ?? 0 }, networks: ambassador.networks,
+            moreIDs: more.map { $0.id ?? 0 })
         let group = groups.withLock { cache in
             if let group = cache[key] { return group }
             let group = makeGroup(key: key, items: items, more: more, week: week)
@@ -131,7 +135,7 @@ public final class DigestRenderer: Sendable {
     /// How many distinct groups were rendered through Mustache so far.
     public var groupCount: Int { groups.withLock { $0.count } }
 
-    private func makeGroup(key: GroupKey, items: [ContentItem], more: Int, week: ISOWeek) -> Group {
+    private func makeGroup(key: GroupKey, items: [ContentItem], more: [ContentItem], week: ISOWeek) -> Group {
         var slots: [Slot] = []
         let contexts = makeContexts(
             language: key.language, networks: key.networks, items: items, more: more, week: week
@@ -195,7 +199,7 @@ public final class DigestRenderer: Sendable {
     /// Builds the HTML and text contexts of a digest; `value` supplies each personal place (a marker for a group
     /// render, the real value for a direct render).
     private func makeContexts(
-        language: Language, networks: [Network], items: [ContentItem], more: Int, week: ISOWeek,
+        language: Language, networks: [Network], items: [ContentItem], more: [ContentItem], week: ISOWeek,
         value: (Slot) -> String
     ) -> (html: [String: Any], text: [String: Any]) {
         let base: [String: Any] = [
@@ -222,6 +226,8 @@ public final class DigestRenderer: Sendable {
                 [
                     "label": templates.text(language, "button.\(network.rawValue)"), "network": network.rawValue,
                     "color": Self.color(network), "href": value(.button(item: index, network: network)),
+                    // A black outline would vanish on a dark card: those get a light one in dark mode.
+                    "dark": Self.color(network) == "#000000",
                 ]
             }
             var context: [String: Any] = [
@@ -238,8 +244,15 @@ public final class DigestRenderer: Sendable {
         context["lang"] = language.rawValue
         context["accent"] = look.accentColor
         if let logo = look.logoURL { context["logoURL"] = logo }
-        if more > 0, let url = look.moreURL {
-            context["more"] = ["url": url, "label": templates.plural(language, "more", more)]
+        if !more.isEmpty {
+            // The rest of the week: one link to the newsroom when there is one, else the titles themselves.
+            var block: [String: Any] = ["label": templates.plural(language, "more", more.count)]
+            if let url = look.moreURL {
+                block["url"] = url
+            } else {
+                block["items"] = more.map { ["title": $0.title, "url": $0.url] }
+            }
+            context["more"] = block
         }
         context["items"] = itemContexts
         context["results"] = value(.results)

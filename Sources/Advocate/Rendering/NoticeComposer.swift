@@ -71,6 +71,6 @@ public struct NoticeComposer: Sendable {
         let data = message.encoded()
         return OutgoingMail(
             sender: mail.bounceAddress, recipient: message.to.address, messageID: message.messageID,
-            data: (try? DKIMSigner.sign(data, with: signers, time: message.date)) ?? data)
+            data: DKIMSigner.signOrWarn(data, with: signers, time: message.date))
     }
 }

@@ -55,7 +55,11 @@ public final class ResultsBlock: Sendable {
         ] {
             context[key] = templates.plural(language, noun, count)
         }
-        let words = templates.words(language, context: context)
+        var words = templates.words(language, context: context)
+        // The verb agrees with the number of colleagues ("1 collega deelde", "2 collega's deelden").
+        let teamLine = templates.plural(language, "resultsTeam", team.sharers, context: context)
+        words.text["resultsTeam"] = teamLine
+        words.html["resultsTeam"] = teamLine.htmlEscaped
         var html = context
         html["t"] = words.html
         var text = context

@@ -23,8 +23,9 @@ public struct TemplateSet: Sendable {
         [
             "subject", "weekLabel", "greeting", "intro", "suggested", "copyHint.one", "copyHint.other",
             "and", "read", "thanks", "frequency", "preferences", "unsubscribe", "resultsTitle", "resultsWeek",
-            "resultsWeekNone", "resultsAllTime", "resultsTeam", "resultsBest", "resultsLeaders", "resultsFirst",
-        ] + ["post", "visit", "colleague", "more", "preheader"].flatMap { ["\($0).one", "\($0).other"] }
+            "resultsWeekNone", "resultsAllTime", "resultsBest", "resultsLeaders", "resultsFirst",
+        ]
+        + ["post", "visit", "colleague", "more", "preheader", "resultsTeam"].flatMap { ["\($0).one", "\($0).other"] }
         + Network.allCases.map { "button.\($0.rawValue)" }
 
     let library: MustacheLibrary

@@ -17,6 +17,7 @@ public final class LinkDirectory: Sendable {
     private let deliveries = Mutex<[String: Cached<Date?>]>([:])
     private let recentHits = Mutex<[String: [(at: Date, link: String)]]>([:])
     private let languages = Mutex<[Int64: Cached<Language?>]>([:])
+    private let presses = Mutex<Set<Int64>>([])
 
     /// Creates a directory over `database`.
     public init(database: AppDatabase, ttl: TimeInterval = 60) {
@@ -46,6 +47,15 @@ public final class LinkDirectory: Sendable {
             $0[ambassadorID] = Cached(value: value, loaded: now)
         }
         return value
+    }
+
+    /// Notes a press of a share page's button; true the first time for a share (later presses add nothing, so a
+    /// loop of POSTs cannot fill the click table).
+    public func notePress(_ shareKey: Int64) -> Bool {
+        presses.withLock { presses in
+            if presses.count > 100_000 { presses.removeAll() }
+            return presses.insert(shareKey).inserted
+        }
     }
 
     /// When the ambassador's digest of `week` was delivered.

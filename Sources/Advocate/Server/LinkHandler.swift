@@ -123,7 +123,11 @@ public struct LinkHandler: Sendable {
         let time = now()
         guard let token = sealer.open(text), token.kind == .share, !expired(token, at: time), !token.test,
             let network = token.network, !network.prefillsText, fetchSite == nil || fetchSite == "same-origin",
-            try await directory.item(id: token.itemID, now: time) != nil
+            try await directory.item(id: token.itemID, now: time) != nil,
+            try await directory.language(ambassadorID: token.ambassadorID, now: time) != nil,
+            directory.notePress(
+                ShareKey.of(
+                    ambassadorID: token.ambassadorID, itemID: token.itemID, network: network, week: token.week))
         else { return LinkResponse(status: 204, location: nil, html: nil) }
         try await recorder.record(
             ClickRecord(

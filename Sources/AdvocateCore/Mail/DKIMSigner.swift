@@ -39,6 +39,12 @@ public struct DKIMSigner: Sendable {
         "content-transfer-encoding", "list-id", "list-unsubscribe", "list-unsubscribe-post", "auto-submitted",
     ]
 
+    /// Headers listed once more than they occur (RFC 6376 §8.15), so that nobody can add one (a second Subject, a
+    /// Reply-To) to a signed message without breaking the signature.
+    public static let overSignedHeaders = [
+        "from", "to", "subject", "date", "message-id", "reply-to", "list-unsubscribe", "list-unsubscribe-post",
+    ]
+
     /// Creates a signer.
     public init(domain: String, selector: String, keys: [Key]) {
         self.domain = domain
@@ -95,8 +101,12 @@ public struct DKIMSigner: Sendable {
         var prefix = ""
         for key in keys {
             var value = "v=1; a=\(key.algorithm); c=relaxed/relaxed; d=\(domain); s=\(selector);\r\n"
+            let timestamp = "\tt=\(Int(time.timeIntervalSince1970)); h="
             value +=
-                "\tt=\(Int(time.timeIntervalSince1970)); h=" + Self.fold(signed.map(\.name), separator: ":") + ";\r\n"
+                timestamp
+                + Self.fold(
+                    signed.map(\.name) + Self.overSignedHeaders, separator: ":", startColumn: timestamp.count + 7)
+                + ";\r\n"
             value += "\tbh=\(bodyHash);\r\n\tb="
             let header = "DKIM-Signature: " + value
             var input = signed.map { Self.canonicalHeader($0.field) + "\r\n" }.joined()
@@ -120,6 +130,15 @@ public struct DKIMSigner: Sendable {
         var signed = message
         for signer in signers { signed = try signer.sign(signed, time: time) }
         return signed
+    }
+
+    /// The signed message; should signing fail (it does not with a key that loaded), the message unsigned and one
+    /// line on standard error, so the operator sees it instead of a silent loss of DMARC alignment.
+    public static func signOrWarn(_ message: [UInt8], with signers: [DKIMSigner], time: Date) -> [UInt8] {
+        do { return try sign(message, with: signers, time: time) } catch {
+            FileHandle.standardError.write(Data("warning: a message was sent without DKIM: \(error)\n".utf8))
+            return message
+        }
     }
 
     // MARK: - Canonicalisation (RFC 6376 §3.4)
@@ -214,9 +233,9 @@ public struct DKIMSigner: Sendable {
     }
 
     /// Joins names, breaking the line before it passes about 70 columns.
-    static func fold(_ items: [String], separator: String) -> String {
+    static func fold(_ items: [String], separator: String, startColumn: Int) -> String {
         var output = ""
-        var column = 4
+        var column = startColumn
         for (index, item) in items.enumerated() {
             let piece = index == 0 ? item : separator + item
             if column + piece.count > 70 {
