@@ -151,7 +151,12 @@ extension AdvocateCommand.Ambassadors {
                     frequency: frequency ?? ambassador.schedule.frequency.rawValue,
                     pausedUntil: ambassador.schedule.pausedUntil.flatMap { $0 < today ? nil : $0 }?.description ?? "",
                     leaderboard: leaderboard.map { $0 == .on } ?? ambassador.leaderboardOptIn)
-                if let themes { form.themes = Self.list(themes).map { $0.lowercased() } }
+                if let themes {
+                    form.themes = Self.list(themes).map { $0.lowercased() }
+                } else if !context.config.plan.themes.isEmpty {
+                    // Themes the plan no longer has are dropped, rather than blocking an unrelated change.
+                    form.themes = form.themes.filter(context.config.plan.themes.contains)
+                }
                 if let networks { form.networks = Self.list(networks).map { $0.lowercased() } }
                 if let pauseUntil { form.pausedUntil = pauseUntil == "none" ? "" : pauseUntil }
                 var rules = MemberForm.Rules(

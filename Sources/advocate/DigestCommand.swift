@@ -149,8 +149,6 @@ extension AdvocateCommand.Digest {
                 guard let digest = try database.digest(week: week) else {
                     throw StoreError.notFound("no digest was started for \(week)")
                 }
-                // People who left since the last run no longer count as outstanding.
-                try database.settleInactive(digestID: digest.id, week: week, now: context.now())
                 let counts = try database.deliveryCounts(digestID: digest.id)
                 let listed = try status.map { try database.deliveries(digestID: digest.id, status: $0) } ?? []
                 if json {

@@ -34,7 +34,7 @@ struct MemberFormTests {
             ("email", "zoe@gmail.example", MemberForm.Problem.domainNotAllowed),
             ("email", "not an address", .invalidEmail), ("email", "", .missing),
             ("email", String(repeating: "a", count: 250) + "@acme.example", .tooLong),
-            ("name", "", .missing), ("name", String(repeating: "n", count: 101), .tooLong),
+            ("name", "", .missing), ("name", String(repeating: "n", count: 201), .tooLong),
             ("name", "Zoë\u{0}", .controlCharacters), ("name", "Zoë\nBcc: x", .controlCharacters),
             ("language", "de", .unknownLanguage), ("language", "", .missing),
             ("themes", "sport", .unknownTheme), ("networks", "myspace", .unknownNetwork), ("networks", "", .noNetwork),

@@ -104,6 +104,25 @@ struct CLITests {
         #expect(run.stderr.hasPrefix("error: ") && run.stderr.contains("busy"))
         #expect(run.stderr.split(separator: "\n").count == 1)
     }
+
+    @Test("ambassadors set changes only what it is given, even for a long imported name or a theme the plan dropped")
+    func setWithOldValues() throws {
+        let directory = try TempDirectory()
+        let long = String(repeating: "Anna-Maria ", count: 15).trimmingCharacters(in: .whitespaces)
+        try directory.write("config.json", "{}")
+        try directory.write(
+            "people.csv", "email,name,language,themes,networks\nzoe@example.org,\(long),nl,oud-thema,linkedin\n")
+        #expect(try advocate(["ambassadors", "import", "people.csv"], in: directory.url).status == 0)
+        try directory.write(
+            "config.json", "{\"plan\": {\"themes\": [\"nieuw\"], \"themeLabels\": {\"Nieuw\": {\"nl\": \"Nieuw\"}}}}")
+        let set = try advocate(
+            ["ambassadors", "set", "zoe@example.org", "--status", "unsubscribed"], in: directory.url)
+        #expect(set.status == 0, "\(set.stderr)")
+        let list = try advocate(["ambassadors", "list", "--json"], in: directory.url)
+        let people = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+        #expect(people.first?["status"] as? String == "unsubscribed")
+        #expect(people.first?["name"] as? String == long)
+    }
 }
 
 /// Another process holding SQLite's write lock on a database (Python's sqlite3 in an open exclusive transaction).

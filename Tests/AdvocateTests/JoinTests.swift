@@ -282,4 +282,18 @@ struct JoinTests {
             #expect(try database.ambassador(email: "someone@acme.example") == nil)
         }
     }
+
+    @Test("behind a proxy under a path, the forms post to that path; without the SMTP secret the server still runs")
+    func pathAndMissingSecret() async throws {
+        let fixture = try MembershipFixture(publicBaseURL: "https://acme.example/advocate", smtpUser: "relay")
+        let person = person
+        try await fixture.run { browser in
+            let form = try await browser.get("/join")
+            #expect(form.body.contains("action=\"/advocate/join\""))
+            let sent = try await browser.post("/join", person)
+            #expect(sent.status == .ok, "the page works; only the mail cannot go")
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(fixture.smtp.received().isEmpty)
+    }
 }

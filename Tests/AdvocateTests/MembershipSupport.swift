@@ -19,20 +19,25 @@ struct MembershipFixture {
     let server: ClickServer
 
     /// `membership` is the JSON object of the `membership` config key.
-    init(membership: String = #"{"allowedDomains": ["acme.example"]}"#) throws {
+    init(
+        membership: String = #"{"allowedDomains": ["acme.example"]}"#,
+        publicBaseURL: String = "https://go.acme.example",
+        smtpUser: String? = nil
+    ) throws {
         directory = try TempDirectory()
         smtp = try SMTPServerProcess(directory: directory.url.appendingPathComponent("mail"))
         let configPath = try directory.write(
             "config.json",
             """
-            {"databasePath": "data/advocate.sqlite", "publicBaseURL": "https://go.acme.example",
+            {"databasePath": "data/advocate.sqlite", "publicBaseURL": "\(publicBaseURL)",
              "organization": "Acme & Zon",
              "templatesDirectory": "\(packageRoot.appendingPathComponent("Templates").path)",
              "plan": {"themes": ["duurzaamheid", "werken-bij"],
                       "themeLabels": {"werken-bij": {"nl": "Werken bij Acme", "en": "Careers"}}},
              "membership": \(membership),
              "mail": {"transport": "smtp", "fromName": "Acme", "fromAddress": "ambassadors@acme.example",
-                      "smtp": {"url": "smtp://127.0.0.1:\(smtp.port)", "startTLS": "off"}}}
+                      "smtp": {"url": "smtp://127.0.0.1:\(smtp.port)", "startTLS": "off"\(
+                          smtpUser.map { ", \"username\": \"\($0)\"" } ?? "")}}}
             """)
         let clock = TestClock()
         self.clock = clock

@@ -33,6 +33,10 @@ public struct AdvocateConfig: Sendable, Decodable {
     /// The digest's brand, size and disclosure.
     public var digest = DigestConfig()
 
+    /// The path part of ``publicBaseURL`` (empty, or e.g. `/advocate` behind a proxy that serves Advocate under a
+    /// path): the server's own pages start their links and forms with it.
+    public var basePath: String { URLComponents(string: publicBaseURL)?.path ?? "" }
+
     /// The folder relative paths are resolved against: the config file's folder.
     public var baseDirectory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
 
@@ -173,7 +177,9 @@ public struct PlanConfig: Sendable, Decodable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         themes = try c.value(.themes, default: themes).map { $0.lowercased() }
         goals = try c.value(.goals, default: goals)
-        themeLabels = try c.value(.themeLabels, default: themeLabels)
+        themeLabels = Dictionary(
+            try c.value(.themeLabels, default: themeLabels).map { ($0.key.lowercased(), $0.value) },
+            uniquingKeysWith: { first, _ in first })
         for theme in themeLabels.keys where !themes.contains(theme) {
             throw ConfigError.invalidValue(
                 path: "plan.themeLabels.\(theme)", reason: "'\(theme)' is not in plan.themes")

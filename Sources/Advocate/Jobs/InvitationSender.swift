@@ -73,6 +73,7 @@ public final class InvitationSender: Sendable {
 
     private func submit(_ invitation: InvitationListing, pool: SendPool, state: Locked<RunState>) {
         let (database, notices, links, now, timeZone) = (self.database, self.notices, self.links, self.now, timeZone)
+        let maxAttempts = smtp.maxAttempts
         let domain = EmailAddress.domain(of: notices.mail.fromAddress)
         pool.submit(
             SendJob(
@@ -97,6 +98,8 @@ public final class InvitationSender: Sendable {
                         case .sent: (.sent, nil)
                         case .permanent(let reason): (.failed, reason)
                         case .inDoubt(let reason): (.inDoubt, reason)
+                        case .temporary(let reason) where invitation.attempts + 1 >= maxAttempts:
+                            (.failed, "gave up after \(invitation.attempts + 1) attempts: \(reason)")
                         case .temporary(let reason): (.retry, reason)
                         case .unusable(let reason): (.pending, reason)
                         }

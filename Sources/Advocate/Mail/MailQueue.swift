@@ -41,3 +41,10 @@ public final class MailQueue: Sendable {
         }
     }
 }
+
+/// A transport that cannot send (its configuration is incomplete): every session fails to open with the reason.
+struct UnavailableTransport: MailTransport {
+    let reason: String
+
+    func makeSession() throws -> any MailSession { throw MailError.setup(reason) }
+}

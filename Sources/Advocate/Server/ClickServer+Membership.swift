@@ -13,9 +13,19 @@ func addMembershipRoutes(
     let pages = try PageRenderer.load(directory: templates)
     let sealer = LinkSealer(keyring: try context.secrets.linkKeys())
     let links = TrackedShareLinks(baseURL: config.publicBaseURL, sealer: sealer)
-    let notices = try NoticeComposer.load(
-        directory: templates, pages: pages, config: config, signers: try context.secrets.dkimSigner(config.mail))
-    let mails = MailQueue(transport: try context.makeTransport(), logger: logger)
+    // A click server may run without the sending secrets: it then serves every link, and only the membership
+    // mails are off (said once at start).
+    var signers: [DKIMSigner] = []
+    do { signers = try context.secrets.dkimSigner(config.mail) } catch {
+        logger.warning("membership mails go out without DKIM: \(error)")
+    }
+    let transport: any MailTransport
+    do { transport = try context.makeTransport() } catch {
+        logger.warning("membership mails are off (sign-up confirmations, welcomes, fresh links): \(error)")
+        transport = UnavailableTransport(reason: "\(error)")
+    }
+    let notices = try NoticeComposer.load(directory: templates, pages: pages, config: config, signers: signers)
+    let mails = MailQueue(transport: transport, logger: logger)
     let form = MemberFormContext(pages: pages, config: config)
     let join = JoinHandler(
         database: database, pages: pages, form: form, notices: notices, mails: mails, links: links, sealer: sealer,

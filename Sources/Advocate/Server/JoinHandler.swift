@@ -189,6 +189,7 @@ struct JoinHandler: Sendable {
         var context = form.context(values, language: language, problems: problems, csrf: csrf)
         if let formError { context["formError"] = formError }
         context["closed"] = false
+        context["base"] = config.basePath
         context["invite"] = invite ?? ""
         let words = form.words(language)
         context["button"] = invite == nil ? words["joinButton"] : words["joinWithInviteButton"]
@@ -205,7 +206,7 @@ struct JoinHandler: Sendable {
             status: 404,
             body: pages.notice(
                 "expired", language: language, values: wordValues,
-                link: ("/join?lang=\(language.rawValue)", form.words(language)["joinAgain"] ?? "")))
+                link: ("\(config.basePath)/join?lang=\(language.rawValue)", form.words(language)["joinAgain"] ?? "")))
     }
 
     private func badRequest(_ language: Language) -> PageResponse {

@@ -30,6 +30,8 @@ public struct LinkHandler: Sendable {
     let now: @Sendable () -> Date
     let disclosure: [String: String]
     let defaultLanguage: Language
+    /// The path of publicBaseURL, for the share page's own request.
+    let basePath: String
     /// The share page's script and the policy that allows exactly it.
     let sharePage: (script: String, policy: String)
 
@@ -46,6 +48,7 @@ public struct LinkHandler: Sendable {
         timeZone = context.config.timeZone
         now = context.now
         disclosure = context.config.digest.disclosure
+        basePath = context.config.basePath
         defaultLanguage = context.config.defaultLanguage
         let script = SharePageScript.source
         let hash = Data(SHA256.hash(data: Data(script.utf8))).base64EncodedString()
@@ -109,7 +112,7 @@ public struct LinkHandler: Sendable {
         let context: [String: Any] = [
             "lang": language.rawValue, "t": words, "title": item.title, "text": text, "url": intent,
             "button": words["shareButton"] ?? "", "openOnly": words["shareOpenOnly"] ?? "",
-            "pressed": "/s/\(token)/pressed", "script": sharePage.script,
+            "pressed": "\(basePath)/s/\(token)/pressed", "script": sharePage.script,
             "disclosure": disclosure[language.rawValue] != nil,
         ]
         return LinkResponse(

@@ -86,7 +86,10 @@ struct PreferencesHandler: Sendable {
                     ambassador, values: shown, token: token, csrf: csrf, problems: problems)
                 page.status = 422
                 return page
-            case .success(let choices):
+            case .success(var kept):
+                // The page offers no themes when the plan names none: the stored ones stay as they are.
+                if config.plan.themes.isEmpty { kept.themes = ambassador.themes }
+                let choices = kept
                 try await database.perform {
                     try $0.updatePreferences(ambassadorID: id, choices: choices, week: week, now: time)
                 }
@@ -114,7 +117,7 @@ struct PreferencesHandler: Sendable {
                 MemberFormContext.form(ambassador, today: today), language: ambassador.language, problems: nil,
                 csrf: csrf)
             context["erasing"] = true
-            context["action"] = "/p/\(token)"
+            context["action"] = "\(config.basePath)/p/\(token)"
             return PageResponse(body: pages.render(template: "preferences.html", context: context))
         case "eraseConfirmed":
             guard fields.confirm == "yes" else {
@@ -122,7 +125,7 @@ struct PreferencesHandler: Sendable {
                     MemberFormContext.form(ambassador, today: today), language: ambassador.language, problems: nil,
                     csrf: csrf)
                 context["erasing"] = true
-                context["action"] = "/p/\(token)"
+                context["action"] = "\(config.basePath)/p/\(token)"
                 return PageResponse(status: 422, body: pages.render(template: "preferences.html", context: context))
             }
             _ = try await database.perform { try $0.removeAmbassador(email: ambassador.email, now: time) }
@@ -150,7 +153,7 @@ struct PreferencesHandler: Sendable {
         let language = Language(rawValue: values.language) ?? ambassador.language
         var context = form.context(values, language: language, problems: problems, csrf: csrf)
         let words = form.words(language)
-        context["action"] = "/p/\(token)"
+        context["action"] = "\(config.basePath)/p/\(token)"
         context["active"] = ambassador.status == .active
         context["status"] = ambassador.status == .active ? words["statusActive"] : words["statusUnsubscribed"]
         if let notice { context["notice"] = notice }

@@ -84,8 +84,8 @@ public struct MemberForm: Sendable, Equatable {
         }
     }
 
-    /// The longest name accepted.
-    public static let maxNameLength = 100
+    /// The longest name accepted, the same as imports allow.
+    public static let maxNameLength = 200
     private static let utc = TimeZone(identifier: "UTC")!
 
     /// Checks every field (the e-mail address only when `checkEmail`: the preferences page does not change it) and
