@@ -119,7 +119,7 @@ public final class DigestRenderer: Sendable {
             case .text(let index):
                 let value = disclosed(
                     DigestSelection.text(for: group.items[index], ambassadorID: ambassadorID), ambassador.language)
-                text.append(value)
+                text.append(TextWrap.wrap(value))
                 html.append(value.htmlEscaped)
             case .button(let index, let network):
                 let url = links.share(
@@ -129,7 +129,7 @@ public final class DigestRenderer: Sendable {
             }
         }
         return RenderedDigest(
-            subject: group.subject.fill(text), text: TextWrap.wrap(group.text.fill(text)), html: group.html.fill(html))
+            subject: group.subject.fill(text), text: group.text.fill(text), html: group.html.fill(html))
     }
 
     /// How many distinct groups were rendered through Mustache so far.
@@ -145,7 +145,9 @@ public final class DigestRenderer: Sendable {
         }
         return Group(
             html: Skeleton(rendered: templates.render(contexts.html, template: "digest.html")),
-            text: Skeleton(rendered: templates.render(contexts.text, template: "digest.txt")),
+            // Wrapped once per group: the personal values sit on lines of their own (links, the suggested text,
+            // the results) or in short ones (the greeting), and the long ones are wrapped as they are filled in.
+            text: Skeleton(rendered: TextWrap.wrap(templates.render(contexts.text, template: "digest.txt"))),
             subject: Skeleton(rendered: contexts.text["subject"] as? String ?? ""), slots: slots, items: items)
     }
 

@@ -64,7 +64,10 @@ public final class ResultsBlock: Sendable {
         html["t"] = words.html
         var text = context
         text["t"] = words.text
-        let block = (templates.render(html, template: "results.html"), templates.render(text, template: "results.txt"))
+        let block = (
+            templates.render(html, template: "results.html"),
+            TextWrap.wrap(templates.render(text, template: "results.txt"))
+        )
         cache.withLock { $0[key] = block }
         return block
     }
