@@ -138,31 +138,18 @@ public final class DigestSender: Sendable {
                 handedOver: { try database.markHandedOver(deliveryID: delivery.id, now: now()) },
                 end: { outcome in
                     let time = now()
-                    let (status, error, next): (DeliveryStatus, String?, Date?) =
-                        switch outcome {
-                        case .sent: (.sent, nil, nil)
-                        case .permanent(let reason): (.failed, reason, nil)
-                        case .inDoubt(let reason): (.inDoubt, reason, nil)
-                        case .unusable(let reason): (.pending, reason, nil)
-                        case .temporary(let reason) where attempt >= smtp.maxAttempts:
-                            (.failed, "gave up after \(attempt) attempts: \(reason)", nil)
-                        case .temporary(let reason):
-                            (
-                                .retry, reason,
-                                time.addingTimeInterval(smtp.retryBaseSeconds * pow(2, Double(attempt - 1)))
-                            )
-                        }
+                    let entry = outcome.ledgerEntry(attempt: attempt, maxAttempts: smtp.maxAttempts)
+                    let next =
+                        entry.retry
+                        ? time.addingTimeInterval(smtp.retryBaseSeconds * pow(2, Double(attempt - 1))) : nil
                     do {
                         try database.recordOutcome(
-                            deliveryID: delivery.id, status: status, error: error, nextAttemptAt: next, now: time)
+                            deliveryID: delivery.id, status: entry.status, error: entry.error, nextAttemptAt: next,
+                            now: time)
                     } catch {
                         state.withLock { $0.stopReason = "the ledger could not be written: \(error)" }
                     }
-                    state.withLock {
-                        $0.attempts += 1
-                        if case .sent = outcome { $0.sent += 1 }
-                        if case .unusable(let reason) = outcome, $0.stopReason == nil { $0.stopReason = reason }
-                    }
+                    state.withLock { $0.note(outcome) }
                     progress.advance()
                 }))
     }
@@ -174,6 +161,13 @@ struct RunState {
     var sent = 0
     var attempts = 0
     var stopReason: String?
+
+    /// Counts an attempt; an unusable transport stops the run.
+    mutating func note(_ outcome: SendOutcome) {
+        attempts += 1
+        if case .sent = outcome { sent += 1 }
+        if case .unusable(let reason) = outcome, stopReason == nil { stopReason = reason }
+    }
 
     /// Takes one delivery from the budget; false when it is used up or the run is stopping.
     mutating func take() -> Bool {

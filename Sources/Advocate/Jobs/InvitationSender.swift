@@ -93,27 +93,14 @@ public final class InvitationSender: Sendable {
                 },
                 handedOver: { try database.markInvitationHandedOver(id: invitation.id, now: now()) },
                 end: { outcome in
-                    let (status, error): (DeliveryStatus, String?) =
-                        switch outcome {
-                        case .sent: (.sent, nil)
-                        case .permanent(let reason): (.failed, reason)
-                        case .inDoubt(let reason): (.inDoubt, reason)
-                        case .temporary(let reason) where invitation.attempts + 1 >= maxAttempts:
-                            (.failed, "gave up after \(invitation.attempts + 1) attempts: \(reason)")
-                        case .temporary(let reason): (.retry, reason)
-                        case .unusable(let reason): (.pending, reason)
-                        }
+                    let entry = outcome.ledgerEntry(attempt: invitation.attempts + 1, maxAttempts: maxAttempts)
                     do {
                         try database.recordInvitationOutcome(
-                            id: invitation.id, status: status, error: error, now: now())
+                            id: invitation.id, status: entry.status, error: entry.error, now: now())
                     } catch {
                         state.withLock { $0.stopReason = "the ledger could not be written: \(error)" }
                     }
-                    state.withLock {
-                        $0.attempts += 1
-                        if case .sent = outcome { $0.sent += 1 }
-                        if case .unusable(let reason) = outcome, $0.stopReason == nil { $0.stopReason = reason }
-                    }
+                    state.withLock { $0.note(outcome) }
                 }))
     }
 }

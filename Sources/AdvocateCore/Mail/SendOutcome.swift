@@ -13,6 +13,21 @@ public enum SendOutcome: Sendable, Equatable {
     /// and no other message will go either, so the run stops instead of failing every recipient.
     case unusable(String)
 
+    /// How a send ledger records this outcome of attempt number `attempt` (1 for the first) when at most
+    /// `maxAttempts` are made: the new status, the error to note, and whether it is to be tried again later.
+    /// Digests and invitations share this one rule.
+    public func ledgerEntry(attempt: Int, maxAttempts: Int) -> (status: DeliveryStatus, error: String?, retry: Bool) {
+        switch self {
+        case .sent: (.sent, nil, false)
+        case .permanent(let reason): (.failed, reason, false)
+        case .inDoubt(let reason): (.inDoubt, reason, false)
+        case .unusable(let reason): (.pending, reason, false)
+        case .temporary(let reason) where attempt >= maxAttempts:
+            (.failed, "gave up after \(attempt) attempts: \(reason)", false)
+        case .temporary(let reason): (.retry, reason, true)
+        }
+    }
+
     /// Classifies the end of an SMTP transaction from the last reply code seen (0 for none) and whether the whole
     /// message, including the final dot, had been handed over. `detail` describes the failure for the ledger.
     public static func smtp(succeeded: Bool, replyCode: Int, messageComplete: Bool, detail: String) -> SendOutcome {
