@@ -26,6 +26,11 @@ public final class MailQueue: Sendable {
         }
     }
 
+    /// Returns once every mail queued so far has been handed to the transport (or failed).
+    func drain() async {
+        await withCheckedContinuation { continuation in queue.async { continuation.resume() } }
+    }
+
     /// Queues a mail and returns at once.
     public func send(_ mail: OutgoingMail) {
         queue.async { [transport, logger] in

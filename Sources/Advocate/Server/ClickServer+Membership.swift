@@ -4,14 +4,14 @@ import Hummingbird
 import Logging
 
 /// The routes ambassadors use themselves: `/join` (sign-up, invitations), `/join/confirm/TOKEN` and `/p/TOKEN`
-/// (preferences). Every form POST is checked by ``CSRFGuard``.
+/// (preferences). Every form POST is checked by ``CSRFGuard``. Returns the handler, whose background work the
+/// server lets finish before it stops.
 func addMembershipRoutes(
-    to router: Router<BasicRequestContext>, context: AppContext, database: AppDatabase, logger: Logger
-) throws {
+    to router: Router<BasicRequestContext>, context: AppContext, database: AppDatabase, pages: PageRenderer,
+    sealer: LinkSealer, logger: Logger
+) throws -> MembershipHandler {
     let config = context.config
     let templates = config.resolve(config.templatesDirectory)
-    let pages = try PageRenderer.load(directory: templates)
-    let sealer = LinkSealer(keyring: try context.secrets.linkKeys())
     let links = TrackedShareLinks(baseURL: config.publicBaseURL, sealer: sealer)
     // A click server may run without the sending secrets: it then serves every link, and only the membership
     // mails are off (said once at start).
@@ -27,12 +27,9 @@ func addMembershipRoutes(
     let notices = try NoticeComposer.load(directory: templates, pages: pages, config: config, signers: signers)
     let mails = MailQueue(transport: transport, logger: logger)
     let form = MemberFormContext(pages: pages, config: config)
-    let join = JoinHandler(
+    let membership = MembershipHandler(
         database: database, pages: pages, form: form, notices: notices, mails: mails, links: links, sealer: sealer,
         config: config, now: context.now, logger: logger)
-    let preferences = PreferencesHandler(
-        database: database, pages: pages, form: form, notices: notices, mails: mails, links: links, sealer: sealer,
-        config: config, now: context.now)
     let csrf = CSRFGuard(publicBaseURL: config.publicBaseURL)
 
     /// Runs a page handler with the request's CSRF token, handing a new one to the browser when needed.
@@ -58,7 +55,7 @@ func addMembershipRoutes(
 
     router.get("/join") { request, _ in
         try await withToken(request) { token in
-            try await join.page(
+            try await membership.joinPage(
                 language: language(request), invite: request.uri.queryParameters["invite"].map(String.init),
                 csrf: token)
         }
@@ -67,33 +64,34 @@ func addMembershipRoutes(
         let submitted = try await fields(request)
         let valid = csrf.allows(request, field: submitted?.csrf)
         return try await withToken(request) { token in
-            try await join.submit(submitted, csrfValid: valid, csrf: token, language: language(request))
+            try await membership.join(submitted, csrfValid: valid, csrf: token, language: language(request))
         }
     }
     router.get("/join/confirm/:token") { request, requestContext in
         let link = try requestContext.parameters.require("token")
         return try await withToken(request) { token in
-            try await join.confirmPage(token: link, csrf: token, language: language(request))
+            try await membership.confirmPage(token: link, csrf: token, language: language(request))
         }
     }
     router.post("/join/confirm/:token") { request, requestContext in
         let link = try requestContext.parameters.require("token")
         let submitted = try await fields(request)
         let valid = csrf.allows(request, field: submitted?.csrf)
-        return try await join.confirm(token: link, csrfValid: valid, language: language(request)).response
+        return try await membership.confirm(token: link, csrfValid: valid, language: language(request)).response
     }
     router.get("/p/:token") { request, requestContext in
         let link = try requestContext.parameters.require("token")
-        return try await withToken(request) { token in try await preferences.page(token: link, csrf: token) }
+        return try await withToken(request) { token in try await membership.preferencesPage(token: link, csrf: token) }
     }
     router.post("/p/:token") { request, requestContext in
         let link = try requestContext.parameters.require("token")
         let submitted = try await fields(request)
         let valid = csrf.allows(request, field: submitted?.csrf)
         return try await withToken(request) { token in
-            try await preferences.submit(token: link, fields: submitted, csrfValid: valid, csrf: token)
+            try await membership.preferences(token: link, fields: submitted, csrfValid: valid, csrf: token)
         }
     }
+    return membership
 }
 
 /// The page language: `?lang=`, else the first of the browser's `Accept-Language` we speak, else the default.

@@ -13,6 +13,10 @@ public struct ClickServer: Sendable {
     public let application: Application<RouterResponder<BasicRequestContext>>
     /// The group-commit click writer; ``ClickRecorder/shutdown()`` flushes it.
     public let recorder: ClickRecorder
+    let membership: MembershipHandler
+
+    /// Waits until the work started after answers is done: sign-up follow-ups and the mails they queued.
+    public func settle() async { await membership.settle() }
 }
 
 /// Builds the click server's routes over `database`: `/s/`, `/l/`, `/t/` links, `/u/` unsubscribe, `/admin` when
@@ -21,7 +25,9 @@ public func buildApplication(
     context: AppContext, database: AppDatabase, logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }
 ) throws -> ClickServer {
     let recorder = ClickRecorder(database: database)
-    let handler = try LinkHandler(context: context, database: database, recorder: recorder)
+    let pages = try PageRenderer.load(directory: context.config.resolve(context.config.templatesDirectory))
+    let sealer = LinkSealer(keyring: try context.secrets.linkKeys())
+    let handler = LinkHandler(context: context, database: database, recorder: recorder, pages: pages, sealer: sealer)
     let router = Router()
     router.add(middleware: GuardMiddleware(logger: logger))
     router.get("/healthz") { _, _ in "ok" }
@@ -51,7 +57,8 @@ public func buildApplication(
         return try await handler.unsubscribe(try requestContext.parameters.require("token"), form: form)
             .response(isHead: false)
     }
-    try addMembershipRoutes(to: router, context: context, database: database, logger: logger)
+    let membership = try addMembershipRoutes(
+        to: router, context: context, database: database, pages: pages, sealer: sealer, logger: logger)
     if let token = context.secrets.adminToken {
         let dashboard = try Dashboard(context: context, database: database)
         router.get("/admin") { request, _ in
@@ -70,7 +77,7 @@ public func buildApplication(
         router: router,
         configuration: .init(address: .hostname(host, port: context.config.server.port), serverName: nil),
         onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) }, logger: logger)
-    return ClickServer(application: application, recorder: recorder)
+    return ClickServer(application: application, recorder: recorder, membership: membership)
 }
 
 /// Builds `advocate serve`: the application and the click writer, in one service group that drains in-flight
@@ -81,19 +88,19 @@ public func buildServer(
     let server = try buildApplication(context: context, database: database, logger: logger, onRunning: onRunning)
     return ServiceGroup(
         configuration: .init(
-            services: [
-                .init(service: ClickRecorderService(recorder: server.recorder)), .init(service: server.application),
-            ],
+            services: [.init(service: ClickRecorderService(server: server)), .init(service: server.application)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
 }
 
-/// Keeps the click writer alive while the server runs and flushes it after the server has drained.
+/// Keeps the click writer alive while the server runs; after the server has drained, lets the sign-up follow-ups
+/// and their mails finish and flushes the clicks.
 struct ClickRecorderService: Service {
-    let recorder: ClickRecorder
+    let server: ClickServer
 
     func run() async throws {
         try? await gracefulShutdown()
-        recorder.shutdown()
+        await server.settle()
+        server.recorder.shutdown()
     }
 }
 

@@ -35,15 +35,16 @@ public struct LinkHandler: Sendable {
     /// The share page's script and the policy that allows exactly it.
     let sharePage: (script: String, policy: String)
 
-    /// Creates a handler.
-    public init(context: AppContext, database: AppDatabase, recorder: ClickRecorder) throws {
-        let sealer = LinkSealer(keyring: try context.secrets.linkKeys())
+    /// Creates a handler over the server's page templates and link keys.
+    public init(
+        context: AppContext, database: AppDatabase, recorder: ClickRecorder, pages: PageRenderer, sealer: LinkSealer
+    ) {
         self.sealer = sealer
         self.database = database
         self.recorder = recorder
         directory = LinkDirectory(database: database)
         links = TrackedShareLinks(baseURL: context.config.publicBaseURL, sealer: sealer)
-        pages = try PageRenderer.load(directory: context.config.resolve(context.config.templatesDirectory))
+        self.pages = pages
         settings = context.config.links
         timeZone = context.config.timeZone
         now = context.now
@@ -71,6 +72,7 @@ public struct LinkHandler: Sendable {
     {
         let time = now()
         guard let token = sealer.open(text), token.kind == kind, !expired(token, at: time) else { return notFound }
+        let link = text
         // Share and visit links need a network and an item that still exists; the honeypot has neither.
         let item = kind == .trap ? nil : try await directory.item(id: token.itemID, now: time)
         if kind != .trap && (item == nil || token.network == nil) { return notFound }
@@ -90,7 +92,11 @@ public struct LinkHandler: Sendable {
         let visit = links.visit(
             itemID: token.itemID, network: network, ambassadorID: token.ambassadorID, week: token.week,
             test: token.test)
-        let language = try await directory.language(ambassadorID: token.ambassadorID, now: time) ?? defaultLanguage
+        // The person's language matters only for a disclosure or the share page: no lookup on the plain redirect.
+        let language =
+            disclosure.isEmpty && network.prefillsText
+            ? defaultLanguage
+            : try await directory.language(ambassadorID: token.ambassadorID, now: time) ?? defaultLanguage
         let text = ShareText.with(
             disclosure: disclosure[language.rawValue],
             DigestSelection.text(for: item, network: network, ambassadorID: token.ambassadorID))
@@ -99,8 +105,7 @@ public struct LinkHandler: Sendable {
             // LinkedIn and Facebook take no text: a page with the text to edit and copy, and one button that copies
             // it and opens the network's dialog (a plain link does the same without JavaScript).
             return sharePage(
-                item: item, network: network, text: text, intent: intent, language: language,
-                token: sealer.seal(token))
+                item: item, network: network, text: text, intent: intent, language: language, token: link)
         }
         return LinkResponse(status: 302, location: intent, html: nil)
     }

@@ -4,31 +4,15 @@ import Foundation
 import Logging
 import Synchronization
 
-/// `/join`: self sign-up with double opt-in, and joining through a personal invitation.
+/// `/join` (the join part of ``MembershipHandler``): self sign-up with double opt-in, and joining through a personal invitation.
 ///
 /// A sign-up never reveals whether an address is known: every valid form gets the same "check your inbox" page at
 /// once, and what follows (a confirmation mail, or "you are already in" for an active ambassador) happens after the
 /// answer, within the rate limits. Only the POST of the confirm page activates anyone: mail scanners follow GETs.
-struct JoinHandler: Sendable {
-    let database: AppDatabase
-    let pages: PageRenderer
-    let form: MemberFormContext
-    let notices: NoticeComposer
-    let mails: MailQueue
-    let links: TrackedShareLinks
-    let sealer: LinkSealer
-    let config: AdvocateConfig
-    let now: @Sendable () -> Date
-    let logger: Logger
-    let followUps = Gauge(limit: 16)
-
-    var membership: MembershipConfig { config.membership }
-    var currentWeek: ISOWeek { ISOWeek(containing: now(), in: config.timeZone) }
-
-    /// `GET /join`: the form, pre-filled from a valid invitation; or the "closed" page.
+extension MembershipHandler {
     /// An invitation opens the form even when sign-up is closed, and for addresses outside the allowed domains: the
     /// operator chose that person.
-    func page(language: Language, invite: String?, csrf: String) async throws -> PageResponse {
+    func joinPage(language: Language, invite: String?, csrf: String) async throws -> PageResponse {
         let invitation = try await invite.asyncFlatMap(invitation)
         guard !membership.allowedDomains.isEmpty || invitation != nil else { return closed(language) }
         var values = MemberForm(language: language.rawValue, networks: config.defaultNetworks.map(\.rawValue))
@@ -41,11 +25,11 @@ struct JoinHandler: Sendable {
             language = invitation.language
             inviteToken = invite
         }
-        return render(values, language: language, problems: nil, csrf: csrf, invite: inviteToken)
+        return renderJoin(values, language: language, problems: nil, csrf: csrf, invite: inviteToken)
     }
 
     /// `POST /join`.
-    func submit(_ fields: MemberFormFields?, csrfValid: Bool, csrf: String, language: Language) async throws
+    func join(_ fields: MemberFormFields?, csrfValid: Bool, csrf: String, language: Language) async throws
         -> PageResponse
     {
         guard let fields else { return badRequest(language) }
@@ -57,7 +41,7 @@ struct JoinHandler: Sendable {
         if invited, let invitation { rules.allowedDomains.append(EmailAddress.domain(of: invitation.email)) }
         let shown = Language(rawValue: values.language) ?? language
         guard csrfValid else {
-            var page = render(
+            var page = renderJoin(
                 values, language: shown, problems: nil, csrf: csrf, invite: fields.invite,
                 formError: form.words(shown)["error.csrf"])
             page.status = 403
@@ -66,7 +50,7 @@ struct JoinHandler: Sendable {
         let choices: MemberForm.Choices
         switch values.validate(rules) {
         case .failure(let problems):
-            var page = render(values, language: shown, problems: problems, csrf: csrf, invite: fields.invite)
+            var page = renderJoin(values, language: shown, problems: problems, csrf: csrf, invite: fields.invite)
             page.status = 422
             return page
         case .success(let valid): choices = valid
@@ -182,7 +166,7 @@ struct JoinHandler: Sendable {
         ["organization": config.organization, "days": membership.signupExpiryDays]
     }
 
-    private func render(
+    private func renderJoin(
         _ values: MemberForm, language: Language, problems: FieldProblems?, csrf: String, invite: String?,
         formError: String? = nil
     ) -> PageResponse {
@@ -207,10 +191,6 @@ struct JoinHandler: Sendable {
             body: pages.notice(
                 "expired", language: language, values: wordValues,
                 link: ("\(config.basePath)/join?lang=\(language.rawValue)", form.words(language)["joinAgain"] ?? "")))
-    }
-
-    private func badRequest(_ language: Language) -> PageResponse {
-        PageResponse(status: 400, body: pages.render("badRequest", language: language))
     }
 
     /// The invitation behind a join link, if the link is genuine, recent and its invitation still exists.
@@ -244,24 +224,4 @@ extension Optional {
         guard let value = self else { return nil }
         return try await transform(value)
     }
-}
-
-/// Counts work in flight against a limit.
-final class Gauge: Sendable {
-    private let count = Mutex(0)
-    let limit: Int
-
-    init(limit: Int) { self.limit = limit }
-
-    /// Takes a place; false when all are taken.
-    func start() -> Bool {
-        count.withLock { count in
-            guard count < limit else { return false }
-            count += 1
-            return true
-        }
-    }
-
-    /// Gives a place back.
-    func finish() { count.withLock { $0 -= 1 } }
 }

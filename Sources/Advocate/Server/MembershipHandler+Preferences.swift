@@ -1,33 +1,12 @@
 import AdvocateCore
 import Foundation
 
-/// `/p/TOKEN`: an ambassador's own page, reached from the link in every digest (an unforgeable token, no login):
+/// `/p/TOKEN` (the preferences part of ``MembershipHandler``): an ambassador's own page, reached from the link in every digest (an unforgeable token, no login):
 /// themes, networks, language, frequency, a pause, leaderboard consent, unsubscribe and re-subscribe, a download of
 /// everything stored about them, and erasure after a confirmation step. A link older than
 /// ``MembershipConfig/preferencesLinkWeeks`` changes nothing; it offers to mail a fresh one.
-struct PreferencesHandler: Sendable {
-    let database: AppDatabase
-    let pages: PageRenderer
-    let form: MemberFormContext
-    let notices: NoticeComposer
-    let mails: MailQueue
-    let links: TrackedShareLinks
-    let sealer: LinkSealer
-    let config: AdvocateConfig
-    let now: @Sendable () -> Date
-
-    private var currentWeek: ISOWeek { ISOWeek(containing: now(), in: config.timeZone) }
-    private var today: CalendarDay { CalendarDay(now(), in: config.timeZone) }
-
-    /// What a preferences token stands for.
-    private enum Holder {
-        case unknown
-        case test(Ambassador)
-        case old(Ambassador)
-        case current(Ambassador)
-    }
-
-    private func holder(_ text: String) async throws -> Holder {
+extension MembershipHandler {
+    private func holder(_ text: String) async throws -> PreferencesHolder {
         guard let token = sealer.open(text), token.kind == .preferences,
             let ambassador = try await database.perform({ try $0.ambassador(id: token.ambassadorID) })
         else { return .unknown }
@@ -37,20 +16,22 @@ struct PreferencesHandler: Sendable {
     }
 
     /// `GET /p/TOKEN`.
-    func page(token: String, csrf: String) async throws -> PageResponse {
+    func preferencesPage(token: String, csrf: String) async throws -> PageResponse {
         switch try await holder(token) {
         case .unknown: return notFound
         case .test(let ambassador):
             return PageResponse(body: pages.notice("test", language: ambassador.language, values: [:]))
         case .old(let ambassador): return oldLink(ambassador, token: token, csrf: csrf)
         case .current(let ambassador):
-            return render(
+            return renderPreferences(
                 ambassador, values: MemberFormContext.form(ambassador, today: today), token: token, csrf: csrf)
         }
     }
 
     /// `POST /p/TOKEN` with `action` = save, unsubscribe, resubscribe, download, erase, eraseConfirmed or freshLink.
-    func submit(token: String, fields: MemberFormFields?, csrfValid: Bool, csrf: String) async throws -> PageResponse {
+    func preferences(token: String, fields: MemberFormFields?, csrfValid: Bool, csrf: String) async throws
+        -> PageResponse
+    {
         let ambassador: Ambassador
         switch try await holder(token) {
         case .unknown: return notFound
@@ -66,7 +47,7 @@ struct PreferencesHandler: Sendable {
         guard let fields, let id = ambassador.id else { return badRequest(ambassador.language) }
         let words = form.words(ambassador.language)
         guard csrfValid else {
-            var page = render(
+            var page = renderPreferences(
                 ambassador, values: MemberFormContext.form(ambassador, today: today), token: token, csrf: csrf,
                 formError: words["error.csrf"])
             page.status = 403
@@ -82,7 +63,7 @@ struct PreferencesHandler: Sendable {
             case .failure(let problems):
                 var shown = values
                 shown.email = ambassador.email
-                var page = render(
+                var page = renderPreferences(
                     ambassador, values: shown, token: token, csrf: csrf, problems: problems)
                 page.status = 422
                 return page
@@ -141,12 +122,12 @@ struct PreferencesHandler: Sendable {
 
     private func reload(_ id: Int64, token: String, csrf: String, notice: String) async throws -> PageResponse {
         guard let ambassador = try await database.perform({ try $0.ambassador(id: id) }) else { return notFound }
-        return render(
+        return renderPreferences(
             ambassador, values: MemberFormContext.form(ambassador, today: today), token: token, csrf: csrf,
             notice: form.words(ambassador.language)[notice])
     }
 
-    private func render(
+    private func renderPreferences(
         _ ambassador: Ambassador, values: MemberForm, token: String, csrf: String, problems: FieldProblems? = nil,
         notice: String? = nil, formError: String? = nil
     ) -> PageResponse {
@@ -191,8 +172,12 @@ struct PreferencesHandler: Sendable {
     private var notFound: PageResponse {
         PageResponse(status: 404, body: pages.render("notFound", language: config.defaultLanguage))
     }
+}
 
-    private func badRequest(_ language: Language) -> PageResponse {
-        PageResponse(status: 400, body: pages.render("badRequest", language: language))
-    }
+/// What a preferences token stands for.
+private enum PreferencesHolder {
+    case unknown
+    case test(Ambassador)
+    case old(Ambassador)
+    case current(Ambassador)
 }
