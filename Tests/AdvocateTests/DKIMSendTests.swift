@@ -69,6 +69,14 @@ struct DKIMSendTests {
             }
         }
 
+        // Membership mail is signed the same way: an invitation, through the relay.
+        #expect(try advocate(["invite", "new@example.org"], in: directory.url).status == 0)
+        let invitation = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: server.directory.path).filter { $0.hasSuffix(".eml") }
+                .map { server.directory.appendingPathComponent($0).path }.first { !files.contains($0) })
+        let invited = try verify(recordsFile, [invitation])[invitation] ?? []
+        #expect(invited.count == 2 && invited.allSatisfy { $0["verified"] as? Bool == true }, "\(invited)")
+
         // The verifier really checks: one changed byte in the subject fails both signatures.
         let tampered = directory.path("tampered.eml")
         let original = try String(contentsOfFile: files[0], encoding: .utf8)

@@ -21,6 +21,8 @@ struct JoinTests {
             #expect(form.status == .ok)
             #expect(form.body.contains("Careers"), "theme labels from config")
             #expect(form.body.contains("<label for=\"email\">Work e-mail</label>"))
+            #expect(form.body.contains("Become an ambassador of Acme &amp; Zon"), "words escaped once")
+            #expect(!form.body.contains("&amp;amp;"))
             let sent = try await browser.post("/join", person)
             #expect(sent.status == .ok)
             #expect(sent.body.contains("Check your inbox"))
@@ -41,7 +43,6 @@ struct JoinTests {
             let confirmed = try await browser.post(path, [])
             #expect(confirmed.status == .ok)
             #expect(confirmed.body.contains("Welcome aboard"))
-            #expect(confirmed.body.contains("Acme &amp; Zon") || !confirmed.body.contains("Acme"))
             let zoe = try #require(try database.ambassador(email: "zoe@acme.example"))
             #expect(zoe.status == .active)
             #expect(zoe.name == "Zoë d'Hondt" && zoe.language == .en)
@@ -188,7 +189,7 @@ struct JoinTests {
             #expect(forged.status == .forbidden)
             #expect(try fixture.database.ambassador(email: "zoe@acme.example")?.status == .active)
         }
-        try await Task.sleep(for: .milliseconds(500))
+        await fixture.settle()
         let sent = fixture.smtp.received().map(\.recipient)
         #expect(sent.filter { $0 == "zoe@acme.example" }.count == 2, "the confirmation and the welcome, nothing else")
     }
@@ -229,13 +230,13 @@ struct JoinTests {
                 #expect(try await browser.post("/join", person).status == .ok)
                 clock.advance(by: 1)
             }
-            waitUntil(timeout: 5) { fixture.smtp.received().count >= 3 }
+            await fixture.settle()
+            #expect(fixture.smtp.received().count == 3)
             for index in 1...4 {
                 _ = try await browser.post(
                     "/join", person.map { $0.0 == "email" ? ("email", "p\(index)@acme.example") : $0 })
             }
-            waitUntil(timeout: 5) { fixture.smtp.received().count >= 5 }
-            try await Task.sleep(for: .milliseconds(500))  // give a (wrong) sixth mail the chance to arrive
+            await fixture.settle()
         }
         let received = fixture.smtp.received().map(\.recipient)
         #expect(received.filter { $0 == "zoe@acme.example" }.count == 3)
@@ -293,7 +294,7 @@ struct JoinTests {
             let sent = try await browser.post("/join", person)
             #expect(sent.status == .ok, "the page works; only the mail cannot go")
         }
-        try await Task.sleep(for: .milliseconds(300))
+        await fixture.settle()
         #expect(fixture.smtp.received().isEmpty)
     }
 }

@@ -55,6 +55,10 @@ struct MembershipFixture {
         try await server.application.test(.router) { client in try await body(FormClient(client: client)) }
     }
 
+    /// Waits until the server's background work is done: sign-up follow-ups and every mail they queued have
+    /// reached the SMTP server (or failed). What has not arrived by then never will.
+    func settle() async { await server.settle() }
+
     /// The messages the SMTP server received, parsed, once at least `count` have arrived (waits up to 30 s: the
     /// whole suite runs at once on two cores).
     func mails(atLeast count: Int) throws -> [[String: Any]] {

@@ -24,6 +24,16 @@ struct PreferencesTests {
                 joinedAt: fixedNow), now: fixedNow)
     }
 
+    /// One human share of the first item by `ambassador`.
+    func share(_ fixture: MembershipFixture, by ambassador: Ambassador) throws {
+        let item = try #require(try fixture.database.contentItems().first)
+        try fixture.database.insertClicks([
+            ClickRecord(
+                at: fixedNow, kind: .share, week: week, itemID: item.id, network: .x, ambassadorID: ambassador.id,
+                verdict: ClickVerdict(.human, "test"))
+        ])
+    }
+
     func path(_ id: Int64, week: ISOWeek? = nil, test: Bool = false) -> String {
         "/p/\(sealer.seal(LinkToken(kind: .preferences, ambassadorID: id, week: week ?? self.week, test: test)))"
     }
@@ -149,12 +159,7 @@ struct PreferencesTests {
     func download() async throws {
         let fixture = try MembershipFixture()
         let zoe = try seed(fixture)
-        let item = try #require(try fixture.database.contentItems().first)
-        try fixture.database.insertClicks([
-            ClickRecord(
-                at: fixedNow, kind: .share, week: week, itemID: item.id, network: .x, ambassadorID: zoe.id,
-                verdict: ClickVerdict(.human, "test"))
-        ])
+        try share(fixture, by: zoe)
         let page = path(zoe.id!)
         try await fixture.run { browser in
             _ = try await browser.get(page)
@@ -176,12 +181,7 @@ struct PreferencesTests {
     func erase() async throws {
         let fixture = try MembershipFixture()
         let zoe = try seed(fixture)
-        let item = try #require(try fixture.database.contentItems().first)
-        try fixture.database.insertClicks([
-            ClickRecord(
-                at: fixedNow, kind: .share, week: week, itemID: item.id, network: .x, ambassadorID: zoe.id,
-                verdict: ClickVerdict(.human, "test"))
-        ])
+        try share(fixture, by: zoe)
         let page = path(zoe.id!)
         let database = fixture.database
         try await fixture.run { browser in

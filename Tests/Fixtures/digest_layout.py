@@ -9,22 +9,9 @@ import json
 import os
 import sys
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+from browser import COLOR_HELPERS, headless_chrome
 
-MEASURE = r"""
-function rgb(text) { const m = text.match(/[\d.]+/g); return m ? m.map(Number) : [0, 0, 0, 1]; }
-function luminance(c) {
-  const v = c.slice(0, 3).map(x => { x /= 255; return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); });
-  return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2];
-}
-function background(element) {
-  for (let e = element; e; e = e.parentElement) {
-    const c = rgb(getComputedStyle(e).backgroundColor);
-    if (c.length < 4 || c[3] > 0) return c;
-  }
-  return [255, 255, 255, 1];
-}
+MEASURE = COLOR_HELPERS + r"""
 const buttons = [...document.querySelectorAll('a.adv-button')].map(a => {
   const box = a.closest('td').getBoundingClientRect();
   const [l1, l2] = [luminance(rgb(getComputedStyle(a).color)), luminance(background(a))].sort((x, y) => y - x);
@@ -39,14 +26,9 @@ return {buttons: buttons, overflow: document.documentElement.scrollWidth > windo
 def main():
     artifacts = sys.argv[1]
     os.makedirs(artifacts, exist_ok=True)
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=900,1200"]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver = headless_chrome()
     results = {}
     try:
-        driver.set_page_load_timeout(60)
         for pair in sys.argv[2:]:
             name, path = pair.split("=", 1)
             for width in (375, 800):

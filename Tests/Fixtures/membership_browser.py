@@ -19,13 +19,12 @@ import sys
 import time
 from email import policy
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+from browser import COLOR_HELPERS, headless_chrome
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-AUDIT = r"""
+AUDIT = COLOR_HELPERS + r"""
 const problems = [];
 const fields = [...document.querySelectorAll('input:not([type=hidden]), select, textarea')];
 for (const field of fields) {
@@ -34,18 +33,6 @@ for (const field of fields) {
 }
 for (const set of document.querySelectorAll('fieldset')) {
   if (!set.querySelector('legend')) problems.push('fieldset without legend');
-}
-function rgb(text) { const m = text.match(/[\d.]+/g); return m ? m.map(Number) : [0, 0, 0, 1]; }
-function luminance(c) {
-  const v = c.slice(0, 3).map(x => { x /= 255; return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); });
-  return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2];
-}
-function background(element) {
-  for (let e = element; e; e = e.parentElement) {
-    const c = rgb(getComputedStyle(e).backgroundColor);
-    if (c.length < 4 || c[3] > 0) return c;
-  }
-  return [255, 255, 255, 1];
 }
 for (const element of document.querySelectorAll('h1, h2, p, label, legend, button, a, input')) {
   if (!element.offsetParent && element.tagName !== 'BODY') continue;
@@ -138,15 +125,9 @@ def link(text, prefix):
 def main():
     base, public, mail_dir, artifacts, language, address, pause_until = sys.argv[1:8]
     os.makedirs(artifacts, exist_ok=True)
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=375,812",
-                 "--lang=" + language]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver = headless_chrome("--lang=" + language, window="375,812")
     report = {"audits": {}, "pages": {}}
     try:
-        driver.set_page_load_timeout(60)
         # A phone's viewport: a headless window cannot be narrower than 500 px, an emulated device can.
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                {"width": 375, "height": 812, "deviceScaleFactor": 1, "mobile": True})

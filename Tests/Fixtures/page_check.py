@@ -9,8 +9,7 @@ import argparse
 import json
 import sys
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+from browser import headless_chrome
 from selenium.webdriver.common.by import By
 
 
@@ -21,14 +20,8 @@ def main():
     parser.add_argument("--bearer")
     parser.add_argument("--width", type=int, default=1280)
     args = parser.parse_args()
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                 "--window-size=%d,1700" % args.width]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver = headless_chrome(window="%d,1700" % args.width)
     try:
-        driver.set_page_load_timeout(30)
         if args.bearer:
             driver.execute_cdp_cmd("Network.enable", {})
             driver.execute_cdp_cmd("Network.setExtraHTTPHeaders",

@@ -9,23 +9,16 @@ import json
 import sys
 import time
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+from browser import headless_chrome
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 
 def main():
     base, path, screenshot = sys.argv[1:4]
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=900,1200",
-                 "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver = headless_chrome("--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1")
     report = {}
     try:
-        driver.set_page_load_timeout(60)
         driver.execute_cdp_cmd("Browser.grantPermissions", {
             "origin": base, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
