@@ -36,6 +36,17 @@ static inline CURLcode advocate_curl_set_header_callback(CURL *handle, advocate_
     return curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, callback);
 }
 
+typedef curl_socket_t (*advocate_curl_opensocket_callback)(void *context, curlsocktype purpose,
+                                                            struct curl_sockaddr *address);
+
+static inline CURLcode advocate_curl_set_opensocket_callback(CURL *handle, advocate_curl_opensocket_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_OPENSOCKETFUNCTION, callback);
+}
+
+static inline CURLcode advocate_curl_get_string(CURL *handle, CURLINFO info, const char **value) {
+    return curl_easy_getinfo(handle, info, value);
+}
+
 static inline CURLcode advocate_curl_get_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

@@ -32,6 +32,12 @@ public struct AdvocateConfig: Sendable, Decodable {
     public var membership = MembershipConfig()
     /// The digest's brand, size and disclosure.
     public var digest = DigestConfig()
+    /// Fetching pages and feeds.
+    public var fetch = FetchConfig()
+    /// Feeds whose new entries become content.
+    public var feeds: [FeedConfig] = []
+    /// Editor sign-in.
+    public var editor = EditorConfig()
 
     /// The path part of ``publicBaseURL`` (empty, or e.g. `/advocate` behind a proxy that serves Advocate under a
     /// path): the server's own pages start their links and forms with it.
@@ -42,7 +48,7 @@ public struct AdvocateConfig: Sendable, Decodable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case organization, timeZone, defaultLanguage, defaultNetworks, databasePath, templatesDirectory
-        case publicBaseURL, secretsFile, server, mail, plan, links, membership, digest
+        case publicBaseURL, secretsFile, server, mail, plan, links, membership, digest, fetch, feeds, editor
     }
 
     /// The defaults.
@@ -90,6 +96,16 @@ public struct AdvocateConfig: Sendable, Decodable {
         links = try c.value(.links, default: links)
         membership = try c.value(.membership, default: membership)
         digest = try c.value(.digest, default: digest)
+        fetch = try c.value(.fetch, default: fetch)
+        feeds = try c.value(.feeds, default: feeds)
+        for (index, feed) in feeds.enumerated() {
+            if let theme = feed.theme, !plan.themes.isEmpty, !plan.themes.contains(theme) {
+                throw ConfigError.invalidValue(
+                    path: "feeds[\(index)].theme",
+                    reason: "'\(theme)' is not a theme of the plan (\(plan.themes.joined(separator: ", ")))")
+            }
+        }
+        editor = try c.value(.editor, default: editor)
     }
 
     /// Whether `host` is this machine (127.0.0.0/8, ::1, localhost).

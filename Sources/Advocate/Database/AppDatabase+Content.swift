@@ -3,27 +3,23 @@ import Foundation
 import GRDB
 
 extension AppDatabase {
-    /// Inserts new items and updates existing ones (matched by URL) in one transaction; an updated item's weeks
-    /// and texts are replaced by the new ones.
-    public func upsertContent(_ items: [ContentItem], now: Date) throws -> UpsertCount {
+    /// Inserts new items and updates existing ones (matched by URL) in one transaction; an updated item's weeks,
+    /// texts and variants are replaced by the new ones. `editor` is recorded as the one who made the change.
+    public func upsertContent(_ items: [ContentItem], now: Date, by editor: String = "cli") throws -> UpsertCount {
         try write { db in
             var count = UpsertCount()
             for item in items {
                 if let id = try Int64.fetchOne(
                     db, sql: "SELECT id FROM contentItem WHERE url = ?", arguments: [item.url])
                 {
-                    try db.execute(
-                        sql: """
-                            UPDATE contentItem SET title = ?, summary = ?, imageURL = ?, theme = ?, updatedAt = ?
-                            WHERE id = ?
-                            """,
-                        arguments: [item.title, item.summary, item.imageURL, item.theme, now, id])
-                    try db.execute(sql: "DELETE FROM contentWeek WHERE itemId = ?", arguments: [id])
-                    try db.execute(sql: "DELETE FROM suggestedText WHERE itemId = ?", arguments: [id])
-                    try Self.insertDetails(item, id: id, db: db)
+                    var updated = item
+                    updated.id = id
+                    try Self.update(updated, now: now, db: db)
+                    try Self.note(db, itemID: id, editor: editor, action: "import", detail: item.title, at: now)
                     count.updated += 1
                 } else {
-                    _ = try Self.insert(item, now: now, db: db)
+                    let id = try Self.insert(item, now: now, db: db)
+                    try Self.note(db, itemID: id, editor: editor, action: "import", detail: item.title, at: now)
                     count.created += 1
                 }
             }
@@ -32,7 +28,7 @@ extension AppDatabase {
     }
 
     /// Adds one item; fails when its URL is already known.
-    public func addContent(_ item: ContentItem, now: Date) throws -> ContentItem {
+    public func addContent(_ item: ContentItem, now: Date, by editor: String = "cli") throws -> ContentItem {
         try write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM contentItem WHERE url = ?", arguments: [item.url]) ?? false {
                 throw StoreError.conflict(
@@ -40,11 +36,31 @@ extension AppDatabase {
             }
             var saved = item
             saved.id = try Self.insert(item, now: now, db: db)
+            try Self.note(db, itemID: saved.id, editor: editor, action: "add", detail: item.title, at: now)
             return saved
         }
     }
 
-    /// Items ordered by id, optionally only those offered in `week`.
+    /// Replaces an existing item's fields, texts, variants and weeks (a week it keeps keeps its place).
+    public func updateContent(_ item: ContentItem, now: Date, by editor: String) throws -> ContentItem {
+        guard let id = item.id else { throw StoreError.notFound("the item has no id") }
+        return try write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM contentItem WHERE id = ?", arguments: [id]) ?? false else {
+                throw StoreError.notFound("no content item with id \(id)")
+            }
+            if try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM contentItem WHERE url = ? AND id <> ?", arguments: [item.url, id]) ?? false
+            {
+                throw StoreError.conflict("another item already links to \(item.url)")
+            }
+            try Self.update(item, now: now, db: db)
+            try Self.note(db, itemID: id, editor: editor, action: "edit", detail: item.title, at: now)
+            return try Self.item(
+                try Row.fetchOne(db, sql: "SELECT * FROM contentItem WHERE id = ?", arguments: [id])!, db: db)
+        }
+    }
+
+    /// Items of `week` in the editor's order, or every item by id.
     public func contentItems(week: ISOWeek? = nil) throws -> [ContentItem] {
         try read { db in
             let rows =
@@ -52,14 +68,34 @@ extension AppDatabase {
                     try Row.fetchAll(
                         db,
                         sql: """
-                            SELECT * FROM contentItem
-                            WHERE id IN (SELECT itemId FROM contentWeek WHERE week = ?) ORDER BY id
+                            SELECT i.* FROM contentItem i JOIN contentWeek w ON w.itemId = i.id
+                            WHERE w.week = ? ORDER BY w.position, i.id
                             """,
                         arguments: [week.description])
                 } else {
                     try Row.fetchAll(db, sql: "SELECT * FROM contentItem ORDER BY id")
                 }
             return try rows.map { try Self.item($0, db: db) }
+        }
+    }
+
+    /// Items offered in no week yet, newest first.
+    public func draftItems() throws -> [ContentItem] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM contentItem WHERE id NOT IN (SELECT itemId FROM contentWeek) ORDER BY id DESC
+                    """
+            ).map { try Self.item($0, db: db) }
+        }
+    }
+
+    /// Every week that has items, with how many.
+    public func contentWeeks() throws -> [(week: ISOWeek, items: Int)] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT week, COUNT(*) AS n FROM contentWeek GROUP BY week ORDER BY week")
+                .compactMap { row in (try? ISOWeek(parsing: row["week"])).map { ($0, row["n"]) } }
         }
     }
 
@@ -73,37 +109,145 @@ extension AppDatabase {
     }
 
     /// Removes an item with its weeks and texts. Returns whether it existed.
-    public func removeContent(id: Int64) throws -> Bool {
+    public func removeContent(id: Int64, now: Date = Date(), by editor: String = "cli") throws -> Bool {
         try write { db in
+            let title = try String.fetchOne(db, sql: "SELECT title FROM contentItem WHERE id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM contentItem WHERE id = ?", arguments: [id])
-            return db.changesCount > 0
+            guard db.changesCount > 0 else { return false }
+            try Self.note(db, itemID: id, editor: editor, action: "remove", detail: title ?? "", at: now)
+            return true
+        }
+    }
+
+    /// Moves an item one place up (`by: -1`) or down (`by: 1`) in `week`.
+    public func moveContent(id: Int64, in week: ISOWeek, by offset: Int, now: Date, editor: String) throws {
+        try write { db in
+            var order = try Int64.fetchAll(
+                db, sql: "SELECT itemId FROM contentWeek WHERE week = ? ORDER BY position, itemId",
+                arguments: [week.description])
+            guard let index = order.firstIndex(of: id) else {
+                throw StoreError.notFound("item \(id) is not in \(week)")
+            }
+            let target = index + offset
+            guard order.indices.contains(target) else { return }
+            order.swapAt(index, target)
+            for (position, itemID) in order.enumerated() {
+                try db.execute(
+                    sql: "UPDATE contentWeek SET position = ? WHERE week = ? AND itemId = ?",
+                    arguments: [position, week.description, itemID])
+            }
+            try Self.note(
+                db, itemID: id, editor: editor, action: offset < 0 ? "move up" : "move down",
+                detail: week.description, at: now)
+        }
+    }
+
+    /// Moves an item from one week to another (`from: nil` schedules a draft; `to: nil` makes it a draft of
+    /// that week's item).
+    public func rescheduleContent(id: Int64, from: ISOWeek?, to: ISOWeek?, now: Date, editor: String) throws {
+        try write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM contentItem WHERE id = ?", arguments: [id]) ?? false else {
+                throw StoreError.notFound("no content item with id \(id)")
+            }
+            if let from {
+                try db.execute(
+                    sql: "DELETE FROM contentWeek WHERE itemId = ? AND week = ?", arguments: [id, from.description])
+            }
+            if let to { try Self.schedule(id, week: to, db: db) }
+            try Self.note(
+                db, itemID: id, editor: editor, action: "reschedule",
+                detail: "\(from?.description ?? "draft") → \(to?.description ?? "draft")", at: now)
+        }
+    }
+
+    /// The recorded changes of an item (or of all content), newest first.
+    public func contentChanges(itemID: Int64? = nil, limit: Int = 50) throws -> [ContentChange] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT itemId, editor, action, detail, at FROM contentChange
+                    WHERE ? IS NULL OR itemId = ? ORDER BY id DESC LIMIT ?
+                    """,
+                arguments: [itemID, itemID, limit]
+            ).map {
+                ContentChange(
+                    itemID: $0["itemId"], editor: $0["editor"], action: $0["action"], detail: $0["detail"], at: $0["at"]
+                )
+            }
         }
     }
 
     // MARK: - Mapping
 
+    static func note(_ db: Database, itemID: Int64?, editor: String, action: String, detail: String, at: Date) throws {
+        try db.execute(
+            sql: "INSERT INTO contentChange (itemId, editor, action, detail, at) VALUES (?, ?, ?, ?, ?)",
+            arguments: [itemID, editor, action, detail, at])
+    }
+
     private static func insert(_ item: ContentItem, now: Date, db: Database) throws -> Int64 {
         try db.execute(
             sql: """
-                INSERT INTO contentItem (url, title, summary, imageURL, theme, createdAt, updatedAt)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO contentItem (url, title, summary, imageURL, theme, language, prompt, createdAt, updatedAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [item.url, item.title, item.summary, item.imageURL, item.theme, now, now])
+            arguments: [
+                item.url, item.title, item.summary, item.imageURL, item.theme, item.language?.rawValue, item.prompt,
+                now, now,
+            ])
         let id = db.lastInsertedRowID
-        try insertDetails(item, id: id, db: db)
+        for week in item.weeks { try schedule(id, week: week, db: db) }
+        try insertTexts(item, id: id, db: db)
         return id
     }
 
-    private static func insertDetails(_ item: ContentItem, id: Int64, db: Database) throws {
-        for week in item.weeks {
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO contentWeek (itemId, week) VALUES (?, ?)",
-                arguments: [id, week.description])
+    private static func update(_ item: ContentItem, now: Date, db: Database) throws {
+        guard let id = item.id else { return }
+        try db.execute(
+            sql: """
+                UPDATE contentItem SET url = ?, title = ?, summary = ?, imageURL = ?, theme = ?, language = ?,
+                prompt = ?, updatedAt = ? WHERE id = ?
+                """,
+            arguments: [
+                item.url, item.title, item.summary, item.imageURL, item.theme, item.language?.rawValue, item.prompt,
+                now, id,
+            ])
+        let weeks = item.weeks.map(\.description)
+        for old in try String.fetchAll(db, sql: "SELECT week FROM contentWeek WHERE itemId = ?", arguments: [id])
+        where !weeks.contains(old) {
+            try db.execute(sql: "DELETE FROM contentWeek WHERE itemId = ? AND week = ?", arguments: [id, old])
         }
-        for (position, text) in item.texts.enumerated() {
+        for week in item.weeks { try schedule(id, week: week, db: db) }
+        try db.execute(sql: "DELETE FROM suggestedText WHERE itemId = ?", arguments: [id])
+        try db.execute(sql: "DELETE FROM contentVariant WHERE itemId = ?", arguments: [id])
+        try insertTexts(item, id: id, db: db)
+    }
+
+    /// Adds the item to the end of `week` (nothing when it is already there).
+    private static func schedule(_ id: Int64, week: ISOWeek, db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT OR IGNORE INTO contentWeek (itemId, week, position)
+                VALUES (?, ?, (SELECT COALESCE(MAX(position) + 1, 0) FROM contentWeek WHERE week = ?))
+                """,
+            arguments: [id, week.description, week.description])
+    }
+
+    private static func insertTexts(_ item: ContentItem, id: Int64, db: Database) throws {
+        var position = 0
+        func add(_ text: SuggestedText, language: Language?) throws {
             try db.execute(
-                sql: "INSERT INTO suggestedText (itemId, position, network, text) VALUES (?, ?, ?, ?)",
-                arguments: [id, position, text.network?.rawValue, text.text])
+                sql: "INSERT INTO suggestedText (itemId, position, network, text, language) VALUES (?, ?, ?, ?, ?)",
+                arguments: [id, position, text.network?.rawValue, text.text, language?.rawValue])
+            position += 1
+        }
+        for text in item.texts { try add(text, language: nil) }
+        for variant in item.variants {
+            try db.execute(
+                sql: "INSERT INTO contentVariant (itemId, language, title, summary, prompt) VALUES (?, ?, ?, ?, ?)",
+                arguments: [id, variant.language.rawValue, variant.title, variant.summary, variant.prompt])
+            for text in variant.texts { try add(text, language: variant.language) }
         }
     }
 
@@ -113,13 +257,41 @@ extension AppDatabase {
             db, sql: "SELECT week FROM contentWeek WHERE itemId = ? ORDER BY week", arguments: [id]
         )
         .compactMap { try? ISOWeek(parsing: $0) }
-        let texts = try Row.fetchAll(
-            db, sql: "SELECT network, text FROM suggestedText WHERE itemId = ? ORDER BY position", arguments: [id]
-        ).map { row in
-            SuggestedText(network: (row["network"] as String?).flatMap(Network.init(rawValue:)), text: row["text"])
+        var texts: [String: [SuggestedText]] = [:]
+        for row in try Row.fetchAll(
+            db, sql: "SELECT network, text, language FROM suggestedText WHERE itemId = ? ORDER BY position",
+            arguments: [id])
+        {
+            texts[row["language"] ?? "", default: []].append(
+                SuggestedText(
+                    network: (row["network"] as String?).flatMap(Network.init(rawValue:)), text: row["text"]))
+        }
+        let variants = try Row.fetchAll(
+            db, sql: "SELECT * FROM contentVariant WHERE itemId = ? ORDER BY language", arguments: [id]
+        ).compactMap { row -> ContentVariant? in
+            guard let language = Language(rawValue: row["language"]) else { return nil }
+            return ContentVariant(
+                language: language, title: row["title"], summary: row["summary"], prompt: row["prompt"],
+                texts: texts[language.rawValue] ?? [])
         }
         return ContentItem(
             id: id, url: row["url"], title: row["title"], summary: row["summary"], imageURL: row["imageURL"],
-            theme: row["theme"], weeks: weeks, texts: texts)
+            theme: row["theme"], weeks: weeks, texts: texts[""] ?? [],
+            language: (row["language"] as String?).flatMap(Language.init(rawValue:)), prompt: row["prompt"],
+            variants: variants)
     }
+}
+
+/// One recorded change to content: who, what, when.
+public struct ContentChange: Sendable, Codable, Hashable {
+    /// The item changed (`nil` once removed items are gone).
+    public var itemID: Int64?
+    /// The editor's name, or `cli` / `feed` for the command line and feeds.
+    public var editor: String
+    /// add, edit, import, remove, move up, move down, reschedule.
+    public var action: String
+    /// The title or the weeks involved.
+    public var detail: String
+    /// When.
+    public var at: Date
 }

@@ -213,6 +213,72 @@ extension AppDatabase {
                     ALTER TABLE invitation ADD COLUMN handedOverAt DATETIME;
                     """)
         }
+        migrator.registerMigration("v8-content-languages") { db in
+            // One item in several languages, an "in your own words" prompt, the order of a week's items, and who
+            // changed what.
+            try db.execute(
+                sql: """
+                    ALTER TABLE contentItem ADD COLUMN language TEXT;
+                    ALTER TABLE contentItem ADD COLUMN prompt TEXT;
+                    ALTER TABLE suggestedText ADD COLUMN language TEXT;
+                    ALTER TABLE contentWeek ADD COLUMN position INTEGER NOT NULL DEFAULT 0;
+                    CREATE TABLE contentVariant (
+                        itemId INTEGER NOT NULL REFERENCES contentItem(id) ON DELETE CASCADE,
+                        language TEXT NOT NULL,
+                        title TEXT NOT NULL CHECK (title <> ''),
+                        summary TEXT NOT NULL DEFAULT '',
+                        prompt TEXT,
+                        PRIMARY KEY (itemId, language)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE contentChange (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        itemId INTEGER,
+                        editor TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        detail TEXT NOT NULL DEFAULT '',
+                        at DATETIME NOT NULL
+                    );
+                    CREATE INDEX contentChange_item ON contentChange(itemId, at);
+                    """)
+        }
+        migrator.registerMigration("v9-editors") { db in
+            // Named editor accounts (bcrypt hashes) and their sign-in sessions (only a hash of each cookie).
+            try db.execute(
+                sql: """
+                    CREATE TABLE editor (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                        passwordHash TEXT NOT NULL,
+                        createdAt DATETIME NOT NULL
+                    );
+                    CREATE TABLE editorSession (
+                        tokenHash TEXT PRIMARY KEY,
+                        editorId INTEGER NOT NULL REFERENCES editor(id) ON DELETE CASCADE,
+                        createdAt DATETIME NOT NULL,
+                        lastSeenAt DATETIME NOT NULL
+                    ) WITHOUT ROWID;
+                    """)
+        }
+        migrator.registerMigration("v10-feeds") { db in
+            // Per feed: the validators of the last answer (conditional GET) and the entries already seen.
+            try db.execute(
+                sql: """
+                    CREATE TABLE feedState (
+                        url TEXT PRIMARY KEY,
+                        etag TEXT,
+                        lastModified TEXT,
+                        checkedAt DATETIME,
+                        lastError TEXT
+                    ) WITHOUT ROWID;
+                    CREATE TABLE feedEntry (
+                        feedURL TEXT NOT NULL,
+                        entryKey TEXT NOT NULL,
+                        itemId INTEGER REFERENCES contentItem(id) ON DELETE SET NULL,
+                        seenAt DATETIME NOT NULL,
+                        PRIMARY KEY (feedURL, entryKey)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

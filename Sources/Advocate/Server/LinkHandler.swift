@@ -92,20 +92,22 @@ public struct LinkHandler: Sendable {
         let visit = links.visit(
             itemID: token.itemID, network: network, ambassadorID: token.ambassadorID, week: token.week,
             test: token.test)
-        // The person's language matters only for a disclosure or the share page: no lookup on the plain redirect.
+        // The person's language matters only for a disclosure, the share page or an item in several languages: no
+        // lookup on the plain redirect.
         let language =
-            disclosure.isEmpty && network.prefillsText
+            disclosure.isEmpty && network.prefillsText && item.variants.isEmpty
             ? defaultLanguage
             : try await directory.language(ambassadorID: token.ambassadorID, now: time) ?? defaultLanguage
+        let localized = item.localized(for: language)
         let text = ShareText.with(
             disclosure: disclosure[language.rawValue],
-            DigestSelection.text(for: item, network: network, ambassadorID: token.ambassadorID))
-        let intent = ShareIntent.url(for: network, text: text, url: visit, subject: item.title)
+            DigestSelection.text(for: localized, network: network, ambassadorID: token.ambassadorID))
+        let intent = ShareIntent.url(for: network, text: text, url: visit, subject: localized.title)
         guard network.prefillsText else {
             // LinkedIn and Facebook take no text: a page with the text to edit and copy, and one button that copies
             // it and opens the network's dialog (a plain link does the same without JavaScript).
             return sharePage(
-                item: item, network: network, text: text, intent: intent, language: language, token: link)
+                item: localized, network: network, text: text, intent: intent, language: language, token: link)
         }
         return LinkResponse(status: 302, location: intent, html: nil)
     }

@@ -1,11 +1,13 @@
 /// Which items an ambassador gets and which suggested text they see: pure rules shared by the digest renderer and
 /// the click server (which must pick the same text again when a share button is clicked).
 public enum DigestSelection {
-    /// The week's items for an ambassador's themes, in the given order; all items when they chose no themes.
-    /// Items without a theme go to everyone.
+    /// The week's items for an ambassador's themes, in the given order and in their language; all items when they
+    /// chose no themes. Items without a theme go to everyone.
     public static func items(_ items: [ContentItem], for ambassador: Ambassador) -> [ContentItem] {
-        guard !ambassador.themes.isEmpty else { return items }
-        return items.filter { item in item.theme.map(ambassador.themes.contains) ?? true }
+        let chosen =
+            ambassador.themes.isEmpty
+            ? items : items.filter { item in item.theme.map(ambassador.themes.contains) ?? true }
+        return chosen.map { $0.localized(for: ambassador.language) }
     }
 
     /// The suggested text shown on the item card: the general texts rotate per ambassador so that colleagues do not

@@ -1,10 +1,16 @@
 import Foundation
 
 /// Validates a content JSON file: an array of items such as
-/// `{"url": …, "title": …, "summary": …, "image": …, "theme": …, "weeks": ["2026-W49"], "texts": ["…", {"network": "x", "text": "…"}]}`.
+/// `{"url": …, "title": …, "summary": …, "image": …, "theme": …, "weeks": ["2026-W49"], "texts": ["…", {"network": "x", "text": "…"}],
+/// "language": "nl", "prompt": …, "variants": {"en": {"title": …, "summary": …, "prompt": …, "texts": […]}}}`.
+/// An explicit empty `weeks` makes a draft.
 public enum ContentImport {
     /// The keys an item may have.
-    public static let keys = ["url", "title", "summary", "image", "theme", "week", "weeks", "texts"]
+    public static let keys = [
+        "url", "title", "summary", "image", "theme", "week", "weeks", "texts", "language", "prompt", "variants",
+    ]
+    /// The keys a variant may have.
+    public static let variantKeys = ["title", "summary", "prompt", "texts"]
 
     /// Why the file as a whole could not be read.
     public struct FileError: Error, CustomStringConvertible {
@@ -114,32 +120,104 @@ public enum ContentImport {
                 if !weeks.contains(week) { weeks.append(week) }
             } catch { return fail(object["weeks"] != nil ? "weeks" : "week", error.description) }
         }
-        if weeks.isEmpty { weeks = [rules.defaultWeek] }
+        if weeks.isEmpty && object["weeks"] == nil { weeks = [rules.defaultWeek] }
+        let suggestions: [SuggestedText]
+        switch suggestedTexts(object["texts"], field: "texts", line: line) {
+        case .failure(let problem): return .failure(problem)
+        case .success(let value): suggestions = value
+        }
+        var language: Language? = nil
+        if let raw = object["language"], !(raw is NSNull) {
+            guard let code = raw as? String, let known = Language(rawValue: code.lowercased()) else {
+                return fail("language", "unknown language (use: \(Language.codes))")
+            }
+            language = known
+        }
+        let prompt: String?
+        switch string("prompt") {
+        case .failure(let problem): return .failure(problem)
+        case .success(let value): prompt = value.map(\.collapsingWhitespace).flatMap { $0.isEmpty ? nil : $0 }
+        }
+        let variants: [ContentVariant]
+        switch self.variants(object["variants"], main: language ?? rules.defaultLanguage, line: line) {
+        case .failure(let problem): return .failure(problem)
+        case .success(let value): variants = value
+        }
+        return .success(
+            ContentItem(
+                url: url, title: title, summary: texts["summary"] ?? "", imageURL: image, theme: theme, weeks: weeks,
+                texts: suggestions, language: language, prompt: prompt, variants: variants))
+    }
+
+    /// `"texts": ["…", {"network": "x", "text": "…"}]`.
+    public static func suggestedTexts(_ value: Any?, field: String, line: Int) -> Result<[SuggestedText], ImportProblem>
+    {
+        func fail(_ message: String) -> Result<[SuggestedText], ImportProblem> {
+            .failure(ImportProblem(line: line, field: field, message: message))
+        }
+        guard let value, !(value is NSNull) else { return .success([]) }
+        guard let entries = value as? [Any] else { return fail("must be an array") }
         var suggestions: [SuggestedText] = []
-        for entry in object["texts"] as? [Any] ?? [] {
+        for entry in entries {
             if let text = entry as? String {
                 suggestions.append(SuggestedText(text: text))
             } else if let pair = entry as? [String: Any], let text = pair["text"] as? String {
                 var network: Network? = nil
                 if let code = pair["network"] as? String {
                     guard let known = Network(rawValue: code.lowercased()) else {
-                        return fail("texts", "unknown network '\(code)' (use: \(Network.codes))")
+                        return fail("unknown network '\(code)' (use: \(Network.codes))")
                     }
                     network = known
                 }
                 suggestions.append(SuggestedText(network: network, text: text))
             } else {
-                return fail("texts", "each text is a string or {\"network\": …, \"text\": …}")
+                return fail("each text is a string or {\"network\": …, \"text\": …}")
             }
         }
-        if object["texts"] != nil && !(object["texts"] is [Any]) { return fail("texts", "must be an array") }
         if suggestions.contains(where: { $0.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) {
-            return fail("texts", "a suggested text is empty")
+            return fail("a suggested text is empty")
         }
-        return .success(
-            ContentItem(
-                url: url, title: title, summary: texts["summary"] ?? "", imageURL: image, theme: theme, weeks: weeks,
-                texts: suggestions))
+        return .success(suggestions)
+    }
+
+    /// `"variants": {"en": {"title": …, "summary": …, "prompt": …, "texts": […]}}`.
+    public static func variants(_ value: Any?, main: Language, line: Int) -> Result<[ContentVariant], ImportProblem> {
+        func fail(_ field: String, _ message: String) -> Result<[ContentVariant], ImportProblem> {
+            .failure(ImportProblem(line: line, field: field, message: message))
+        }
+        guard let value, !(value is NSNull) else { return .success([]) }
+        guard let object = value as? [String: Any] else {
+            return fail("variants", "must be an object keyed by language, e.g. {\"en\": {\"title\": …}}")
+        }
+        var variants: [ContentVariant] = []
+        for code in object.keys.sorted() {
+            let field = "variants.\(code)"
+            guard let language = Language(rawValue: code) else {
+                return fail(field, "unknown language (use: \(Language.codes))")
+            }
+            guard language != main else { return fail(field, "is the item's main language; edit the item itself") }
+            guard let entry = object[code] as? [String: Any] else { return fail(field, "must be an object") }
+            if let unknown = entry.keys.sorted().first(where: { !variantKeys.contains($0) }) {
+                return fail("\(field).\(unknown)", "unknown key (allowed: \(variantKeys.joined(separator: ", ")))")
+            }
+            var strings: [String: String] = [:]
+            for key in ["title", "summary", "prompt"] {
+                guard let raw = entry[key], !(raw is NSNull) else { continue }
+                guard let text = raw as? String else { return fail("\(field).\(key)", "must be a string") }
+                strings[key] = text.collapsingWhitespace
+            }
+            guard let title = strings["title"], !title.isEmpty else { return fail("\(field).title", "is missing") }
+            let texts: [SuggestedText]
+            switch suggestedTexts(entry["texts"], field: "\(field).texts", line: line) {
+            case .failure(let problem): return .failure(problem)
+            case .success(let value): texts = value
+            }
+            variants.append(
+                ContentVariant(
+                    language: language, title: title, summary: strings["summary"] ?? "",
+                    prompt: strings["prompt"].flatMap { $0.isEmpty ? nil : $0 }, texts: texts))
+        }
+        return .success(variants)
     }
 
     /// The line each top-level array element starts on, found by a small scan that skips strings.

@@ -1,0 +1,94 @@
+import AdvocateCore
+import Foundation
+
+/// `advocate content fetch`: reads every configured feed (conditional GET), adds the entries it has not seen as
+/// items of a week or as drafts. Each feed is loaded in its own transaction, so a broken feed is reported and the
+/// others still load; running it again (from cron) adds nothing twice.
+public struct FeedLoader: Sendable {
+    /// Where a run puts new entries.
+    public enum Target: Sendable, Hashable {
+        /// Each feed's own setting: next week, or drafts.
+        case configured
+        /// Every new entry into this week.
+        case week(ISOWeek)
+        /// Every new entry as a draft.
+        case drafts
+    }
+
+    /// What happened to one feed.
+    public struct Report: Sendable, Codable, Hashable {
+        /// The feed.
+        public var url: String
+        /// `loaded`, `unchanged` or `failed`.
+        public var outcome: String
+        /// Items added.
+        public var added: Int
+        /// Entries in the feed.
+        public var entries: Int
+        /// Why it failed.
+        public var error: String?
+    }
+
+    let database: AppDatabase
+    let fetcher: PageFetcher
+    let feeds: [FeedConfig]
+    let nextWeek: ISOWeek
+    let now: @Sendable () -> Date
+
+    /// Creates a loader; `nextWeek` is where `week` feeds put new entries.
+    public init(
+        database: AppDatabase, fetcher: PageFetcher, feeds: [FeedConfig], nextWeek: ISOWeek,
+        now: @escaping @Sendable () -> Date
+    ) {
+        self.database = database
+        self.fetcher = fetcher
+        self.feeds = feeds
+        self.nextWeek = nextWeek
+        self.now = now
+    }
+
+    /// Loads every feed; never throws for one feed's failure (see ``Report/error``).
+    public func run(target: Target = .configured) -> [Report] {
+        feeds.map { feed in
+            do {
+                return try load(feed, target: target)
+            } catch {
+                let reason = (error as? FetchError)?.reason ?? "\(error)"
+                try? database.noteFeedFailure(url: feed.url, reason: reason, now: now())
+                return Report(url: feed.url, outcome: "failed", added: 0, entries: 0, error: reason)
+            }
+        }
+    }
+
+    private func load(_ feed: FeedConfig, target: Target) throws -> Report {
+        let stored = try database.feedValidators(url: feed.url)
+        let page: FetchedPage
+        switch try fetcher.fetch(feed.url, etag: stored.etag, lastModified: stored.lastModified) {
+        case .notModified:
+            try database.noteFeedUnchanged(url: feed.url, now: now())
+            return Report(url: feed.url, outcome: "unchanged", added: 0, entries: 0)
+        case .page(let value): page = value
+        }
+        guard let entries = MarkupParser.feedEntries(xml: page.body, feedURL: page.url) else {
+            throw FetchError(url: feed.url, reason: "not an RSS 2.0 or Atom feed (or not well-formed XML)")
+        }
+        let weeks: [ISOWeek] =
+            switch target {
+            case .configured: feed.schedule == .draft ? [] : [nextWeek]
+            case .week(let week): [week]
+            case .drafts: []
+            }
+        let items = entries.map { entry in
+            (
+                entry,
+                ContentItem(
+                    url: entry.url, title: entry.title, summary: entry.summary, imageURL: entry.imageURL,
+                    theme: feed.theme, weeks: weeks, language: feed.language)
+            )
+        }
+        let added = try database.loadFeed(
+            url: feed.url, entries: items,
+            validators: FeedValidators(etag: page.etag, lastModified: page.lastModified), now: now())
+        return Report(url: feed.url, outcome: "loaded", added: added, entries: entries.count)
+    }
+}
