@@ -13,7 +13,8 @@ struct AdvocateCommand: AsyncParsableCommand {
             Every command reads ./config.json unless --config or ADVOCATE_CONFIG names another file.
             """,
         subcommands: [
-            Init.self, Ambassadors.self, Invite.self, Content.self, Digest.self, Report.self, Serve.self, DKIM.self,
+            Init.self, Ambassadors.self, Invite.self, Content.self, Digest.self, Report.self, Serve.self, Editors.self,
+            DKIM.self,
         ]
     )
 }

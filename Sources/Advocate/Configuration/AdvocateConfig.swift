@@ -140,8 +140,11 @@ public struct ServerConfig: Sendable, Decodable {
     public var host = "127.0.0.1"
     /// TCP port; 0 picks a free one (printed at start).
     public var port = 8080
+    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` headers name the client (CIDR ranges); requests from
+    /// anywhere else are taken to come from their own address, whatever they claim.
+    public var trustedProxies: [AddressRange] = []
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case host, port }
+    enum CodingKeys: String, CodingKey, CaseIterable { case host, port, trustedProxies }
 
     init() {}
 
@@ -150,6 +153,13 @@ public struct ServerConfig: Sendable, Decodable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         host = try c.value(.host, default: host)
         port = try c.value(.port, default: port)
+        trustedProxies = try c.value(.trustedProxies, default: [String]()).enumerated().map { index, text in
+            guard let range = AddressRange(parsing: text) else {
+                throw ConfigError.invalidValue(
+                    path: "server.trustedProxies[\(index)]", reason: "'\(text)' is not an address or CIDR range")
+            }
+            return range
+        }
         guard (0...65535).contains(port) else {
             throw ConfigError.invalidValue(
                 path: "server.port", reason: "\(port) is not a TCP port (1-65535, or 0 for any free port)")

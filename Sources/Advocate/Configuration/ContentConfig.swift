@@ -104,9 +104,11 @@ public struct EditorConfig: Sendable, Decodable {
     public var idleMinutes = 120
     /// Failed sign-ins per account, and per client address, in 15 minutes before sign-in pauses.
     public var maxFailedLogins = 5
+    /// bcrypt cost of new passwords (10–15; each step doubles the work).
+    public var passwordCost = 12
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case sessionHours, idleMinutes, maxFailedLogins
+        case sessionHours, idleMinutes, maxFailedLogins, passwordCost
     }
 
     init() {}
@@ -117,6 +119,10 @@ public struct EditorConfig: Sendable, Decodable {
         sessionHours = try c.value(.sessionHours, default: sessionHours)
         idleMinutes = try c.value(.idleMinutes, default: idleMinutes)
         maxFailedLogins = try c.value(.maxFailedLogins, default: maxFailedLogins)
+        passwordCost = try c.value(.passwordCost, default: passwordCost)
+        guard (10...15).contains(passwordCost) else {
+            throw ConfigError.invalidValue(path: "editor.passwordCost", reason: "must be between 10 and 15")
+        }
         for (key, value) in [
             ("sessionHours", sessionHours), ("idleMinutes", idleMinutes), ("maxFailedLogins", maxFailedLogins),
         ] where value < 1 {

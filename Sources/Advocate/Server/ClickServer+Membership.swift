@@ -7,7 +7,7 @@ import Logging
 /// (preferences). Every form POST is checked by ``CSRFGuard``. Returns the handler, whose background work the
 /// server lets finish before it stops.
 func addMembershipRoutes(
-    to router: Router<BasicRequestContext>, context: AppContext, database: AppDatabase, pages: PageRenderer,
+    to router: Router<AdvocateRequestContext>, context: AppContext, database: AppDatabase, pages: PageRenderer,
     sealer: LinkSealer, logger: Logger
 ) throws -> MembershipHandler {
     let config = context.config

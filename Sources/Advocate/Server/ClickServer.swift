@@ -10,7 +10,7 @@ import ServiceLifecycle
 /// ``application`` in-process (Hummingbird's test client); ``buildServer`` runs both in a service group.
 public struct ClickServer: Sendable {
     /// The Hummingbird application.
-    public let application: Application<RouterResponder<BasicRequestContext>>
+    public let application: Application<RouterResponder<AdvocateRequestContext>>
     /// The group-commit click writer; ``ClickRecorder/shutdown()`` flushes it.
     public let recorder: ClickRecorder
     let membership: MembershipHandler
@@ -28,11 +28,11 @@ public func buildApplication(
     let pages = try PageRenderer.load(directory: context.config.resolve(context.config.templatesDirectory))
     let sealer = LinkSealer(keyring: try context.secrets.linkKeys())
     let handler = LinkHandler(context: context, database: database, recorder: recorder, pages: pages, sealer: sealer)
-    let router = Router()
+    let router = Router(context: AdvocateRequestContext.self)
     router.add(middleware: GuardMiddleware(logger: logger))
     router.get("/healthz") { _, _ in "ok" }
     for (prefix, kind) in [("s", LinkToken.Kind.share), ("l", .visit), ("t", .trap)] {
-        let follow: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, requestContext in
+        let follow: @Sendable (Request, AdvocateRequestContext) async throws -> Response = { request, requestContext in
             let token = try requestContext.parameters.require("token")
             let answer = try await handler.follow(
                 token, kind: kind, method: request.method.rawValue, userAgent: request.headers[.userAgent])
