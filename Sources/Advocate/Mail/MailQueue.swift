@@ -7,7 +7,7 @@ import Logging
 /// A mail that cannot be sent is logged (without the address) and dropped: the person can simply try again.
 public final class MailQueue: Sendable {
     private let queue = DispatchQueue(label: "advocate.mail-queue")
-    private let transport: any MailTransport
+    let transport: any MailTransport
     private let logger: Logger
 
     /// Creates a queue over `transport`.

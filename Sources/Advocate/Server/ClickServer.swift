@@ -59,19 +59,8 @@ public func buildApplication(
     }
     let membership = try addMembershipRoutes(
         to: router, context: context, database: database, pages: pages, sealer: sealer, logger: logger)
-    if let token = context.secrets.adminToken {
-        let dashboard = try Dashboard(context: context, database: database)
-        router.get("/admin") { request, _ in
-            guard AdminAuth.allows(request.headers[.authorization], token: token) else {
-                return Response(
-                    status: .unauthorized,
-                    headers: [
-                        .wwwAuthenticate: "Basic realm=\"Advocate\", charset=\"UTF-8\"", .cacheControl: "no-store",
-                    ])
-            }
-            return LinkResponse(status: 200, location: nil, html: try await dashboard.page()).response(isHead: false)
-        }
-    }
+    try addEditorRoutes(
+        to: router, context: context, database: database, transport: membership.mails.transport, logger: logger)
     let host = context.config.server.host
     let application = Application(
         router: router,

@@ -1,0 +1,392 @@
+import AdvocateCore
+import Foundation
+import Logging
+
+/// The editor's week in the browser: weeks and drafts, items added by URL (fetched, shown, edited before saving),
+/// texts per network and language, order, moves, removal, the digest of any ambassador exactly as mailed, and test
+/// sends. Every answer is a ``PageResponse``; the routes (``addEditorRoutes``) add sign-in and CSRF checks.
+struct EditorHandler: Sendable {
+    let database: AppDatabase
+    let pages: EditorPages
+    let context: AppContext
+    let fetcher: PageFetcher
+    let transport: any MailTransport
+    let logger: Logger
+    /// `basePath` + `/admin`.
+    let base: String
+
+    var config: AdvocateConfig { context.config }
+
+    /// The values every page gets.
+    func frame(_ title: String, editor: Editor?, csrf: String, notice: String? = nil, problem: String? = nil)
+        -> [String: Any]
+    {
+        var values: [String: Any] = [
+            "pageTitle": title, "organization": config.organization, "base": base, "csrf": csrf,
+        ]
+        if let editor { values["editor"] = editor.name }
+        if let notice { values["notice"] = notice }
+        if let problem { values["problem"] = problem }
+        return values
+    }
+
+    func page(_ name: String, _ values: [String: Any], status: Int = 200) -> PageResponse {
+        var response = PageResponse(status: status, body: pages.render(name, values))
+        response.headers["Content-Security-Policy"] = editorContentSecurityPolicy
+        return response
+    }
+
+    func redirect(_ path: String, headers: [String: String] = [:]) -> PageResponse {
+        var response = PageResponse(status: 303, body: "")
+        response.headers = headers
+        response.headers["Location"] = path
+        return response
+    }
+
+    // MARK: - Sign-in
+
+    func loginPage(csrf: String, name: String = "", problem: String? = nil, status: Int = 200) -> PageResponse {
+        var values = frame("Sign in", editor: nil, csrf: csrf, problem: problem)
+        values["name"] = name
+        return page("login", values, status: status)
+    }
+
+    // MARK: - Weeks
+
+    func weeksPage(editor: Editor, csrf: String, notice: String?) async throws -> PageResponse {
+        let current = context.currentWeek
+        let (weeks, drafts, changes) = try await database.perform { database in
+            (try database.contentWeeks(), try database.draftItems(), try database.contentChanges(limit: 15))
+        }
+        var counts: [ISOWeek: Int] = [:]
+        for entry in weeks { counts[entry.week] = entry.items }
+        var shown = Set(weeks.map(\.week).filter { $0 >= current.previous.previous.previous.previous })
+        var week = current
+        for _ in 0..<8 {
+            shown.insert(week)
+            week = week.next
+        }
+        var values = frame("Weeks", editor: editor, csrf: csrf, notice: notice)
+        values["weeks"] = shown.sorted().map { week -> [String: Any] in
+            [
+                "week": week.description, "items": counts[week] ?? 0, "current": week == current,
+                "starts": day(week.start(in: config.timeZone)),
+            ]
+        }
+        values["weekOptions"] = weekOptions(selected: current.next)
+        values["drafts"] = drafts.map { ["id": $0.id ?? 0, "title": $0.title, "url": $0.url] }
+        values["changes"] = changes.map(changeValues)
+        return page("weeks", values)
+    }
+
+    func weekPage(_ week: ISOWeek, editor: Editor, csrf: String, notice: String?, problem: String? = nil)
+        async throws -> PageResponse
+    {
+        let (items, ambassadors) = try await database.perform { database in
+            (try database.contentItems(week: week), try database.ambassadors(status: .active))
+        }
+        var values = frame("Week \(week)", editor: editor, csrf: csrf, notice: notice, problem: problem)
+        values["week"] = week.description
+        values["starts"] = day(week.start(in: config.timeZone))
+        values["previous"] = week.previous.description
+        values["next"] = week.next.description
+        let moveOptions =
+            [["value": "draft", "label": "Drafts"]]
+            + (0..<10).map { offset -> [String: String] in
+                var target = context.currentWeek
+                for _ in 0..<offset { target = target.next }
+                return ["value": target.description, "label": target.description]
+            }.filter { $0["value"] != week.description }
+        values["items"] = items.map { item -> [String: Any] in
+            var languages = [(item.language ?? config.defaultLanguage).rawValue]
+            languages += item.variants.map(\.language.rawValue)
+            var entry: [String: Any] = [
+                "id": item.id ?? 0, "title": item.title, "url": item.url, "languages": languages,
+                "textCount": item.texts.count + item.variants.reduce(0) { $0 + $1.texts.count },
+                "moveOptions": moveOptions, "week": week.description,
+            ]
+            if let theme = item.theme { entry["theme"] = theme }
+            if let image = item.imageURL { entry["imageURL"] = image }
+            if item.prompt != nil { entry["prompt"] = true }
+            return entry
+        }
+        let fitting = ambassadors.filter { !DigestSelection.items(items, for: $0).isEmpty }
+        values["ambassadors"] = fitting.prefix(200).map(\.email)
+        values["firstAmbassador"] = fitting.first?.email ?? ""
+        return page("week", values)
+    }
+
+    // MARK: - Items
+
+    /// The form for a new item, filled from the page at `url` (or with the problem when it cannot be fetched).
+    func fetchedItemPage(url: String, week: String?, editor: Editor, csrf: String) async -> PageResponse {
+        var fields = ["url": url, "weeks": week == "draft" ? "" : (week ?? context.currentWeek.next.description)]
+        var problem: String?
+        do {
+            let metadata = try await fetcher.metadataAsync(of: url)
+            fields["url"] = metadata.canonicalURL
+            fields["title"] = metadata.title ?? ""
+            fields["summary"] = metadata.summary ?? ""
+            fields["image"] = metadata.imageURL ?? ""
+        } catch {
+            problem = "\(error) — fill in the fields by hand, or try another address."
+        }
+        return itemPage(
+            fields: fields, id: nil, editor: editor, csrf: csrf,
+            notice: problem == nil ? "Fetched. Check the texts, then save." : nil, problem: problem, changes: [])
+    }
+
+    func newItemPage(week: String?, editor: Editor, csrf: String) -> PageResponse {
+        itemPage(
+            fields: ["weeks": week ?? context.currentWeek.next.description], id: nil, editor: editor, csrf: csrf,
+            notice: nil, problem: nil, changes: [])
+    }
+
+    func editItemPage(id: Int64, editor: Editor, csrf: String, notice: String?) async throws -> PageResponse {
+        guard
+            let (item, changes) = try await database.perform({ database -> (ContentItem, [ContentChange])? in
+                guard let item = try database.contentItem(id: id) else { return nil }
+                return (item, try database.contentChanges(itemID: id, limit: 30))
+            })
+        else { return notFound(editor: editor, csrf: csrf) }
+        return itemPage(
+            fields: ItemForm.fields(item), id: id, editor: editor, csrf: csrf, notice: notice, problem: nil,
+            changes: changes)
+    }
+
+    /// Creates (`id == nil`) or updates an item from posted fields; an invalid form comes back with its problem and
+    /// the values as typed.
+    func saveItem(id: Int64?, fields: [String: String], editor: Editor, csrf: String) async throws -> PageResponse {
+        let object = ItemForm.object(fields, defaultLanguage: config.defaultLanguage)
+        let rules = context.importRules()
+        var item: ContentItem
+        switch ContentImport.item(object, line: 0, rules: rules) {
+        case .failure(let problem):
+            return itemPage(
+                fields: fields, id: id, editor: editor, csrf: csrf, notice: nil,
+                problem: "Not saved: \(problem.field ?? "form") \(problem.message).", changes: [], status: 422)
+        case .success(let value): item = value
+        }
+        item.id = id
+        let now = context.now()
+        let saved: ContentItem
+        do {
+            saved = try await database.perform { [item] database in
+                if item.id == nil { return try database.addContent(item, now: now, by: editor.name) }
+                return try database.updateContent(item, now: now, by: editor.name)
+            }
+        } catch let error as StoreError {
+            return itemPage(
+                fields: fields, id: id, editor: editor, csrf: csrf, notice: nil, problem: "Not saved: \(error).",
+                changes: [], status: 409)
+        }
+        logger.info("editor \(editor.name) saved item \(saved.id ?? 0)")
+        return redirect("\(base)/items/\(saved.id ?? 0)?done=saved")
+    }
+
+    func move(id: Int64, week: ISOWeek, up: Bool, editor: Editor) async throws -> PageResponse {
+        let now = context.now()
+        try await database.perform {
+            try $0.moveContent(id: id, in: week, by: up ? -1 : 1, now: now, editor: editor.name)
+        }
+        return redirect("\(base)/weeks/\(week)?done=moved")
+    }
+
+    func reschedule(id: Int64, from: ISOWeek?, to: ISOWeek?, editor: Editor) async throws -> PageResponse {
+        let now = context.now()
+        try await database.perform {
+            try $0.rescheduleContent(id: id, from: from, to: to, now: now, editor: editor.name)
+        }
+        return redirect(from.map { "\(base)/weeks/\($0)?done=moved" } ?? "\(base)/weeks?done=moved")
+    }
+
+    func remove(id: Int64, week: ISOWeek?, editor: Editor) async throws -> PageResponse {
+        let now = context.now()
+        _ = try await database.perform { try $0.removeContent(id: id, now: now, by: editor.name) }
+        return redirect(week.map { "\(base)/weeks/\($0)?done=removed" } ?? "\(base)/weeks?done=removed")
+    }
+
+    // MARK: - Preview and test
+
+    /// The digest of `week` for one ambassador, rendered by the same composer as the mail, with test links.
+    func composed(week: ISOWeek, email: String) async throws -> (Ambassador, MailMessage, RenderedDigest)? {
+        let address = EmailAddress.normalized(email) ?? email
+        let composer = try context.makeComposer()  // fresh: an edit a second ago must show
+        return try await database.perform { database in
+            guard let ambassador = try database.ambassador(email: address) else { return nil }
+            let items = try database.contentItems(week: week)
+            let results = composer.resultsBlock(
+                try database.resultsSnapshot(digestWeek: week, timeZone: context.config.timeZone))
+            guard
+                let composed = composer.compose(
+                    for: ambassador, weekItems: items, week: week, now: context.now(), results: results,
+                    recipient: ambassador.email)
+            else { return nil }
+            return (ambassador, composed.message, composed.rendered)
+        }
+    }
+
+    func previewPage(week: ISOWeek, email: String, editor: Editor, csrf: String) async throws -> PageResponse {
+        guard let (ambassador, _, rendered) = try await composed(week: week, email: email) else {
+            return try await weekPage(
+                week, editor: editor, csrf: csrf, notice: nil,
+                problem: "No digest: \(email) is not an ambassador, or nothing of \(week) fits them.")
+        }
+        var values = frame("Preview \(week)", editor: editor, csrf: csrf)
+        values["week"] = week.description
+        values["ambassador"] = ambassador.email
+        values["subject"] = rendered.subject
+        values["text"] = rendered.text
+        let query =
+            ambassador.email.addingPercentEncoding(
+                withAllowedCharacters: .init(
+                    charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~@")) ?? ""
+        values["htmlURL"] = "\(base)/weeks/\(week)/preview.html?ambassador=\(query)"
+        return page("preview", values)
+    }
+
+    func previewHTML(week: ISOWeek, email: String) async throws -> PageResponse {
+        guard let (_, _, rendered) = try await composed(week: week, email: email) else {
+            return PageResponse(status: 404, body: "no digest", contentType: "text/plain; charset=utf-8")
+        }
+        var response = PageResponse(body: rendered.html)
+        response.headers["Content-Security-Policy"] = previewContentSecurityPolicy
+        return response
+    }
+
+    func sendTest(week: ISOWeek, fields: [String: String], editor: Editor, csrf: String) async throws -> PageResponse {
+        guard let recipient = EmailAddress.normalized(fields["address"] ?? "") else {
+            return try await weekPage(
+                week, editor: editor, csrf: csrf, notice: nil, problem: "Not sent: the address to send to is not valid."
+            )
+        }
+        let email = fields["ambassador"] ?? ""
+        let preview = DigestPreview(
+            database: database, composer: try context.makeComposer(), timeZone: config.timeZone, now: context.now)
+        let transport = self.transport
+        do {
+            let sentAs = try await withCheckedThrowingContinuation { continuation in
+                DispatchQueue.global().async {
+                    continuation.resume(
+                        with: Result {
+                            try preview.sendTest(
+                                week: week, to: recipient, as: email.isEmpty ? nil : email, transport: transport)
+                        })
+                }
+            }
+            logger.info("editor \(editor.name) sent a test of \(week)")
+            return try await weekPage(
+                week, editor: editor, csrf: csrf, notice: "Test of \(sentAs)'s digest sent to \(recipient).")
+        } catch {
+            return try await weekPage(week, editor: editor, csrf: csrf, notice: nil, problem: "Not sent: \(error)")
+        }
+    }
+
+    // MARK: - Parts
+
+    func notFound(editor: Editor?, csrf: String) -> PageResponse {
+        page(
+            "weeks", frame("Not found", editor: editor, csrf: csrf, problem: "There is no such page or item."),
+            status: 404)
+    }
+
+    private func itemPage(
+        fields: [String: String], id: Int64?, editor: Editor, csrf: String, notice: String?, problem: String?,
+        changes: [ContentChange], status: Int = 200
+    ) -> PageResponse {
+        var values = frame(
+            id == nil ? "New item" : "Edit item", editor: editor, csrf: csrf, notice: notice, problem: problem)
+        values["heading"] = id == nil ? "New item" : "Edit item \(id!)"
+        values["fields"] = fields
+        values["action"] = id.map { "\(base)/items/\($0)" } ?? "\(base)/items"
+        values["button"] = id == nil ? "Save item" : "Save changes"
+        let weeks = (fields["weeks"] ?? "").split(separator: " ").first.map(String.init)
+        values["back"] = weeks.map { "\(base)/weeks/\($0)" } ?? "\(base)/weeks"
+        if let image = fields["image"], WebURL.validated(image) != nil { values["imageURL"] = image }
+        values["hasThemes"] = !config.plan.themes.isEmpty
+        values["themes"] = config.plan.themes.map { theme -> [String: Any] in
+            [
+                "value": theme, "label": config.plan.label(theme: theme, language: .en),
+                "selected": fields["theme"] == theme,
+            ]
+        }
+        let main = fields["language"].flatMap(Language.init(rawValue:)) ?? config.defaultLanguage
+        values["mainLanguages"] = Language.allCases.map {
+            ["value": $0.rawValue, "label": Self.languageName($0), "selected": $0 == main] as [String: Any]
+        }
+        func texts(_ prefix: String, _ suffix: String) -> [[String: String]] {
+            [["name": "\(prefix)texts.all", "label": "For every network\(suffix)"]]
+                .map { ["name": $0["name"]!, "label": $0["label"]!, "value": fields[$0["name"]!] ?? ""] }
+                + Network.allCases.map { network in
+                    let name = "\(prefix)texts.\(network.rawValue)"
+                    return [
+                        "name": name, "label": "Only on \(network.displayName)\(suffix)", "value": fields[name] ?? "",
+                    ]
+                }
+        }
+        values["mainTexts"] = texts("", "")
+        values["variants"] = Language.allCases.filter { $0 != main }.map { language -> [String: Any] in
+            let code = language.rawValue
+            return [
+                "code": code, "label": Self.languageName(language), "title": fields["\(code).title"] ?? "",
+                "summary": fields["\(code).summary"] ?? "", "prompt": fields["\(code).prompt"] ?? "",
+                "texts": texts("\(code).", " (\(Self.languageName(language)))"),
+            ]
+        }
+        values["hasChanges"] = !changes.isEmpty
+        values["changes"] = changes.map(changeValues)
+        return page("item", values, status: status)
+    }
+
+    private func changeValues(_ change: ContentChange) -> [String: Any] {
+        var values: [String: Any] = [
+            "at": stamp(change.at), "editor": change.editor, "action": change.action, "detail": change.detail,
+        ]
+        if let id = change.itemID, change.action != "remove" { values["itemID"] = id }
+        return values
+    }
+
+    func weekOptions(selected: ISOWeek) -> [[String: Any]] {
+        var options: [[String: Any]] = [["value": "draft", "label": "Drafts (schedule later)", "selected": false]]
+        var week = context.currentWeek
+        for _ in 0..<10 {
+            options.append(["value": week.description, "label": week.description, "selected": week == selected])
+            week = week.next
+        }
+        return options
+    }
+
+    private func day(_ date: Date) -> String {
+        let format = DateFormatter()
+        format.timeZone = config.timeZone
+        format.locale = Locale(identifier: "en_GB")
+        format.dateFormat = "EEE d MMM yyyy"
+        return format.string(from: date)
+    }
+
+    private func stamp(_ date: Date) -> String {
+        let format = DateFormatter()
+        format.timeZone = config.timeZone
+        format.locale = Locale(identifier: "en_GB")
+        format.dateFormat = "d MMM yyyy HH:mm"
+        return format.string(from: date)
+    }
+
+    static func languageName(_ language: Language) -> String {
+        switch language {
+        case .nl: "Dutch"
+        case .en: "English"
+        }
+    }
+
+    /// The fixed notices a redirect may ask for (`?done=`): nothing from the URL is shown as such.
+    static func notice(_ done: String?) -> String? {
+        switch done {
+        case "saved": "Saved."
+        case "moved": "Moved."
+        case "removed": "Removed."
+        case "signedin": "Signed in."
+        default: nil
+        }
+    }
+}
