@@ -61,8 +61,21 @@ public struct AddressRange: Sendable, Hashable, CustomStringConvertible {
     /// An address's usual text: dotted IPv4, or IPv6 as eight hexadecimal groups.
     public static func text(_ bytes: [UInt8]) -> String {
         guard bytes.count == 16 else { return bytes.map(String.init).joined(separator: ".") }
-        return stride(from: 0, to: 16, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
-            .joined(separator: ":")
+        let groups = stride(from: 0, to: 16, by: 2).map { UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]) }
+        // RFC 5952: the longest run of two or more zero groups becomes "::".
+        var best: Range<Int>? = nil
+        var start: Int? = nil
+        for index in 0...groups.count {
+            if index < groups.count, groups[index] == 0 {
+                if start == nil { start = index }
+            } else if let first = start {
+                if index - first >= 2, index - first > (best?.count ?? 0) { best = first..<index }
+                start = nil
+            }
+        }
+        let text = { (part: ArraySlice<UInt16>) in part.map { String($0, radix: 16) }.joined(separator: ":") }
+        guard let best else { return text(groups[...]) }
+        return text(groups[..<best.lowerBound]) + "::" + text(groups[best.upperBound...])
     }
 
     /// Whether `address` lies in the range (an IPv4 address never lies in an IPv6 range, nor the other way).
