@@ -238,7 +238,10 @@ public final class DigestRenderer: Sendable {
             ]
             if !item.texts.isEmpty { context["text"] = value(.text(item: index)) }
             if !item.summary.isEmpty { context["summary"] = item.summary }
-            if let prompt = item.prompt, !prompt.isEmpty { context["prompt"] = prompt }
+            if let prompt = item.prompt, !prompt.isEmpty {
+                context["prompt"] = prompt
+                context["hasPrompt"] = true
+            }
             if let image = item.imageURL { context["imageURL"] = image }
             if let theme = item.theme { context["theme"] = plan?.label(theme: theme, language: language) ?? theme }
             itemContexts.append(context)

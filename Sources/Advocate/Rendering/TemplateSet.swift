@@ -21,7 +21,7 @@ public struct TemplateSet: Sendable {
     /// Strings every language file must define.
     public static let requiredStrings =
         [
-            "subject", "weekLabel", "greeting", "intro", "suggested", "copyHint.one", "copyHint.other",
+            "subject", "weekLabel", "greeting", "intro", "suggested", "ownWords", "copyHint.one", "copyHint.other",
             "and", "read", "thanks", "frequency", "preferences", "unsubscribe", "resultsTitle", "resultsWeek",
             "resultsWeekNone", "resultsAllTime", "resultsBest", "resultsLeaders", "resultsFirst",
         ]
