@@ -1,0 +1,249 @@
+import Advocate
+import AdvocateCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Testing
+
+/// A browser-like client for the editor: keeps every cookie the server sets and posts the page's CSRF token.
+final class EditorClient: @unchecked Sendable {
+    let client: any TestClientProtocol
+    var cookies: [String: String] = [:]
+
+    init(client: any TestClientProtocol) { self.client = client }
+
+    var cookieHeader: String { cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ") }
+    var csrf: String { cookies.first { $0.key.hasSuffix("advocate_csrf") }?.value ?? "" }
+
+    @discardableResult
+    func get(_ uri: String) async throws -> TestResponse {
+        let response = try await client.execute(uri: uri, method: .get, headers: [.cookie: cookieHeader])
+        remember(response)
+        return response
+    }
+
+    @discardableResult
+    func post(_ uri: String, _ fields: [(String, String)], csrf override: String? = nil) async throws -> TestResponse {
+        let body = ([("csrf", override ?? csrf)] + fields).map {
+            "\(ShareIntent.percentEncode($0.0))=\(ShareIntent.percentEncode($0.1))"
+        }.joined(separator: "&")
+        let response = try await client.execute(
+            uri: uri, method: .post,
+            headers: [.cookie: cookieHeader, .contentType: "application/x-www-form-urlencoded"],
+            body: ByteBuffer(string: body))
+        remember(response)
+        return response
+    }
+
+    func signIn(_ name: String = "anna", password: String = EditorRouteTests.password) async throws -> TestResponse {
+        try await get("/admin/login")
+        return try await post("/admin/login", [("name", name), ("password", password)])
+    }
+
+    private func remember(_ response: TestResponse) {
+        for value in response.headers[values: .setCookie] {
+            let pair = value.prefix { $0 != ";" }
+            guard let equals = pair.firstIndex(of: "=") else { continue }
+            let name = String(pair[..<equals])
+            let content = String(pair[pair.index(after: equals)...])
+            if value.contains("Max-Age=0") || content.isEmpty { cookies[name] = nil } else { cookies[name] = content }
+        }
+    }
+}
+
+@Suite("The editor's routes: sign-in, CSRF, editing, preview")
+struct EditorRouteTests {
+    static let password = "correct horse battery staple"
+    static let week = try! ISOWeek(parsing: "2026-W49")
+    let sealer = LinkSealer(keyring: try! LinkKeyring(parsing: testLinkKeys))
+
+    struct Fixture {
+        var directory: TempDirectory
+        var database: AppDatabase
+        var server: ClickServer
+        var clock: TestClock
+        var items: [Int64]
+    }
+
+    func start(publicBaseURL: String = "http://127.0.0.1:8080") throws -> Fixture {
+        let directory = try TempDirectory()
+        let configPath = try directory.write(
+            "config.json",
+            """
+            {"databasePath": "data/advocate.sqlite", "publicBaseURL": "\(publicBaseURL)",
+             "templatesDirectory": "\(packageRoot.appendingPathComponent("Templates").path)",
+             "editor": {"passwordCost": 10}}
+            """)
+        let clock = TestClock()
+        let context = try AppContext.load(
+            configPath: configPath, environment: ["ADVOCATE_LINK_KEYS": testLinkKeys], now: { clock.now })
+        let database = try context.openDatabase()
+        _ = try database.addEditor(
+            name: "anna", passwordHash: try EditorAuth.hash(password: Self.password, cost: 10), now: fixedNow)
+        _ = try database.addEditor(
+            name: "bram", passwordHash: try EditorAuth.hash(password: Self.password, cost: 10), now: fixedNow)
+        _ = try database.addAmbassador(
+            Ambassador(email: "zoe@example.org", name: "Zoë", language: .en, networks: [.x], joinedAt: fixedNow),
+            now: fixedNow)
+        let items = try ["Eerste", "Tweede", "Derde"].enumerated().map { index, title in
+            try database.addContent(
+                ContentItem(
+                    url: "https://acme.example/\(index)", title: title, weeks: [Self.week],
+                    texts: [SuggestedText(text: "Tekst \(title)")]), now: fixedNow
+            ).id!
+        }
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let server = try buildApplication(context: context, database: database, logger: logger)
+        return Fixture(directory: directory, database: database, server: server, clock: clock, items: items)
+    }
+
+    func run(_ fixture: Fixture, _ body: @Sendable (EditorClient) async throws -> Void) async throws {
+        defer { fixture.server.recorder.shutdown() }
+        try await fixture.server.application.test(.router) { client in try await body(EditorClient(client: client)) }
+    }
+
+    @Test("signing in: a wrong password is refused, the right one gives a session cookie; sign out ends it")
+    func signIn() async throws {
+        let fixture = try start()
+        try await run(fixture) { browser in
+            let page = try await browser.get("/admin/weeks")
+            #expect(page.status == .seeOther && page.headers[.location] == "/admin/login", "pages need a session")
+            let wrong = try await browser.signIn(password: "not the password")
+            #expect(wrong.status == .unauthorized)
+            #expect(String(buffer: wrong.body).contains("Wrong name or password."))
+            #expect(browser.cookies["advocate_editor"] == nil)
+
+            let right = try await browser.signIn()
+            #expect(right.status == .seeOther)
+            let cookie = try #require(right.headers[.setCookie])
+            #expect(
+                cookie.hasPrefix("advocate_editor=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"))
+            #expect(!cookie.contains("Secure"), "plain http on loopback")
+            let weeks = try await browser.get("/admin/weeks")
+            #expect(weeks.status == .ok)
+            #expect(String(buffer: weeks.body).contains("anna"))
+            #expect(weeks.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true)
+            #expect(try await browser.get("/admin").status == .ok, "the dashboard opens for an editor")
+
+            let stolen = browser.cookies["advocate_editor"]
+            #expect(try await browser.post("/admin/logout", []).status == .seeOther)
+            #expect(browser.cookies["advocate_editor"] == nil)
+            browser.cookies["advocate_editor"] = stolen
+            #expect(
+                try await browser.get("/admin/weeks").status == .seeOther, "the ended session is gone on the server")
+        }
+        let stored = try fixture.database.editors().map(\.name)
+        #expect(stored == ["anna", "bram"])
+    }
+
+    @Test("over https the session cookie is __Host- and Secure")
+    func secureCookie() async throws {
+        let fixture = try start(publicBaseURL: "https://go.acme.example")
+        try await run(fixture) { browser in
+            let response = try await browser.signIn()
+            let cookie = try #require(response.headers[.setCookie])
+            #expect(cookie.hasPrefix("__Host-advocate_editor=") && cookie.contains("; Secure"))
+        }
+    }
+
+    @Test("sign-in pauses after five failures for that account, even for the right password; others still sign in")
+    func rateLimit() async throws {
+        let fixture = try start()
+        try await run(fixture) { browser in
+            for _ in 0..<5 { #expect(try await browser.signIn(password: "guess guess guess").status == .unauthorized) }
+            let paused = try await browser.signIn()
+            #expect(paused.status == .tooManyRequests)
+            #expect(paused.headers[.retryAfter] == "900")
+            #expect(browser.cookies["advocate_editor"] == nil)
+            #expect(try await browser.signIn("bram").status == .seeOther)
+            fixture.clock.advance(by: 16 * 60)
+            #expect(try await browser.signIn().status == .seeOther, "the pause ends after 15 minutes")
+        }
+    }
+
+    @Test("every editor POST needs the page's CSRF token; without it nothing changes")
+    func csrf() async throws {
+        let fixture = try start()
+        try await run(fixture) { browser in
+            #expect(try await browser.signIn().status == .seeOther)
+            let forged = try await browser.post(
+                "/admin/items", [("url", "https://evil.example/x"), ("title", "Forged"), ("weeks", "2026-W49")],
+                csrf: "A" + String(browser.csrf.dropFirst()))
+            #expect(forged.status == .forbidden)
+            let removal = try await browser.post(
+                "/admin/items/\(fixture.items[0])/remove", [("week", "2026-W49")], csrf: "")
+            #expect(removal.status == .forbidden)
+        }
+        #expect(try fixture.database.contentItems().count == 3)
+        #expect(try fixture.database.contentChanges().allSatisfy { $0.editor == "cli" })
+    }
+
+    @Test("edits, order, moves and removal through the routes, each recorded with the editor and the time")
+    func editing() async throws {
+        let fixture = try start()
+        let (first, second, third) = (fixture.items[0], fixture.items[1], fixture.items[2])
+        try await run(fixture) { browser in
+            #expect(try await browser.signIn().status == .seeOther)
+            fixture.clock.advance(by: 60)
+            let saved = try await browser.post(
+                "/admin/items/\(second)",
+                [
+                    ("url", "https://acme.example/1"), ("title", "Tweede, herschreven"), ("weeks", "2026-W49"),
+                    ("language", "nl"), ("texts.all", "Een\n---\nTwee"), ("texts.x", "Kort voor X"),
+                    ("en.title", "Second, rewritten"), ("en.texts.all", "One"), ("prompt", "Wat vond jij?"),
+                ])
+            #expect(saved.status == .seeOther)
+            #expect(saved.headers[.location] == "/admin/items/\(second)?done=saved")
+            let invalid = try await browser.post(
+                "/admin/items/\(second)", [("url", "javascript:alert(1)"), ("title", "x"), ("weeks", "2026-W49")])
+            #expect(invalid.status == .unprocessableContent)
+            #expect(String(buffer: invalid.body).contains("Not saved: url"))
+            #expect(
+                try await browser.post("/admin/items/\(third)/move", [("week", "2026-W49"), ("direction", "up")]).status
+                    == .seeOther)
+            #expect(
+                try await browser.post("/admin/items/\(first)/schedule", [("from", "2026-W49"), ("to", "draft")]).status
+                    == .seeOther)
+            let page = String(buffer: try await browser.get("/admin/weeks").body)
+            #expect(page.contains("Eerste"), "the draft is listed")
+        }
+        let item = try #require(try fixture.database.contentItem(id: second))
+        #expect(item.title == "Tweede, herschreven")
+        #expect(item.texts.map(\.text) == ["Een", "Twee", "Kort voor X"])
+        #expect(item.variants.first?.title == "Second, rewritten")
+        #expect(item.prompt == "Wat vond jij?")
+        #expect(try fixture.database.contentItems(week: Self.week).map(\.id) == [third, second])
+        #expect(try fixture.database.draftItems().map(\.id) == [first])
+        let changes = try fixture.database.contentChanges().filter { $0.editor == "anna" }
+        #expect(Set(changes.map(\.action)) == ["edit", "move up", "reschedule"])
+        #expect(changes.allSatisfy { $0.at == fixedNow.addingTimeInterval(60) })
+    }
+
+    @Test("the preview is the mail's digest with test links, inside a sandboxed frame")
+    func preview() async throws {
+        let fixture = try start()
+        let sealer = sealer
+        try await run(fixture) { browser in
+            #expect(try await browser.signIn().status == .seeOther)
+            let page = try await browser.get("/admin/weeks/2026-W49/preview?ambassador=zoe@example.org")
+            #expect(page.status == .ok)
+            let body = String(buffer: page.body)
+            #expect(body.contains("Ready to share, week 49: Eerste"))
+            #expect(body.contains("sandbox=\"allow-popups allow-popups-to-escape-sandbox\""))
+            let frame = try await browser.get("/admin/weeks/2026-W49/preview.html?ambassador=zoe%40example.org")
+            #expect(frame.headers[.contentSecurityPolicy]?.contains("sandbox") == true)
+            let html = String(buffer: frame.body)
+            let tokens = html.components(separatedBy: "/s/").dropFirst().map {
+                String($0.prefix { $0 != "\"" && $0 != "&" })
+            }
+            #expect(!tokens.isEmpty)
+            #expect(tokens.allSatisfy { sealer.open($0)?.test == true }, "every share link in a preview is a test link")
+            let nobody = try await browser.get("/admin/weeks/2026-W49/preview?ambassador=nobody@example.org")
+            #expect(String(buffer: nobody.body).contains("No digest"))
+        }
+    }
+}
