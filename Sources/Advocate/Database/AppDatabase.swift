@@ -48,7 +48,10 @@ public struct AppDatabase: Sendable {
 
     /// The names of the migrations applied so far, oldest first.
     public func appliedMigrations() throws -> [String] {
-        try writer.read { db in try Self.migrator.appliedIdentifiers(db).sorted() }
+        try writer.read { db in
+            let applied = try Self.migrator.appliedIdentifiers(db)
+            return Self.migrator.migrations.filter(applied.contains)  // in the order they were registered
+        }
     }
 
     /// Runs a read, turning SQLite errors into ``StoreError``.
