@@ -131,6 +131,10 @@ extension AdvocateCommand.Content {
                 for report in reports {
                     switch report.outcome {
                     case "unchanged": print("\(report.url): unchanged")
+                    case "loaded" where report.firstFetch:
+                        print(
+                            "\(report.url): first fetch, \(report.added) entries added as drafts "
+                                + "(schedule the ones you want; later entries go to the feed's week)")
                     case "loaded": print("\(report.url): \(report.added) new of \(report.entries)")
                     default: FileHandle.standardError.write(Data("error: \(report.url): \(report.error ?? "")\n".utf8))
                     }
@@ -149,7 +153,7 @@ extension AdvocateCommand.Content {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Item id (see content list).") var id: Int64
         @Argument(help: "Language: nl or en.") var language: String
-        @Option(help: "Headline in that language.") var title: String
+        @Option(help: "Headline in that language (default: the main one).") var title: String?
         @Option(help: "Description in that language.") var summary: String?
         @Option(help: "'In your own words' question in that language.") var prompt: String?
         @Option(name: .customLong("text"), help: "A suggested post (repeatable; prefix 'x:' etc. for one network).")
@@ -163,7 +167,16 @@ extension AdvocateCommand.Content {
                 guard var item = try database.contentItem(id: id) else {
                     throw StoreError.notFound("no content item with id \(id)")
                 }
-                var variant: [String: Any] = ["title": title, "texts": Add.parse(texts)]
+                if remove {
+                    guard let code = Language(rawValue: language),
+                        item.variants.contains(where: { $0.language == code })
+                    else { throw ValidationError("item \(id) has no '\(language)' version") }
+                    item.variants.removeAll { $0.language == code }
+                    _ = try database.updateContent(item, now: context.now(), by: Add.who)
+                    return print("Removed the \(language) version of item \(id).")
+                }
+                var variant: [String: Any] = ["texts": Add.parse(texts)]
+                variant["title"] = title
                 variant["summary"] = summary
                 variant["prompt"] = prompt
                 let main = item.language ?? context.config.defaultLanguage
@@ -173,12 +186,9 @@ extension AdvocateCommand.Content {
                 case .failure(let problem): throw ValidationError("\(problem.field ?? "language"): \(problem.message)")
                 }
                 item.variants.removeAll { $0.language == parsed[0].language }
-                if !remove { item.variants.append(parsed[0]) }
+                item.variants.append(parsed[0])
                 _ = try database.updateContent(item, now: context.now(), by: Add.who)
-                print(
-                    remove
-                        ? "Removed the \(language) version of item \(id)." : "Item \(id) now has a \(language) version."
-                )
+                print("Item \(id) now has a \(language) version.")
             }
         }
     }
@@ -203,7 +213,7 @@ extension AdvocateCommand.Content {
             try reportingErrors {
                 let context = try global.context()
                 let importer = Importer(database: try context.openDatabase(), rules: context.importRules())
-                let outcome = try importer.importContent(file: file, skipInvalid: skipInvalid)
+                let outcome = try importer.importContent(file: file, skipInvalid: skipInvalid, by: Add.who)
                 if json { return try Output.json(outcome) }
                 print("Imported \(file): \(outcome.count.created) added, \(outcome.count.updated) updated.")
                 for problem in outcome.skipped { print("  skipped \(file) \(problem)") }

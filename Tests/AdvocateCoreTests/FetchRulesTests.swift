@@ -131,13 +131,21 @@ struct EditorialRulesTests {
         else { Issue.record("the form's own values were refused"); return }
         #expect(back == item)
 
-        var broken = fields
-        broken["en.title"] = ""
+        var untitled = fields
+        untitled["en.title"] = ""
+        guard
+            case .success(let fallback) = ContentImport.item(
+                ItemForm.object(untitled, defaultLanguage: .nl), line: 0, rules: rules)
+        else { Issue.record("a variant without its own title was refused"); return }
+        #expect(fallback.variants.first?.title == "")
+        #expect(fallback.localized(for: .en).title == "Titel", "the main title stands in")
+        #expect(fallback.localized(for: .en).prompt == "What did you learn?")
         guard
             case .failure(let problem) = ContentImport.item(
-                ItemForm.object(broken, defaultLanguage: .nl), line: 0, rules: rules)
-        else { Issue.record("a variant without a title was accepted"); return }
-        #expect(problem.field == "variants.en.title")
+                ["url": "https://acme.example/a", "title": "T", "variants": ["en": ["summary": ""]]], line: 3,
+                rules: rules)
+        else { Issue.record("an empty variant was accepted"); return }
+        #expect(problem.field == "variants.en" && problem.line == 3)
         var draft = fields
         draft["weeks"] = ""
         guard

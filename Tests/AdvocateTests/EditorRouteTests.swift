@@ -246,4 +246,63 @@ struct EditorRouteTests {
             #expect(String(buffer: nobody.body).contains("No digest"))
         }
     }
+
+    @Test("a stale form, a stale move and a language switch over a filled-in version change nothing and say why")
+    func staleAndConflicting() async throws {
+        let fixture = try start()
+        let second = fixture.items[1]
+        try await run(fixture) { browser in
+            #expect(try await browser.signIn().status == .seeOther)
+            let form = String(buffer: try await browser.get("/admin/items/\(second)").body)
+            let version = try #require(inputValue("version", in: form))
+            fixture.clock.advance(by: 60)
+            let fields: [(String, String)] = [
+                ("url", "https://acme.example/1"), ("weeks", "2026-W49"), ("language", "nl"),
+            ]
+            let first = try await browser.post(
+                "/admin/items/\(second)", fields + [("title", "Eerste versie"), ("version", version)])
+            #expect(first.status == .seeOther)
+            let stale = try await browser.post(
+                "/admin/items/\(second)", fields + [("title", "Oude versie"), ("version", version)])
+            #expect(stale.status == .conflict)
+            #expect(String(buffer: stale.body).contains("anna changed this item after you opened it"))
+
+            let switched = try await browser.post(
+                "/admin/items/\(second)",
+                [
+                    ("url", "https://acme.example/1"), ("weeks", "2026-W49"), ("language", "en"), ("title", "Tweede"),
+                    ("en.title", "Second"),
+                ])
+            #expect(switched.status == .unprocessableContent)
+            #expect(String(buffer: switched.body).contains("the English version is filled in"))
+
+            #expect(try await browser.post("/admin/items/\(second)/remove", [("week", "2026-W49")]).status == .seeOther)
+            let move = try await browser.post(
+                "/admin/items/\(second)/move", [("week", "2026-W49"), ("direction", "up")])
+            #expect(move.headers[.location] == "/admin/weeks/2026-W49?done=stale")
+            let reschedule = try await browser.post(
+                "/admin/items/\(fixture.items[0])/schedule", [("from", "2026-W51"), ("to", "2026-W52")])
+            #expect(reschedule.headers[.location] == "/admin/weeks/2026-W51?done=stale", "not in that week (any more)")
+        }
+        #expect(try fixture.database.contentItem(id: fixture.items[0])?.weeks == [Self.week])
+    }
+
+    @Test("twenty parallel guesses for one name get at most five password checks")
+    func parallelGuesses() async throws {
+        let fixture = try start()
+        try await run(fixture) { browser in
+            try await browser.get("/admin/login")
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<20 {
+                    group.addTask {
+                        try await browser.post("/admin/login", [("name", "anna"), ("password", "guess guess guess")])
+                            .status
+                    }
+                }
+                return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == .unauthorized }.count <= 5)
+            #expect(statuses.filter { $0 == .tooManyRequests }.count >= 15)
+        }
+    }
 }

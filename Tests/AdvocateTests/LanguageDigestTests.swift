@@ -86,5 +86,20 @@ struct LanguageDigestTests {
         let main = try advocate(["content", "translate", "1", "nl", "--title", "x"], in: directory.url)
         #expect(main.status != 0)
         #expect(main.stderr.contains("variants.nl: is the item's main language"))
+
+        // Re-importing a file without translations keeps the ones made since; --remove takes one away.
+        try directory.write(
+            "old.json",
+            """
+            [{"url": "https://acme.example/windpark", "title": "Windpark op zee geopend", "week": "2026-W49"}]
+            """)
+        #expect(try advocate(["content", "import", "old.json"], in: directory.url).status == 0)
+        #expect(
+            try advocate(["content", "list", "--json"], in: directory.url).stdout.contains("Wind farm at sea opens"))
+        let removed = try advocate(["content", "translate", "1", "en", "--remove"], in: directory.url)
+        #expect(removed.status == 0, "\(removed.stderr)")
+        #expect(!(try advocate(["content", "list", "--json"], in: directory.url).stdout.contains("Wind farm")))
+        let history = try advocate(["content", "history", "1"], in: directory.url)
+        #expect(history.stdout.contains("cli:"), "the command line's changes carry the user")
     }
 }

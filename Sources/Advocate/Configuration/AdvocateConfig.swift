@@ -140,11 +140,21 @@ public struct ServerConfig: Sendable, Decodable {
     public var host = "127.0.0.1"
     /// TCP port; 0 picks a free one (printed at start).
     public var port = 8080
-    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` headers name the client (CIDR ranges); requests from
-    /// anywhere else are taken to come from their own address, whatever they claim.
-    public var trustedProxies: [AddressRange] = []
+    /// Reverse proxies whose forwarding header names the client (CIDR ranges); requests from anywhere else are
+    /// taken to come from their own address, whatever they claim. Default: this machine (a proxy in front of a
+    /// server that listens on loopback).
+    public var trustedProxies: [AddressRange] = ["127.0.0.0/8", "::1/128"].map { AddressRange(parsing: $0)! }
+    /// The header the trusted proxies set: `x-forwarded-for` (nginx's `$proxy_add_x_forwarded_for`) or
+    /// `forwarded` (RFC 7239). Only that one is read, so a client cannot slip in the other.
+    public var forwardedHeader = ForwardedHeader.xForwardedFor
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case host, port, trustedProxies }
+    /// Which forwarding header to read.
+    public enum ForwardedHeader: String, Sendable, Decodable {
+        case xForwardedFor = "x-forwarded-for"
+        case forwarded
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case host, port, trustedProxies, forwardedHeader }
 
     init() {}
 
@@ -153,7 +163,15 @@ public struct ServerConfig: Sendable, Decodable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         host = try c.value(.host, default: host)
         port = try c.value(.port, default: port)
-        trustedProxies = try c.value(.trustedProxies, default: [String]()).enumerated().map { index, text in
+        if let text = try c.decodeIfPresent(String.self, forKey: .forwardedHeader) {
+            guard let header = ForwardedHeader(rawValue: text.lowercased()) else {
+                throw ConfigError.invalidValue(
+                    path: "server.forwardedHeader", reason: "use 'x-forwarded-for' or 'forwarded'")
+            }
+            forwardedHeader = header
+        }
+        trustedProxies = try c.value(.trustedProxies, default: trustedProxies.map(\.description)).enumerated().map {
+            index, text in
             guard let range = AddressRange(parsing: text) else {
                 throw ConfigError.invalidValue(
                     path: "server.trustedProxies[\(index)]", reason: "'\(text)' is not an address or CIDR range")

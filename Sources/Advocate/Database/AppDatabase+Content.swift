@@ -9,11 +9,17 @@ extension AppDatabase {
         try write { db in
             var count = UpsertCount()
             for item in items {
-                if let id = try Int64.fetchOne(
-                    db, sql: "SELECT id FROM contentItem WHERE url = ?", arguments: [item.url])
+                if let row = try Row.fetchOne(db, sql: "SELECT * FROM contentItem WHERE url = ?", arguments: [item.url])
                 {
+                    let id: Int64 = row["id"]
+                    // What the file does not give (translations, the prompt, the language) is kept: an older
+                    // export must not wipe work done in the editor.
+                    let existing = try Self.item(row, db: db)
                     var updated = item
                     updated.id = id
+                    if updated.variants.isEmpty { updated.variants = existing.variants }
+                    if updated.prompt == nil { updated.prompt = existing.prompt }
+                    if updated.language == nil { updated.language = existing.language }
                     try Self.update(updated, now: now, db: db)
                     try Self.note(db, itemID: id, editor: editor, action: "import", detail: item.title, at: now)
                     count.updated += 1
@@ -41,12 +47,25 @@ extension AppDatabase {
         }
     }
 
-    /// Replaces an existing item's fields, texts, variants and weeks (a week it keeps keeps its place).
-    public func updateContent(_ item: ContentItem, now: Date, by editor: String) throws -> ContentItem {
+    /// Replaces an existing item's fields, texts, variants and weeks (a week it keeps keeps its place). With
+    /// `expectedVersion` (``contentVersion(id:)`` when the form was opened) a change made meanwhile by someone else
+    /// is a conflict instead of being overwritten.
+    public func updateContent(_ item: ContentItem, now: Date, by editor: String, expectedVersion: String? = nil)
+        throws -> ContentItem
+    {
         guard let id = item.id else { throw StoreError.notFound("the item has no id") }
         return try write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM contentItem WHERE id = ?", arguments: [id]) ?? false else {
-                throw StoreError.notFound("no content item with id \(id)")
+            guard
+                let version = try String.fetchOne(
+                    db, sql: "SELECT updatedAt FROM contentItem WHERE id = ?", arguments: [id])
+            else { throw StoreError.notFound("no content item with id \(id)") }
+            if let expectedVersion, expectedVersion != version {
+                let last = try Row.fetchOne(
+                    db, sql: "SELECT editor, at FROM contentChange WHERE itemId = ? ORDER BY id DESC LIMIT 1",
+                    arguments: [id])
+                throw StoreError.conflict(
+                    "\(last?["editor"] as String? ?? "someone") changed this item after you opened it; "
+                        + "reload it to see their changes, then make yours again")
             }
             if try Bool.fetchOne(
                 db, sql: "SELECT 1 FROM contentItem WHERE url = ? AND id <> ?", arguments: [item.url, id]) ?? false
@@ -96,6 +115,12 @@ extension AppDatabase {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT week, COUNT(*) AS n FROM contentWeek GROUP BY week ORDER BY week")
                 .compactMap { row in (try? ISOWeek(parsing: row["week"])).map { ($0, row["n"]) } }
+        }
+    }
+
+    /// The item's version: when it last changed (the edit form sends it back, see ``updateContent``).
+    public func contentVersion(id: Int64) throws -> String? {
+        try read { db in try String.fetchOne(db, sql: "SELECT updatedAt FROM contentItem WHERE id = ?", arguments: [id])
         }
     }
 
@@ -152,7 +177,9 @@ extension AppDatabase {
             if let from {
                 try db.execute(
                     sql: "DELETE FROM contentWeek WHERE itemId = ? AND week = ?", arguments: [id, from.description])
+                guard db.changesCount > 0 else { throw StoreError.notFound("item \(id) is no longer in \(from)") }
             }
+            try db.execute(sql: "UPDATE contentItem SET updatedAt = ? WHERE id = ?", arguments: [now, id])
             if let to { try Self.schedule(id, week: to, db: db) }
             try Self.note(
                 db, itemID: id, editor: editor, action: "reschedule",

@@ -20,6 +20,13 @@ extension AppDatabase {
         }
     }
 
+    /// Whether entries of `url` were ever loaded.
+    public func feedKnown(url: String) throws -> Bool {
+        try read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM feedEntry WHERE feedURL = ? LIMIT 1", arguments: [url]) ?? false
+        }
+    }
+
     /// Records a fetch that failed; the validators stay as they were.
     public func noteFeedFailure(url: String, reason: String, now: Date) throws {
         try write { db in

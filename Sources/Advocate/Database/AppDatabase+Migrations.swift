@@ -225,7 +225,7 @@ extension AppDatabase {
                     CREATE TABLE contentVariant (
                         itemId INTEGER NOT NULL REFERENCES contentItem(id) ON DELETE CASCADE,
                         language TEXT NOT NULL,
-                        title TEXT NOT NULL CHECK (title <> ''),
+                        title TEXT NOT NULL DEFAULT '',
                         summary TEXT NOT NULL DEFAULT '',
                         prompt TEXT,
                         PRIMARY KEY (itemId, language)

@@ -149,13 +149,14 @@ public enum MarkupParser {
             case "guid", "id": key = content(child)?.trimmingCharacters(in: .whitespacesAndNewlines)
             case "description", "summary":
                 summary = text(ofHTML: content(child) ?? "")
+            case "content" where attribute(child, "medium") == "image" || attribute(child, "url") != nil:
+                // Media RSS <media:content url=… medium="image">, not Atom's <content>.
+                if image == nil, attribute(child, "medium") == "image" { image = attribute(child, "url") }
             case "content" where summary.isEmpty:
                 summary = text(ofHTML: content(child) ?? "")
             case "enclosure" where attribute(child, "type")?.hasPrefix("image/") == true:
                 image = attribute(child, "url")
             case "thumbnail" where image == nil:
-                image = attribute(child, "url")
-            case "content" where image == nil && attribute(child, "medium") == "image":
                 image = attribute(child, "url")
             default: break
             }

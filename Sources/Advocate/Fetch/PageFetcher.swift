@@ -111,7 +111,8 @@ public struct PageFetcher: Sendable {
         advocate_curl_set_pointer(handle, CURLOPT_HEADERDATA, context.toOpaque())
 
         let code = curl_easy_perform(handle)
-        if let refused = transfer.refused {
+        // A refused address matters only when no other address of the host could be used instead.
+        if code != CURLE_OK, let refused = transfer.refused {
             throw FetchError(
                 url: url, reason: "\(refused) is not a public address (allow it in fetch.allowAddresses if intended)")
         }
@@ -201,17 +202,15 @@ private let openSocket: advocate_curl_opensocket_callback = { context, purpose, 
     guard let context, let address else { return CURL_SOCKET_BAD }
     let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
     let family = address.pointee.family
+    // `addr` is declared as a plain sockaddr but holds the whole (larger) sockaddr_in6 for IPv6: read it through a
+    // raw pointer into the curl_sockaddr itself, never through the 16-byte field.
+    let start = UnsafeRawPointer(address) + MemoryLayout<curl_sockaddr>.offset(of: \curl_sockaddr.addr)!
+    let length = Int(address.pointee.addrlen)
     var bytes: [UInt8] = []
-    withUnsafePointer(to: &address.pointee.addr) { pointer in
-        if family == AF_INET {
-            pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
-                withUnsafeBytes(of: $0.pointee.sin_addr) { bytes = Array($0) }
-            }
-        } else if family == AF_INET6 {
-            pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
-                withUnsafeBytes(of: $0.pointee.sin6_addr) { bytes = Array($0) }
-            }
-        }
+    if family == AF_INET, length >= MemoryLayout<sockaddr_in>.size {
+        withUnsafeBytes(of: start.loadUnaligned(as: sockaddr_in.self).sin_addr) { bytes = Array($0) }
+    } else if family == AF_INET6, length >= MemoryLayout<sockaddr_in6>.size {
+        withUnsafeBytes(of: start.loadUnaligned(as: sockaddr_in6.self).sin6_addr) { bytes = Array($0) }
     }
     guard transfer.policy.allows(bytes) else {
         transfer.refused = bytes.isEmpty ? "an address of an unknown family" : AddressRange.text(bytes)

@@ -13,10 +13,9 @@ extension PageFetcher {
 
     /// ``metadata(of:)`` without blocking a Swift concurrency thread.
     public func metadataAsync(of url: String) async throws -> PageMetadata {
-        guard case .page(let page) = try await fetchAsync(url) else {
-            throw FetchError(url: url, reason: "the server answered 304 to an unconditional request")
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try metadata(of: url) }) }
         }
-        return try Self.metadata(of: page, asked: url)
     }
 
     private static func metadata(of page: FetchedPage, asked url: String) throws(FetchError) -> PageMetadata {

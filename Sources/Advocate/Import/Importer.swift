@@ -50,14 +50,14 @@ public struct Importer: Sendable {
     }
 
     /// Imports content items from a JSON file.
-    public func importContent(file: String, skipInvalid: Bool) throws -> ImportOutcome {
+    public func importContent(file: String, skipInvalid: Bool, by editor: String = "cli") throws -> ImportOutcome {
         let data = Data(try read(file).utf8)
         let validation: ImportValidation<ContentItem>
         do { validation = try ContentImport.validate(json: data, rules: rules) } catch {
             throw ImportError.unreadable(file: file, reason: error.description)
         }
         try check(validation.problems, file: file, skipInvalid: skipInvalid)
-        let count = try database.upsertContent(validation.rows.map(\.value), now: rules.now)
+        let count = try database.upsertContent(validation.rows.map(\.value), now: rules.now, by: editor)
         return ImportOutcome(count: count, skipped: validation.problems)
     }
 

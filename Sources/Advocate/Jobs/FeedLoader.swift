@@ -3,7 +3,8 @@ import Foundation
 
 /// `advocate content fetch`: reads every configured feed (conditional GET), adds the entries it has not seen as
 /// items of a week or as drafts. Each feed is loaded in its own transaction, so a broken feed is reported and the
-/// others still load; running it again (from cron) adds nothing twice.
+/// others still load; running it again (from cron) adds nothing twice. The first fetch of a feed adds its back
+/// catalogue as drafts (unless a week is named), so that adding a feed never mails fifty old posts.
 public struct FeedLoader: Sendable {
     /// Where a run puts new entries.
     public enum Target: Sendable, Hashable {
@@ -27,6 +28,8 @@ public struct FeedLoader: Sendable {
         public var entries: Int
         /// Why it failed.
         public var error: String?
+        /// The feed's first fetch: its entries became drafts.
+        public var firstFetch = false
     }
 
     let database: AppDatabase
@@ -72,9 +75,10 @@ public struct FeedLoader: Sendable {
         guard let entries = MarkupParser.feedEntries(xml: page.body, feedURL: page.url) else {
             throw FetchError(url: feed.url, reason: "not an RSS 2.0 or Atom feed (or not well-formed XML)")
         }
+        let first = try !database.feedKnown(url: feed.url)
         let weeks: [ISOWeek] =
             switch target {
-            case .configured: feed.schedule == .draft ? [] : [nextWeek]
+            case .configured: feed.schedule == .draft || first ? [] : [nextWeek]
             case .week(let week): [week]
             case .drafts: []
             }
@@ -89,6 +93,8 @@ public struct FeedLoader: Sendable {
         let added = try database.loadFeed(
             url: feed.url, entries: items,
             validators: FeedValidators(etag: page.etag, lastModified: page.lastModified), now: now())
-        return Report(url: feed.url, outcome: "loaded", added: added, entries: entries.count)
+        return Report(
+            url: feed.url, outcome: "loaded", added: added, entries: entries.count,
+            firstFetch: first && target == .configured)
     }
 }

@@ -97,11 +97,14 @@ func addEditorRoutes(
             return page.response
         }
         let name = fields["name"] ?? ""
-        let client =
-            ClientAddress.resolve(
-                peer: requestContext.peerBytes, forwardedFor: request.headers[.init("X-Forwarded-For")!],
-                forwarded: request.headers[.init("Forwarded")!], trusted: trusted
-            ).map(AddressRange.text) ?? "unknown"
+        let header = config.server.forwardedHeader
+        let address = ClientAddress.resolve(
+            peer: requestContext.peerBytes,
+            forwardedFor: header == .xForwardedFor ? request.headers[.init("X-Forwarded-For")!] : nil,
+            forwarded: header == .forwarded ? request.headers[.init("Forwarded")!] : nil, trusted: trusted)
+        // A trusted proxy that names no client is not a client: it gets no counter that all visitors would share.
+        let client = address.flatMap { bytes in trusted.contains { $0.contains(bytes) } ? nil : AddressRange.text(bytes)
+        }
         switch try await auth.signIn(name: name, password: fields["password"] ?? "", client: client) {
         case .signedIn(let editor, let cookie):
             logger.info("editor \(editor.name) signed in")

@@ -59,8 +59,13 @@ public func buildApplication(
     }
     let membership = try addMembershipRoutes(
         to: router, context: context, database: database, pages: pages, sealer: sealer, logger: logger)
-    try addEditorRoutes(
-        to: router, context: context, database: database, transport: membership.mails.transport, logger: logger)
+    do {
+        try addEditorRoutes(
+            to: router, context: context, database: database, transport: membership.mails.transport, logger: logger)
+    } catch {
+        // Links and unsubscribes must keep working: templates from an older version miss the editor's pages.
+        logger.error("the editor and dashboard at /admin are off: \(error)")
+    }
     let host = context.config.server.host
     let application = Application(
         router: router,

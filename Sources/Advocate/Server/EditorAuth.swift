@@ -12,9 +12,12 @@ public final class EditorAuth: Sendable {
     let secure: Bool
     let now: @Sendable () -> Date
     private let failures = Mutex<[String: [Date]]>([:])
+    /// Password checks under way: bcrypt is slow on purpose, so a flood of attempts is turned away, not queued.
+    private let checking = Mutex(0)
     static let window: TimeInterval = 15 * 60
-    /// Spent on unknown names too, so that timing does not tell which names exist.
-    private static let decoy = Bcrypt.hash("advocate-decoy-password", cost: 10)
+    static let maxConcurrentChecks = 4
+    /// Spent on unknown names too, at the configured cost, so that timing does not tell which names exist.
+    private let decoy = Mutex<String?>(nil)
 
     /// Creates the sign-in over `database`; `secure` (an https publicBaseURL) makes the cookie `__Host-` and Secure.
     public init(database: AppDatabase, settings: EditorConfig, secure: Bool, now: @escaping @Sendable () -> Date) {
@@ -45,29 +48,49 @@ public final class EditorAuth: Sendable {
         case paused
     }
 
-    /// Checks a name and password (on a GCD thread: bcrypt takes a good fraction of a second by design).
-    func signIn(name: String, password: String, client: String) async throws -> Outcome {
-        let keys = ["name:\(name.lowercased())", "client:\(client)"]
-        guard !isPaused(keys) else { return .paused }
+    /// Checks a name and password (on a GCD thread: bcrypt takes a good fraction of a second by design). The
+    /// attempt counts as a failure from the moment it starts, so parallel attempts cannot slip past the limit; a
+    /// success takes it back. `client` is `nil` when the address is unknown.
+    func signIn(name: String, password: String, client: String?) async throws -> Outcome {
+        guard name.count <= 64, password.utf8.count <= 1_024 else { return .refused }
+        let keys = ["name:\(name.lowercased())"] + (client.map { ["client:\($0)"] } ?? [])
+        guard reserve(keys) else { return .paused }
+        let started = checking.withLock { count in
+            guard count < Self.maxConcurrentChecks else { return false }
+            count += 1
+            return true
+        }
+        guard started else { return .paused }
+        defer { checking.withLock { $0 -= 1 } }
         let credentials = try await database.perform { try $0.editorCredentials(name: name) }
+        let decoy = decoyHash()
         let valid = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(returning: Bcrypt.verify(password, hash: credentials?.passwordHash ?? Self.decoy))
+                continuation.resume(returning: Bcrypt.verify(password, hash: credentials?.passwordHash ?? decoy))
             }
         }
-        guard valid, let editor = credentials?.editor else {
-            noteFailure(keys)
-            return .refused
-        }
+        guard valid, let editor = credentials?.editor else { return .refused }
         let token = Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255) })
         let hash = Self.digest(token)
         let time = now()
         try await database.perform { try $0.startEditorSession(tokenHash: hash, editorID: editor.id, now: time) }
-        failures.withLock { state in for key in keys.prefix(1) { state[key] = nil } }
+        failures.withLock { state in
+            for key in keys.dropFirst() where !(state[key]?.isEmpty ?? true) { state[key]!.removeLast() }
+            state[keys[0]] = nil  // the right password clears the account's count
+        }
         let cookie =
             "\(cookieName)=\(token); Path=/; HttpOnly; SameSite=Lax; Max-Age=\(settings.sessionHours * 3600)"
             + (secure ? "; Secure" : "")
         return .signedIn(editor, setCookie: cookie)
+    }
+
+    private func decoyHash() -> String {
+        decoy.withLock { value in
+            if let value { return value }
+            let hash = Bcrypt.hash("advocate-decoy-password", cost: UInt8(clamping: settings.passwordCost))
+            value = hash
+            return hash
+        }
     }
 
     /// The editor whose session cookie this is, if the session is live.
@@ -91,28 +114,26 @@ public final class EditorAuth: Sendable {
         return "\(cookieName)=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0" + (secure ? "; Secure" : "")
     }
 
-    private func isPaused(_ keys: [String]) -> Bool {
+    /// Counts an attempt against every key unless one of them is already at its limit (then: paused).
+    private func reserve(_ keys: [String]) -> Bool {
         let time = now()
         return failures.withLock { state in
-            keys.contains { key in
-                (state[key] ?? []).filter { time.timeIntervalSince($0) < Self.window }.count >= limit(for: key)
+            if state.count > 10_000 {
+                state = state.filter { $0.value.contains { time.timeIntervalSince($0) < Self.window } }
+                if state.count > 10_000 { state = state.filter { $0.key.hasPrefix("name:") } }
             }
+            for key in keys {
+                state[key] = (state[key] ?? []).filter { time.timeIntervalSince($0) < Self.window }
+                if state[key]!.count >= limit(for: key) { return false }
+            }
+            for key in keys { state[key]!.append(time) }
+            return true
         }
     }
 
     /// Per account the configured number; per client address four times as many (colleagues behind one NAT).
     private func limit(for key: String) -> Int {
         key.hasPrefix("name:") ? settings.maxFailedLogins : settings.maxFailedLogins * 4
-    }
-
-    private func noteFailure(_ keys: [String]) {
-        let time = now()
-        failures.withLock { state in
-            if state.count > 10_000 { state.removeAll() }
-            for key in keys {
-                state[key] = (state[key] ?? []).filter { time.timeIntervalSince($0) < Self.window } + [time]
-            }
-        }
     }
 
     static func digest(_ token: String) -> String {

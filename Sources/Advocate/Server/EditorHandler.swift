@@ -144,19 +144,33 @@ struct EditorHandler: Sendable {
 
     func editItemPage(id: Int64, editor: Editor, csrf: String, notice: String?) async throws -> PageResponse {
         guard
-            let (item, changes) = try await database.perform({ database -> (ContentItem, [ContentChange])? in
-                guard let item = try database.contentItem(id: id) else { return nil }
-                return (item, try database.contentChanges(itemID: id, limit: 30))
+            let (item, changes, version) = try await database.perform({
+                database -> (ContentItem, [ContentChange], String)? in
+                guard let item = try database.contentItem(id: id), let version = try database.contentVersion(id: id)
+                else { return nil }
+                return (item, try database.contentChanges(itemID: id, limit: 30), version)
             })
         else { return notFound(editor: editor, csrf: csrf) }
+        var fields = ItemForm.fields(item)
+        fields["version"] = version
         return itemPage(
-            fields: ItemForm.fields(item), id: id, editor: editor, csrf: csrf, notice: notice, problem: nil,
-            changes: changes)
+            fields: fields, id: id, editor: editor, csrf: csrf, notice: notice, problem: nil, changes: changes)
     }
 
     /// Creates (`id == nil`) or updates an item from posted fields; an invalid form comes back with its problem and
     /// the values as typed.
     func saveItem(id: Int64?, fields: [String: String], editor: Editor, csrf: String) async throws -> PageResponse {
+        let main = fields["language"].flatMap(Language.init(rawValue:)) ?? config.defaultLanguage
+        if ["title", "summary", "prompt", "texts.all"].contains(where: {
+            !(fields["\(main.rawValue).\($0)"] ?? "").isEmpty
+        }) {
+            return itemPage(
+                fields: fields, id: id, editor: editor, csrf: csrf, notice: nil,
+                problem:
+                    "Not saved: the \(Self.languageName(main)) version is filled in. To make \(Self.languageName(main)) "
+                    + "the main language, first move its texts into the main fields and empty that version.",
+                changes: [], status: 422)
+        }
         let object = ItemForm.object(fields, defaultLanguage: config.defaultLanguage)
         let rules = context.importRules()
         var item: ContentItem
@@ -169,11 +183,12 @@ struct EditorHandler: Sendable {
         }
         item.id = id
         let now = context.now()
+        let version = fields["version"].flatMap { $0.isEmpty ? nil : $0 }
         let saved: ContentItem
         do {
             saved = try await database.perform { [item] database in
                 if item.id == nil { return try database.addContent(item, now: now, by: editor.name) }
-                return try database.updateContent(item, now: now, by: editor.name)
+                return try database.updateContent(item, now: now, by: editor.name, expectedVersion: version)
             }
         } catch let error as StoreError {
             return itemPage(
@@ -186,24 +201,30 @@ struct EditorHandler: Sendable {
 
     func move(id: Int64, week: ISOWeek, up: Bool, editor: Editor) async throws -> PageResponse {
         let now = context.now()
-        try await database.perform {
-            try $0.moveContent(id: id, in: week, by: up ? -1 : 1, now: now, editor: editor.name)
-        }
+        do {
+            try await database.perform {
+                try $0.moveContent(id: id, in: week, by: up ? -1 : 1, now: now, editor: editor.name)
+            }
+        } catch is StoreError { return redirect("\(base)/weeks/\(week)?done=stale") }
         return redirect("\(base)/weeks/\(week)?done=moved")
     }
 
     func reschedule(id: Int64, from: ISOWeek?, to: ISOWeek?, editor: Editor) async throws -> PageResponse {
         let now = context.now()
-        try await database.perform {
-            try $0.rescheduleContent(id: id, from: from, to: to, now: now, editor: editor.name)
-        }
-        return redirect(from.map { "\(base)/weeks/\($0)?done=moved" } ?? "\(base)/weeks?done=moved")
+        let back = from.map { "\(base)/weeks/\($0)" } ?? "\(base)/weeks"
+        do {
+            try await database.perform {
+                try $0.rescheduleContent(id: id, from: from, to: to, now: now, editor: editor.name)
+            }
+        } catch is StoreError { return redirect("\(back)?done=stale") }
+        return redirect("\(back)?done=moved")
     }
 
     func remove(id: Int64, week: ISOWeek?, editor: Editor) async throws -> PageResponse {
         let now = context.now()
-        _ = try await database.perform { try $0.removeContent(id: id, now: now, by: editor.name) }
-        return redirect(week.map { "\(base)/weeks/\($0)?done=removed" } ?? "\(base)/weeks?done=removed")
+        let back = week.map { "\(base)/weeks/\($0)" } ?? "\(base)/weeks"
+        let removed = try await database.perform { try $0.removeContent(id: id, now: now, by: editor.name) }
+        return redirect("\(back)?done=\(removed ? "removed" : "stale")")
     }
 
     // MARK: - Preview and test
@@ -211,8 +232,8 @@ struct EditorHandler: Sendable {
     /// The digest of `week` for one ambassador, rendered by the same composer as the mail, with test links.
     func composed(week: ISOWeek, email: String) async throws -> (Ambassador, MailMessage, RenderedDigest)? {
         let address = EmailAddress.normalized(email) ?? email
-        let composer = try context.makeComposer()  // fresh: an edit a second ago must show
-        return try await database.perform { database in
+        return try await database.perform { [context] database in
+            let composer = try context.makeComposer()  // fresh, off the event loops: an edit a second ago must show
             guard let ambassador = try database.ambassador(email: address) else { return nil }
             let items = try database.contentItems(week: week)
             let results = composer.resultsBlock(
@@ -261,15 +282,17 @@ struct EditorHandler: Sendable {
             )
         }
         let email = fields["ambassador"] ?? ""
-        let preview = DigestPreview(
-            database: database, composer: try context.makeComposer(), timeZone: config.timeZone, now: context.now)
         let transport = self.transport
+        let (database, context) = (self.database, self.context)
         do {
             let sentAs = try await withCheckedThrowingContinuation { continuation in
                 DispatchQueue.global().async {
                     continuation.resume(
                         with: Result {
-                            try preview.sendTest(
+                            let preview = DigestPreview(
+                                database: database, composer: try context.makeComposer(),
+                                timeZone: context.config.timeZone, now: context.now)
+                            return try preview.sendTest(
                                 week: week, to: recipient, as: email.isEmpty ? nil : email, transport: transport)
                         })
                 }
@@ -386,6 +409,8 @@ struct EditorHandler: Sendable {
         case "moved": "Moved."
         case "removed": "Removed."
         case "signedin": "Signed in."
+        case "stale":
+            "Nothing changed: that item was moved or removed by someone else meanwhile. This is the page as it is now."
         default: nil
         }
     }

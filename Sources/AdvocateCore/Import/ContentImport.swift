@@ -206,11 +206,15 @@ public enum ContentImport {
                 guard let text = raw as? String else { return fail("\(field).\(key)", "must be a string") }
                 strings[key] = text.collapsingWhitespace
             }
-            guard let title = strings["title"], !title.isEmpty else { return fail("\(field).title", "is missing") }
+            let title = strings["title"] ?? ""
             let texts: [SuggestedText]
             switch suggestedTexts(entry["texts"], field: "\(field).texts", line: line) {
             case .failure(let problem): return .failure(problem)
             case .success(let value): texts = value
+            }
+            if title.isEmpty && (strings["summary"] ?? "").isEmpty && (strings["prompt"] ?? "").isEmpty && texts.isEmpty
+            {
+                return fail(field, "is empty: give at least a title, summary, prompt or text")
             }
             variants.append(
                 ContentVariant(

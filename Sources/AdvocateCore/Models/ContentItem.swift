@@ -69,7 +69,7 @@ public struct ContentItem: Sendable, Codable, Hashable {
     public func localized(for language: Language) -> ContentItem {
         guard let variant = variant(language) else { return self }
         var copy = self
-        copy.title = variant.title
+        if !variant.title.isEmpty { copy.title = variant.title }
         if !variant.summary.isEmpty { copy.summary = variant.summary }
         if let prompt = variant.prompt, !prompt.isEmpty { copy.prompt = prompt }
         if !variant.texts.isEmpty { copy.texts = variant.texts }
@@ -83,7 +83,7 @@ public struct ContentItem: Sendable, Codable, Hashable {
 public struct ContentVariant: Sendable, Codable, Hashable {
     /// The language these texts are written in.
     public var language: Language
-    /// Headline in this language.
+    /// Headline in this language; empty falls back to the main one.
     public var title: String
     /// Description in this language; empty falls back to the main one.
     public var summary: String
