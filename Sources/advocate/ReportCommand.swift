@@ -13,7 +13,9 @@ extension AdvocateCommand {
                 shares_raw (every hit on share buttons, crawlers and scanners included); visits (human hits on links \
                 in posts); visits_raw (every hit); sharers (ambassadors with a human share); mailed (ambassadors the \
                 digest was delivered to, for the total and per week); share_rate (sharers / mailed); \
-                visits_per_share (visits / shares).
+                visits_per_share (visits / shares); confirmed_shares (shares the network's preview fetch or a reader \
+                confirmed); readers (unique readers per share per day); earned_value_estimate (readers × \
+                clicks.costPerClick of their network: what buying those visits as ads would cost, an estimate).
                 """
         )
 
@@ -54,7 +56,8 @@ extension AdvocateCommand {
                     week: try week.map { try ISOWeek(parsing: $0) }, from: from.flatMap { Self.day($0, in: zone) },
                     to: to.flatMap { Self.day($0, in: zone)?.addingTimeInterval(86_400) })
                 let database = try context.openDatabase()
-                let (rows, total) = try database.report(filter, by: by)
+                let (rows, total) = try database.report(
+                    filter, by: by, costPerClick: context.config.clicks.costPerClick)
                 let goals = try database.progress(of: context.config.plan.goals, timeZone: context.config.timeZone)
                 switch format {
                 case .json:
@@ -71,7 +74,8 @@ extension AdvocateCommand {
                     for row in rows + [total] { print(ReportFormatting.csv(row)) }
                 case .table:
                     Output.table(
-                        headers: [by.rawValue.uppercased()] + ReportFormatting.tableHeaders,
+                        headers: [by.rawValue.uppercased()] + ReportFormatting.tableHeaders
+                            + ["VALUE (EST., \(context.config.clicks.currency))"],
                         rows: (rows + [total]).map(ReportFormatting.cells), rightAligned: true)
                     for goal in goals { print(ReportFormatting.goalLine(goal)) }
                 }
@@ -84,14 +88,19 @@ extension ReportGrouping: ExpressibleByArgument {}
 
 /// Turning report rows into text.
 enum ReportFormatting {
-    static let tableHeaders = ["SHARES", "RAW", "VISITS", "RAW", "SHARERS", "MAILED", "SHARE RATE", "VISITS/SHARE"]
-    static let csvHeader = "key,shares,shares_raw,visits,visits_raw,sharers,mailed,share_rate,visits_per_share"
+    static let tableHeaders = [
+        "SHARES", "RAW", "VISITS", "RAW", "SHARERS", "MAILED", "SHARE RATE", "VISITS/SHARE", "CONFIRMED", "READERS",
+    ]
+    static let csvHeader =
+        "key,shares,shares_raw,visits,visits_raw,sharers,mailed,share_rate,visits_per_share,confirmed_shares,readers,"
+        + "earned_value_estimate"
 
     static func cells(_ row: ReportRow) -> [String] {
         [
             row.key, "\(row.shares)", "\(row.sharesRaw)", "\(row.visits)", "\(row.visitsRaw)", "\(row.sharers)",
             row.mailed.map(String.init) ?? "", row.shareRate.map { String(format: "%.1f%%", $0 * 100) } ?? "",
-            row.visitsPerShare.map { String(format: "%.2f", $0) } ?? "",
+            row.visitsPerShare.map { String(format: "%.2f", $0) } ?? "", "\(row.confirmedShares)", "\(row.readers)",
+            String(format: "%.2f", row.earnedValue),
         ]
     }
 
@@ -102,7 +111,8 @@ enum ReportFormatting {
         return [
             key, "\(row.shares)", "\(row.sharesRaw)", "\(row.visits)", "\(row.visitsRaw)", "\(row.sharers)",
             row.mailed.map(String.init) ?? "", row.shareRate.map { String(format: "%.4f", $0) } ?? "",
-            row.visitsPerShare.map { String(format: "%.4f", $0) } ?? "",
+            row.visitsPerShare.map { String(format: "%.4f", $0) } ?? "", "\(row.confirmedShares)", "\(row.readers)",
+            String(format: "%.2f", row.earnedValue),
         ].joined(separator: ",")
     }
 

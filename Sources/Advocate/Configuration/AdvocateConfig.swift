@@ -38,6 +38,8 @@ public struct AdvocateConfig: Sendable, Decodable {
     public var feeds: [FeedConfig] = []
     /// Editor sign-in.
     public var editor = EditorConfig()
+    /// How clicks are judged and valued.
+    public var clicks = ClicksConfig()
 
     /// The path part of ``publicBaseURL`` (empty, or e.g. `/advocate` behind a proxy that serves Advocate under a
     /// path): the server's own pages start their links and forms with it.
@@ -48,7 +50,7 @@ public struct AdvocateConfig: Sendable, Decodable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case organization, timeZone, defaultLanguage, defaultNetworks, databasePath, templatesDirectory
-        case publicBaseURL, secretsFile, server, mail, plan, links, membership, digest, fetch, feeds, editor
+        case publicBaseURL, secretsFile, server, mail, plan, links, membership, digest, fetch, feeds, editor, clicks
     }
 
     /// The defaults.
@@ -106,6 +108,7 @@ public struct AdvocateConfig: Sendable, Decodable {
             }
         }
         editor = try c.value(.editor, default: editor)
+        clicks = try c.value(.clicks, default: clicks)
     }
 
     /// Whether `host` is this machine (127.0.0.0/8, ::1, localhost).

@@ -14,6 +14,13 @@ public struct ClickRecord: Sendable, Equatable {
     /// When set, the mail's other share hits within this many seconds are reclassified as scanner hits too
     /// (a honeypot hit, or a burst over several links).
     public var taintsMailWithin: TimeInterval?
+    /// The earlier hit on the same share link at this moment was a time-of-click check: reclassified.
+    public var checkBefore: Date?
+    /// A visit that confirms its share (`preview` or `reader`).
+    public var confirms: String?
+    /// A person new today to this share / this item (visits).
+    public var newReader = false
+    public var newItemReader = false
 
     /// Creates a record.
     public init(
@@ -46,9 +53,10 @@ extension AppDatabase {
         try write { db in
             let statement = try db.cachedStatement(
                 sql: """
-                    INSERT INTO click (at, kind, week, itemId, network, ambassadorId, class, reason, shareKey)
+                    INSERT INTO click (at, kind, week, itemId, network, ambassadorId, class, reason, shareKey,
+                                       confirms, newReader, newItemReader)
                     VALUES (?, ?, ?, (SELECT id FROM contentItem WHERE id = ?), ?,
-                            (SELECT id FROM ambassador WHERE id = ?), ?, ?, ?)
+                            (SELECT id FROM ambassador WHERE id = ?), ?, ?, ?, ?, ?, ?)
                     """)
             for click in clicks {
                 let kind =
@@ -59,8 +67,34 @@ extension AppDatabase {
                     }
                 try statement.execute(arguments: [
                     click.at, kind, click.week.description, click.itemID, click.network?.rawValue, click.ambassadorID,
-                    click.verdict.classification.rawValue, click.verdict.reason, click.shareKey,
+                    click.verdict.classification.rawValue, click.verdict.reason, click.shareKey, click.confirms,
+                    click.newReader, click.newItemReader,
                 ])
+                if let check = click.checkBefore, let key = click.shareKey {
+                    try db.execute(
+                        sql: """
+                            UPDATE click SET class = 'scanner', reason = 'time-of-click check'
+                            WHERE shareKey = ? AND kind = 'share' AND class = 'human' AND at BETWEEN ? AND ?
+                            """,
+                        arguments: [key, check.addingTimeInterval(-0.002), check.addingTimeInterval(0.002)])
+                }
+                if click.confirms != nil, let key = click.shareKey {
+                    // Evidence from the network or from readers: the share happened. A share click held for a
+                    // scanner's on behaviour alone (timing, other links) is the person's after all.
+                    try db.execute(
+                        sql: """
+                            UPDATE click SET class = 'human', reason = ?
+                            WHERE id = (SELECT id FROM click WHERE shareKey = ? AND kind = 'share' AND class = 'scanner'
+                                          AND (reason LIKE 'within %' OR reason LIKE 'several links%'
+                                               OR reason LIKE 'paced:%' OR reason LIKE '% of the same mail hit together')
+                                        ORDER BY id DESC LIMIT 1)
+                              AND NOT EXISTS (SELECT 1 FROM click WHERE shareKey = ? AND kind = 'share' AND class = 'human')
+                            """,
+                        arguments: [
+                            "confirmed by \(click.confirms == "preview" ? "the network's preview" : "a reader")", key,
+                            key,
+                        ])
+                }
                 if let window = click.taintsMailWithin, let ambassador = click.ambassadorID {
                     try db.execute(
                         sql: """
@@ -69,7 +103,11 @@ extension AppDatabase {
                               AND at BETWEEN ? AND ?
                             """,
                         arguments: [
-                            "\(click.kind == .trap ? "honeypot link" : "several links") of the same mail hit together",
+                            click.kind == .trap
+                                ? "honeypot link of the same mail hit together"
+                                : click.verdict.reason.hasPrefix("paced")
+                                    ? "paced: links of the same mail hit together"
+                                    : "several links of the same mail hit together",
                             ambassador, click.week.description, click.at.addingTimeInterval(-window),
                             click.at.addingTimeInterval(window),
                         ])

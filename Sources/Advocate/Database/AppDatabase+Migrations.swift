@@ -279,6 +279,17 @@ extension AppDatabase {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v11-click-truth") { db in
+            // Per visit: whether it confirms its share (a network's preview fetch, or a reader), and whether its
+            // reader was new today to the share and to the item (counted in memory; no reader identifier is stored).
+            try db.execute(
+                sql: """
+                    ALTER TABLE click ADD COLUMN confirms TEXT;
+                    ALTER TABLE click ADD COLUMN newReader INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE click ADD COLUMN newItemReader INTEGER NOT NULL DEFAULT 0;
+                    CREATE INDEX click_share ON click(shareKey, kind, class);
+                    """)
+        }
         return migrator
     }
 }

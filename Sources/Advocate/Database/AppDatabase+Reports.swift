@@ -33,6 +33,12 @@ public struct ReportRow: Sendable, Codable, Equatable {
     public var visits: Int
     public var visitsRaw: Int
     public var sharers: Int
+    /// Shares the network confirmed by fetching the post's link for its preview, or readers confirmed by arriving.
+    public var confirmedShares = 0
+    /// Unique readers: people new to a share on a day, summed over shares and days.
+    public var readers = 0
+    /// Earned media value: readers × the configured cost per click of their network (an estimate).
+    public var earnedValue = 0.0
     /// Ambassadors the digest was delivered to in the same scope (total and per week only).
     public var mailed: Int?
     /// sharers ÷ mailed.
@@ -59,9 +65,9 @@ extension AppDatabase {
     /// joins: additive counts in one plain scan grouped by the raw column, distinct shares and sharers from the
     /// covering index `click_report`; labels (titles, e-mails, themes) are looked up afterwards. Over 1,000,000
     /// clicks this answers in well under a second (scripts/bench).
-    public func report(_ filter: ReportFilter, by grouping: ReportGrouping) throws -> (
-        rows: [ReportRow], total: ReportRow
-    ) {
+    public func report(
+        _ filter: ReportFilter, by grouping: ReportGrouping, costPerClick: [Network: Double] = [:]
+    ) throws -> (rows: [ReportRow], total: ReportRow) {
         var conditions: [String] = []
         var values: [(any DatabaseValueConvertible)?] = []
         if let week = filter.week {
@@ -85,10 +91,23 @@ extension AppDatabase {
             case .week: "week"
             }
         let distinctKey = grouping == .theme ? "(SELECT theme FROM contentItem WHERE id = click.itemId)" : rawKey
+        // Prices are numbers from the config, written into the query as literals.
+        let price =
+            costPerClick.isEmpty
+            ? "0"
+            : "CASE network "
+                + costPerClick.sorted { $0.key.rawValue < $1.key.rawValue }.map {
+                    "WHEN '\($0.key.rawValue)' THEN \($0.value)"
+                }.joined(separator: " ") + " ELSE 0 END"
         let additive = """
             SELECT \(rawKey) AS k, SUM(kind = 'share') AS sharesRaw, SUM(kind = 'visit' AND class = 'human') AS visits,
-                   SUM(kind = 'visit') AS visitsRaw
+                   SUM(kind = 'visit') AS visitsRaw, SUM(kind = 'visit' AND class = 'human' AND newReader) AS readers,
+                   SUM(CASE WHEN kind = 'visit' AND class = 'human' AND newReader THEN \(price) ELSE 0 END) AS value
             FROM click NOT INDEXED WHERE kind IN ('share', 'visit')\(extra)
+            """
+        let confirmed = """
+            SELECT \(distinctKey) AS k, COUNT(DISTINCT shareKey) AS confirmed
+            FROM click WHERE kind = 'visit' AND confirms IS NOT NULL\(extra)
             """
         let distinct = """
             SELECT \(distinctKey) AS k, COUNT(DISTINCT shareKey) AS shares, COUNT(DISTINCT ambassadorId) AS sharers
@@ -96,21 +115,26 @@ extension AppDatabase {
             """
         let arguments = StatementArguments(values)
         // The two scans and the distinct count run at the same time on separate read connections (WAL).
-        let additiveRows = Locked<[(key: DatabaseValue, sharesRaw: Int, visits: Int, visitsRaw: Int)]>([])
+        let additiveRows = Locked<
+            [(key: DatabaseValue, sharesRaw: Int, visits: Int, visitsRaw: Int, readers: Int, value: Double)]
+        >([])
+        let confirmedRows = Locked<[(key: DatabaseValue, confirmed: Int)]>([])
         let distinctRows = Locked<[(key: DatabaseValue, shares: Int, sharers: Int)]>([])
         let totalSharers = Locked(0)
         let failure = Locked<StoreError?>(nil)
-        DispatchQueue.concurrentPerform(iterations: 3) { pass in
+        DispatchQueue.concurrentPerform(iterations: 4) { pass in
             do {
                 switch pass {
                 case 0:
                     let rows = try read { db in
-                        try Row.fetchAll(db, sql: additive + " GROUP BY k", arguments: arguments).map {
-                            (
-                                key: $0["k"] as DatabaseValue, sharesRaw: $0["sharesRaw"] ?? 0,
-                                visits: $0["visits"] ?? 0,
-                                visitsRaw: $0["visitsRaw"] ?? 0
-                            )
+                        try Row.fetchAll(db, sql: additive + " GROUP BY k", arguments: arguments).map { row in
+                            let key: DatabaseValue = row["k"]
+                            let sharesRaw: Int = row["sharesRaw"] ?? 0
+                            let visits: Int = row["visits"] ?? 0
+                            let visitsRaw: Int = row["visitsRaw"] ?? 0
+                            let readers: Int = row["readers"] ?? 0
+                            let value: Double = row["value"] ?? 0
+                            return (key, sharesRaw, visits, visitsRaw, readers, value)
                         }
                     }
                     additiveRows.withLock { $0 = rows }
@@ -121,6 +145,13 @@ extension AppDatabase {
                         }
                     }
                     distinctRows.withLock { $0 = rows }
+                case 3:
+                    let rows = try read { db in
+                        try Row.fetchAll(db, sql: confirmed + " GROUP BY k", arguments: arguments).map {
+                            (key: $0["k"] as DatabaseValue, confirmed: $0["confirmed"] ?? 0)
+                        }
+                    }
+                    confirmedRows.withLock { $0 = rows }
                 default:
                     // Every click belongs to exactly one group, so the total is the sum of the groups; only the
                     // number of distinct sharers needs its own (index-only) count.
@@ -177,6 +208,14 @@ extension AppDatabase {
                 entry.sharesRaw += row.sharesRaw
                 entry.visits += row.visits
                 entry.visitsRaw += row.visitsRaw
+                entry.readers += row.readers
+                entry.earnedValue += row.value
+                figures[key] = entry
+            }
+            for row in confirmedRows.withLock({ $0 }) {
+                let key = grouping == .theme ? (String.fromDatabaseValue(row.key) ?? "(none)") : label(row.key)
+                var entry = figures[key] ?? empty(key)
+                entry.confirmedShares += row.confirmed
                 figures[key] = entry
             }
             for row in distinctPass {
@@ -192,6 +231,9 @@ extension AppDatabase {
                 total.sharesRaw += row.sharesRaw
                 total.visits += row.visits
                 total.visitsRaw += row.visitsRaw
+                total.confirmedShares += row.confirmedShares
+                total.readers += row.readers
+                total.earnedValue += row.earnedValue
             }
             total.sharers = sharers
             func finish(_ row: ReportRow, mailed: Int?) -> ReportRow {

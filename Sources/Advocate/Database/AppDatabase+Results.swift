@@ -8,12 +8,21 @@ public struct PersonalResults: Sendable, Hashable {
     public var weekVisits = 0
     public var allShares = 0
     public var allVisits = 0
+    /// Last week's shares a network's preview fetch or a reader confirmed.
+    public var weekConfirmed = 0
+    /// Last week's unique readers (per share per day).
+    public var weekReaders = 0
 
-    public init(weekShares: Int = 0, weekVisits: Int = 0, allShares: Int = 0, allVisits: Int = 0) {
+    public init(
+        weekShares: Int = 0, weekVisits: Int = 0, allShares: Int = 0, allVisits: Int = 0, weekConfirmed: Int = 0,
+        weekReaders: Int = 0
+    ) {
         self.weekShares = weekShares
         self.weekVisits = weekVisits
         self.allShares = allShares
         self.allVisits = allVisits
+        self.weekConfirmed = weekConfirmed
+        self.weekReaders = weekReaders
     }
 }
 
@@ -50,18 +59,23 @@ extension AppDatabase {
                 db,
                 sql: """
                     SELECT ambassadorId,
-                      COUNT(DISTINCT CASE WHEN kind = 'share' AND at >= :from AND at < :to THEN shareKey END)
-                        AS weekShares,
-                      SUM(kind = 'visit' AND at >= :from AND at < :to) AS weekVisits,
-                      \(ShareSQL.count) AS allShares,
-                      SUM(kind = 'visit') AS allVisits
-                    FROM click WHERE class = 'human' AND ambassadorId IS NOT NULL AND kind IN ('share', 'visit')
+                      COUNT(DISTINCT CASE WHEN class = 'human' AND kind = 'share' AND at >= :from AND at < :to
+                                          THEN shareKey END) AS weekShares,
+                      SUM(class = 'human' AND kind = 'visit' AND at >= :from AND at < :to) AS weekVisits,
+                      COUNT(DISTINCT CASE WHEN class = 'human' AND kind = 'share' THEN shareKey END) AS allShares,
+                      SUM(class = 'human' AND kind = 'visit') AS allVisits,
+                      COUNT(DISTINCT CASE WHEN kind = 'visit' AND confirms IS NOT NULL AND at >= :from AND at < :to
+                                          THEN shareKey END) AS weekConfirmed,
+                      SUM(class = 'human' AND kind = 'visit' AND newReader AND at >= :from AND at < :to) AS weekReaders
+                    FROM click
+                    WHERE class IN ('human', 'crawler') AND ambassadorId IS NOT NULL AND kind IN ('share', 'visit')
                     GROUP BY ambassadorId
                     """, arguments: ["from": from, "to": to])
             {
                 personal[row["ambassadorId"]] = PersonalResults(
                     weekShares: row["weekShares"], weekVisits: row["weekVisits"] ?? 0, allShares: row["allShares"],
-                    allVisits: row["allVisits"] ?? 0)
+                    allVisits: row["allVisits"] ?? 0, weekConfirmed: row["weekConfirmed"] ?? 0,
+                    weekReaders: row["weekReaders"] ?? 0)
             }
             var team = TeamResults()
             if let row = try Row.fetchOne(

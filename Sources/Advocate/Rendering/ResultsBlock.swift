@@ -22,7 +22,8 @@ public final class ResultsBlock: Sendable {
     public func render(for ambassador: Ambassador) -> (html: String, text: String) {
         let mine = ambassador.id.flatMap { snapshot.personal[$0] } ?? PersonalResults()
         let key =
-            "\(ambassador.language.rawValue)/\(mine.weekShares)/\(mine.weekVisits)/\(mine.allShares)/\(mine.allVisits)"
+            "\(ambassador.language.rawValue)/\(mine.weekShares)/\(mine.weekVisits)/\(mine.allShares)/\(mine.allVisits)/"
+            + "\(mine.weekConfirmed)/\(mine.weekReaders)"
         if let cached = cache.withLock({ $0[key] }) { return cached }
         let team = snapshot.team
         var context: [String: Any] = [
@@ -30,6 +31,7 @@ public final class ResultsBlock: Sendable {
             "allShares": mine.allShares, "allVisits": mine.allVisits,
         ]
         if mine.weekShares > 0 { context["sharedLastWeek"] = true }
+        if mine.weekShares > 0 && (mine.weekConfirmed > 0 || mine.weekReaders > 0) { context["reach"] = true }
         if mine.allShares > 0 { context["sharedEver"] = true }
         if leaderboard != .off && team.shares > 0 {
             context["team"] = true
@@ -52,6 +54,7 @@ public final class ResultsBlock: Sendable {
             ("allSharesText", "post", mine.allShares), ("allVisitsText", "visit", mine.allVisits),
             ("sharersText", "colleague", team.sharers), ("teamSharesText", "post", team.shares),
             ("teamVisitsText", "visit", team.visits), ("bestVisitsText", "visit", team.bestItemVisits),
+            ("weekConfirmedText", "post", mine.weekConfirmed), ("weekReadersText", "reader", mine.weekReaders),
         ] {
             context[key] = templates.plural(language, noun, count)
         }

@@ -23,9 +23,11 @@ public struct TemplateSet: Sendable {
         [
             "subject", "weekLabel", "greeting", "intro", "suggested", "ownWords", "copyHint.one", "copyHint.other",
             "and", "read", "thanks", "frequency", "preferences", "unsubscribe", "resultsTitle", "resultsWeek",
-            "resultsWeekNone", "resultsAllTime", "resultsBest", "resultsLeaders", "resultsFirst",
+            "resultsWeekNone", "resultsAllTime", "resultsReach", "resultsBest", "resultsLeaders", "resultsFirst",
         ]
-        + ["post", "visit", "colleague", "more", "preheader", "resultsTeam"].flatMap { ["\($0).one", "\($0).other"] }
+        + ["post", "visit", "reader", "colleague", "more", "preheader", "resultsTeam"].flatMap {
+            ["\($0).one", "\($0).other"]
+        }
         + Network.allCases.map { "button.\($0.rawValue)" }
 
     let library: MustacheLibrary

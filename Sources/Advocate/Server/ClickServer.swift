@@ -31,11 +31,19 @@ public func buildApplication(
     let router = Router(context: AdvocateRequestContext.self)
     router.add(middleware: GuardMiddleware(logger: logger))
     router.get("/healthz") { _, _ in "ok" }
+    let server = context.config.server
     for (prefix, kind) in [("s", LinkToken.Kind.share), ("l", .visit), ("t", .trap)] {
         let follow: @Sendable (Request, AdvocateRequestContext) async throws -> Response = { request, requestContext in
             let token = try requestContext.parameters.require("token")
+            let client = ClientAddress.resolve(
+                peer: requestContext.peerBytes,
+                forwardedFor: server.forwardedHeader == .xForwardedFor
+                    ? request.headers[.init("X-Forwarded-For")!] : nil,
+                forwarded: server.forwardedHeader == .forwarded ? request.headers[.init("Forwarded")!] : nil,
+                trusted: server.trustedProxies)
             let answer = try await handler.follow(
-                token, kind: kind, method: request.method.rawValue, userAgent: request.headers[.userAgent])
+                token, kind: kind, method: request.method.rawValue, userAgent: request.headers[.userAgent],
+                client: client)
             return answer.response(isHead: request.method == .head)
         }
         router.get("/\(prefix)/:token", use: follow)

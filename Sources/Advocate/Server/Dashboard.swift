@@ -11,6 +11,7 @@ public final class Dashboard: Sendable {
     let template: MustacheTemplate
     let goals: [Goal]
     let organization: String
+    let clicks: ClicksConfig
     let timeZone: TimeZone
     let now: @Sendable () -> Date
     /// Weeks in the trend charts.
@@ -34,6 +35,7 @@ public final class Dashboard: Sendable {
         self.database = database
         goals = context.config.plan.goals
         organization = context.config.organization
+        clicks = context.config.clicks
         timeZone = context.config.timeZone
         now = context.now
     }
@@ -70,7 +72,9 @@ public final class Dashboard: Sendable {
             uniqueKeysWithValues: try database.report(trendFilter, by: .week).rows.map { ($0.key, $0) })
         let trend = weeks.map { byWeek[$0.description] }
         let items = try database.report(ReportFilter(), by: .item).rows.prefix(8)
-        let networks = try database.report(ReportFilter(), by: .network).rows
+        let (networks, total) = try database.report(ReportFilter(), by: .network, costPerClick: clicks.costPerClick)
+        let currency = clicks.currency
+        let money = { (value: Double) in "\(currency) " + String(format: "%.2f", value) }
         let ambassadors = try database.ambassadorCounts()
         var delivery: [[String: Any]] = []
         var lastWeek = "–"
@@ -90,7 +94,16 @@ public final class Dashboard: Sendable {
                 labels: weeks.map { "W\($0.week)" }, human: trend.map { $0?.visits ?? 0 },
                 raw: trend.map { $0?.visitsRaw ?? 0 }, name: "visits"),
             "items": items.map { ["title": $0.key, "shares": $0.shares, "visits": $0.visits, "raw": $0.visitsRaw] },
-            "networks": networks.map { ["network": $0.key, "shares": $0.shares, "visits": $0.visits] },
+            "networks": networks.map {
+                [
+                    "network": $0.key, "shares": $0.shares, "visits": $0.visits, "confirmed": $0.confirmedShares,
+                    "readers": $0.readers, "value": money($0.earnedValue),
+                ]
+            },
+            "reach": [
+                "shares": total.shares, "confirmed": total.confirmedShares, "visits": total.visits,
+                "readers": total.readers, "value": money(total.earnedValue), "priced": !clicks.costPerClick.isEmpty,
+            ] as [String: Any],
             "goals": try database.progress(of: goals, timeZone: timeZone).map(Self.goal),
             "active": ambassadors[.active] ?? 0, "unsubscribed": ambassadors[.unsubscribed] ?? 0,
             "pending": ambassadors[.pending] ?? 0, "lastWeek": lastWeek, "delivery": delivery,

@@ -15,7 +15,7 @@ public final class LinkDirectory: Sendable {
     private let ttl: TimeInterval
     private let items = Mutex<[Int64: Cached<ContentItem?>]>([:])
     private let deliveries = Mutex<[String: Cached<Date?>]>([:])
-    private let recentHits = Mutex<[String: [(at: Date, link: String)]]>([:])
+    private let recentHits = Mutex<[String: [MailHit]]>([:])
     private let languages = Mutex<[Int64: Cached<Language?>]>([:])
     private let presses = Mutex<Set<Int64>>([])
 
@@ -72,18 +72,17 @@ public final class LinkDirectory: Sendable {
         return value
     }
 
-    /// Notes a hit on `link` of one mail and returns the times of recent hits on the mail's *other* links.
-    public func noteMailHit(ambassadorID: Int64, week: ISOWeek, link: String, at time: Date, window: TimeInterval)
-        -> [Date]
-    {
+    /// Notes a hit on a link of one mail and returns the mail's earlier hits of the last `window` seconds (this
+    /// link's included). Kept in memory only.
+    public func noteMailHit(ambassadorID: Int64, week: ISOWeek, hit: MailHit, window: TimeInterval) -> [MailHit] {
         let key = "\(ambassadorID)/\(week)"
         return recentHits.withLock { hits in
             if hits.count > 100_000 { hits.removeAll() }
-            var list = (hits[key] ?? []).filter { time.timeIntervalSince($0.at) <= window * 5 }
-            let others = list.filter { $0.link != link }.map(\.at)
-            list.append((time, link))
+            var list = (hits[key] ?? []).filter { hit.at.timeIntervalSince($0.at) <= window }
+            let earlier = list
+            list.append(hit)
             hits[key] = list
-            return others
+            return earlier
         }
     }
 }

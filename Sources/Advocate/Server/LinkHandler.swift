@@ -27,6 +27,10 @@ public struct LinkHandler: Sendable {
     let settings: LinksConfig
     let timeZone: TimeZone
     let classifier = ClickClassifier()
+    let clicks: ClicksConfig
+    let readers: ReaderLedger
+    /// Keys the in-memory client hashes of this process (never stored).
+    let clientKey = (0..<32).map { _ in UInt8.random(in: 0...255) }
     let now: @Sendable () -> Date
     let disclosure: [String: String]
     let defaultLanguage: Language
@@ -47,6 +51,8 @@ public struct LinkHandler: Sendable {
         self.pages = pages
         settings = context.config.links
         timeZone = context.config.timeZone
+        clicks = context.config.clicks
+        readers = ReaderLedger(timeZone: context.config.timeZone)
         now = context.now
         disclosure = context.config.digest.disclosure
         basePath = context.config.basePath
@@ -67,9 +73,10 @@ public struct LinkHandler: Sendable {
 
     /// `GET|HEAD /s/TOKEN`, `/l/TOKEN` and `/t/TOKEN`: record the hit, then redirect (or, for the honeypot, answer).
     /// Links of test messages redirect the same way and record nothing.
-    public func follow(_ text: String, kind: LinkToken.Kind, method: String, userAgent: String?) async throws
-        -> LinkResponse
-    {
+    /// `client` is the request's address (after trusted proxies), used for this decision and never stored.
+    public func follow(
+        _ text: String, kind: LinkToken.Kind, method: String, userAgent: String?, client: [UInt8]? = nil
+    ) async throws -> LinkResponse {
         let time = now()
         guard let token = sealer.open(text), token.kind == kind, !expired(token, at: time) else { return notFound }
         let link = text
@@ -77,7 +84,7 @@ public struct LinkHandler: Sendable {
         let item = kind == .trap ? nil : try await directory.item(id: token.itemID, now: time)
         if kind != .trap && (item == nil || token.network == nil) { return notFound }
         if !token.test {
-            try await record(token, link: text, method: method, userAgent: userAgent, at: time)
+            try await record(token, link: text, method: method, userAgent: userAgent, client: client, at: time)
         }
         guard let item, let network = token.network else {
             return LinkResponse(status: 200, location: nil, html: "")
@@ -148,36 +155,46 @@ public struct LinkHandler: Sendable {
     }
 
     /// Classifies a hit and stores it; returns once it is committed.
-    private func record(_ token: LinkToken, link: String, method: String, userAgent: String?, at time: Date)
-        async throws
-    {
-        let verdict: ClickVerdict
-        var taint: TimeInterval? = nil
-        switch token.kind {
-        case .trap:
-            verdict = ClickVerdict(.scanner, "honeypot link")
-            taint = classifier.burstSeconds * 2
-            _ = directory.noteMailHit(
-                ambassadorID: token.ambassadorID, week: token.week, link: link, at: time,
-                window: classifier.burstSeconds)
-        case .share:
-            let others = directory.noteMailHit(
-                ambassadorID: token.ambassadorID, week: token.week, link: link, at: time,
-                window: classifier.burstSeconds)
-            verdict = classifier.classify(
-                method: method, userAgent: userAgent, at: time,
-                deliveredAt: try await directory.deliveredAt(
-                    ambassadorID: token.ambassadorID, week: token.week, now: time),
-                otherLinksOfMail: others)
-            if verdict.reason.hasPrefix("several links") { taint = classifier.burstSeconds }
-        default:
-            verdict = classifier.classify(
-                method: method, userAgent: userAgent, at: time, deliveredAt: nil, otherLinksOfMail: [])
+    private func record(
+        _ token: LinkToken, link: String, method: String, userAgent: String?, client: [UInt8]?, at time: Date
+    ) async throws {
+        var hit = Hit(
+            method: method, userAgent: userAgent, at: time, kind: token.kind, network: token.network,
+            scannerNetwork: clicks.scannerNetwork(of: client), link: link,
+            client: clientHash(client, userAgent))
+        if token.kind == .share || token.kind == .trap {
+            hit.mailHits = directory.noteMailHit(
+                ambassadorID: token.ambassadorID, week: token.week,
+                hit: MailHit(at: time, link: link, client: hit.client), window: 60)
         }
-        try await recorder.record(
-            ClickRecord(
-                at: time, kind: token.kind, week: token.week, itemID: token.kind == .trap ? nil : token.itemID,
-                network: token.network, ambassadorID: token.ambassadorID, verdict: verdict, taintsMailWithin: taint))
+        if token.kind == .share {
+            hit.deliveredAt = try await directory.deliveredAt(
+                ambassadorID: token.ambassadorID, week: token.week, now: time)
+        }
+        let judgement = classifier.judge(hit)
+        var record = ClickRecord(
+            at: time, kind: token.kind, week: token.week, itemID: token.kind == .trap ? nil : token.itemID,
+            network: token.network, ambassadorID: token.ambassadorID, verdict: judgement.verdict,
+            taintsMailWithin: judgement.taintsMailWithin)
+        record.checkBefore = judgement.checkBefore
+        record.confirms = judgement.confirms
+        if token.kind == .visit, judgement.verdict.classification == .human, let key = record.shareKey {
+            let fresh = readers.note(
+                address: client, userAgent: userAgent, shareKey: key, itemID: token.itemID, at: time)
+            record.newReader = fresh.share
+            record.newItemReader = fresh.item
+        }
+        try await recorder.record(record)
+    }
+
+    /// A keyed hash of address and agent that tells clients apart within this process; never stored.
+    private func clientHash(_ address: [UInt8]?, _ userAgent: String?) -> UInt64 {
+        var data = Data(address ?? [])
+        data.append(0)
+        data.append(contentsOf: Array((userAgent ?? "").utf8))
+        return HMAC<SHA256>.authenticationCode(for: data, using: SymmetricKey(data: clientKey)).withUnsafeBytes {
+            $0.loadUnaligned(as: UInt64.self)
+        }
     }
 
     /// `GET /u/TOKEN`: a page with a confirm button. A GET never changes anything, because scanners follow links.

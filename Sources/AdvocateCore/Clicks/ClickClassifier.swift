@@ -21,12 +21,101 @@ public struct ClickVerdict: Sendable, Equatable {
     }
 }
 
-/// Separates people from machines. Only the verdict is stored, never the user agent itself.
+/// An earlier hit of the same mail, as the server remembers it for a few minutes (in memory only).
+public struct MailHit: Sendable, Equatable {
+    /// When it came.
+    public var at: Date
+    /// Which link of the mail (the token text).
+    public var link: String
+    /// A keyed hash of the client's address and user agent, never stored: tells one client from another.
+    public var client: UInt64
+
+    public init(at: Date, link: String, client: UInt64) {
+        self.at = at
+        self.link = link
+        self.client = client
+    }
+}
+
+/// Everything known about a hit when it arrives. Only the verdict is stored, never the agent or the address.
+public struct Hit: Sendable {
+    public var method: String
+    public var userAgent: String?
+    public var at: Date
+    /// What kind of link: share buttons and the honeypot belong to a mail, visit links to a public post.
+    public var kind: LinkToken.Kind
+    /// The network of the share or post.
+    public var network: Network?
+    /// When this mail was delivered (share and trap links).
+    public var deliveredAt: Date?
+    /// The name of the documented mail-security network the client address lies in, if any.
+    public var scannerNetwork: String?
+    /// This link's token text.
+    public var link: String
+    /// This client (see ``MailHit/client``).
+    public var client: UInt64
+    /// Recent earlier hits on links of the same mail, this link included (share and trap links).
+    public var mailHits: [MailHit]
+
+    public init(
+        method: String, userAgent: String?, at: Date, kind: LinkToken.Kind, network: Network? = nil,
+        deliveredAt: Date? = nil, scannerNetwork: String? = nil, link: String = "", client: UInt64 = 0,
+        mailHits: [MailHit] = []
+    ) {
+        self.method = method
+        self.userAgent = userAgent
+        self.at = at
+        self.kind = kind
+        self.network = network
+        self.deliveredAt = deliveredAt
+        self.scannerNetwork = scannerNetwork
+        self.link = link
+        self.client = client
+        self.mailHits = mailHits
+    }
+}
+
+/// The outcome for one hit: its verdict, and what it reveals about earlier hits.
+public struct Judgement: Sendable, Equatable {
+    /// This hit's class and reason.
+    public var verdict: ClickVerdict
+    /// Earlier share hits of the same mail within this many seconds turn out to be a scanner's too (the honeypot,
+    /// a burst, a paced walk over the mail's links).
+    public var taintsMailWithin: TimeInterval?
+    /// The earlier hit on this very link (at this moment) was the mail gateway's time-of-click check.
+    public var checkBefore: Date?
+    /// A visit that confirms its share: the network fetched the post's link for its preview (`preview`), or a
+    /// person read it (`reader`).
+    public var confirms: String?
+
+    public init(
+        _ verdict: ClickVerdict, taintsMailWithin: TimeInterval? = nil, checkBefore: Date? = nil,
+        confirms: String? = nil
+    ) {
+        self.verdict = verdict
+        self.taintsMailWithin = taintsMailWithin
+        self.checkBefore = checkBefore
+        self.confirms = confirms
+    }
+}
+
+/// Separates people from machines, rule by rule (see README, "Click truth"). The rules follow what scanners and
+/// mail providers document: link scanners fetch at or right after delivery, walk several links of a mail (the
+/// hidden one too, or a few at a steady pace), identify themselves or run from their operators' networks, and a
+/// gateway's time-of-click check fetches a link a moment before the person's browser does. People click one or two
+/// buttons, each followed by the time it takes to write a post. Networks fetch a post's link for its preview when
+/// the person opens the composer with it, which no scanner causes.
 public struct ClickClassifier: Sendable {
     /// A hit this soon after the mail was delivered is a scanner: people do not click that fast.
     public var afterDeliverySeconds: TimeInterval = 15
     /// Different links of one mail hit within this window: a scanner following every link.
     public var burstSeconds: TimeInterval = 2
+    /// Two hits on the same link this close together: a time-of-click check and the person (different clients),
+    /// or a double click (the same client).
+    public var timeOfClickSeconds: TimeInterval = 2
+    /// Three or more different links of one mail, each within this many seconds of the previous one: a paced scan.
+    /// A person needs longer than this to post a share before clicking the next button.
+    public var pacedGapSeconds: TimeInterval = 10
 
     /// Creates a classifier.
     public init() {}
@@ -47,30 +136,95 @@ public struct ClickClassifier: Sendable {
         "symantec", "microsoft office", "ms-office", "safelinks", "bingpreview",
     ]
 
-    /// Classifies one request. `otherLinksOfMail` are the recent hits on *other* links of the same mail (share and
-    /// trap links only; visit links come from the public and are not part of a mail).
+    /// Which crawlers fetch a post's link for each network's preview (the composer, or the sender's app).
+    static let previewers: [Network: [String]] = [
+        .linkedin: ["linkedinbot"], .x: ["twitterbot"], .facebook: ["facebookexternalhit", "meta-externalagent"],
+        .threads: ["facebookexternalhit", "meta-externalagent", "threads"], .whatsapp: ["whatsapp"],
+        .bluesky: ["cardyb", "bluesky"], .telegram: ["telegrambot"],
+        .mastodon: ["mastodon", "pleroma", "akkoma", "misskey", "gotosocial"],
+    ]
+
+    /// Classifies one hit.
+    public func judge(_ hit: Hit) -> Judgement {
+        if hit.method == "HEAD" || hit.method == "head" { return Judgement(ClickVerdict(.scanner, "HEAD request")) }
+        if hit.kind == .trap {
+            return Judgement(ClickVerdict(.scanner, "honeypot link"), taintsMailWithin: burstSeconds * 2)
+        }
+        // Byte-level, ASCII case-insensitive matching: this runs for every click.
+        let agent = (hit.userAgent ?? "").utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }
+        if agent.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return Judgement(ClickVerdict(.scanner, "no user agent")) }
+        if let index = Self.scannerPatterns.firstIndex(where: { Self.contains(agent, $0) }) {
+            return Judgement(ClickVerdict(.scanner, "user agent: \(Self.scanners[index])"))
+        }
+        if let index = Self.crawlerPatterns.firstIndex(where: { Self.contains(agent, $0) }) {
+            let name = Self.crawlers[index]
+            if hit.kind == .visit, let network = hit.network,
+                let bots = Self.previewers[network], bots.contains(where: { Self.contains(agent, Array($0.utf8)) })
+            {
+                return Judgement(ClickVerdict(.crawler, "preview: \(name)"), confirms: "preview")
+            }
+            return Judgement(ClickVerdict(.crawler, "user agent: \(name)"))
+        }
+        if let network = hit.scannerNetwork {
+            return Judgement(ClickVerdict(.scanner, "network: \(network)"))
+        }
+        guard hit.kind == .share else {
+            // A post's link from a browser: a reader (reloads and double clicks are readers too; unique readers
+            // are counted apart).
+            return Judgement(ClickVerdict(.human, "browser"), confirms: "reader")
+        }
+        if let deliveredAt = hit.deliveredAt, hit.at.timeIntervalSince(deliveredAt) >= 0,
+            hit.at.timeIntervalSince(deliveredAt) < afterDeliverySeconds
+        {
+            return Judgement(ClickVerdict(.scanner, "within \(Int(afterDeliverySeconds)) s of delivery"))
+        }
+        let recent = hit.mailHits.filter { hit.at.timeIntervalSince($0.at) >= 0 }
+        let others = recent.filter { $0.link != hit.link }
+        if others.contains(where: { hit.at.timeIntervalSince($0.at) <= burstSeconds }) {
+            return Judgement(
+                ClickVerdict(.scanner, "several links of one mail within \(Int(burstSeconds)) s"),
+                taintsMailWithin: burstSeconds)
+        }
+        if let walk = pacedWalk(recent, hit) {
+            return Judgement(
+                ClickVerdict(.scanner, "paced: \(walk.links) links of one mail in \(Int(walk.seconds.rounded())) s"),
+                taintsMailWithin: walk.seconds + 1)
+        }
+        if let previous = recent.filter({ $0.link == hit.link && hit.at.timeIntervalSince($0.at) <= timeOfClickSeconds }
+        )
+        .max(by: { $0.at < $1.at }) {
+            if previous.client != hit.client {
+                return Judgement(ClickVerdict(.human, "after a time-of-click check"), checkBefore: previous.at)
+            }
+            return Judgement(ClickVerdict(.human, "double click"))
+        }
+        return Judgement(ClickVerdict(.human, "browser"))
+    }
+
+    /// Three or more different links, each within ``pacedGapSeconds`` of the one before, ending with this hit.
+    private func pacedWalk(_ recent: [MailHit], _ hit: Hit) -> (links: Int, seconds: TimeInterval)? {
+        var links: Set<String> = [hit.link]
+        var earliest = hit.at
+        var last = hit.at
+        for previous in recent.sorted(by: { $0.at > $1.at }) {
+            guard last.timeIntervalSince(previous.at) <= pacedGapSeconds else { break }
+            links.insert(previous.link)
+            earliest = previous.at
+            last = previous.at
+        }
+        guard links.count >= 3 else { return nil }
+        return (links.count, hit.at.timeIntervalSince(earliest))
+    }
+
+    /// Classifies one request the simple way (no mail context beyond the times of other links' hits).
     public func classify(
         method: String, userAgent: String?, at time: Date, deliveredAt: Date?, otherLinksOfMail: [Date]
     ) -> ClickVerdict {
-        if method == "HEAD" || method == "head" { return ClickVerdict(.scanner, "HEAD request") }
-        // Byte-level, ASCII case-insensitive matching: this runs for every click.
-        let agent = (userAgent ?? "").utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }
-        if agent.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return ClickVerdict(.scanner, "no user agent") }
-        if let index = Self.scannerPatterns.firstIndex(where: { Self.contains(agent, $0) }) {
-            return ClickVerdict(.scanner, "user agent: \(Self.scanners[index])")
-        }
-        if let index = Self.crawlerPatterns.firstIndex(where: { Self.contains(agent, $0) }) {
-            return ClickVerdict(.crawler, "user agent: \(Self.crawlers[index])")
-        }
-        if let deliveredAt, time.timeIntervalSince(deliveredAt) >= 0,
-            time.timeIntervalSince(deliveredAt) < afterDeliverySeconds
-        {
-            return ClickVerdict(.scanner, "within \(Int(afterDeliverySeconds)) s of delivery")
-        }
-        if otherLinksOfMail.contains(where: { abs($0.timeIntervalSince(time)) <= burstSeconds }) {
-            return ClickVerdict(.scanner, "several links of one mail within \(Int(burstSeconds)) s")
-        }
-        return ClickVerdict(.human, "browser")
+        judge(
+            Hit(
+                method: method, userAgent: userAgent, at: time, kind: .share, deliveredAt: deliveredAt,
+                link: "this", mailHits: otherLinksOfMail.map { MailHit(at: $0, link: "other", client: 0) })
+        ).verdict
     }
 
     static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
