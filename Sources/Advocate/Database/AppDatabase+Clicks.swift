@@ -11,9 +11,9 @@ public struct ClickRecord: Sendable, Equatable {
     public var network: Network?
     public var ambassadorID: Int64?
     public var verdict: ClickVerdict
-    /// When set, the mail's other share hits within this many seconds are reclassified as scanner hits too
-    /// (a honeypot hit, or a burst over several links).
-    public var taintsMailWithin: TimeInterval?
+    /// Earlier share hits of the same mail at these moments are reclassified as a scanner's too (the same
+    /// client's hits before a honeypot hit, a burst or a paced walk).
+    public var taints: [Date] = []
     /// The earlier hit on the same share link at this moment was a time-of-click check: reclassified.
     public var checkBefore: Date?
     /// A visit that confirms its share (`preview` or `reader`).
@@ -25,7 +25,7 @@ public struct ClickRecord: Sendable, Equatable {
     /// Creates a record.
     public init(
         at: Date, kind: LinkToken.Kind, week: ISOWeek, itemID: Int64?, network: Network?, ambassadorID: Int64?,
-        verdict: ClickVerdict, taintsMailWithin: TimeInterval? = nil
+        verdict: ClickVerdict, taints: [Date] = []
     ) {
         self.at = at
         self.kind = kind
@@ -34,7 +34,7 @@ public struct ClickRecord: Sendable, Equatable {
         self.network = network
         self.ambassadorID = ambassadorID
         self.verdict = verdict
-        self.taintsMailWithin = taintsMailWithin
+        self.taints = taints
     }
 }
 
@@ -47,6 +47,12 @@ extension ClickRecord {
 }
 
 extension AppDatabase {
+    /// Whether the share of the `click` row at hand was confirmed (a preview fetch or a reader): evidence that
+    /// outweighs timing, so no later pattern reclassifies it.
+    static let confirmed = """
+        EXISTS (SELECT 1 FROM click AS v WHERE v.shareKey = click.shareKey AND v.kind = 'visit' AND v.confirms IS NOT NULL)
+        """
+
     /// Stores a batch of clicks in one transaction (group commit). Ambassadors and items that no longer exist are
     /// stored as NULL, so an erased ambassador's links keep counting anonymously.
     public func insertClicks(_ clicks: [ClickRecord]) throws {
@@ -75,6 +81,7 @@ extension AppDatabase {
                         sql: """
                             UPDATE click SET class = 'scanner', reason = 'time-of-click check'
                             WHERE shareKey = ? AND kind = 'share' AND class = 'human' AND at BETWEEN ? AND ?
+                              AND NOT \(Self.confirmed)
                             """,
                         arguments: [key, check.addingTimeInterval(-0.002), check.addingTimeInterval(0.002)])
                 }
@@ -86,7 +93,8 @@ extension AppDatabase {
                             UPDATE click SET class = 'human', reason = ?
                             WHERE id = (SELECT id FROM click WHERE shareKey = ? AND kind = 'share' AND class = 'scanner'
                                           AND (reason LIKE 'within %' OR reason LIKE 'several links%'
-                                               OR reason LIKE 'paced:%' OR reason LIKE '% of the same mail hit together')
+                                               OR reason LIKE 'paced:%' OR reason LIKE '% of the same mail hit together'
+                                               OR reason = 'after the honeypot link')
                                         ORDER BY id DESC LIMIT 1)
                               AND NOT EXISTS (SELECT 1 FROM click WHERE shareKey = ? AND kind = 'share' AND class = 'human')
                             """,
@@ -95,22 +103,25 @@ extension AppDatabase {
                             key,
                         ])
                 }
-                if let window = click.taintsMailWithin, let ambassador = click.ambassadorID {
-                    try db.execute(
-                        sql: """
-                            UPDATE click SET class = 'scanner', reason = ?
-                            WHERE ambassadorId = ? AND week = ? AND kind = 'share' AND class = 'human'
-                              AND at BETWEEN ? AND ?
-                            """,
-                        arguments: [
-                            click.kind == .trap
-                                ? "honeypot link of the same mail hit together"
-                                : click.verdict.reason.hasPrefix("paced")
-                                    ? "paced: links of the same mail hit together"
-                                    : "several links of the same mail hit together",
-                            ambassador, click.week.description, click.at.addingTimeInterval(-window),
-                            click.at.addingTimeInterval(window),
-                        ])
+                if let ambassador = click.ambassadorID {
+                    let reason =
+                        click.kind == .trap
+                        ? "honeypot link of the same mail hit together"
+                        : click.verdict.reason.hasPrefix("paced")
+                            ? "paced: links of the same mail hit together"
+                            : "several links of the same mail hit together"
+                    for moment in click.taints {
+                        try db.execute(
+                            sql: """
+                                UPDATE click SET class = 'scanner', reason = ?
+                                WHERE ambassadorId = ? AND week = ? AND kind = 'share' AND class = 'human'
+                                  AND at BETWEEN ? AND ? AND NOT \(Self.confirmed)
+                                """,
+                            arguments: [
+                                reason, ambassador, click.week.description, moment.addingTimeInterval(-0.002),
+                                moment.addingTimeInterval(0.002),
+                            ])
+                    }
                 }
             }
         }

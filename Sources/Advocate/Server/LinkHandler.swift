@@ -165,7 +165,7 @@ public struct LinkHandler: Sendable {
         if token.kind == .share || token.kind == .trap {
             hit.mailHits = directory.noteMailHit(
                 ambassadorID: token.ambassadorID, week: token.week,
-                hit: MailHit(at: time, link: link, client: hit.client), window: 60)
+                hit: MailHit(at: time, link: link, client: hit.client, trap: token.kind == .trap), window: 60)
         }
         if token.kind == .share {
             hit.deliveredAt = try await directory.deliveredAt(
@@ -175,7 +175,7 @@ public struct LinkHandler: Sendable {
         var record = ClickRecord(
             at: time, kind: token.kind, week: token.week, itemID: token.kind == .trap ? nil : token.itemID,
             network: token.network, ambassadorID: token.ambassadorID, verdict: judgement.verdict,
-            taintsMailWithin: judgement.taintsMailWithin)
+            taints: judgement.taints)
         record.checkBefore = judgement.checkBefore
         record.confirms = judgement.confirms
         if token.kind == .visit, judgement.verdict.classification == .human, let key = record.shareKey {

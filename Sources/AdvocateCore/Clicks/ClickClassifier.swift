@@ -29,11 +29,14 @@ public struct MailHit: Sendable, Equatable {
     public var link: String
     /// A keyed hash of the client's address and user agent, never stored: tells one client from another.
     public var client: UInt64
+    /// Whether it was the mail's hidden link.
+    public var trap: Bool
 
-    public init(at: Date, link: String, client: UInt64) {
+    public init(at: Date, link: String, client: UInt64, trap: Bool = false) {
         self.at = at
         self.link = link
         self.client = client
+        self.trap = trap
     }
 }
 
@@ -79,9 +82,9 @@ public struct Hit: Sendable {
 public struct Judgement: Sendable, Equatable {
     /// This hit's class and reason.
     public var verdict: ClickVerdict
-    /// Earlier share hits of the same mail within this many seconds turn out to be a scanner's too (the honeypot,
-    /// a burst, a paced walk over the mail's links).
-    public var taintsMailWithin: TimeInterval?
+    /// Earlier hits of the same client on the same mail (their moments) turn out to be a scanner's too: the
+    /// honeypot, a burst, a paced walk over the mail's links.
+    public var taints: [Date]
     /// The earlier hit on this very link (at this moment) was the mail gateway's time-of-click check.
     public var checkBefore: Date?
     /// A visit that confirms its share: the network fetched the post's link for its preview (`preview`), or a
@@ -89,11 +92,10 @@ public struct Judgement: Sendable, Equatable {
     public var confirms: String?
 
     public init(
-        _ verdict: ClickVerdict, taintsMailWithin: TimeInterval? = nil, checkBefore: Date? = nil,
-        confirms: String? = nil
+        _ verdict: ClickVerdict, taints: [Date] = [], checkBefore: Date? = nil, confirms: String? = nil
     ) {
         self.verdict = verdict
-        self.taintsMailWithin = taintsMailWithin
+        self.taints = taints
         self.checkBefore = checkBefore
         self.confirms = confirms
     }
@@ -147,8 +149,12 @@ public struct ClickClassifier: Sendable {
     /// Classifies one hit.
     public func judge(_ hit: Hit) -> Judgement {
         if hit.method == "HEAD" || hit.method == "head" { return Judgement(ClickVerdict(.scanner, "HEAD request")) }
+        // Hits of this same client on this mail: one scanner walks a mail from one place with one agent, while a
+        // person reading the same mail at that moment is another client.
+        let recent = hit.mailHits.filter { hit.at.timeIntervalSince($0.at) >= 0 }
+        let mine = recent.filter { $0.client == hit.client }
         if hit.kind == .trap {
-            return Judgement(ClickVerdict(.scanner, "honeypot link"), taintsMailWithin: burstSeconds * 2)
+            return Judgement(ClickVerdict(.scanner, "honeypot link"), taints: mine.filter { !$0.trap }.map(\.at))
         }
         // Byte-level, ASCII case-insensitive matching: this runs for every click.
         let agent = (hit.userAgent ?? "").utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }
@@ -178,17 +184,18 @@ public struct ClickClassifier: Sendable {
         {
             return Judgement(ClickVerdict(.scanner, "within \(Int(afterDeliverySeconds)) s of delivery"))
         }
-        let recent = hit.mailHits.filter { hit.at.timeIntervalSince($0.at) >= 0 }
-        let others = recent.filter { $0.link != hit.link }
-        if others.contains(where: { hit.at.timeIntervalSince($0.at) <= burstSeconds }) {
-            return Judgement(
-                ClickVerdict(.scanner, "several links of one mail within \(Int(burstSeconds)) s"),
-                taintsMailWithin: burstSeconds)
+        if mine.contains(where: \.trap) {
+            return Judgement(ClickVerdict(.scanner, "after the honeypot link"), taints: mine.map(\.at))
         }
-        if let walk = pacedWalk(recent, hit) {
+        let burst = mine.filter { $0.link != hit.link && hit.at.timeIntervalSince($0.at) <= burstSeconds }
+        if !burst.isEmpty {
+            return Judgement(
+                ClickVerdict(.scanner, "several links of one mail within \(Int(burstSeconds)) s"), taints: burst.map(\.at))
+        }
+        if let walk = pacedWalk(mine, hit) {
             return Judgement(
                 ClickVerdict(.scanner, "paced: \(walk.links) links of one mail in \(Int(walk.seconds.rounded())) s"),
-                taintsMailWithin: walk.seconds + 1)
+                taints: walk.hits)
         }
         if let previous = recent.filter({ $0.link == hit.link && hit.at.timeIntervalSince($0.at) <= timeOfClickSeconds }
         )
@@ -202,18 +209,18 @@ public struct ClickClassifier: Sendable {
     }
 
     /// Three or more different links, each within ``pacedGapSeconds`` of the one before, ending with this hit.
-    private func pacedWalk(_ recent: [MailHit], _ hit: Hit) -> (links: Int, seconds: TimeInterval)? {
+    private func pacedWalk(_ recent: [MailHit], _ hit: Hit) -> (links: Int, seconds: TimeInterval, hits: [Date])? {
         var links: Set<String> = [hit.link]
-        var earliest = hit.at
+        var hits: [Date] = []
         var last = hit.at
         for previous in recent.sorted(by: { $0.at > $1.at }) {
             guard last.timeIntervalSince(previous.at) <= pacedGapSeconds else { break }
             links.insert(previous.link)
-            earliest = previous.at
+            hits.append(previous.at)
             last = previous.at
         }
         guard links.count >= 3 else { return nil }
-        return (links.count, hit.at.timeIntervalSince(earliest))
+        return (links.count, hit.at.timeIntervalSince(last), hits)
     }
 
     /// Classifies one request the simple way (no mail context beyond the times of other links' hits).
