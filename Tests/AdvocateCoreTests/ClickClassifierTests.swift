@@ -72,7 +72,9 @@ struct ClickContextTests {
             "one gap longer than the paced gap breaks the walk")
     }
 
-    @Test("a second hit on the same link within two seconds: after a gateway's check it is the person; from the same client a double click")
+    @Test(
+        "a second hit on the same link within two seconds: after a gateway's check it is the person; from the same client a double click"
+    )
     func timeOfClick() {
         let afterCheck = share("s1", client: 2, earlier: [hit("s1", -0.6, client: 9)])
         #expect(afterCheck.verdict == ClickVerdict(.human, "after a time-of-click check"))
@@ -89,10 +91,13 @@ struct ClickContextTests {
         #expect(share(delivered: -4).verdict == ClickVerdict(.scanner, "within 15 s of delivery"))
         #expect(share("s2", earlier: [hit("s1", -1)]).verdict.reason == "several links of one mail within 2 s")
         let trap = classifier.judge(
-            Hit(method: "GET", userAgent: chrome, at: now, kind: .trap, client: 1, mailHits: [hit("s1", -3), hit("s2", -20, client: 2)]))
+            Hit(
+                method: "GET", userAgent: chrome, at: now, kind: .trap, client: 1,
+                mailHits: [hit("s1", -3), hit("s2", -20, client: 2)]))
         #expect(trap.verdict == ClickVerdict(.scanner, "honeypot link"))
         #expect(trap.taints == [now.addingTimeInterval(-3)], "only the same client's hits")
-        let afterTrap = share("s2", earlier: [MailHit(at: now.addingTimeInterval(-30), link: "t", client: 1, trap: true)])
+        let afterTrap = share(
+            "s2", earlier: [MailHit(at: now.addingTimeInterval(-30), link: "t", client: 1, trap: true)])
         #expect(afterTrap.verdict == ClickVerdict(.scanner, "after the honeypot link"))
     }
 

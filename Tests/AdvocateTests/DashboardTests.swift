@@ -25,6 +25,7 @@ struct DashboardTests {
             {"databasePath": "data/advocate.sqlite", "organization": "Acme Energie",
              "templatesDirectory": "\(packageRoot.appendingPathComponent("Templates").path)",
              "server": {"host": "127.0.0.1", "port": 0},
+             "clicks": {"costPerClick": {"x": 2.0}},
              "plan": {"goals": [{"period": "\(year)", "shares": 20, "visits": 200}]}}
             """)
         let database = try AppDatabase.open(at: directory.url.appendingPathComponent("data/advocate.sqlite"))
@@ -49,11 +50,13 @@ struct DashboardTests {
                         at: now, kind: .share, week: week, itemID: item.id, network: .x, ambassadorID: id,
                         verdict: ClickVerdict(.human, "browser")))
             }
-            for _ in 0..<(offset + 1) * 4 {
-                clicks.append(
-                    ClickRecord(
-                        at: now, kind: .visit, week: week, itemID: item.id, network: .x, ambassadorID: ids[0],
-                        verdict: ClickVerdict(.human, "browser")))
+            for visit in 0..<(offset + 1) * 4 {
+                var reader = ClickRecord(
+                    at: now, kind: .visit, week: week, itemID: item.id, network: .x, ambassadorID: ids[0],
+                    verdict: ClickVerdict(.human, "browser"))
+                reader.confirms = "reader"
+                reader.newReader = visit % 4 == 0
+                clicks.append(reader)
                 clicks.append(
                     ClickRecord(
                         at: now, kind: .visit, week: week, itemID: item.id, network: .x, ambassadorID: ids[0],
@@ -114,5 +117,9 @@ struct DashboardTests {
         #expect(ambassadors.contains("3 active"))
         #expect(ambassadors.contains("sent 2") && ambassadors.contains("failed 1"))
         #expect((sections["items"]?["text"] as? String)?.contains("Zonnepark <open>") == true)
+        let reach = sections["reach"]?["text"] as? String ?? ""
+        #expect(reach.contains("6 shares clicked · 3 confirmed"), "\(reach)")
+        #expect(reach.contains("24 visits · 6 unique readers"), "\(reach)")
+        #expect(reach.contains("Earned media value: EUR 12.00 (an estimate"), "\(reach)")
     }
 }

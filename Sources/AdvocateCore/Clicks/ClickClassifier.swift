@@ -190,7 +190,8 @@ public struct ClickClassifier: Sendable {
         let burst = mine.filter { $0.link != hit.link && hit.at.timeIntervalSince($0.at) <= burstSeconds }
         if !burst.isEmpty {
             return Judgement(
-                ClickVerdict(.scanner, "several links of one mail within \(Int(burstSeconds)) s"), taints: burst.map(\.at))
+                ClickVerdict(.scanner, "several links of one mail within \(Int(burstSeconds)) s"),
+                taints: burst.map(\.at))
         }
         if let walk = pacedWalk(mine, hit) {
             return Judgement(
