@@ -7,7 +7,8 @@ Advocate's rules:
   double clicks     a person's second click on the same button within half a second
   time-of-click     a mail gateway (Safe Links, Mimecast) fetches the link a moment before the person's browser does
   gateway scanners  scan every link of the mail, the hidden one too, at delivery (Exchange Online Protection)
-  sandbox scanners  open several links, the hidden one too, half a minute after delivery, a second apart
+  sandbox scanners  open several links, the hidden one too, half a minute after delivery, a second apart, and
+                    sometimes follow the post's address found inside a share dialog's URL
   paced scanners    open three to five share links a few seconds apart, not the hidden one, from a cloud address
   preview crawlers  the network fetches the post's link while the person's composer is open (LinkedInBot, …)
   readers           people arriving through a post; some reload, some double-click; some behind Safe Links
@@ -206,6 +207,14 @@ def main():
 
     def perform(event):
         answer = send(event)
+        if event["category"] == "sandbox scanner" and event["key"][3] == "share" and rng.random() < 0.5:
+            # A sandbox that renders the answer follows the post's address inside the share dialog's URL.
+            nested = re.search(re.escape(PUBLIC) + r"(/l/[\w-]+)", answer)
+            if nested:
+                with lock:
+                    followups.append({"t": event["t"] + rng.uniform(0.3, 2), "path": nested.group(1), "ip": event["ip"],
+                                      "agent": event["agent"], "label": "scanner", "category": "sandbox scanner",
+                                      "key": event["key"][:3] + ("visit",)})
         follow = event.get("follow")
         if not follow or not follow["posted"]:
             return

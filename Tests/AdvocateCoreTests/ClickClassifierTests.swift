@@ -117,5 +117,15 @@ struct ClickContextTests {
         #expect(visit(chrome).verdict == ClickVerdict(.human, "browser") && visit(chrome).confirms == "reader")
         #expect(visit(chrome, scanner: "microsoft").confirms == nil)
         #expect(visit(nil).verdict.classification == .scanner)
+        // The post's link opened by a client that just opened this mail's share links: not a reader.
+        func after(_ seconds: TimeInterval) -> Judgement {
+            classifier.judge(
+                Hit(
+                    method: "GET", userAgent: chrome, at: now, kind: .visit, network: .linkedin, client: 4,
+                    mailHits: [MailHit(at: now.addingTimeInterval(-seconds), link: "s1", client: 4)]))
+        }
+        #expect(
+            after(3).verdict == ClickVerdict(.scanner, "followed from the mail's links") && after(3).confirms == nil)
+        #expect(after(40).verdict == ClickVerdict(.human, "the sharer's own visit") && after(40).confirms == nil)
     }
 }

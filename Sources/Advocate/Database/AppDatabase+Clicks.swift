@@ -93,8 +93,7 @@ extension AppDatabase {
                             UPDATE click SET class = 'human', reason = ?
                             WHERE id = (SELECT id FROM click WHERE shareKey = ? AND kind = 'share' AND class = 'scanner'
                                           AND (reason LIKE 'within %' OR reason LIKE 'several links%'
-                                               OR reason LIKE 'paced:%' OR reason LIKE '% of the same mail hit together'
-                                               OR reason = 'after the honeypot link')
+                                               OR reason LIKE 'paced:%')
                                         ORDER BY id DESC LIMIT 1)
                               AND NOT EXISTS (SELECT 1 FROM click WHERE shareKey = ? AND kind = 'share' AND class = 'human')
                             """,
@@ -105,7 +104,7 @@ extension AppDatabase {
                 }
                 if let ambassador = click.ambassadorID {
                     let reason =
-                        click.kind == .trap
+                        click.kind == .trap || click.verdict.reason == "after the honeypot link"
                         ? "honeypot link of the same mail hit together"
                         : click.verdict.reason.hasPrefix("paced")
                             ? "paced: links of the same mail hit together"

@@ -91,6 +91,8 @@ extension AppDatabase {
             case .week: "week"
             }
         let distinctKey = grouping == .theme ? "(SELECT theme FROM contentItem WHERE id = click.itemId)" : rawKey
+        // A reader of an item through two colleagues' posts is one reader of that item (and of its theme).
+        let reader = grouping == .item || grouping == .theme ? "newItemReader" : "newReader"
         // Prices are numbers from the config, written into the query as literals.
         let price =
             costPerClick.isEmpty
@@ -101,13 +103,14 @@ extension AppDatabase {
                 }.joined(separator: " ") + " ELSE 0 END"
         let additive = """
             SELECT \(rawKey) AS k, SUM(kind = 'share') AS sharesRaw, SUM(kind = 'visit' AND class = 'human') AS visits,
-                   SUM(kind = 'visit') AS visitsRaw, SUM(kind = 'visit' AND class = 'human' AND newReader) AS readers,
-                   SUM(CASE WHEN kind = 'visit' AND class = 'human' AND newReader THEN \(price) ELSE 0 END) AS value
+                   SUM(kind = 'visit') AS visitsRaw, SUM(kind = 'visit' AND class = 'human' AND \(reader)) AS readers,
+                   SUM(CASE WHEN kind = 'visit' AND class = 'human' AND \(reader) THEN \(price) ELSE 0 END) AS value
             FROM click NOT INDEXED WHERE kind IN ('share', 'visit')\(extra)
             """
+        // Confirmed shares are counted among the shares (human share clicks in scope) that have evidence.
         let confirmed = """
             SELECT \(distinctKey) AS k, COUNT(DISTINCT shareKey) AS confirmed
-            FROM click WHERE kind = 'visit' AND confirms IS NOT NULL\(extra)
+            FROM click WHERE \(ShareSQL.humanShares) AND \(Self.confirmed)\(extra)
             """
         let distinct = """
             SELECT \(distinctKey) AS k, COUNT(DISTINCT shareKey) AS shares, COUNT(DISTINCT ambassadorId) AS sharers

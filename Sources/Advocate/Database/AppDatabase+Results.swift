@@ -64,8 +64,8 @@ extension AppDatabase {
                       SUM(class = 'human' AND kind = 'visit' AND at >= :from AND at < :to) AS weekVisits,
                       COUNT(DISTINCT CASE WHEN class = 'human' AND kind = 'share' THEN shareKey END) AS allShares,
                       SUM(class = 'human' AND kind = 'visit') AS allVisits,
-                      COUNT(DISTINCT CASE WHEN kind = 'visit' AND confirms IS NOT NULL AND at >= :from AND at < :to
-                                          THEN shareKey END) AS weekConfirmed,
+                      COUNT(DISTINCT CASE WHEN class = 'human' AND kind = 'share' AND at >= :from AND at < :to
+                                               AND \(AppDatabase.confirmed) THEN shareKey END) AS weekConfirmed,
                       SUM(class = 'human' AND kind = 'visit' AND newReader AND at >= :from AND at < :to) AS weekReaders
                     FROM click
                     WHERE class IN ('human', 'crawler') AND ambassadorId IS NOT NULL AND kind IN ('share', 'visit')

@@ -19,6 +19,9 @@ public final class LinkDirectory: Sendable {
     private let languages = Mutex<[Int64: Cached<Language?>]>([:])
     private let presses = Mutex<Set<Int64>>([])
 
+    /// Hits remembered per mail.
+    static let hitsPerMail = 32
+
     /// Creates a directory over `database`.
     public init(database: AppDatabase, ttl: TimeInterval = 60) {
         self.database = database
@@ -79,6 +82,8 @@ public final class LinkDirectory: Sendable {
         return recentHits.withLock { hits in
             if hits.count > 100_000 { hits.removeAll() }
             var list = (hits[key] ?? []).filter { hit.at.timeIntervalSince($0.at) <= window }
+            // The rules need only the last few hits; a flood on one link must not grow the list or the work.
+            if list.count > Self.hitsPerMail { list.removeFirst(list.count - Self.hitsPerMail) }
             let earlier = list
             list.append(hit)
             hits[key] = list

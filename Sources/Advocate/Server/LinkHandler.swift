@@ -162,15 +162,16 @@ public struct LinkHandler: Sendable {
             method: method, userAgent: userAgent, at: time, kind: token.kind, network: token.network,
             scannerNetwork: clicks.scannerNetwork(of: client), link: link,
             client: clientHash(client, userAgent))
-        if token.kind == .share || token.kind == .trap {
-            hit.mailHits = directory.noteMailHit(
-                ambassadorID: token.ambassadorID, week: token.week,
-                hit: MailHit(at: time, link: link, client: hit.client, trap: token.kind == .trap), window: 60)
-        }
+        // Read before noting the hit, so that noting, judging and queueing the click follow in arrival order.
         if token.kind == .share {
             hit.deliveredAt = try await directory.deliveredAt(
                 ambassadorID: token.ambassadorID, week: token.week, now: time)
         }
+        hit.mailHits = directory.noteMailHit(
+            ambassadorID: token.ambassadorID, week: token.week,
+            hit: MailHit(
+                at: time, link: link, client: hit.client, trap: token.kind == .trap, visit: token.kind == .visit),
+            window: 60)
         let judgement = classifier.judge(hit)
         var record = ClickRecord(
             at: time, kind: token.kind, week: token.week, itemID: token.kind == .trap ? nil : token.itemID,

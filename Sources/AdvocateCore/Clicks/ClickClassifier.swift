@@ -31,12 +31,15 @@ public struct MailHit: Sendable, Equatable {
     public var client: UInt64
     /// Whether it was the mail's hidden link.
     public var trap: Bool
+    /// Whether it was a post's link of this mail's shares (not a link of the mail itself).
+    public var visit: Bool
 
-    public init(at: Date, link: String, client: UInt64, trap: Bool = false) {
+    public init(at: Date, link: String, client: UInt64, trap: Bool = false, visit: Bool = false) {
         self.at = at
         self.link = link
         self.client = client
         self.trap = trap
+        self.visit = visit
     }
 }
 
@@ -151,7 +154,7 @@ public struct ClickClassifier: Sendable {
         if hit.method == "HEAD" || hit.method == "head" { return Judgement(ClickVerdict(.scanner, "HEAD request")) }
         // Hits of this same client on this mail: one scanner walks a mail from one place with one agent, while a
         // person reading the same mail at that moment is another client.
-        let recent = hit.mailHits.filter { hit.at.timeIntervalSince($0.at) >= 0 }
+        let recent = hit.mailHits.filter { hit.at.timeIntervalSince($0.at) >= 0 && (hit.kind == .visit || !$0.visit) }
         let mine = recent.filter { $0.client == hit.client }
         if hit.kind == .trap {
             return Judgement(ClickVerdict(.scanner, "honeypot link"), taints: mine.filter { !$0.trap }.map(\.at))
@@ -175,6 +178,14 @@ public struct ClickClassifier: Sendable {
             return Judgement(ClickVerdict(.scanner, "network: \(network)"))
         }
         guard hit.kind == .share else {
+            // A post's link opened by a client that just opened this mail's own links is not a reader: a scanner
+            // following the address inside a share button's redirect, or the sharer looking at their own post.
+            if let opened = mine.filter({ !$0.visit }).map(\.at).max() {
+                if hit.at.timeIntervalSince(opened) <= pacedGapSeconds {
+                    return Judgement(ClickVerdict(.scanner, "followed from the mail's links"))
+                }
+                return Judgement(ClickVerdict(.human, "the sharer's own visit"))
+            }
             // A post's link from a browser: a reader (reloads and double clicks are readers too; unique readers
             // are counted apart).
             return Judgement(ClickVerdict(.human, "browser"), confirms: "reader")
