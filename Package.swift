@@ -58,7 +58,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "advocate-bench",
-            dependencies: ["Advocate", "AdvocateCore"],
+            dependencies: ["Advocate", "AdvocateCore", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Benchmarks/AdvocateBench"
         ),
         .testTarget(

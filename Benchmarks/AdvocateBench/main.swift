@@ -1,6 +1,7 @@
 import Advocate
 import AdvocateCore
 import Foundation
+import Hummingbird
 
 // Benchmark helper for scripts/bench. It prints figures; the script compares them with peers run on the same machine.
 //
@@ -9,6 +10,8 @@ import Foundation
 //   advocate-bench clicks N DIR      add N clicks (mixed kinds, classes, weeks) to DIR/advocate.sqlite, seeded before
 //   advocate-bench tokens N DIR      write DIR/paths.txt: N real /s/ share paths (keys from ADVOCATE_LINK_KEYS)
 //                                    for ambassadors 1…N and items 1…8 of a seeded database
+//   advocate-bench bare PORT DIR     serve a bare Hummingbird route on 127.0.0.1:PORT that answers every /s/ link with
+//                                    a constant 302: the framework's own limit, the peer of scripts/loadcheck
 
 let networks: [Network] = [.linkedin, .x, .facebook, .whatsapp, .bluesky, .email]
 let week = try! ISOWeek(parsing: "2026-W49")
@@ -46,6 +49,15 @@ let directory = URL(fileURLWithPath: arguments[3])
 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
 
 switch arguments[1] {
+case "bare":
+    let router = Router()
+    router.get("/s/:token") { _, _ in
+        Response(
+            status: .found, headers: [.location: "https://x.com/intent/tweet?text=hello", .cacheControl: "no-store"])
+    }
+    let application = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: count)))
+    try await application.runService()
+
 case "seed":
     var csv = "email,name,language,themes,networks\n"
     for id in 1...count {
