@@ -213,7 +213,8 @@ extension AppDatabase {
             arguments: [itemID, editor, action, detail, at])
     }
 
-    private static func insert(_ item: ContentItem, now: Date, db: Database) throws -> Int64 {
+    /// Inserts a new item with its weeks (each at the end of its week), texts and variants.
+    static func insert(_ item: ContentItem, now: Date, db: Database) throws -> Int64 {
         try db.execute(
             sql: """
                 INSERT INTO contentItem (url, title, summary, imageURL, theme, language, prompt, createdAt, updatedAt)

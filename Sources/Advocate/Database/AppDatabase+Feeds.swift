@@ -54,24 +54,7 @@ extension AppDatabase {
                 var itemID = try Int64.fetchOne(
                     db, sql: "SELECT id FROM contentItem WHERE url = ?", arguments: [item.url])
                 if itemID == nil {
-                    try db.execute(
-                        sql: """
-                            INSERT INTO contentItem (url, title, summary, imageURL, theme, language, createdAt, updatedAt)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                            """,
-                        arguments: [
-                            item.url, item.title, item.summary, item.imageURL, item.theme, item.language?.rawValue,
-                            now, now,
-                        ])
-                    itemID = db.lastInsertedRowID
-                    for week in item.weeks {
-                        try db.execute(
-                            sql: """
-                                INSERT OR IGNORE INTO contentWeek (itemId, week, position)
-                                VALUES (?, ?, (SELECT COALESCE(MAX(position) + 1, 0) FROM contentWeek WHERE week = ?))
-                                """,
-                            arguments: [itemID, week.description, week.description])
-                    }
+                    itemID = try Self.insert(item, now: now, db: db)
                     try Self.note(db, itemID: itemID, editor: "feed", action: "add", detail: url, at: now)
                     added += 1
                 }

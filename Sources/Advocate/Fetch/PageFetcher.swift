@@ -42,7 +42,7 @@ public struct FetchError: Error, CustomStringConvertible, Sendable {
 
 /// GET over libcurl, safe by default: http and https only (redirects too), at most ``FetchConfig/maxRedirects``
 /// redirects, a size cap, timeouts, no proxy from the environment, and every connection checked against
-/// ``AddressPolicy`` at the moment it is opened. Blocking: call it off the cooperative pool (``fetchAsync``).
+/// ``AddressPolicy`` at the moment it is opened. Blocking: call it off the cooperative pool (``offThePool(_:)``).
 public struct PageFetcher: Sendable {
     let settings: FetchConfig
     let userAgent: String
@@ -55,16 +55,6 @@ public struct PageFetcher: Sendable {
     }
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
-
-    /// Fetches on a GCD thread, so that the blocking transfer never holds a Swift concurrency thread.
-    public func fetchAsync(_ url: String, etag: String? = nil, lastModified: String? = nil) async throws -> FetchResult
-    {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try fetch(url, etag: etag, lastModified: lastModified) })
-            }
-        }
-    }
 
     /// Fetches `url`; with validators the request is conditional and an unchanged resource is ``FetchResult/notModified``.
     public func fetch(_ url: String, etag: String? = nil, lastModified: String? = nil) throws(FetchError) -> FetchResult

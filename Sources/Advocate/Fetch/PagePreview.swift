@@ -13,9 +13,7 @@ extension PageFetcher {
 
     /// ``metadata(of:)`` without blocking a Swift concurrency thread.
     public func metadataAsync(of url: String) async throws -> PageMetadata {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try metadata(of: url) }) }
-        }
+        try await offThePool { try metadata(of: url) }
     }
 
     private static func metadata(of page: FetchedPage, asked url: String) throws(FetchError) -> PageMetadata {

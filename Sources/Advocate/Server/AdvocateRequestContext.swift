@@ -1,3 +1,4 @@
+import AdvocateCore
 import Hummingbird
 import NIOCore
 
@@ -21,5 +22,15 @@ public struct AdvocateRequestContext: RequestContext, RemoteAddressRequestContex
         case .v6(let address): return withUnsafeBytes(of: address.address.sin6_addr) { Array($0) }
         default: return nil
         }
+    }
+
+    /// The client's address: the peer, or what `server.forwardedHeader` says when the peer is a trusted proxy
+    /// (only that header is read). Used for the moment, never stored.
+    func clientAddress(of request: Request, server: ServerConfig) -> [UInt8]? {
+        ClientAddress.resolve(
+            peer: peerBytes,
+            forwardedFor: server.forwardedHeader == .xForwardedFor ? request.headers[.init("X-Forwarded-For")!] : nil,
+            forwarded: server.forwardedHeader == .forwarded ? request.headers[.init("Forwarded")!] : nil,
+            trusted: server.trustedProxies)
     }
 }

@@ -97,11 +97,7 @@ func addEditorRoutes(
             return page.response
         }
         let name = fields["name"] ?? ""
-        let header = config.server.forwardedHeader
-        let address = ClientAddress.resolve(
-            peer: requestContext.peerBytes,
-            forwardedFor: header == .xForwardedFor ? request.headers[.init("X-Forwarded-For")!] : nil,
-            forwarded: header == .forwarded ? request.headers[.init("Forwarded")!] : nil, trusted: trusted)
+        let address = requestContext.clientAddress(of: request, server: config.server)
         // A trusted proxy that names no client is not a client: it gets no counter that all visitors would share.
         let client = address.flatMap { bytes in trusted.contains { $0.contains(bytes) } ? nil : AddressRange.text(bytes)
         }

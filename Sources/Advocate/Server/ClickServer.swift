@@ -35,12 +35,7 @@ public func buildApplication(
     for (prefix, kind) in [("s", LinkToken.Kind.share), ("l", .visit), ("t", .trap)] {
         let follow: @Sendable (Request, AdvocateRequestContext) async throws -> Response = { request, requestContext in
             let token = try requestContext.parameters.require("token")
-            let client = ClientAddress.resolve(
-                peer: requestContext.peerBytes,
-                forwardedFor: server.forwardedHeader == .xForwardedFor
-                    ? request.headers[.init("X-Forwarded-For")!] : nil,
-                forwarded: server.forwardedHeader == .forwarded ? request.headers[.init("Forwarded")!] : nil,
-                trusted: server.trustedProxies)
+            let client = requestContext.clientAddress(of: request, server: server)
             let answer = try await handler.follow(
                 token, kind: kind, method: request.method.rawValue, userAgent: request.headers[.userAgent],
                 client: client)

@@ -64,11 +64,7 @@ public final class EditorAuth: Sendable {
         defer { checking.withLock { $0 -= 1 } }
         let credentials = try await database.perform { try $0.editorCredentials(name: name) }
         let decoy = decoyHash()
-        let valid = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: Bcrypt.verify(password, hash: credentials?.passwordHash ?? decoy))
-            }
-        }
+        let valid = try await offThePool { Bcrypt.verify(password, hash: credentials?.passwordHash ?? decoy) }
         guard valid, let editor = credentials?.editor else { return .refused }
         let token = Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255) })
         let hash = Self.digest(token)

@@ -285,17 +285,12 @@ struct EditorHandler: Sendable {
         let transport = self.transport
         let (database, context) = (self.database, self.context)
         do {
-            let sentAs = try await withCheckedThrowingContinuation { continuation in
-                DispatchQueue.global().async {
-                    continuation.resume(
-                        with: Result {
-                            let preview = DigestPreview(
-                                database: database, composer: try context.makeComposer(),
-                                timeZone: context.config.timeZone, now: context.now)
-                            return try preview.sendTest(
-                                week: week, to: recipient, as: email.isEmpty ? nil : email, transport: transport)
-                        })
-                }
+            let sentAs = try await offThePool {
+                let preview = DigestPreview(
+                    database: database, composer: try context.makeComposer(), timeZone: context.config.timeZone,
+                    now: context.now)
+                return try preview.sendTest(
+                    week: week, to: recipient, as: email.isEmpty ? nil : email, transport: transport)
             }
             logger.info("editor \(editor.name) sent a test of \(week)")
             return try await weekPage(
@@ -379,19 +374,17 @@ struct EditorHandler: Sendable {
         return options
     }
 
-    private func day(_ date: Date) -> String {
-        let format = DateFormatter()
-        format.timeZone = config.timeZone
-        format.locale = Locale(identifier: "en_GB")
-        format.dateFormat = "EEE d MMM yyyy"
-        return format.string(from: date)
-    }
+    /// A day ("Mon 7 Dec 2026") for week starts.
+    private func day(_ date: Date) -> String { formatted(date, "EEE d MMM yyyy") }
 
-    private func stamp(_ date: Date) -> String {
+    /// A moment ("7 Dec 2026 10:15") for the history.
+    private func stamp(_ date: Date) -> String { formatted(date, "d MMM yyyy HH:mm") }
+
+    private func formatted(_ date: Date, _ pattern: String) -> String {
         let format = DateFormatter()
         format.timeZone = config.timeZone
         format.locale = Locale(identifier: "en_GB")
-        format.dateFormat = "d MMM yyyy HH:mm"
+        format.dateFormat = pattern
         return format.string(from: date)
     }
 
