@@ -27,7 +27,7 @@ struct CSRFGuard: Sendable {
     /// The request's token, or a new one with the `Set-Cookie` value that hands it to the browser.
     func token(for request: Request) -> (value: String, setCookie: String?) {
         if let value = request.cookies[cookieName]?.value, Self.wellFormed(value) { return (value, nil) }
-        let value = Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255) })
+        let value = SecretToken.make()
         let cookie =
             "\(cookieName)=\(value); Path=/; HttpOnly; SameSite=Strict; Max-Age=86400" + (secure ? "; Secure" : "")
         return (value, cookie)

@@ -66,8 +66,8 @@ public final class EditorAuth: Sendable {
         let decoy = decoyHash()
         let valid = try await offThePool { Bcrypt.verify(password, hash: credentials?.passwordHash ?? decoy) }
         guard valid, let editor = credentials?.editor else { return .refused }
-        let token = Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255) })
-        let hash = Self.digest(token)
+        let token = SecretToken.make()
+        let hash = SecretToken.hash(token)
         let time = now()
         try await database.perform { try $0.startEditorSession(tokenHash: hash, editorID: editor.id, now: time) }
         failures.withLock { state in
@@ -92,7 +92,7 @@ public final class EditorAuth: Sendable {
     /// The editor whose session cookie this is, if the session is live.
     func editor(cookie: String?) async throws -> Editor? {
         guard let cookie, cookie.utf8.count == 43 else { return nil }
-        let hash = Self.digest(cookie)
+        let hash = SecretToken.hash(cookie)
         let time = now()
         let maxAge = TimeInterval(settings.sessionHours * 3600)
         let maxIdle = TimeInterval(settings.idleMinutes * 60)
@@ -104,7 +104,7 @@ public final class EditorAuth: Sendable {
     /// Ends the session and returns the `Set-Cookie` value that clears the cookie.
     func signOut(cookie: String?) async throws -> String {
         if let cookie {
-            let hash = Self.digest(cookie)
+            let hash = SecretToken.hash(cookie)
             try await database.perform { try $0.endEditorSession(tokenHash: hash) }
         }
         return "\(cookieName)=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0" + (secure ? "; Secure" : "")
@@ -132,9 +132,6 @@ public final class EditorAuth: Sendable {
         key.hasPrefix("name:") ? settings.maxFailedLogins : settings.maxFailedLogins * 4
     }
 
-    static func digest(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
 }
 
 /// A rule a value broke, said in words.

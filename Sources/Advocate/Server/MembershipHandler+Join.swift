@@ -85,7 +85,7 @@ extension MembershipHandler {
     func followUp(_ choices: MemberForm.Choices) async {
         let (time, week) = (now(), currentWeek)
         let expires = time.addingTimeInterval(Double(membership.signupExpiryDays) * 86_400)
-        let token = Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255) })
+        let token = SecretToken.make()
         let limits = (membership.mailsPerAddressPerDay, membership.mailsPerHour)
         do {
             let known = try await database.perform { database -> Ambassador?? in
@@ -97,7 +97,7 @@ extension MembershipHandler {
                     return .some(existing)
                 }
                 try database.createSignup(
-                    tokenHash: Self.hash(token), choices: choices, now: time, expiresAt: expires)
+                    tokenHash: SecretToken.hash(token), choices: choices, now: time, expiresAt: expires)
                 return .some(nil)
             }
             switch known {
@@ -123,7 +123,7 @@ extension MembershipHandler {
         let time = now()
         guard
             let signupLanguage = try await database.perform({
-                try $0.pendingSignupLanguage(tokenHash: Self.hash(token), now: time)
+                try $0.pendingSignupLanguage(tokenHash: SecretToken.hash(token), now: time)
             })
         else { return expired(language) }
         let words = form.words(signupLanguage)
@@ -144,7 +144,7 @@ extension MembershipHandler {
         }
         let (time, week) = (now(), currentWeek)
         let outcome = try await database.perform {
-            try $0.confirmSignup(tokenHash: Self.hash(token), now: time, week: week)
+            try $0.confirmSignup(tokenHash: SecretToken.hash(token), now: time, week: week)
         }
         switch outcome {
         case .invalid: return expired(language)
@@ -212,10 +212,6 @@ extension MembershipHandler {
         mails.send(notices.outgoing(message))
     }
 
-    /// Only a hash of a mailed token is stored, so the database alone cannot confirm anyone.
-    static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
 }
 
 extension Optional {
