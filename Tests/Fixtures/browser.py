@@ -31,3 +31,21 @@ function background(element) {
   return [255, 255, 255, 1];
 }
 """
+
+
+
+def submit(driver, button, timeout=45):
+    """Presses a button that loads a new page and waits until that page has replaced this one and finished loading
+    (a mark left on the old page's window is gone), so no later check reads the page that was there before."""
+    from selenium.webdriver.support.ui import WebDriverWait
+    driver.execute_script("window.__advocateOldPage = true;")
+    button.click()
+
+    def loaded(driver):
+        try:
+            return driver.execute_script(
+                "return window.__advocateOldPage === undefined && document.readyState === 'complete';")
+        except Exception:
+            return False  # between two pages
+
+    WebDriverWait(driver, timeout).until(loaded)

@@ -13,7 +13,8 @@ usage: editor_browser.py BASE_URL PAGE_URL WEEK NAME PASSWORD AMBASSADOR TEST_AD
 import json
 import sys
 
-from browser import headless_chrome
+from browser import headless_chrome, submit
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -28,7 +29,7 @@ def main():
     base, page_url, week, name, password, ambassador, test_address = sys.argv[1:8]
     report = {"unlabelled": {}}
     driver = headless_chrome(window="1200,1400")
-    wait = WebDriverWait(driver, 30)
+    wait = WebDriverWait(driver, 30, ignored_exceptions=[StaleElementReferenceException])
 
     def audit(label):
         report["unlabelled"][label] = driver.execute_script(UNLABELLED)
@@ -42,14 +43,14 @@ def main():
         audit("login")
         driver.find_element(By.ID, "name").send_keys(name)
         driver.find_element(By.ID, "password").send_keys(password)
-        driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        submit(driver, driver.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
         wait.until(lambda d: "/admin/weeks" in d.current_url)
         report["afterSignIn"] = text("p.notice")
         audit("weeks")
 
         driver.find_element(By.ID, "add-url").send_keys(page_url)
         Select(driver.find_element(By.ID, "add-week")).select_by_value(week)
-        driver.find_element(By.XPATH, "//button[text()='Fetch']").click()
+        submit(driver, driver.find_element(By.XPATH, "//button[text()='Fetch']"))
         wait.until(lambda d: d.find_elements(By.ID, "title"))
         audit("item")
         report["fetched"] = {
@@ -65,14 +66,14 @@ def main():
         driver.find_element(By.ID, "en.title").send_keys("Solar park Delfzijl powers 12,000 homes")
         driver.find_element(By.ID, "en.texts.all").send_keys("Proud of our solar park!")
         driver.find_element(By.ID, "en.prompt").send_keys("What does this mean for your region?")
-        driver.find_element(By.XPATH, "//button[text()='Save item']").click()
+        submit(driver, driver.find_element(By.XPATH, "//button[text()='Save item']"))
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "p.notice") and "Saved" in text("p.notice"))
         report["saved"] = {"url": driver.current_url.replace(base, ""), "notice": text("p.notice")}
         # A second edit: the title is shortened.
         title = driver.find_element(By.ID, "title")
         title.clear()
         title.send_keys("Zonnepark Delfzijl levert stroom")
-        driver.find_element(By.XPATH, "//button[text()='Save changes']").click()
+        submit(driver, driver.find_element(By.XPATH, "//button[text()='Save changes']"))
         wait.until(lambda d: "done=saved" in d.current_url)
         report["history"] = [row.text for row in driver.find_elements(By.CSS_SELECTOR, "#history tr")]
 
@@ -82,7 +83,7 @@ def main():
         field = driver.find_element(By.ID, "preview-ambassador")
         field.clear()
         field.send_keys(ambassador)
-        driver.find_element(By.XPATH, "//button[text()='Preview']").click()
+        submit(driver, driver.find_element(By.XPATH, "//button[text()='Preview']"))
         wait.until(lambda d: d.find_elements(By.ID, "preview-subject"))
         report["preview"] = {"subject": text("#preview-subject"), "text": text("#preview-text")}
         driver.switch_to.frame(driver.find_element(By.ID, "preview-html"))
@@ -96,15 +97,19 @@ def main():
         field.clear()
         field.send_keys(ambassador)
         driver.find_element(By.ID, "test-address").send_keys(test_address)
-        driver.find_element(By.XPATH, "//button[text()='Send test']").click()
+        submit(driver, driver.find_element(By.XPATH, "//button[text()='Send test']"))
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "p.notice, p.problem"))
         notices = driver.find_elements(By.CSS_SELECTOR, "p.notice, p.problem")
         report["testSend"] = notices[0].text
 
-        driver.find_element(By.XPATH, "//button[text()='Sign out']").click()
+        submit(driver, driver.find_element(By.XPATH, "//button[text()='Sign out']"))
         wait.until(lambda d: "/admin/login" in d.current_url)
         driver.get(base + "/admin/weeks")
         report["afterSignOut"] = driver.current_url.replace(base, "")
+    except Exception:
+        # What was seen up to the failing step, so the test's failure says where it stopped.
+        print("editor_browser.py stopped after: " + json.dumps(report), file=sys.stderr)
+        raise
     finally:
         driver.quit()
     print(json.dumps(report))

@@ -19,7 +19,7 @@ import sys
 import time
 from email import policy
 
-from browser import COLOR_HELPERS, headless_chrome
+from browser import COLOR_HELPERS, headless_chrome, submit
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -101,22 +101,6 @@ def mail_to(directory, address, subject_part, timeout=45):
     raise SystemExit("no mail to %s with '%s'" % (address, subject_part))
 
 
-def submit(driver, selector):
-    """Presses a submit button and waits until the next page has replaced this one and finished loading (a mark
-    left on the old page's window is gone)."""
-    driver.execute_script("window.__advocateOldPage = true;")
-    driver.find_element(By.CSS_SELECTOR, selector).click()
-
-    def loaded(driver):
-        try:
-            return driver.execute_script(
-                "return window.__advocateOldPage === undefined && document.readyState === 'complete';")
-        except Exception:
-            return False  # between two pages
-
-    WebDriverWait(driver, 45).until(loaded)
-
-
 def link(text, prefix):
     start = text.index(prefix)
     return text[start:].split()[0]
@@ -142,14 +126,14 @@ def main():
             box.click()
         for network in ["linkedin", "whatsapp"]:
             driver.find_element(By.CSS_SELECTOR, "input[name='networks[]'][value=%s]" % network).click()
-        submit(driver, "form button[type=submit]")
+        submit(driver, driver.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
         report["pages"]["afterJoin"] = driver.find_element(By.TAG_NAME, "h1").text
         driver.save_screenshot(os.path.join(artifacts, "join-sent-%s.png" % language))
 
         confirm = link(mail_to(mail_dir, address, ""), public + "/join/confirm/").replace(public, base)
         driver.get(confirm)
         report["pages"]["confirm"] = driver.find_element(By.TAG_NAME, "h1").text
-        submit(driver, "form button[type=submit]")
+        submit(driver, driver.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
         report["pages"]["afterConfirm"] = driver.find_element(By.TAG_NAME, "h1").text
 
         welcome = mail_to(mail_dir, address, "Welk" if language == "nl" else "Welcome")
@@ -161,7 +145,7 @@ def main():
         pause.send_keys(pause_until)
         driver.find_element(By.CSS_SELECTOR, "input[name='networks[]'][value=whatsapp]").click()
         driver.find_element(By.CSS_SELECTOR, "input[name=leaderboard]").click()
-        submit(driver, "input[name=action][value=save] ~ .actions button")
+        submit(driver, driver.find_element(By.CSS_SELECTOR, "input[name=action][value=save] ~ .actions button"))
         report["pages"]["notice"] = driver.find_element(By.ID, "notice").text
         driver.save_screenshot(os.path.join(artifacts, "preferences-saved-%s.png" % language))
     finally:
