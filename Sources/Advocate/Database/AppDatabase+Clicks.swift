@@ -77,18 +77,18 @@ extension AppDatabase {
                     click.newReader, click.newItemReader,
                 ])
                 if let check = click.checkBefore, let key = click.shareKey {
-                    try db.execute(
+                    try db.cachedStatement(
                         sql: """
                             UPDATE click SET class = 'scanner', reason = 'time-of-click check'
                             WHERE shareKey = ? AND kind = 'share' AND class = 'human' AND at BETWEEN ? AND ?
                               AND NOT \(Self.confirmed)
-                            """,
-                        arguments: [key, check.addingTimeInterval(-0.002), check.addingTimeInterval(0.002)])
+                            """
+                    ).execute(arguments: [key, check.addingTimeInterval(-0.002), check.addingTimeInterval(0.002)])
                 }
                 if click.confirms != nil, let key = click.shareKey {
                     // Evidence from the network or from readers: the share happened. A share click held for a
                     // scanner's on behaviour alone (timing, other links) is the person's after all.
-                    try db.execute(
+                    try db.cachedStatement(
                         sql: """
                             UPDATE click SET class = 'human', reason = ?
                             WHERE id = (SELECT id FROM click WHERE shareKey = ? AND kind = 'share' AND class = 'scanner'
@@ -96,11 +96,11 @@ extension AppDatabase {
                                                OR reason LIKE 'paced:%')
                                         ORDER BY id DESC LIMIT 1)
                               AND NOT EXISTS (SELECT 1 FROM click WHERE shareKey = ? AND kind = 'share' AND class = 'human')
-                            """,
-                        arguments: [
-                            "confirmed by \(click.confirms == "preview" ? "the network's preview" : "a reader")", key,
-                            key,
-                        ])
+                            """
+                    ).execute(arguments: [
+                        "confirmed by \(click.confirms == "preview" ? "the network's preview" : "a reader")", key,
+                        key,
+                    ])
                 }
                 if let ambassador = click.ambassadorID {
                     let reason =
@@ -110,16 +110,16 @@ extension AppDatabase {
                             ? "paced: links of the same mail hit together"
                             : "several links of the same mail hit together"
                     for moment in click.taints {
-                        try db.execute(
+                        try db.cachedStatement(
                             sql: """
                                 UPDATE click SET class = 'scanner', reason = ?
                                 WHERE ambassadorId = ? AND week = ? AND kind = 'share' AND class = 'human'
                                   AND at BETWEEN ? AND ? AND NOT \(Self.confirmed)
-                                """,
-                            arguments: [
-                                reason, ambassador, click.week.description, moment.addingTimeInterval(-0.002),
-                                moment.addingTimeInterval(0.002),
-                            ])
+                                """
+                        ).execute(arguments: [
+                            reason, ambassador, click.week.description, moment.addingTimeInterval(-0.002),
+                            moment.addingTimeInterval(0.002),
+                        ])
                     }
                 }
             }

@@ -11,11 +11,15 @@ public final class ClickRecorder: @unchecked Sendable {
     private var stopping = false
     private var stopped = false
     private let maxBatch: Int
+    /// The log is checkpointed beside the writer, never by it; `nil` if that could not start (SQLite then
+    /// checkpoints as usual).
+    private let checkpoints: BackgroundCheckpoints?
 
     /// Creates a recorder and starts its writer thread (SQLite writes block, so they stay off the cooperative pool).
     public init(database: AppDatabase, maxBatch: Int = 2_048) {
         self.database = database
         self.maxBatch = maxBatch
+        checkpoints = try? database.checkpointInBackground()
         let thread = Thread { [self] in writerLoop() }
         thread.name = "advocate-click-writer"
         thread.start()
@@ -43,6 +47,7 @@ public final class ClickRecorder: @unchecked Sendable {
         condition.broadcast()
         while !stopped { condition.wait() }
         condition.unlock()
+        checkpoints?.stop()
     }
 
     private func writerLoop() {

@@ -11,11 +11,17 @@ public final class LinkDirectory: Sendable {
         var loaded: Date
     }
 
+    /// One ambassador's mail of one week.
+    private struct Mail: Hashable, Sendable {
+        var ambassadorID: Int64
+        var week: ISOWeek
+    }
+
     private let database: AppDatabase
     private let ttl: TimeInterval
     private let items = Mutex<[Int64: Cached<ContentItem?>]>([:])
-    private let deliveries = Mutex<[String: Cached<Date?>]>([:])
-    private let recentHits = Mutex<[String: [MailHit]]>([:])
+    private let deliveries = Mutex<[Mail: Cached<Date?>]>([:])
+    private let recentHits = Mutex<[Mail: [MailHit]]>([:])
     private let languages = Mutex<[Int64: Cached<Language?>]>([:])
     private let presses = Mutex<Set<Int64>>([])
 
@@ -63,7 +69,7 @@ public final class LinkDirectory: Sendable {
 
     /// When the ambassador's digest of `week` was delivered.
     public func deliveredAt(ambassadorID: Int64, week: ISOWeek, now: Date) async throws -> Date? {
-        let key = "\(ambassadorID)/\(week)"
+        let key = Mail(ambassadorID: ambassadorID, week: week)
         if let cached = deliveries.withLock({ $0[key] }), now.timeIntervalSince(cached.loaded) < ttl {
             return cached.value
         }
@@ -78,7 +84,7 @@ public final class LinkDirectory: Sendable {
     /// Notes a hit on a link of one mail and returns the mail's earlier hits of the last `window` seconds (this
     /// link's included). Kept in memory only.
     public func noteMailHit(ambassadorID: Int64, week: ISOWeek, hit: MailHit, window: TimeInterval) -> [MailHit] {
-        let key = "\(ambassadorID)/\(week)"
+        let key = Mail(ambassadorID: ambassadorID, week: week)
         return recentHits.withLock { hits in
             if hits.count > 100_000 { hits.removeAll() }
             var list = (hits[key] ?? []).filter { hit.at.timeIntervalSince($0.at) <= window }

@@ -29,8 +29,10 @@ public struct LinkHandler: Sendable {
     let classifier = ClickClassifier()
     let clicks: ClicksConfig
     let readers: ReaderLedger
+    let sharePages = SharePageCache()
+    let weekStarts: WeekStarts
     /// Keys the in-memory client hashes of this process (never stored).
-    let clientKey = (0..<32).map { _ in UInt8.random(in: 0...255) }
+    let clientKey = (UInt64.random(in: .min ... .max), UInt64.random(in: .min ... .max))
     let now: @Sendable () -> Date
     let disclosure: [String: String]
     let defaultLanguage: Language
@@ -53,6 +55,7 @@ public struct LinkHandler: Sendable {
         timeZone = context.config.timeZone
         clicks = context.config.clicks
         readers = ReaderLedger(timeZone: context.config.timeZone)
+        weekStarts = WeekStarts(timeZone: context.config.timeZone)
         now = context.now
         disclosure = context.config.digest.disclosure
         basePath = context.config.basePath
@@ -122,16 +125,19 @@ public struct LinkHandler: Sendable {
     private func sharePage(
         item: ContentItem, network: Network, text: String, intent: String, language: Language, token: String
     ) -> LinkResponse {
-        let words = pages.words(language, ["network": network.displayName])
-        let context: [String: Any] = [
-            "lang": language.rawValue, "t": words, "title": item.title, "text": text, "url": intent,
-            "button": words["shareButton"] ?? "", "openOnly": words["shareOpenOnly"] ?? "",
-            "pressed": "\(basePath)/s/\(token)/pressed", "script": sharePage.script,
-            "disclosure": disclosure[language.rawValue] != nil,
-        ]
-        return LinkResponse(
-            status: 200, location: nil, html: pages.render(template: "share.html", context: context),
-            contentSecurityPolicy: sharePage.policy)
+        let html = sharePages.page(
+            language: language, network: network, title: item.title, text: text, url: intent,
+            pressed: "\(basePath)/s/\(token)/pressed"
+        ) { markers in
+            let words = pages.words(language, ["network": network.displayName])
+            let context: [String: Any] = [
+                "lang": language.rawValue, "t": words, "title": markers[0], "text": markers[1], "url": markers[2],
+                "button": words["shareButton"] ?? "", "openOnly": words["shareOpenOnly"] ?? "",
+                "pressed": markers[3], "script": sharePage.script, "disclosure": disclosure[language.rawValue] != nil,
+            ]
+            return pages.render(template: "share.html", context: context)
+        }
+        return LinkResponse(status: 200, location: nil, html: html, contentSecurityPolicy: sharePage.policy)
     }
 
     /// `POST /s/TOKEN/pressed`: the share page's button was pressed, which scanners do not do: recorded as a human
@@ -188,14 +194,16 @@ public struct LinkHandler: Sendable {
         try await recorder.record(record)
     }
 
-    /// A keyed hash of address and agent that tells clients apart within this process; never stored.
+    /// A keyed hash of address and agent that tells clients apart within this process; never stored. SipHash
+    /// (Swift's `Hasher`, seeded per process) keyed once more with this handler's random key: a cryptographic MAC
+    /// is not needed for a value that never leaves memory, and this runs on every click.
     private func clientHash(_ address: [UInt8]?, _ userAgent: String?) -> UInt64 {
-        var data = Data(address ?? [])
-        data.append(0)
-        data.append(contentsOf: Array((userAgent ?? "").utf8))
-        return HMAC<SHA256>.authenticationCode(for: data, using: SymmetricKey(data: clientKey)).withUnsafeBytes {
-            $0.loadUnaligned(as: UInt64.self)
-        }
+        var hasher = Hasher()
+        hasher.combine(clientKey.0)
+        hasher.combine(clientKey.1)
+        hasher.combine(address ?? [])
+        hasher.combine(userAgent ?? "")
+        return UInt64(bitPattern: Int64(hasher.finalize()))
     }
 
     /// `GET /u/TOKEN`: a page with a confirm button. A GET never changes anything, because scanners follow links.
@@ -254,7 +262,7 @@ public struct LinkHandler: Sendable {
     /// forwarded mail cannot undo a decision made later. (The preferences page and `/join` re-subscribe for good.)
     private func canResubscribe(_ token: LinkToken, _ ambassador: Ambassador) async throws -> Bool {
         let time = now()
-        let age = time.timeIntervalSince(token.week.start(in: timeZone)) / (7 * 86_400)
+        let age = time.timeIntervalSince(weekStarts.start(of: token.week)) / (7 * 86_400)
         guard ambassador.status == .unsubscribed, age <= Double(settings.resubscribeWeeks + 1), let id = ambassador.id
         else { return false }
         guard let left = try await database.perform({ try $0.unsubscribedAt(ambassadorID: id) }) else { return true }
@@ -267,7 +275,7 @@ public struct LinkHandler: Sendable {
     private func expired(_ token: LinkToken, at time: Date) -> Bool {
         let weeks = token.kind == .visit ? settings.visitLinkWeeks : settings.shareLinkWeeks
         guard weeks > 0, token.kind != .unsubscribe else { return false }
-        let age = time.timeIntervalSince(token.week.start(in: timeZone)) / (7 * 86_400)
+        let age = time.timeIntervalSince(weekStarts.start(of: token.week)) / (7 * 86_400)
         return age > Double(weeks + 1) || age < -1
     }
 }

@@ -81,7 +81,12 @@ public struct ISOWeek: Sendable, Hashable, Comparable, CustomStringConvertible, 
             : try! ISOWeek(year: year - 1, week: ISOWeek.weeksIn(year: year - 1))
     }
 
-    public var description: String { String(format: "%04d-W%02d", year, week) }
+    public var description: String {
+        // Built by hand: `String(format:)` goes through Foundation's formatter, and this runs on every click.
+        let digits = String(year)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits + (week < 10 ? "-W0" : "-W")
+            + String(week)
+    }
 
     public static func < (lhs: ISOWeek, rhs: ISOWeek) -> Bool { (lhs.year, lhs.week) < (rhs.year, rhs.week) }
 
