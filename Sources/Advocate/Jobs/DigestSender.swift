@@ -48,6 +48,9 @@ public final class DigestSender: Sendable {
         let started = Date()
         let lock = try database.acquireSendLock()
         defer { withExtendedLifetime(lock) {} }
+        // The ledger commits three times per message from several threads: none of them waits for a checkpoint.
+        let checkpoints = try? database.checkpointInBackground()
+        defer { checkpoints?.stop() }
         var summary = SendSummary(week: options.week.description)
         let digest = try database.beginDigest(week: options.week, now: now())
         (summary.abandonedInDoubt, summary.requeuedAfterStop) = try database.markAbandonedInDoubt(
