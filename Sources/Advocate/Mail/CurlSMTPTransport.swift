@@ -40,6 +40,9 @@ private final class Upload {
     init(bytes: [UInt8]) { self.bytes = bytes }
 }
 
+/// How many bytes of a message are held back until the ledger has noted that its end may now leave.
+private let heldBack = 2
+
 private let readCallback: advocate_curl_io_callback = { buffer, size, count, context in
     guard let buffer, let context else { return 0 }
     let upload = Unmanaged<Upload>.fromOpaque(context).takeUnretainedValue()
@@ -49,8 +52,12 @@ private let readCallback: advocate_curl_io_callback = { buffer, size, count, con
         upload.finished = true
         return 0
     }
-    let length = min(room, remaining)
-    if length == remaining {
+    var length = min(room, remaining)
+    if length == remaining && remaining > heldBack {
+        // Send the message without its last bytes first: the wait for the body to leave then falls before the
+        // ledger's "handed over", and only the last bytes and the final dot fall after it.
+        length = remaining - heldBack
+    } else if length == remaining {
         // The end of the message is about to go: record that first, so that a kill before this point is known
         // to be "not delivered", and one after it "maybe delivered".
         do { try upload.handedOver() } catch {
