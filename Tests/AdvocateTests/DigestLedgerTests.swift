@@ -182,12 +182,14 @@ struct DigestLedgerTests {
         #expect(elapsed >= 1.2, "at 4 per second, six sends need at least 1.25 s")
     }
 
-    @Test("kill -9 at any moment: re-running until done delivers exactly one message per recipient")
+    @Test(
+        "kill -9 at random moments: every recipient gets exactly one message; only messages whose end left are in doubt"
+    )
     func killAndRerun() throws {
         let directory = try TempDirectory()
         let server = try SMTPServerProcess(directory: directory.url.appendingPathComponent("mail"))
         try directory.write("config.json", smtpConfig(port: server.port, certificate: nil, username: nil))
-        let count = 2_000
+        let count = 5_000
         try directory.write(
             "people.csv",
             "email,name,language,themes,networks\n"
@@ -197,13 +199,15 @@ struct DigestLedgerTests {
         _ = try advocate(["ambassadors", "import", "people.csv"], in: directory.url)
         _ = try advocate(["content", "import", "content.json"], in: directory.url)
 
-        // Each run is killed once the server has received a few hundred more messages: progress, not a clock,
-        // decides the moment, so the test interrupts real sends however fast or slow the machine is.
+        // Twenty runs, each killed at a random moment once it is sending (a crash does not wait for a good moment;
+        // the first message of the run is the sign that it is past its start-up).
         var kills = 0
-        for step in [150, 250, 300, 200, 350] {
-            let target = server.received().count + step
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20 {
+            let before = server.received().count
             let process = try startAdvocate(["digest", "send", "--week", "2026-W49"], in: directory.url)
-            waitUntil(timeout: 120) { !process.isRunning || server.received().count >= target }
+            waitUntil(timeout: 120) { !process.isRunning || server.received().count > before }
+            Thread.sleep(forTimeInterval: Double.random(in: 0...0.4, using: &generator))
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
                 kills += 1
@@ -234,10 +238,13 @@ struct DigestLedgerTests {
             }
         }
         #expect(received.values.allSatisfy { $0 == 1 }, "nobody got the digest twice")
-        #expect(inDoubt <= kills * 4, "at most one in-flight message per connection per kill is in doubt")
         let neverArrived = ledger.filter { $0.value.status == .inDoubt && received[$0.key] == nil }.count
         print(
-            "kill test: \(kills) kills, \(inDoubt) in doubt (\(String(format: "%.1f", Double(inDoubt) / Double(kills)))"
+            "kill test: \(kills) kills, \(inDoubt) in doubt (\(String(format: "%.2f", Double(inDoubt) / Double(kills)))"
                 + " per kill, \(neverArrived) of them never arrived), \(received.count) received of \(count)")
+        // A delivery killed before its end was handed over is retried; at most one message per connection can be
+        // between its end and its recorded reply. (Only the moment between the ledger's note and the last bytes'
+        // write can leave one in doubt that never arrived, so that count is printed, not asserted.)
+        #expect(inDoubt <= kills * 4, "at most one in-flight message per connection per kill is in doubt")
     }
 }
