@@ -2,6 +2,8 @@ import Advocate
 import AdvocateCore
 import ArgumentParser
 import Foundation
+import Metrics
+import Prometheus
 
 extension AdvocateCommand {
     /// `advocate digest …`
@@ -55,6 +57,11 @@ extension AdvocateCommand.Digest {
         @Option(name: .customLong("as"), help: "With --test: whose digest to send (default: the first active one).")
         var asAmbassador: String?
         @Flag(help: "Print the summary as JSON.") var json = false
+        @Option(
+            help: ArgumentHelp(
+                "Write this run's figures in Prometheus' text format to FILE (for node_exporter's textfile collector).",
+                valueName: "file"))
+        var metricsFile: String?
 
         func validate() throws {
             if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
@@ -88,9 +95,14 @@ extension AdvocateCommand.Digest {
                     print("Sent \(whose)'s digest for \(week) to \(test); nothing was recorded.")
                     return
                 }
+                let registry = PrometheusCollectorRegistry()
+                if metricsFile != nil { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry)) }
                 do {
                     let summary = try context.makeSender(database: database).run(
                         .init(week: week, limit: limit, resendInDoubt: resendInDoubt))
+                    if let metricsFile {
+                        try MetricsFile.write(registry, summary: summary, to: URL(fileURLWithPath: metricsFile))
+                    }
                     if json { try Output.json(summary) } else { print(summary.line) }
                     exitCode = summary.exitCode
                 } catch let error as StoreError {

@@ -8,7 +8,8 @@ final class ServerProcess: @unchecked Sendable {
     let process = Process()
     let baseURL: String
 
-    init(directory: URL, environment extra: [String: String] = [:]) throws {
+    /// Starts the server in `directory`; its standard error goes to `errors` when given.
+    init(directory: URL, environment extra: [String: String] = [:], errors: URL? = nil) throws {
         process.executableURL = URL(fileURLWithPath: try advocateBinary())
         process.arguments = ["serve"]
         process.currentDirectoryURL = directory
@@ -17,7 +18,8 @@ final class ServerProcess: @unchecked Sendable {
         ]) { $1 }.merging(extra) { $1 }
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        if let errors { _ = FileManager.default.createFile(atPath: errors.path, contents: nil) }
+        process.standardError = FileHandle(forWritingAtPath: errors?.path ?? "/dev/null")
         try process.run()
         let text = firstLine(of: output)
         guard let range = text.range(of: "http://") else {
@@ -69,7 +71,9 @@ struct ServerTests {
     let sealer = LinkSealer(keyring: try! LinkKeyring(parsing: testLinkKeys))
 
     /// A folder with config, one ambassador and one item, and `advocate serve` running over it.
-    func start(environment: [String: String] = [:]) throws -> (TempDirectory, ServerProcess, AppDatabase) {
+    func start(environment: [String: String] = [:], errors: String? = nil) throws -> (
+        TempDirectory, ServerProcess, AppDatabase
+    ) {
         let directory = try TempDirectory()
         try directory.write(
             "config.json",
@@ -87,7 +91,10 @@ struct ServerTests {
         #expect(try advocate(["ambassadors", "import", "people.csv"], in: directory.url).status == 0)
         #expect(try advocate(["content", "import", "content.json"], in: directory.url).status == 0)
         let database = try AppDatabase.open(at: directory.url.appendingPathComponent("data/advocate.sqlite"))
-        return (directory, try ServerProcess(directory: directory.url, environment: environment), database)
+        let server = try ServerProcess(
+            directory: directory.url, environment: environment, errors: errors.map(directory.url.appendingPathComponent)
+        )
+        return (directory, server, database)
     }
 
     func tokens(_ database: AppDatabase) throws -> [(kind: String, token: String)] {

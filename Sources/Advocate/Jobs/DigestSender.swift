@@ -125,6 +125,7 @@ public final class DigestSender: Sendable {
                     ).map { composer.outgoing($0.message) }
                 },
                 skip: {
+                    AdvocateMetrics.delivery(DeliveryStatus.skipped.rawValue)
                     do {
                         try database.recordOutcome(
                             deliveryID: delivery.id, status: .skipped,
@@ -145,6 +146,7 @@ public final class DigestSender: Sendable {
                     let next =
                         entry.retry
                         ? time.addingTimeInterval(smtp.retryBaseSeconds * pow(2, Double(attempt - 1))) : nil
+                    AdvocateMetrics.delivery(entry.status.rawValue)
                     do {
                         try database.recordOutcome(
                             deliveryID: delivery.id, status: entry.status, error: entry.error, nextAttemptAt: next,

@@ -43,7 +43,9 @@ final class SendPool: Sendable {
                         queue.finishedOne()
                         continue
                     }
+                    let started = ContinuousClock.now
                     let outcome = box.session.send(mail, handedOver: job.handedOver)
+                    AdvocateMetrics.smtp(ContinuousClock.now - started)
                     job.end(outcome)
                     queue.finishedOne()
                 }

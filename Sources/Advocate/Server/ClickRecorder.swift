@@ -62,10 +62,16 @@ public final class ClickRecorder: @unchecked Sendable {
             }
             let batch = Array(pending.prefix(maxBatch))
             pending.removeFirst(batch.count)
+            let waiting = pending.count
             condition.unlock()
+            AdvocateMetrics.clickBatch(size: batch.count, waiting: waiting)
             do {
                 try database.insertClicks(batch.map(\.0))
-                for (_, continuation) in batch { continuation.resume() }
+                for (click, continuation) in batch {
+                    AdvocateMetrics.click(
+                        kind: String(describing: click.kind), classification: click.verdict.classification.rawValue)
+                    continuation.resume()
+                }
             } catch {
                 for (_, continuation) in batch { continuation.resume(throwing: error) }
             }

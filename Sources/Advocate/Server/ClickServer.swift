@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import Prometheus
 import ServiceLifecycle
 
 /// The click server's parts: the HTTP application and the click writer it commits to. Tests drive
@@ -22,7 +23,8 @@ public struct ClickServer: Sendable {
 /// Builds the click server's routes over `database`: `/s/`, `/l/`, `/t/` links, `/u/` unsubscribe, `/admin` when
 /// a token is configured, and `/healthz`.
 public func buildApplication(
-    context: AppContext, database: AppDatabase, logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }
+    context: AppContext, database: AppDatabase, logger: Logger, metrics: PrometheusCollectorRegistry? = nil,
+    onRunning: @escaping @Sendable (Int) -> Void = { _ in }
 ) throws -> ClickServer {
     let recorder = ClickRecorder(database: database)
     let pages = try PageRenderer.load(directory: context.config.resolve(context.config.templatesDirectory))
@@ -31,6 +33,7 @@ public func buildApplication(
     let router = Router(context: AdvocateRequestContext.self)
     router.add(middleware: GuardMiddleware(logger: logger))
     router.get("/healthz") { _, _ in "ok" }
+    addMetricsRoute(to: router, registry: metrics, adminToken: context.secrets.adminToken)
     let server = context.config.server
     for (prefix, kind) in [("s", LinkToken.Kind.share), ("l", .visit), ("t", .trap)] {
         let follow: @Sendable (Request, AdvocateRequestContext) async throws -> Response = { request, requestContext in
@@ -80,9 +83,11 @@ public func buildApplication(
 /// Builds `advocate serve`: the application and the click writer, in one service group that drains in-flight
 /// requests and then flushes pending clicks on SIGTERM or SIGINT.
 public func buildServer(
-    context: AppContext, database: AppDatabase, logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }
+    context: AppContext, database: AppDatabase, logger: Logger, metrics: PrometheusCollectorRegistry? = nil,
+    onRunning: @escaping @Sendable (Int) -> Void = { _ in }
 ) throws -> ServiceGroup {
-    let server = try buildApplication(context: context, database: database, logger: logger, onRunning: onRunning)
+    let server = try buildApplication(
+        context: context, database: database, logger: logger, metrics: metrics, onRunning: onRunning)
     return ServiceGroup(
         configuration: .init(
             services: [.init(service: ClickRecorderService(server: server)), .init(service: server.application)],
@@ -149,10 +154,13 @@ struct GuardMiddleware<Context: RequestContext>: RouterMiddleware {
             response.headers[.contentSecurityPolicy] =
                 "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
         }
+        let route = AdvocateMetrics.route(of: request.uri.path)
+        let duration = ContinuousClock.now - start
+        AdvocateMetrics.request(route: route, status: response.status.code, duration: duration)
         if logger.logLevel <= .info {
-            let route = request.uri.path.split(separator: "/").first.map { "/\($0)/…" } ?? "/"
             logger.info(
-                "\(request.method.rawValue) \(route) \(response.status.code) \(ContinuousClock.now - start)")
+                "\(request.method.rawValue) \(route) \(response.status.code) \(duration)",
+                metadata: ["route": "\(route)", "status": "\(response.status.code)"])
         }
         return response
     }
