@@ -21,6 +21,9 @@ public struct ClickRecord: Sendable, Equatable {
     /// A person new today to this share / this item (visits).
     public var newReader = false
     public var newItemReader = false
+    /// The reverse proxy's id of the request (`X-Request-ID`): a request the proxy retried on another server after
+    /// the first one stored it is stored once.
+    public var requestID: String?
 
     /// Creates a record.
     public init(
@@ -60,9 +63,10 @@ extension AppDatabase {
             let statement = try db.cachedStatement(
                 sql: """
                     INSERT INTO click (at, kind, week, itemId, network, ambassadorId, class, reason, shareKey,
-                                       confirms, newReader, newItemReader)
+                                       confirms, newReader, newItemReader, requestId)
                     VALUES (?, ?, ?, (SELECT id FROM contentItem WHERE id = ?), ?,
-                            (SELECT id FROM ambassador WHERE id = ?), ?, ?, ?, ?, ?, ?)
+                            (SELECT id FROM ambassador WHERE id = ?), ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT DO NOTHING
                     """)
             for click in clicks {
                 let kind =
@@ -74,8 +78,10 @@ extension AppDatabase {
                 try statement.execute(arguments: [
                     click.at, kind, click.week.description, click.itemID, click.network?.rawValue, click.ambassadorID,
                     click.verdict.classification.rawValue, click.verdict.reason, click.shareKey, click.confirms,
-                    click.newReader, click.newItemReader,
+                    click.newReader, click.newItemReader, click.requestID,
                 ])
+                // Already stored by the server that first took this request: nothing more to do for it.
+                if db.changesCount == 0 { continue }
                 if let check = click.checkBefore, let key = click.shareKey {
                     try db.cachedStatement(
                         sql: """
@@ -137,6 +143,11 @@ extension AppDatabase {
                     """,
                 arguments: [ambassadorID, week.description])
         }
+    }
+
+    /// The proxy's request id of every stored click (`nil` where none came), for tests.
+    public func clickRequestIDs() throws -> [String?] {
+        try read { db in try Optional<String>.fetchAll(db, sql: "SELECT requestId FROM click ORDER BY id") }
     }
 
     /// The reasons recorded with clicks, for tests.

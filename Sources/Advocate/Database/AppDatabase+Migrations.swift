@@ -290,6 +290,14 @@ extension AppDatabase {
                     CREATE INDEX click_share ON click(shareKey, kind, class);
                     """)
         }
+        migrator.registerMigration("v12-click-request-id") { db in
+            // The reverse proxy's request id: a request retried on a second click server is stored once.
+            try db.execute(
+                sql: """
+                    ALTER TABLE click ADD COLUMN requestId TEXT;
+                    CREATE UNIQUE INDEX click_request ON click(requestId) WHERE requestId IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }

@@ -33,4 +33,18 @@ public struct AdvocateRequestContext: RequestContext, RemoteAddressRequestContex
             forwarded: server.forwardedHeader == .forwarded ? request.headers[.init("Forwarded")!] : nil,
             trusted: server.trustedProxies)
     }
+
+    /// The trusted reverse proxy's id of this request (`X-Request-ID`, nginx's `$request_id`): 8–64 letters, digits,
+    /// `-`, `_` or `.`. Read only from a peer in `server.trustedProxies`; anyone else could replay an id to make a
+    /// real click disappear.
+    func proxyRequestID(of request: Request, server: ServerConfig) -> String? {
+        guard let peer = peerBytes, server.trustedProxies.contains(where: { $0.contains(peer) }),
+            let id = request.headers[.init("X-Request-ID")!], (8...64).contains(id.utf8.count),
+            id.utf8.allSatisfy({ byte in
+                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                    || byte == 0x2D || byte == 0x5F || byte == 0x2E
+            })
+        else { return nil }
+        return id
+    }
 }

@@ -41,7 +41,7 @@ public func buildApplication(
             let client = requestContext.clientAddress(of: request, server: server)
             let answer = try await handler.follow(
                 token, kind: kind, method: request.method.rawValue, userAgent: request.headers[.userAgent],
-                client: client)
+                client: client, requestID: requestContext.proxyRequestID(of: request, server: server))
             return answer.response(isHead: request.method == .head)
         }
         router.get("/\(prefix)/:token", use: follow)

@@ -76,9 +76,11 @@ public struct LinkHandler: Sendable {
 
     /// `GET|HEAD /s/TOKEN`, `/l/TOKEN` and `/t/TOKEN`: record the hit, then redirect (or, for the honeypot, answer).
     /// Links of test messages redirect the same way and record nothing.
-    /// `client` is the request's address (after trusted proxies), used for this decision and never stored.
+    /// `client` is the request's address (after trusted proxies), used for this decision and never stored;
+    /// `requestID` is the trusted proxy's id of the request, stored so that a retried request counts once.
     public func follow(
-        _ text: String, kind: LinkToken.Kind, method: String, userAgent: String?, client: [UInt8]? = nil
+        _ text: String, kind: LinkToken.Kind, method: String, userAgent: String?, client: [UInt8]? = nil,
+        requestID: String? = nil
     ) async throws -> LinkResponse {
         let time = now()
         guard let token = sealer.open(text), token.kind == kind, !expired(token, at: time) else { return notFound }
@@ -87,7 +89,8 @@ public struct LinkHandler: Sendable {
         let item = kind == .trap ? nil : try await directory.item(id: token.itemID, now: time)
         if kind != .trap && (item == nil || token.network == nil) { return notFound }
         if !token.test {
-            try await record(token, link: text, method: method, userAgent: userAgent, client: client, at: time)
+            try await record(
+                token, link: text, method: method, userAgent: userAgent, client: client, requestID: requestID, at: time)
         }
         guard let item, let network = token.network else {
             return LinkResponse(status: 200, location: nil, html: "")
@@ -162,7 +165,8 @@ public struct LinkHandler: Sendable {
 
     /// Classifies a hit and stores it; returns once it is committed.
     private func record(
-        _ token: LinkToken, link: String, method: String, userAgent: String?, client: [UInt8]?, at time: Date
+        _ token: LinkToken, link: String, method: String, userAgent: String?, client: [UInt8]?, requestID: String?,
+        at time: Date
     ) async throws {
         var hit = Hit(
             method: method, userAgent: userAgent, at: time, kind: token.kind, network: token.network,
@@ -185,6 +189,7 @@ public struct LinkHandler: Sendable {
             taints: judgement.taints)
         record.checkBefore = judgement.checkBefore
         record.confirms = judgement.confirms
+        record.requestID = requestID
         if token.kind == .visit, judgement.verdict.classification == .human, let key = record.shareKey {
             let fresh = readers.note(
                 address: client, userAgent: userAgent, shareKey: key, itemID: token.itemID, at: time)
