@@ -147,3 +147,104 @@ struct DeploymentTests {
         #expect(Set(redirects).count == total, "nginx gave every request its own id")
     }
 }
+
+/// The example systemd units: systemd's own verifier accepts them, and their command lines run.
+@Suite("Deployment: the example systemd units")
+struct SystemdUnitTests {
+    /// The units with the binary and the /etc, /var paths moved into `directory`.
+    func units(in directory: TempDirectory) throws -> [String: String] {
+        var units: [String: String] = [:]
+        for name in ["advocate-serve@.service", "advocate-digest.service", "advocate-digest.timer"] {
+            units[name] = try String(
+                contentsOf: packageRoot.appendingPathComponent("deploy/systemd/\(name)"), encoding: .utf8
+            )
+            .replacingOccurrences(of: "/usr/local/bin/advocate", with: try advocateBinary())
+            .replacingOccurrences(of: "/etc/advocate/", with: directory.url.path + "/etc/")
+            .replacingOccurrences(of: "/var/lib/node_exporter/textfile", with: directory.url.path + "/textfile")
+        }
+        return units
+    }
+
+    /// The unit's command line, continuation lines joined, split into words.
+    func execStart(_ unit: String) -> [String] {
+        let joined = unit.replacingOccurrences(of: "\\\n", with: " ")
+        let line = joined.split(separator: "\n").first { $0.hasPrefix("ExecStart=") } ?? ""
+        return line.dropFirst("ExecStart=".count).split(separator: " ").map(String.init)
+    }
+
+    @Test("systemd-analyze verify finds nothing to say about the units")
+    func verify() throws {
+        let directory = try TempDirectory()
+        var paths: [String] = []
+        for (name, text) in try units(in: directory) {
+            // A template is verified through one of its instances.
+            paths.append(try directory.write(name.replacingOccurrences(of: "@.", with: "@8081."), text))
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
+        process.arguments = ["verify", "--man=no"] + paths.sorted()
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = errors
+        try process.run()
+        let said = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(said)")
+        #expect(said.isEmpty, "\(said)")
+    }
+
+    @Test("the units' command lines: the weekly digest sends and writes its metrics; the server starts and drains")
+    func commandLines() throws {
+        let directory = try TempDirectory()
+        let smtp = try SMTPServerProcess(directory: directory.url.appendingPathComponent("mail"))
+        try directory.write("etc/config.json", smtpConfig(port: smtp.port, certificate: nil, username: nil))
+        try FileManager.default.createDirectory(
+            at: directory.url.appendingPathComponent("textfile"), withIntermediateDirectories: true)
+        try directory.write("people.csv", "email,name,language,themes,networks\nzoe@example.org,Zoë,en,,x\n")
+        try directory.write(
+            "content.json",
+            """
+            [{"url": "https://acme.example/zon", "title": "Zon", "week": "\(ISOWeek(containing: Date(), in: TimeZone(identifier: "Europe/Amsterdam")!))", "texts": ["Trots!"]}]
+            """)
+        let config = ["--config", directory.url.path + "/etc/config.json"]
+        #expect(try advocate(["ambassadors", "import", "people.csv"] + config, in: directory.url).status == 0)
+        #expect(try advocate(["content", "import", "content.json"] + config, in: directory.url).status == 0)
+        let units = try units(in: directory)
+
+        let digest = execStart(try #require(units["advocate-digest.service"]))
+        let run = try advocate(Array(digest.dropFirst()), in: directory.url)
+        #expect(run.status == 0, "\(digest): \(run.stdout)\(run.stderr)")
+        #expect(smtp.received().map(\.recipient) == ["zoe@example.org"])
+        let metrics = try String(
+            contentsOf: directory.url.appendingPathComponent("textfile/advocate_digest.prom"), encoding: .utf8)
+        #expect(try ScrapedMetrics(metrics).value("advocate_deliveries_total", ["status": "sent"]) == 1)
+
+        // The server instance for port 0 (any free port) with its own config file, as the unit names it.
+        try directory.write(
+            "etc/serve-0.json",
+            """
+            {"databasePath": "data/advocate.sqlite", "publicBaseURL": "https://go.acme.example",
+             "templatesDirectory": "\(packageRoot.appendingPathComponent("Templates").path)",
+             "server": {"host": "127.0.0.1", "port": 0}}
+            """)
+        let serve = execStart(try #require(units["advocate-serve@.service"]).replacingOccurrences(of: "%i", with: "0"))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: serve[0])
+        process.arguments = Array(serve.dropFirst())
+        process.currentDirectoryURL = directory.url
+        process.environment = ProcessInfo.processInfo.environment.merging(["ADVOCATE_LINK_KEYS": testLinkKeys]) {
+            $1
+        }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        let line = firstLine(of: output)
+        let base = try #require(line.range(of: "http://").map { String(line[$0.lowerBound...]) })
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try http("\(base)/healthz").status == 200)
+        kill(process.processIdentifier, SIGTERM)  // the unit's KillSignal
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+}
