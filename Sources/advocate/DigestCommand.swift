@@ -100,11 +100,16 @@ extension AdvocateCommand.Digest {
                 do {
                     let summary = try context.makeSender(database: database).run(
                         .init(week: week, limit: limit, resendInDoubt: resendInDoubt))
-                    if let metricsFile {
-                        try MetricsFile.write(registry, summary: summary, to: URL(fileURLWithPath: metricsFile))
-                    }
                     if json { try Output.json(summary) } else { print(summary.line) }
                     exitCode = summary.exitCode
+                    // The mail went out whatever happens to the figures: a file that cannot be written is a warning.
+                    if let metricsFile {
+                        do {
+                            try MetricsFile.write(registry, summary: summary, to: URL(fileURLWithPath: metricsFile))
+                        } catch {
+                            FileHandle.standardError.write(Data("warning: \(error)\n".utf8))
+                        }
+                    }
                 } catch let error as StoreError {
                     if case .sendLocked = error {
                         FileHandle.standardError.write(Data("error: \(error)\n".utf8))

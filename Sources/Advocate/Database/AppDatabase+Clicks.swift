@@ -58,8 +58,13 @@ extension AppDatabase {
 
     /// Stores a batch of clicks in one transaction (group commit). Ambassadors and items that no longer exist are
     /// stored as NULL, so an erased ambassador's links keep counting anonymously.
-    public func insertClicks(_ clicks: [ClickRecord]) throws {
+    /// Returns, per click, whether it was stored (false: its request id was stored already, by the server that
+    /// first took the request).
+    @discardableResult
+    public func insertClicks(_ clicks: [ClickRecord]) throws -> [Bool] {
         try write { db in
+            var stored: [Bool] = []
+            stored.reserveCapacity(clicks.count)
             let statement = try db.cachedStatement(
                 sql: """
                     INSERT INTO click (at, kind, week, itemId, network, ambassadorId, class, reason, shareKey,
@@ -81,6 +86,7 @@ extension AppDatabase {
                     click.newReader, click.newItemReader, click.requestID,
                 ])
                 // Already stored by the server that first took this request: nothing more to do for it.
+                stored.append(db.changesCount > 0)
                 if db.changesCount == 0 { continue }
                 if let check = click.checkBefore, let key = click.shareKey {
                     try db.cachedStatement(
@@ -129,6 +135,7 @@ extension AppDatabase {
                     }
                 }
             }
+            return stored
         }
     }
 

@@ -66,10 +66,13 @@ public final class ClickRecorder: @unchecked Sendable {
             condition.unlock()
             AdvocateMetrics.clickBatch(size: batch.count, waiting: waiting)
             do {
-                try database.insertClicks(batch.map(\.0))
-                for (click, continuation) in batch {
-                    AdvocateMetrics.click(
-                        kind: String(describing: click.kind), classification: click.verdict.classification.rawValue)
+                let stored = try database.insertClicks(batch.map(\.0))
+                for ((click, continuation), new) in zip(batch, stored) {
+                    // A request retried by the proxy after another server stored it is not counted twice.
+                    if new {
+                        AdvocateMetrics.click(
+                            kind: String(describing: click.kind), classification: click.verdict.classification.rawValue)
+                    }
                     continuation.resume()
                 }
             } catch {

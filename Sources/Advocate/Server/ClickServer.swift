@@ -146,6 +146,13 @@ struct GuardMiddleware<Context: RequestContext>: RouterMiddleware {
                 response = try await next(request, context)
             } catch let error as HTTPResponseError {
                 response = try error.response(from: request, context: context)
+            } catch let error as StoreError {
+                // A store failure (SQLite busy or full, the click writer stopped): answered, counted and logged
+                // here, so that the failures worth an alert show in /metrics and the log. (Other errors, such as a
+                // client gone in the middle of its body, stay Hummingbird's: it closes the connection.)
+                logger.error(
+                    "\(request.method.rawValue) \(AdvocateMetrics.route(of: request.uri.path)) failed: \(error)")
+                response = Response(status: .internalServerError)
             }
         }
         response.headers[.init("Referrer-Policy")!] = "no-referrer"
