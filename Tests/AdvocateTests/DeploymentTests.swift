@@ -70,26 +70,10 @@ struct DeploymentTests {
     func twoServersOneKilled() throws {
         // This week's links, so that they are valid whenever the suite runs.
         let week = ISOWeek(containing: Date(), in: TimeZone(identifier: "Europe/Amsterdam")!)
-        let directory = try TempDirectory()
-        try directory.write(
-            "config.json",
-            """
-            {"databasePath": "data/advocate.sqlite", "publicBaseURL": "https://go.acme.example",
-             "templatesDirectory": "\(packageRoot.appendingPathComponent("Templates").path)",
-             "server": {"host": "127.0.0.1", "port": 0}}
-            """)
-        try directory.write(
-            "people.csv",
-            "email,name,language,themes,networks\n"
-                + (1...40).map { "person\($0)@example.org,Person \($0),en,,x;whatsapp;bluesky\n" }.joined())
-        try directory.write(
-            "content.json",
-            """
-            [{"url": "https://acme.example/zon", "title": "Zon", "week": "\(week)", "texts": ["Trots!"]}]
-            """)
-        #expect(try advocate(["ambassadors", "import", "people.csv"], in: directory.url).status == 0)
-        #expect(try advocate(["content", "import", "content.json"], in: directory.url).status == 0)
-        let database = try AppDatabase.open(at: directory.url.appendingPathComponent("data/advocate.sqlite"))
+        let (directory, database) = try serverFolder(
+            people: "email,name,language,themes,networks\n"
+                + (1...40).map { "person\($0)@example.org,Person \($0),en,,x;whatsapp;bluesky\n" }.joined(),
+            week: week)
         let sealer = LinkSealer(keyring: try LinkKeyring(parsing: testLinkKeys))
         let item = try #require(try database.contentItems().first?.id)
         var paths: [String] = []

@@ -207,7 +207,9 @@ struct DigestLedgerTests {
             let before = server.received().count
             let process = try startAdvocate(["digest", "send", "--week", "2026-W49"], in: directory.url)
             waitUntil(timeout: 120) { !process.isRunning || server.received().count > before }
-            Thread.sleep(forTimeInterval: Double.random(in: 0...0.4, using: &generator))
+            // A random moment within the next 0.4 s, unless the run ends first.
+            let moment = Double.random(in: 0...0.4, using: &generator)
+            _ = waitUntil(timeout: moment) { !process.isRunning }
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
                 kills += 1

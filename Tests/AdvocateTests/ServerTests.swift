@@ -65,6 +65,28 @@ func http(
     return (status, location, lines.joined(separator: "\n"))
 }
 
+/// A folder for `advocate serve` on a free loopback port: config, the ambassadors of `people` (CSV) and one item
+/// of `week`, imported through the CLI.
+func serverFolder(people: String, week: ISOWeek) throws -> (TempDirectory, AppDatabase) {
+    let directory = try TempDirectory()
+    try directory.write(
+        "config.json",
+        """
+        {"databasePath": "data/advocate.sqlite", "publicBaseURL": "https://go.acme.example",
+         "templatesDirectory": "\(packageRoot.appendingPathComponent("Templates").path)",
+         "server": {"host": "127.0.0.1", "port": 0}}
+        """)
+    try directory.write("people.csv", people)
+    try directory.write(
+        "content.json",
+        """
+        [{"url": "https://acme.example/zon", "title": "Zon", "week": "\(week)", "texts": ["Trots!"]}]
+        """)
+    #expect(try advocate(["ambassadors", "import", "people.csv"], in: directory.url).status == 0)
+    #expect(try advocate(["content", "import", "content.json"], in: directory.url).status == 0)
+    return (directory, try AppDatabase.open(at: directory.url.appendingPathComponent("data/advocate.sqlite")))
+}
+
 @Suite("advocate serve as a real process", .serialized)
 struct ServerTests {
     let week = try! ISOWeek(parsing: "2026-W49")
@@ -74,23 +96,8 @@ struct ServerTests {
     func start(environment: [String: String] = [:], errors: String? = nil) throws -> (
         TempDirectory, ServerProcess, AppDatabase
     ) {
-        let directory = try TempDirectory()
-        try directory.write(
-            "config.json",
-            """
-            {"databasePath": "data/advocate.sqlite", "publicBaseURL": "https://go.acme.example",
-             "templatesDirectory": "\(packageRoot.appendingPathComponent("Templates").path)",
-             "server": {"host": "127.0.0.1", "port": 0}}
-            """)
-        try directory.write("people.csv", "email,name,language,themes,networks\nzoe@example.org,Zoë,en,,x\n")
-        try directory.write(
-            "content.json",
-            """
-            [{"url": "https://acme.example/zon", "title": "Zon", "week": "2026-W49", "texts": ["Trots!"]}]
-            """)
-        #expect(try advocate(["ambassadors", "import", "people.csv"], in: directory.url).status == 0)
-        #expect(try advocate(["content", "import", "content.json"], in: directory.url).status == 0)
-        let database = try AppDatabase.open(at: directory.url.appendingPathComponent("data/advocate.sqlite"))
+        let (directory, database) = try serverFolder(
+            people: "email,name,language,themes,networks\nzoe@example.org,Zoë,en,,x\n", week: week)
         let server = try ServerProcess(
             directory: directory.url, environment: environment, errors: errors.map(directory.url.appendingPathComponent)
         )
