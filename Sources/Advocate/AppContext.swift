@@ -29,7 +29,20 @@ public struct AppContext: Sendable {
 
     /// Opens the configured database, creating and migrating it when needed.
     public func openDatabase() throws -> AppDatabase {
-        try AppDatabase.open(at: config.resolve(config.databasePath))
+        try AppDatabase.open(storeLocation)
+    }
+
+    /// Where the configured database lives: `databaseURL` when set, else the SQLite file `databasePath`.
+    public var storeLocation: StoreLocation {
+        get throws {
+            guard let url = config.databaseURL else { return .sqlite(config.resolve(config.databasePath)) }
+            return .postgres(try location(url, field: "databaseURL"))
+        }
+    }
+
+    /// A PostgreSQL URL with the configured password.
+    public func location(_ url: String, field: String) throws -> PostgresLocation {
+        try PostgresLocation(parsing: url, password: secrets.databasePassword, field: field)
     }
 
     /// The ISO week holding the current moment in the configured time zone.

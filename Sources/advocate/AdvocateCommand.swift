@@ -14,7 +14,7 @@ struct AdvocateCommand: AsyncParsableCommand {
             """,
         subcommands: [
             Init.self, Ambassadors.self, Invite.self, Content.self, Digest.self, Report.self, Serve.self, Editors.self,
-            DKIM.self,
+            DKIM.self, Store.self,
         ]
     )
 }

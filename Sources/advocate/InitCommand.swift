@@ -20,7 +20,7 @@ extension AdvocateCommand {
                 let database = try context.openDatabase()
                 let migrations = try database.appliedMigrations()
                 print(
-                    "Database \(context.config.resolve(context.config.databasePath).path) is ready "
+                    "Database \(try context.storeLocation) is ready "
                         + "(\(migrations.count) migrations: \(migrations.joined(separator: ", "))).")
             }
         }

@@ -28,7 +28,7 @@ struct DashboardTests {
              "clicks": {"costPerClick": {"x": 2.0}},
              "plan": {"goals": [{"period": "\(year)", "shares": 20, "visits": 200}]}}
             """)
-        let database = try AppDatabase.open(at: directory.url.appendingPathComponent("data/advocate.sqlite"))
+        let database = try directory.openDatabase()
         let current = ISOWeek(containing: now, in: amsterdam)
         let weeks = [current.previous.previous, current.previous, current]
         var ids: [Int64] = []

@@ -30,7 +30,7 @@ struct DigestLayoutTests {
         #expect(try advocate(["content", "import", "content.json"], in: directory.url).status == 0)
 
         // Zoë shared three times last week and her posts were read: an active sharer's results block.
-        let database = try AppDatabase.open(at: directory.url.appendingPathComponent("data/advocate.sqlite"))
+        let database = try directory.openDatabase()
         let zoe = try #require(try database.ambassador(email: "zoe@example.org"))
         let item = try #require(try database.contentItems().first)
         let lastWeek = Date(timeIntervalSince1970: 1_795_597_200)  // Wednesday of 2026-W48

@@ -10,7 +10,7 @@ struct DigestLedgerTests {
         """
 
     func deliveries(in directory: TempDirectory) throws -> [String: DeliveryListing] {
-        let database = try AppDatabase.open(at: directory.url.appendingPathComponent("data/advocate.sqlite"))
+        let database = try directory.openDatabase()
         let digest = try #require(try database.digest(week: try ISOWeek(parsing: "2026-W49")))
         return Dictionary(
             uniqueKeysWithValues: try database.deliveries(digestID: digest.id).map { ($0.email ?? "", $0) })

@@ -23,7 +23,7 @@ struct EditorBrowserTests {
         try directory.write(
             "people.csv", "email,name,language,themes,networks\nzoe@example.org,Zoë Jones,en,,x;linkedin\n")
         #expect(try advocate(["ambassadors", "import", "people.csv"], in: directory.url).status == 0)
-        let database = try AppDatabase.open(at: directory.url.appendingPathComponent("data/advocate.sqlite"))
+        let database = try directory.openDatabase()
         let password = "correct horse battery staple"
         _ = try database.addEditor(
             name: "anna", passwordHash: try EditorAuth.hash(password: password, cost: 10), now: Date())

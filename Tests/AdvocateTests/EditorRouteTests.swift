@@ -79,7 +79,9 @@ struct EditorRouteTests {
             """)
         let clock = TestClock()
         let context = try AppContext.load(
-            configPath: configPath, environment: ["ADVOCATE_LINK_KEYS": testLinkKeys], now: { clock.now })
+            configPath: configPath,
+            environment: ["ADVOCATE_LINK_KEYS": testLinkKeys].merging(TestBackend.environment) { $1 },
+            now: { clock.now })
         let database = try context.openDatabase()
         _ = try database.addEditor(
             name: "anna", passwordHash: try EditorAuth.hash(password: Self.password, cost: 10), now: fixedNow)

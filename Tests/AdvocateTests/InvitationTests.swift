@@ -107,7 +107,8 @@ struct InvitationTests {
     func settledBeforeSending() throws {
         let (directory, server) = try prepare()
         let context = try AppContext.load(
-            configPath: directory.path("config.json"), environment: ["ADVOCATE_LINK_KEYS": testLinkKeys],
+            configPath: directory.path("config.json"),
+            environment: ["ADVOCATE_LINK_KEYS": testLinkKeys].merging(TestBackend.environment) { $1 },
             now: { fixedNow })
         let database = try context.openDatabase()
         let queued = try database.queueInvitations(

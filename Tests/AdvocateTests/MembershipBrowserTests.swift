@@ -60,7 +60,7 @@ struct MembershipBrowserTests {
         #expect(pages["afterConfirm"] == (dutch ? "Welkom!" : "Welcome aboard!"))
         #expect(pages["notice"]?.hasPrefix(dutch ? "Bewaard." : "Saved.") == true)
 
-        let database = try AppDatabase.open(at: directory.url.appendingPathComponent("data/advocate.sqlite"))
+        let database = try directory.openDatabase()
         let sam = try #require(try database.ambassador(email: address))
         #expect(sam.status == .active && sam.language.rawValue == language)
         #expect(sam.themes == ["werken-bij"])

@@ -37,7 +37,7 @@ struct RouteTests {
              "plan": {"goals": [{"period": "2026-12", "shares": 10}]}}
             """)
         let clock = TestClock()
-        var environment = ["ADVOCATE_LINK_KEYS": testLinkKeys]
+        var environment = ["ADVOCATE_LINK_KEYS": testLinkKeys].merging(TestBackend.environment) { $1 }
         environment["ADVOCATE_ADMIN_TOKEN"] = adminToken
         let context = try AppContext.load(configPath: configPath, environment: environment, now: { clock.now })
         let database = try context.openDatabase()

@@ -15,7 +15,7 @@ final class ServerProcess: @unchecked Sendable {
         process.currentDirectoryURL = directory
         process.environment = ProcessInfo.processInfo.environment.merging([
             "ADVOCATE_LINK_KEYS": testLinkKeys, "LOG_LEVEL": "warning",
-        ]) { $1 }.merging(extra) { $1 }
+        ]) { $1 }.merging(TestBackend.environment) { $1 }.merging(extra) { $1 }
         let output = Pipe()
         process.standardOutput = output
         if let errors { _ = FileManager.default.createFile(atPath: errors.path, contents: nil) }
@@ -84,7 +84,7 @@ func serverFolder(people: String, week: ISOWeek) throws -> (TempDirectory, AppDa
         """)
     #expect(try advocate(["ambassadors", "import", "people.csv"], in: directory.url).status == 0)
     #expect(try advocate(["content", "import", "content.json"], in: directory.url).status == 0)
-    return (directory, try AppDatabase.open(at: directory.url.appendingPathComponent("data/advocate.sqlite")))
+    return (directory, try directory.openDatabase())
 }
 
 @Suite("advocate serve as a real process", .serialized)
@@ -177,7 +177,7 @@ struct ServerTests {
             """)
         #expect(try advocate(["ambassadors", "import", "people.csv"], in: directory.url).status == 0)
         #expect(try advocate(["content", "import", "content.json"], in: directory.url).status == 0)
-        let database = try AppDatabase.open(at: directory.url.appendingPathComponent("data/advocate.sqlite"))
+        let database = try directory.openDatabase()
         let bas = try #require(try database.ambassador(email: "bas@example.org")?.id)
         let item = try #require(try database.contentItems().first?.id)
         let share = sealer.seal(

@@ -3,24 +3,43 @@ import AdvocateCore
 import Foundation
 import Synchronization
 
-/// A folder under the system temp directory, removed when the value is dropped.
+/// A folder under the system temp directory, removed when the value is dropped. With the PostgreSQL test backend
+/// (``TestBackend``) it also owns a fresh database, which every config.json written here names.
 final class TempDirectory: @unchecked Sendable {
     let url: URL
+    /// The test's PostgreSQL database, when the suite runs on PostgreSQL.
+    let databaseURL: String?
 
     init() throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("advocate-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        databaseURL = TestBackend.postgres ? try PostgresCluster.shared().makeDatabase() : nil
     }
 
     deinit { try? FileManager.default.removeItem(at: url) }
 
-    /// Writes `text` to a file in the folder and returns its path.
+    /// Writes `text` to a file in the folder and returns its path. A config.json gets the test's `databaseURL`
+    /// when the suite runs on PostgreSQL.
     @discardableResult
     func write(_ name: String, _ text: String) throws -> String {
         let file = url.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data(text.utf8).write(to: file)
+        var data = Data(text.utf8)
+        if let databaseURL, name.hasSuffix("config.json"),
+            var object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], object["databaseURL"] == nil
+        {
+            object["databaseURL"] = databaseURL
+            data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        }
+        try data.write(to: file)
         return file.path
+    }
+
+    /// The store the folder's config.json names: its SQLite file (`data/advocate.sqlite` unless `sqlite` says
+    /// otherwise), or the test's PostgreSQL database.
+    func openDatabase(sqlite: String = "data/advocate.sqlite") throws -> AppDatabase {
+        if let databaseURL { return try PostgresCluster.shared().open(databaseURL) }
+        return try AppDatabase.open(at: url.appendingPathComponent(sqlite))
     }
 
     func path(_ name: String) -> String { url.appendingPathComponent(name).path }
@@ -81,6 +100,7 @@ func advocate(_ arguments: [String], in directory: URL, environment extra: [Stri
     var environment = ProcessInfo.processInfo.environment
     environment["ADVOCATE_CONFIG"] = nil
     environment["ADVOCATE_LINK_KEYS"] = testLinkKeys
+    environment.merge(TestBackend.environment) { $1 }
     environment.merge(extra) { $1 }
     process.environment = environment
     let out = Pipe()
@@ -102,7 +122,9 @@ func startAdvocate(_ arguments: [String], in directory: URL) throws -> Process {
     process.executableURL = URL(fileURLWithPath: try advocateBinary())
     process.arguments = arguments
     process.currentDirectoryURL = directory
-    process.environment = ProcessInfo.processInfo.environment.merging(["ADVOCATE_LINK_KEYS": testLinkKeys]) { $1 }
+    process.environment = ProcessInfo.processInfo.environment.merging(
+        ["ADVOCATE_LINK_KEYS": testLinkKeys].merging(TestBackend.environment) { $1 }
+    ) { $1 }
     process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
     process.standardError = FileHandle(forWritingAtPath: "/dev/null")
     try process.run()
@@ -131,7 +153,8 @@ func makeContext(in directory: TempDirectory, config: String = "{\"databasePath\
 {
     let path = try directory.write("config.json", config)
     return try AppContext.load(
-        configPath: path, environment: ["ADVOCATE_LINK_KEYS": testLinkKeys], now: { fixedNow })
+        configPath: path, environment: ["ADVOCATE_LINK_KEYS": testLinkKeys].merging(TestBackend.environment) { $1 },
+        now: { fixedNow })
 }
 
 /// The first line a started process writes to `pipe`; empty when it exits first or writes no line within

@@ -12,8 +12,11 @@ public struct AdvocateConfig: Sendable, Decodable {
     public var defaultLanguage = Language.nl
     /// Networks for ambassadors who name none.
     public var defaultNetworks: [Network] = [.linkedin, .x, .whatsapp, .email]
-    /// SQLite database file.
+    /// SQLite database file (the embedded default).
     public var databasePath = "data/advocate.sqlite"
+    /// A PostgreSQL database instead, `postgres://user@host:port/database`, for several machines; its password
+    /// comes from `ADVOCATE_DATABASE_PASSWORD`.
+    public var databaseURL: String? = nil
     /// Folder with the Mustache templates.
     public var templatesDirectory = "Templates"
     /// Public address of `advocate serve`, used in every link of a digest.
@@ -49,7 +52,7 @@ public struct AdvocateConfig: Sendable, Decodable {
     public var baseDirectory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case organization, timeZone, defaultLanguage, defaultNetworks, databasePath, templatesDirectory
+        case organization, timeZone, defaultLanguage, defaultNetworks, databasePath, databaseURL, templatesDirectory
         case publicBaseURL, secretsFile, server, mail, plan, links, membership, digest, fetch, feeds, editor, clicks
     }
 
@@ -75,6 +78,11 @@ public struct AdvocateConfig: Sendable, Decodable {
             defaultNetworks = try Self.networks(codes, path: "defaultNetworks")
         }
         databasePath = try c.value(.databasePath, default: databasePath)
+        databaseURL = try c.decodeIfPresent(String.self, forKey: .databaseURL)
+        if let url = databaseURL, !PostgresLocation.isURL(url) {
+            throw ConfigError.invalidValue(
+                path: "databaseURL", reason: "'\(url)' is not a postgres:// URL (a SQLite file goes in databasePath)")
+        }
         templatesDirectory = try c.value(.templatesDirectory, default: templatesDirectory)
         publicBaseURL = try c.value(.publicBaseURL, default: publicBaseURL)
         guard let base = WebURL.validated(publicBaseURL), URLComponents(string: base)?.query == nil else {

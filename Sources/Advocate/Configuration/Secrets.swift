@@ -10,6 +10,8 @@ public struct Secrets: Sendable {
     public static let smtpPasswordName = "ADVOCATE_SMTP_PASSWORD"
     /// Environment variable for the dashboard's admin token.
     public static let adminTokenName = "ADVOCATE_ADMIN_TOKEN"
+    /// Environment variable for the PostgreSQL password (with `databaseURL`).
+    public static let databasePasswordName = "ADVOCATE_DATABASE_PASSWORD"
     /// The DKIM RSA private key, base64 DER on one line.
     public static let dkimRSAKeyName = "ADVOCATE_DKIM_RSA_KEY"
     /// The DKIM Ed25519 private key, base64 of its 32 bytes.
@@ -37,7 +39,9 @@ public struct Secrets: Sendable {
                 }
             }
         }
-        for name in [linkKeysName, smtpPasswordName, adminTokenName, dkimRSAKeyName, dkimEd25519KeyName] {
+        for name in [
+            linkKeysName, smtpPasswordName, adminTokenName, dkimRSAKeyName, dkimEd25519KeyName, databasePasswordName,
+        ] {
             if let value = environment[name], !value.isEmpty { values[name] = value }
         }
         return Secrets(values: values, sourceHint: hint)
@@ -63,6 +67,9 @@ public struct Secrets: Sendable {
         }
         return password
     }
+
+    /// The PostgreSQL password, when one is set.
+    public var databasePassword: String? { values[Self.databasePasswordName] }
 
     /// The admin token for the dashboard, when one is set.
     public var adminToken: String? { values[Self.adminTokenName] }

@@ -1,6 +1,5 @@
 import AdvocateCore
 import Foundation
-import GRDB
 
 /// How many rows an import created and how many it updated.
 public struct UpsertCount: Sendable, Equatable, Codable {
@@ -50,15 +49,16 @@ extension AppDatabase {
             {
                 throw StoreError.conflict("an ambassador with e-mail \(ambassador.email) already exists")
             }
-            try db.execute(
+            let id = try Int64.fetchOne(
+                db,
                 sql: """
                     INSERT INTO ambassador (email, name, language, themes, networks, status, leaderboardOptIn,
                                             joinedAt, updatedAt, frequency, frequencyAnchor, pausedUntil)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
                     """,
                 arguments: Self.arguments(ambassador, now: now))
             var saved = ambassador
-            saved.id = db.lastInsertedRowID
+            saved.id = id
             return saved
         }
     }
@@ -68,12 +68,12 @@ extension AppDatabase {
         try read { db in
             let rows =
                 if let status {
-                    try Row.fetchAll(
+                    try SQLRow.fetchAll(
                         db, sql: "SELECT * FROM ambassador WHERE status = ? ORDER BY email",
                         arguments: [status.rawValue]
                     )
                 } else {
-                    try Row.fetchAll(db, sql: "SELECT * FROM ambassador ORDER BY email")
+                    try SQLRow.fetchAll(db, sql: "SELECT * FROM ambassador ORDER BY email")
                 }
             return try rows.map(Self.ambassador)
         }
@@ -82,14 +82,14 @@ extension AppDatabase {
     /// The ambassador with this id.
     public func ambassador(id: Int64) throws -> Ambassador? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM ambassador WHERE id = ?", arguments: [id]).map(Self.ambassador)
+            try SQLRow.fetchOne(db, sql: "SELECT * FROM ambassador WHERE id = ?", arguments: [id]).map(Self.ambassador)
         }
     }
 
     /// The ambassador with this e-mail address.
     public func ambassador(email: String) throws -> Ambassador? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM ambassador WHERE email = ?", arguments: [email]).map(
+            try SQLRow.fetchOne(db, sql: "SELECT * FROM ambassador WHERE email = ?", arguments: [email]).map(
                 Self.ambassador)
         }
     }
@@ -110,7 +110,10 @@ extension AppDatabase {
             try db.execute(sql: "DELETE FROM signup WHERE email = ?", arguments: [email])
             try db.execute(sql: "DELETE FROM invitation WHERE email = ?", arguments: [email])
             try db.execute(
-                sql: "INSERT OR IGNORE INTO suppression (fingerprint, reason, createdAt) VALUES (?, 'removed', ?)",
+                sql: """
+                    INSERT INTO suppression (fingerprint, reason, createdAt) VALUES (?, 'removed', ?)
+                    ON CONFLICT DO NOTHING
+                    """,
                 arguments: [EmailAddress.fingerprint(email), now])
             return true
         }
@@ -138,7 +141,7 @@ extension AppDatabase {
 
     // MARK: - Mapping
 
-    static func arguments(_ ambassador: Ambassador, now: Date) -> StatementArguments {
+    static func arguments(_ ambassador: Ambassador, now: Date) -> SQLArguments {
         [
             ambassador.email, ambassador.name, ambassador.language.rawValue, json(ambassador.themes),
             json(ambassador.networks.map(\.rawValue)), ambassador.status.rawValue, ambassador.leaderboardOptIn,
@@ -147,7 +150,7 @@ extension AppDatabase {
         ]
     }
 
-    static func ambassador(_ row: Row) throws -> Ambassador {
+    static func ambassador(_ row: SQLRow) throws -> Ambassador {
         Ambassador(
             id: row["id"], email: row["email"], name: row["name"],
             language: Language(rawValue: row["language"]) ?? .nl,

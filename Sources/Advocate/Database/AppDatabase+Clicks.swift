@@ -1,6 +1,5 @@
 import AdvocateCore
 import Foundation
-import GRDB
 
 /// One hit on a tracked link, ready to be stored.
 public struct ClickRecord: Sendable, Equatable {
@@ -154,7 +153,9 @@ extension AppDatabase {
 
     /// The proxy's request id of every stored click (`nil` where none came), for tests.
     public func clickRequestIDs() throws -> [String?] {
-        try read { db in try Optional<String>.fetchAll(db, sql: "SELECT requestId FROM click ORDER BY id") }
+        try read { db in
+            try SQLRow.fetchAll(db, sql: "SELECT requestId FROM click ORDER BY id").map { $0["requestId"] as String? }
+        }
     }
 
     /// The reasons recorded with clicks, for tests.
@@ -166,7 +167,8 @@ extension AppDatabase {
     public func clickCounts() throws -> [String: Int] {
         try read { db in
             var counts: [String: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT kind, class, COUNT(*) AS n FROM click GROUP BY kind, class") {
+            for row in try SQLRow.fetchAll(db, sql: "SELECT kind, class, COUNT(*) AS n FROM click GROUP BY kind, class")
+            {
                 counts["\(row["kind"] as String)/\(row["class"] as String)"] = row["n"]
             }
             return counts

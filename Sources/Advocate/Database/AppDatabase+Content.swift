@@ -1,6 +1,5 @@
 import AdvocateCore
 import Foundation
-import GRDB
 
 extension AppDatabase {
     /// Inserts new items and updates existing ones (matched by URL) in one transaction; an updated item's weeks,
@@ -9,7 +8,8 @@ extension AppDatabase {
         try write { db in
             var count = UpsertCount()
             for item in items {
-                if let row = try Row.fetchOne(db, sql: "SELECT * FROM contentItem WHERE url = ?", arguments: [item.url])
+                if let row = try SQLRow.fetchOne(
+                    db, sql: "SELECT * FROM contentItem WHERE url = ?", arguments: [item.url])
                 {
                     let id: Int64 = row["id"]
                     // What the file does not give (translations, the prompt, the language) is kept: an older
@@ -60,7 +60,7 @@ extension AppDatabase {
                     db, sql: "SELECT updatedAt FROM contentItem WHERE id = ?", arguments: [id])
             else { throw StoreError.notFound("no content item with id \(id)") }
             if let expectedVersion, expectedVersion != version {
-                let last = try Row.fetchOne(
+                let last = try SQLRow.fetchOne(
                     db, sql: "SELECT editor, at FROM contentChange WHERE itemId = ? ORDER BY id DESC LIMIT 1",
                     arguments: [id])
                 throw StoreError.conflict(
@@ -75,7 +75,7 @@ extension AppDatabase {
             try Self.update(item, now: now, db: db)
             try Self.note(db, itemID: id, editor: editor, action: "edit", detail: item.title, at: now)
             return try Self.item(
-                try Row.fetchOne(db, sql: "SELECT * FROM contentItem WHERE id = ?", arguments: [id])!, db: db)
+                try SQLRow.fetchOne(db, sql: "SELECT * FROM contentItem WHERE id = ?", arguments: [id])!, db: db)
         }
     }
 
@@ -84,7 +84,7 @@ extension AppDatabase {
         try read { db in
             let rows =
                 if let week {
-                    try Row.fetchAll(
+                    try SQLRow.fetchAll(
                         db,
                         sql: """
                             SELECT i.* FROM contentItem i JOIN contentWeek w ON w.itemId = i.id
@@ -92,7 +92,7 @@ extension AppDatabase {
                             """,
                         arguments: [week.description])
                 } else {
-                    try Row.fetchAll(db, sql: "SELECT * FROM contentItem ORDER BY id")
+                    try SQLRow.fetchAll(db, sql: "SELECT * FROM contentItem ORDER BY id")
                 }
             return try rows.map { try Self.item($0, db: db) }
         }
@@ -101,7 +101,7 @@ extension AppDatabase {
     /// Items offered in no week yet, newest first.
     public func draftItems() throws -> [ContentItem] {
         try read { db in
-            try Row.fetchAll(
+            try SQLRow.fetchAll(
                 db,
                 sql: """
                     SELECT * FROM contentItem WHERE id NOT IN (SELECT itemId FROM contentWeek) ORDER BY id DESC
@@ -113,7 +113,7 @@ extension AppDatabase {
     /// Every week that has items, with how many.
     public func contentWeeks() throws -> [(week: ISOWeek, items: Int)] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT week, COUNT(*) AS n FROM contentWeek GROUP BY week ORDER BY week")
+            try SQLRow.fetchAll(db, sql: "SELECT week, COUNT(*) AS n FROM contentWeek GROUP BY week ORDER BY week")
                 .compactMap { row in (try? ISOWeek(parsing: row["week"])).map { ($0, row["n"]) } }
         }
     }
@@ -127,7 +127,7 @@ extension AppDatabase {
     /// The item with this id.
     public func contentItem(id: Int64) throws -> ContentItem? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM contentItem WHERE id = ?", arguments: [id]).map {
+            try SQLRow.fetchOne(db, sql: "SELECT * FROM contentItem WHERE id = ?", arguments: [id]).map {
                 try Self.item($0, db: db)
             }
         }
@@ -190,11 +190,11 @@ extension AppDatabase {
     /// The recorded changes of an item (or of all content), newest first.
     public func contentChanges(itemID: Int64? = nil, limit: Int = 50) throws -> [ContentChange] {
         try read { db in
-            try Row.fetchAll(
+            try SQLRow.fetchAll(
                 db,
                 sql: """
                     SELECT itemId, editor, action, detail, at FROM contentChange
-                    WHERE ? IS NULL OR itemId = ? ORDER BY id DESC LIMIT ?
+                    WHERE CAST(? AS BIGINT) IS NULL OR itemId = ? ORDER BY id DESC LIMIT ?
                     """,
                 arguments: [itemID, itemID, limit]
             ).map {
@@ -207,30 +207,32 @@ extension AppDatabase {
 
     // MARK: - Mapping
 
-    static func note(_ db: Database, itemID: Int64?, editor: String, action: String, detail: String, at: Date) throws {
+    static func note(_ db: any SQLSession, itemID: Int64?, editor: String, action: String, detail: String, at: Date)
+        throws
+    {
         try db.execute(
             sql: "INSERT INTO contentChange (itemId, editor, action, detail, at) VALUES (?, ?, ?, ?, ?)",
             arguments: [itemID, editor, action, detail, at])
     }
 
     /// Inserts a new item with its weeks (each at the end of its week), texts and variants.
-    static func insert(_ item: ContentItem, now: Date, db: Database) throws -> Int64 {
-        try db.execute(
+    static func insert(_ item: ContentItem, now: Date, db: any SQLSession) throws -> Int64 {
+        let id = try Int64.fetchOne(
+            db,
             sql: """
                 INSERT INTO contentItem (url, title, summary, imageURL, theme, language, prompt, createdAt, updatedAt)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
                 """,
             arguments: [
                 item.url, item.title, item.summary, item.imageURL, item.theme, item.language?.rawValue, item.prompt,
                 now, now,
-            ])
-        let id = db.lastInsertedRowID
+            ])!
         for week in item.weeks { try schedule(id, week: week, db: db) }
         try insertTexts(item, id: id, db: db)
         return id
     }
 
-    private static func update(_ item: ContentItem, now: Date, db: Database) throws {
+    private static func update(_ item: ContentItem, now: Date, db: any SQLSession) throws {
         guard let id = item.id else { return }
         try db.execute(
             sql: """
@@ -253,16 +255,17 @@ extension AppDatabase {
     }
 
     /// Adds the item to the end of `week` (nothing when it is already there).
-    private static func schedule(_ id: Int64, week: ISOWeek, db: Database) throws {
+    private static func schedule(_ id: Int64, week: ISOWeek, db: any SQLSession) throws {
         try db.execute(
             sql: """
-                INSERT OR IGNORE INTO contentWeek (itemId, week, position)
+                INSERT INTO contentWeek (itemId, week, position)
                 VALUES (?, ?, (SELECT COALESCE(MAX(position) + 1, 0) FROM contentWeek WHERE week = ?))
+                ON CONFLICT DO NOTHING
                 """,
             arguments: [id, week.description, week.description])
     }
 
-    private static func insertTexts(_ item: ContentItem, id: Int64, db: Database) throws {
+    private static func insertTexts(_ item: ContentItem, id: Int64, db: any SQLSession) throws {
         var position = 0
         func add(_ text: SuggestedText, language: Language?) throws {
             try db.execute(
@@ -279,14 +282,14 @@ extension AppDatabase {
         }
     }
 
-    private static func item(_ row: Row, db: Database) throws -> ContentItem {
+    private static func item(_ row: SQLRow, db: any SQLSession) throws -> ContentItem {
         let id: Int64 = row["id"]
         let weeks = try String.fetchAll(
             db, sql: "SELECT week FROM contentWeek WHERE itemId = ? ORDER BY week", arguments: [id]
         )
         .compactMap { try? ISOWeek(parsing: $0) }
         var texts: [String: [SuggestedText]] = [:]
-        for row in try Row.fetchAll(
+        for row in try SQLRow.fetchAll(
             db, sql: "SELECT network, text, language FROM suggestedText WHERE itemId = ? ORDER BY position",
             arguments: [id])
         {
@@ -294,7 +297,7 @@ extension AppDatabase {
                 SuggestedText(
                     network: (row["network"] as String?).flatMap(Network.init(rawValue:)), text: row["text"]))
         }
-        let variants = try Row.fetchAll(
+        let variants = try SQLRow.fetchAll(
             db, sql: "SELECT * FROM contentVariant WHERE itemId = ? ORDER BY language", arguments: [id]
         ).compactMap { row -> ContentVariant? in
             guard let language = Language(rawValue: row["language"]) else { return nil }

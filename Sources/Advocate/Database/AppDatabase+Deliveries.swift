@@ -1,6 +1,5 @@
 import AdvocateCore
 import Foundation
-import GRDB
 
 /// A digest: the mailing of one ISO week.
 public struct DigestRecord: Sendable, Equatable, Codable {
@@ -55,14 +54,14 @@ extension AppDatabase {
                     VALUES (?, ?, 'pending', ?, ?) ON CONFLICT(digestId, ambassadorId) DO NOTHING
                     """)
             var added = 0
-            for row in try Row.fetchAll(
+            for row in try SQLRow.fetchAll(
                 db,
                 sql: """
                     SELECT id, frequency, frequencyAnchor, pausedUntil FROM ambassador a WHERE status = 'active'
                       AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.digestId = ? AND d.ambassadorId = a.id)
                     """, arguments: [digestID])
             where Self.schedule(row).includes(week) {
-                try insert.execute(arguments: [digestID, row["id"], now, now])
+                try insert.execute(arguments: [digestID, row["id"] as Int64, now, now])
                 added += db.changesCount
             }
             return added
@@ -70,7 +69,7 @@ extension AppDatabase {
     }
 
     /// The delivery schedule in an `ambassador` row.
-    static func schedule(_ row: Row) -> DeliverySchedule {
+    static func schedule(_ row: SQLRow) -> DeliverySchedule {
         DeliverySchedule(
             frequency: Frequency(rawValue: row["frequency"]) ?? .weekly, anchorWeek: row["frequencyAnchor"],
             pausedUntil: (row["pausedUntil"] as String?).flatMap(CalendarDay.init(parsing:)))
@@ -144,7 +143,7 @@ extension AppDatabase {
                     WHERE id = ?
                     """)
             var settled = 0
-            for row in try Row.fetchAll(
+            for row in try SQLRow.fetchAll(
                 db,
                 sql: """
                     SELECT d.id AS deliveryId, a.id, a.status, a.frequency, a.frequencyAnchor, a.pausedUntil
@@ -159,7 +158,7 @@ extension AppDatabase {
                     case let status?: "the ambassador is \(status)"
                     }
                 guard let reason else { continue }
-                try settle.execute(arguments: [now, reason, row["deliveryId"]])
+                try settle.execute(arguments: [now, reason, row["deliveryId"] as Int64])
                 settled += 1
             }
             return settled
@@ -185,7 +184,7 @@ extension AppDatabase {
     /// ambassadors still active.
     public func dueDeliveries(digestID: Int64, now: Date, after cursor: Int64 = 0, limit: Int) throws -> [DueDelivery] {
         try read { db in
-            try Row.fetchAll(
+            try SQLRow.fetchAll(
                 db,
                 sql: """
                     SELECT d.id AS deliveryId, d.attempts, a.* FROM delivery d JOIN ambassador a ON a.id = d.ambassadorId
@@ -262,7 +261,7 @@ extension AppDatabase {
     public func deliveryCounts(digestID: Int64) throws -> [DeliveryStatus: Int] {
         try read { db in
             var counts: [DeliveryStatus: Int] = [:]
-            for row in try Row.fetchAll(
+            for row in try SQLRow.fetchAll(
                 db, sql: "SELECT status, COUNT(*) AS n FROM delivery WHERE digestId = ? GROUP BY status",
                 arguments: [digestID])
             {
@@ -284,11 +283,11 @@ extension AppDatabase {
     /// Deliveries of a digest, optionally of one status, for `digest status`.
     public func deliveries(digestID: Int64, status: DeliveryStatus? = nil) throws -> [DeliveryListing] {
         try read { db in
-            try Row.fetchAll(
+            try SQLRow.fetchAll(
                 db,
                 sql: """
                     SELECT d.*, a.email FROM delivery d LEFT JOIN ambassador a ON a.id = d.ambassadorId
-                    WHERE d.digestId = ? AND (? IS NULL OR d.status = ?) ORDER BY d.id
+                    WHERE d.digestId = ? AND (CAST(? AS TEXT) IS NULL OR d.status = ?) ORDER BY d.id
                     """,
                 arguments: [digestID, status?.rawValue, status?.rawValue]
             ).map { row in

@@ -1,6 +1,5 @@
 import AdvocateCore
 import Foundation
-import GRDB
 
 /// A named editor account.
 public struct Editor: Sendable, Codable, Hashable {
@@ -19,10 +18,10 @@ extension AppDatabase {
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM editor WHERE name = ?", arguments: [name]) ?? false {
                 throw StoreError.conflict("an editor named '\(name)' already exists")
             }
-            try db.execute(
-                sql: "INSERT INTO editor (name, passwordHash, createdAt) VALUES (?, ?, ?)",
-                arguments: [name, passwordHash, now])
-            return Editor(id: db.lastInsertedRowID, name: name, createdAt: now)
+            let id = try Int64.fetchOne(
+                db, sql: "INSERT INTO editor (name, passwordHash, createdAt) VALUES (?, ?, ?) RETURNING id",
+                arguments: [name, passwordHash, now])!
+            return Editor(id: id, name: name, createdAt: now)
         }
     }
 
@@ -48,7 +47,7 @@ extension AppDatabase {
     /// Every editor by name.
     public func editors() throws -> [Editor] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT id, name, createdAt FROM editor ORDER BY name").map {
+            try SQLRow.fetchAll(db, sql: "SELECT id, name, createdAt FROM editor ORDER BY name").map {
                 Editor(id: $0["id"], name: $0["name"], createdAt: $0["createdAt"])
             }
         }
@@ -57,7 +56,7 @@ extension AppDatabase {
     /// The account and its hash, for signing in.
     public func editorCredentials(name: String) throws -> (editor: Editor, passwordHash: String)? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM editor WHERE name = ?", arguments: [name]).map {
+            try SQLRow.fetchOne(db, sql: "SELECT * FROM editor WHERE name = ?", arguments: [name]).map {
                 (Editor(id: $0["id"], name: $0["name"], createdAt: $0["createdAt"]), $0["passwordHash"])
             }
         }
@@ -78,7 +77,7 @@ extension AppDatabase {
     {
         try write { db in
             guard
-                let row = try Row.fetchOne(
+                let row = try SQLRow.fetchOne(
                     db,
                     sql: """
                         SELECT e.id, e.name, e.createdAt, s.createdAt AS started, s.lastSeenAt

@@ -1,6 +1,5 @@
 import AdvocateCore
 import Foundation
-import GRDB
 
 /// What a feed's last fetch left behind for the next conditional one.
 public struct FeedValidators: Sendable, Hashable {
@@ -14,7 +13,7 @@ extension AppDatabase {
     /// The validators stored for `url`.
     public func feedValidators(url: String) throws -> FeedValidators {
         try read { db in
-            let row = try Row.fetchOne(
+            let row = try SQLRow.fetchOne(
                 db, sql: "SELECT etag, lastModified FROM feedState WHERE url = ?", arguments: [url])
             return FeedValidators(etag: row?["etag"], lastModified: row?["lastModified"])
         }

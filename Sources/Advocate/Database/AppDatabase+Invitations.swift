@@ -1,6 +1,5 @@
 import AdvocateCore
 import Foundation
-import GRDB
 
 /// One invitation as the operator sees it (`advocate invite --status`).
 public struct InvitationListing: Sendable, Codable, Equatable {
@@ -146,7 +145,7 @@ extension AppDatabase {
     /// Invitations to send now: pending ones, in id order.
     public func dueInvitations(after cursor: Int64, limit: Int) throws -> [InvitationListing] {
         try read { db in
-            try Row.fetchAll(
+            try SQLRow.fetchAll(
                 db, sql: "SELECT * FROM invitation WHERE status IN ('pending', 'retry') AND id > ? ORDER BY id LIMIT ?",
                 arguments: [cursor, limit]
             ).map(Self.invitation)
@@ -180,18 +179,18 @@ extension AppDatabase {
     /// Every invitation, newest first.
     public func invitations() throws -> [InvitationListing] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM invitation ORDER BY id DESC").map(Self.invitation)
+            try SQLRow.fetchAll(db, sql: "SELECT * FROM invitation ORDER BY id DESC").map(Self.invitation)
         }
     }
 
     /// One invitation.
     public func invitation(id: Int64) throws -> InvitationListing? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM invitation WHERE id = ?", arguments: [id]).map(Self.invitation)
+            try SQLRow.fetchOne(db, sql: "SELECT * FROM invitation WHERE id = ?", arguments: [id]).map(Self.invitation)
         }
     }
 
-    static func invitation(_ row: Row) -> InvitationListing {
+    static func invitation(_ row: SQLRow) -> InvitationListing {
         InvitationListing(
             id: row["id"], email: row["email"], name: row["name"], language: Language(rawValue: row["language"]) ?? .nl,
             status: DeliveryStatus(rawValue: row["status"]) ?? .pending, attempts: row["attempts"],

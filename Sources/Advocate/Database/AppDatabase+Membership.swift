@@ -1,6 +1,5 @@
 import AdvocateCore
 import Foundation
-import GRDB
 
 /// What happened to a confirmed sign-up.
 public enum SignupOutcome: Sendable, Equatable {
@@ -78,7 +77,8 @@ extension AppDatabase {
         try write { db in
             try db.execute(sql: "DELETE FROM signup WHERE expiresAt <= ?", arguments: [now])
             guard
-                let row = try Row.fetchOne(db, sql: "SELECT * FROM signup WHERE tokenHash = ?", arguments: [tokenHash])
+                let row = try SQLRow.fetchOne(
+                    db, sql: "SELECT * FROM signup WHERE tokenHash = ?", arguments: [tokenHash])
             else { return .invalid }
             let choices = MemberForm.Choices(
                 email: row["email"], name: row["name"], language: Language(rawValue: row["language"]) ?? .nl,
@@ -99,12 +99,12 @@ extension AppDatabase {
     {
         try write { db in
             guard
-                let invitation = try Row.fetchOne(
+                let invitation = try SQLRow.fetchOne(
                     db, sql: "SELECT email, createdAt, acceptedAt FROM invitation WHERE id = ?",
                     arguments: [invitationID]),
                 (invitation["email"] as String).lowercased() == choices.email, invitation["acceptedAt"] as Date? == nil
             else { return .invalid }
-            if let person = try Row.fetchOne(
+            if let person = try SQLRow.fetchOne(
                 db, sql: "SELECT status, unsubscribedAt FROM ambassador WHERE email = ?", arguments: [choices.email])
             {
                 guard person["status"] as String != "active" else { return .invalid }
@@ -118,12 +118,12 @@ extension AppDatabase {
 
     /// Makes the address an active ambassador with `choices`: a new person, or the same person again (same id,
     /// same history) when the address is known. Used-up sign-ups go; invitations of the address are accepted.
-    private static func activate(_ db: Database, choices: MemberForm.Choices, week: ISOWeek, now: Date) throws
+    private static func activate(_ db: any SQLSession, choices: MemberForm.Choices, week: ISOWeek, now: Date) throws
         -> SignupOutcome
     {
         try db.execute(sql: "DELETE FROM signup WHERE email = ?", arguments: [choices.email])
         try db.execute(sql: "UPDATE invitation SET acceptedAt = ? WHERE email = ?", arguments: [now, choices.email])
-        let values: StatementArguments = [
+        let values: SQLArguments = [
             choices.name, choices.language.rawValue, json(choices.themes), json(choices.networks.map(\.rawValue)),
             choices.leaderboard, choices.frequency.rawValue, week.ordinal, choices.pausedUntil?.description, now,
         ]
@@ -138,13 +138,14 @@ extension AppDatabase {
                     """, arguments: values + [id])
             return .rejoined(try ambassador(db, id: id))
         }
-        try db.execute(
+        let id = try Int64.fetchOne(
+            db,
             sql: """
                 INSERT INTO ambassador (name, language, themes, networks, leaderboardOptIn, frequency, frequencyAnchor,
                                         pausedUntil, updatedAt, email, status, joinedAt)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?)
-                """, arguments: values + [choices.email, now])
-        return .joined(try ambassador(db, id: db.lastInsertedRowID))
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?) RETURNING id
+                """, arguments: values + [choices.email, now])!
+        return .joined(try ambassador(db, id: id))
     }
 
     // MARK: - Rate limits
@@ -228,10 +229,11 @@ extension AppDatabase {
     public func personalData(ambassadorID: Int64) throws -> PersonalData? {
         try read { db in
             guard
-                let row = try Row.fetchOne(db, sql: "SELECT * FROM ambassador WHERE id = ?", arguments: [ambassadorID])
+                let row = try SQLRow.fetchOne(
+                    db, sql: "SELECT * FROM ambassador WHERE id = ?", arguments: [ambassadorID])
             else { return nil }
             let profile = try Self.ambassador(row)
-            let deliveries = try Row.fetchAll(
+            let deliveries = try SQLRow.fetchAll(
                 db,
                 sql: """
                     SELECT g.week, d.status, d.attempts, d.sentAt FROM delivery d JOIN digest g ON g.id = d.digestId
@@ -241,7 +243,7 @@ extension AppDatabase {
                 PersonalData.Delivery(
                     week: $0["week"], status: $0["status"], attempts: $0["attempts"], sentAt: $0["sentAt"])
             }
-            let clicks = try Row.fetchAll(
+            let clicks = try SQLRow.fetchAll(
                 db,
                 sql: """
                     SELECT week, kind, network, class, COUNT(*) AS n FROM click WHERE ambassadorId = ?
@@ -252,7 +254,7 @@ extension AppDatabase {
                     week: $0["week"], kind: $0["kind"], network: $0["network"], classification: $0["class"],
                     count: $0["n"])
             }
-            let invitations = try Row.fetchAll(
+            let invitations = try SQLRow.fetchAll(
                 db, sql: "SELECT * FROM invitation WHERE email = ? ORDER BY id", arguments: [profile.email]
             ).map(Self.invitation)
             return PersonalData(
@@ -270,7 +272,7 @@ extension AppDatabase {
         }
     }
 
-    static func ambassador(_ db: Database, id: Int64) throws -> Ambassador {
-        try ambassador(try Row.fetchOne(db, sql: "SELECT * FROM ambassador WHERE id = ?", arguments: [id])!)
+    static func ambassador(_ db: any SQLSession, id: Int64) throws -> Ambassador {
+        try ambassador(try SQLRow.fetchOne(db, sql: "SELECT * FROM ambassador WHERE id = ?", arguments: [id])!)
     }
 }

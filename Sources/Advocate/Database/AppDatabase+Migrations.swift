@@ -1,12 +1,12 @@
 import AdvocateCore
-import GRDB
 
 extension AppDatabase {
-    /// The schema, as named migrations. Constraints live here, not in Swift: SQLite enforces them for every writer.
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1-ambassadors-content") { db in
-            try db.execute(
+    /// The schema, as named migrations, the same for both backends: written in SQLite's SQL, which
+    /// ``PostgresSchema`` translates for PostgreSQL. Constraints live here, not in Swift: the database enforces them
+    /// for every writer.
+    static let migrations: [StoreMigration] = [
+        StoreMigration("v1-ambassadors-content") { db in
+            try db.executeSchema(
                 sql: """
                     CREATE TABLE ambassador (
                         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -50,9 +50,9 @@ extension AppDatabase {
                         UNIQUE (itemId, position)
                     );
                     """)
-        }
-        migrator.registerMigration("v2-digests-deliveries") { db in
-            try db.execute(
+        },
+        StoreMigration("v2-digests-deliveries") { db in
+            try db.executeSchema(
                 sql: """
                     CREATE TABLE digest (
                         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -80,9 +80,9 @@ extension AppDatabase {
                     );
                     CREATE INDEX delivery_digest_status ON delivery(digestId, status);
                     """)
-        }
-        migrator.registerMigration("v3-clicks") { db in
-            try db.execute(
+        },
+        StoreMigration("v3-clicks") { db in
+            try db.executeSchema(
                 sql: """
                     -- One row per hit on a tracked link. No IP address and no user agent are stored: only what the
                     -- classifier concluded and why. The ambassador and item become NULL when they are removed, so
@@ -101,16 +101,16 @@ extension AppDatabase {
                     CREATE INDEX click_week ON click(week, kind, class);
                     CREATE INDEX click_ambassador ON click(ambassadorId, week);
                     """)
-        }
-        migrator.registerMigration("v4-click-report-index") { db in
+        },
+        StoreMigration("v4-click-report-index") { db in
             // Covers the distinct-share part of reports: human shares are read from the index alone.
-            try db.execute(
+            try db.executeSchema(
                 sql: "CREATE INDEX click_report ON click(kind, class, itemId, network, ambassadorId, week, at)")
-        }
-        migrator.registerMigration("v5-share-key") { db in
+        },
+        StoreMigration("v5-share-key") { db in
             // One definition of a share (AdvocateCore's ShareKey): every share and visit click carries its share's
             // key, fixed when stored, so removing an item or a person no longer changes what counts as a share.
-            try db.execute(sql: "ALTER TABLE click ADD COLUMN shareKey INTEGER")
+            try db.executeSchema(sql: "ALTER TABLE click ADD COLUMN shareKey INTEGER")
             let select = try db.makeStatement(
                 sql: """
                     SELECT id, ambassadorId, itemId, network, week FROM click
@@ -119,7 +119,7 @@ extension AppDatabase {
             let update = try db.makeStatement(sql: "UPDATE click SET shareKey = ? WHERE id = ?")
             var cursor: Int64 = 0
             while true {  // in batches, so a large click table does not have to fit in memory
-                let rows = try Row.fetchAll(select, arguments: [cursor])
+                let rows = try SQLRow.fetchAll(select, arguments: [cursor])
                 guard let last = rows.last else { break }
                 cursor = last["id"]
                 for row in rows {
@@ -136,14 +136,14 @@ extension AppDatabase {
                     try update.execute(arguments: [key, id])
                 }
             }
-            try db.execute(
+            try db.executeSchema(
                 sql: """
                     DROP INDEX click_report;
                     CREATE INDEX click_report ON click(kind, class, itemId, network, ambassadorId, week, at, shareKey);
                     """)
-        }
-        migrator.registerMigration("v6-membership") { db in
-            try db.execute(
+        },
+        StoreMigration("v6-membership") { db in
+            try db.executeSchema(
                 sql: """
                     -- What ambassadors choose for themselves (join form, preferences page).
                     ALTER TABLE ambassador ADD COLUMN frequency TEXT NOT NULL DEFAULT 'weekly'
@@ -203,20 +203,20 @@ extension AppDatabase {
                         createdAt DATETIME NOT NULL
                     ) WITHOUT ROWID;
                     """)
-        }
-        migrator.registerMigration("v7-handed-over") { db in
+        },
+        StoreMigration("v7-handed-over") { db in
             // The moment the end of a message was handed to the relay: a run that dies before it certainly did not
             // deliver (the message is sent again); one that dies after it may have (in doubt).
-            try db.execute(
+            try db.executeSchema(
                 sql: """
                     ALTER TABLE delivery ADD COLUMN handedOverAt DATETIME;
                     ALTER TABLE invitation ADD COLUMN handedOverAt DATETIME;
                     """)
-        }
-        migrator.registerMigration("v8-content-languages") { db in
+        },
+        StoreMigration("v8-content-languages") { db in
             // One item in several languages, an "in your own words" prompt, the order of a week's items, and who
             // changed what.
-            try db.execute(
+            try db.executeSchema(
                 sql: """
                     ALTER TABLE contentItem ADD COLUMN language TEXT;
                     ALTER TABLE contentItem ADD COLUMN prompt TEXT;
@@ -240,10 +240,10 @@ extension AppDatabase {
                     );
                     CREATE INDEX contentChange_item ON contentChange(itemId, at);
                     """)
-        }
-        migrator.registerMigration("v9-editors") { db in
+        },
+        StoreMigration("v9-editors") { db in
             // Named editor accounts (bcrypt hashes) and their sign-in sessions (only a hash of each cookie).
-            try db.execute(
+            try db.executeSchema(
                 sql: """
                     CREATE TABLE editor (
                         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -258,10 +258,10 @@ extension AppDatabase {
                         lastSeenAt DATETIME NOT NULL
                     ) WITHOUT ROWID;
                     """)
-        }
-        migrator.registerMigration("v10-feeds") { db in
+        },
+        StoreMigration("v10-feeds") { db in
             // Per feed: the validators of the last answer (conditional GET) and the entries already seen.
-            try db.execute(
+            try db.executeSchema(
                 sql: """
                     CREATE TABLE feedState (
                         url TEXT PRIMARY KEY,
@@ -278,26 +278,43 @@ extension AppDatabase {
                         PRIMARY KEY (feedURL, entryKey)
                     ) WITHOUT ROWID;
                     """)
-        }
-        migrator.registerMigration("v11-click-truth") { db in
+        },
+        StoreMigration("v11-click-truth") { db in
             // Per visit: whether it confirms its share (a network's preview fetch, or a reader), and whether its
             // reader was new today to the share and to the item (counted in memory; no reader identifier is stored).
-            try db.execute(
+            try db.executeSchema(
                 sql: """
                     ALTER TABLE click ADD COLUMN confirms TEXT;
                     ALTER TABLE click ADD COLUMN newReader INTEGER NOT NULL DEFAULT 0;
                     ALTER TABLE click ADD COLUMN newItemReader INTEGER NOT NULL DEFAULT 0;
                     CREATE INDEX click_share ON click(shareKey, kind, class);
                     """)
-        }
-        migrator.registerMigration("v12-click-request-id") { db in
+        },
+        StoreMigration("v12-click-request-id") { db in
             // The reverse proxy's request id: a request retried on a second click server is stored once.
-            try db.execute(
+            try db.executeSchema(
                 sql: """
                     ALTER TABLE click ADD COLUMN requestId TEXT;
                     CREATE UNIQUE INDEX click_request ON click(requestId) WHERE requestId IS NOT NULL;
                     """)
-        }
-        return migrator
+        },
+    ]
+}
+
+/// One named step of the schema.
+struct StoreMigration: Sendable {
+    let name: String
+    let apply: @Sendable (any SQLSession) throws -> Void
+
+    init(_ name: String, apply: @escaping @Sendable (any SQLSession) throws -> Void) {
+        self.name = name
+        self.apply = apply
+    }
+}
+
+extension SQLSession {
+    /// Runs schema statements written in SQLite's SQL, translated when this is PostgreSQL.
+    func executeSchema(sql: String) throws {
+        try execute(sql: dialect == .postgres ? PostgresSchema.translate(sql) : sql)
     }
 }

@@ -1,6 +1,5 @@
 import AdvocateCore
 import Foundation
-import GRDB
 
 /// How a report groups clicks.
 public enum ReportGrouping: String, Sendable, CaseIterable, Codable {
@@ -69,7 +68,7 @@ extension AppDatabase {
         _ filter: ReportFilter, by grouping: ReportGrouping, costPerClick: [Network: Double] = [:]
     ) throws -> (rows: [ReportRow], total: ReportRow) {
         var conditions: [String] = []
-        var values: [(any DatabaseValueConvertible)?] = []
+        var values: [(any SQLValueConvertible)?] = []
         if let week = filter.week {
             conditions.append("week = ?")
             values.append(week.description)
@@ -102,10 +101,12 @@ extension AppDatabase {
                     "WHEN '\($0.key.rawValue)' THEN \($0.value)"
                 }.joined(separator: " ") + " ELSE 0 END"
         let additive = """
-            SELECT \(rawKey) AS k, SUM(kind = 'share') AS sharesRaw, SUM(kind = 'visit' AND class = 'human') AS visits,
-                   SUM(kind = 'visit') AS visitsRaw, SUM(kind = 'visit' AND class = 'human' AND \(reader)) AS readers,
-                   SUM(CASE WHEN kind = 'visit' AND class = 'human' AND \(reader) THEN \(price) ELSE 0 END) AS value
-            FROM click NOT INDEXED WHERE kind IN ('share', 'visit')\(extra)
+            SELECT \(rawKey) AS k, COUNT(CASE WHEN kind = 'share' THEN 1 END) AS sharesRaw,
+                   COUNT(CASE WHEN kind = 'visit' AND class = 'human' THEN 1 END) AS visits,
+                   COUNT(CASE WHEN kind = 'visit' THEN 1 END) AS visitsRaw,
+                   COUNT(CASE WHEN kind = 'visit' AND class = 'human' AND \(reader) = 1 THEN 1 END) AS readers,
+                   SUM(CASE WHEN kind = 'visit' AND class = 'human' AND \(reader) = 1 THEN \(price) ELSE 0 END) AS value
+            FROM click\(dialect == .sqlite ? " NOT INDEXED" : "") WHERE kind IN ('share', 'visit')\(extra)
             """
         // Confirmed shares are counted among the shares (human share clicks in scope) that have evidence.
         let confirmed = """
@@ -116,13 +117,13 @@ extension AppDatabase {
             SELECT \(distinctKey) AS k, COUNT(DISTINCT shareKey) AS shares, COUNT(DISTINCT ambassadorId) AS sharers
             FROM click WHERE \(ShareSQL.humanShares)\(extra)
             """
-        let arguments = StatementArguments(values)
+        let arguments = SQLArguments(values)
         // The two scans and the distinct count run at the same time on separate read connections (WAL).
         let additiveRows = Locked<
-            [(key: DatabaseValue, sharesRaw: Int, visits: Int, visitsRaw: Int, readers: Int, value: Double)]
+            [(key: SQLValue, sharesRaw: Int, visits: Int, visitsRaw: Int, readers: Int, value: Double)]
         >([])
-        let confirmedRows = Locked<[(key: DatabaseValue, confirmed: Int)]>([])
-        let distinctRows = Locked<[(key: DatabaseValue, shares: Int, sharers: Int)]>([])
+        let confirmedRows = Locked<[(key: SQLValue, confirmed: Int)]>([])
+        let distinctRows = Locked<[(key: SQLValue, shares: Int, sharers: Int)]>([])
         let totalSharers = Locked(0)
         let failure = Locked<StoreError?>(nil)
         DispatchQueue.concurrentPerform(iterations: 4) { pass in
@@ -130,8 +131,8 @@ extension AppDatabase {
                 switch pass {
                 case 0:
                     let rows = try read { db in
-                        try Row.fetchAll(db, sql: additive + " GROUP BY k", arguments: arguments).map { row in
-                            let key: DatabaseValue = row["k"]
+                        try SQLRow.fetchAll(db, sql: additive + " GROUP BY k", arguments: arguments).map { row in
+                            let key: SQLValue = row["k"]
                             let sharesRaw: Int = row["sharesRaw"] ?? 0
                             let visits: Int = row["visits"] ?? 0
                             let visitsRaw: Int = row["visitsRaw"] ?? 0
@@ -143,15 +144,15 @@ extension AppDatabase {
                     additiveRows.withLock { $0 = rows }
                 case 1:
                     let rows = try read { db in
-                        try Row.fetchAll(db, sql: distinct + " GROUP BY k", arguments: arguments).map {
-                            (key: $0["k"] as DatabaseValue, shares: $0["shares"] ?? 0, sharers: $0["sharers"] ?? 0)
+                        try SQLRow.fetchAll(db, sql: distinct + " GROUP BY k", arguments: arguments).map {
+                            (key: $0["k"] as SQLValue, shares: $0["shares"] ?? 0, sharers: $0["sharers"] ?? 0)
                         }
                     }
                     distinctRows.withLock { $0 = rows }
                 case 3:
                     let rows = try read { db in
-                        try Row.fetchAll(db, sql: confirmed + " GROUP BY k", arguments: arguments).map {
-                            (key: $0["k"] as DatabaseValue, confirmed: $0["confirmed"] ?? 0)
+                        try SQLRow.fetchAll(db, sql: confirmed + " GROUP BY k", arguments: arguments).map {
+                            (key: $0["k"] as SQLValue, confirmed: $0["confirmed"] ?? 0)
                         }
                     }
                     confirmedRows.withLock { $0 = rows }
@@ -180,26 +181,26 @@ extension AppDatabase {
             /// Figures keyed by the raw group value (`nil` for removed items and people).
             var figures: [String: ReportRow] = [:]
             var labels: [Int64: (title: String, theme: String?)] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT id, title, theme FROM contentItem") {
+            for row in try SQLRow.fetchAll(db, sql: "SELECT id, title, theme FROM contentItem") {
                 labels[row["id"]] = (row["title"], row["theme"])
             }
             var emails: [Int64: String] = [:]
             if grouping == .ambassador {
-                for row in try Row.fetchAll(db, sql: "SELECT id, email FROM ambassador") {
+                for row in try SQLRow.fetchAll(db, sql: "SELECT id, email FROM ambassador") {
                     emails[row["id"]] = row["email"]
                 }
             }
-            func label(_ value: DatabaseValue) -> String {
+            func label(_ value: SQLValue) -> String {
                 switch grouping {
                 case .item:
-                    return Int64.fromDatabaseValue(value).flatMap { labels[$0]?.title } ?? "(removed item)"
+                    return Int64.fromSQLValue(value).flatMap { labels[$0]?.title } ?? "(removed item)"
                 case .theme:
-                    if let id = Int64.fromDatabaseValue(value) { return labels[id]?.theme ?? "(none)" }
-                    return String.fromDatabaseValue(value) ?? "(none)"
+                    if let id = Int64.fromSQLValue(value) { return labels[id]?.theme ?? "(none)" }
+                    return String.fromSQLValue(value) ?? "(none)"
                 case .ambassador:
-                    return Int64.fromDatabaseValue(value).flatMap { emails[$0] } ?? "(removed)"
+                    return Int64.fromSQLValue(value).flatMap { emails[$0] } ?? "(removed)"
                 case .network, .week:
-                    return String.fromDatabaseValue(value) ?? "-"
+                    return String.fromSQLValue(value) ?? "-"
                 }
             }
             func empty(_ key: String) -> ReportRow {
@@ -216,13 +217,13 @@ extension AppDatabase {
                 figures[key] = entry
             }
             for row in confirmedRows.withLock({ $0 }) {
-                let key = grouping == .theme ? (String.fromDatabaseValue(row.key) ?? "(none)") : label(row.key)
+                let key = grouping == .theme ? (String.fromSQLValue(row.key) ?? "(none)") : label(row.key)
                 var entry = figures[key] ?? empty(key)
                 entry.confirmedShares += row.confirmed
                 figures[key] = entry
             }
             for row in distinctPass {
-                let key = grouping == .theme ? (String.fromDatabaseValue(row.key) ?? "(none)") : label(row.key)
+                let key = grouping == .theme ? (String.fromSQLValue(row.key) ?? "(none)") : label(row.key)
                 var entry = figures[key] ?? empty(key)
                 entry.shares += row.shares
                 entry.sharers += row.sharers
@@ -258,14 +259,14 @@ extension AppDatabase {
         try read { db in
             try goals.map { goal in
                 let range = goal.span.range(in: timeZone)
-                let row = try Row.fetchOne(
+                let row = try SQLRow.fetchOne(
                     db,
                     sql: """
-                        SELECT \(ShareSQL.count) AS shares, SUM(kind = 'visit') AS visits,
+                        SELECT \(ShareSQL.count) AS shares, COUNT(CASE WHEN kind = 'visit' THEN 1 END) AS visits,
                                COUNT(DISTINCT CASE WHEN kind = 'share' THEN ambassadorId END) AS active
                         FROM click
                         WHERE class = 'human' AND kind IN ('share', 'visit') AND at >= ? AND at < ?
-                          AND (? IS NULL OR itemId IN (SELECT id FROM contentItem WHERE theme = ?))
+                          AND (CAST(? AS TEXT) IS NULL OR itemId IN (SELECT id FROM contentItem WHERE theme = ?))
                         """, arguments: [range.lowerBound, range.upperBound, goal.theme, goal.theme])!
                 return GoalProgress(
                     period: goal.period, theme: goal.theme, shares: row["shares"] ?? 0, sharesGoal: goal.shares,
@@ -275,7 +276,7 @@ extension AppDatabase {
         }
     }
 
-    private static func mailed(_ db: Database, filter: ReportFilter, week: String?) throws -> Int? {
+    private static func mailed(_ db: any SQLSession, filter: ReportFilter, week: String?) throws -> Int? {
         if let week = week ?? filter.week?.description {
             return try Int.fetchOne(
                 db,
@@ -288,7 +289,7 @@ extension AppDatabase {
             db,
             sql: """
                 SELECT COUNT(DISTINCT ambassadorId) FROM delivery
-                WHERE status = 'sent' AND (? IS NULL OR sentAt >= ?) AND (? IS NULL OR sentAt < ?)
+                WHERE status = 'sent' AND (CAST(? AS TEXT) IS NULL OR sentAt >= ?) AND (CAST(? AS TEXT) IS NULL OR sentAt < ?)
                 """, arguments: [filter.from, filter.from, filter.to, filter.to])
     }
 
@@ -296,7 +297,7 @@ extension AppDatabase {
     public func ambassadorCounts() throws -> [AmbassadorStatus: Int] {
         try read { db in
             var counts: [AmbassadorStatus: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM ambassador GROUP BY status") {
+            for row in try SQLRow.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM ambassador GROUP BY status") {
                 if let status = AmbassadorStatus(rawValue: row["status"]) { counts[status] = row["n"] }
             }
             return counts
@@ -306,7 +307,7 @@ extension AppDatabase {
     /// The most recent digest, if any.
     public func latestDigest() throws -> DigestRecord? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT id, week FROM digest ORDER BY week DESC LIMIT 1").flatMap { row in
+            try SQLRow.fetchOne(db, sql: "SELECT id, week FROM digest ORDER BY week DESC LIMIT 1").flatMap { row in
                 (try? ISOWeek(parsing: row["week"])).map { DigestRecord(id: row["id"], week: $0) }
             }
         }

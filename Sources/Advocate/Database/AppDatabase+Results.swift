@@ -1,6 +1,5 @@
 import AdvocateCore
 import Foundation
-import GRDB
 
 /// What one ambassador's shares achieved. Human hits only: crawler and scanner hits never count.
 public struct PersonalResults: Sendable, Hashable {
@@ -55,22 +54,23 @@ extension AppDatabase {
         let to = digestWeek.start(in: timeZone)
         return try read { db in
             var personal: [Int64: PersonalResults] = [:]
-            for row in try Row.fetchAll(
+            for row in try SQLRow.fetchAll(
                 db,
                 sql: """
                     SELECT ambassadorId,
-                      COUNT(DISTINCT CASE WHEN class = 'human' AND kind = 'share' AND at >= :from AND at < :to
+                      COUNT(DISTINCT CASE WHEN class = 'human' AND kind = 'share' AND at >= ? AND at < ?
                                           THEN shareKey END) AS weekShares,
-                      SUM(class = 'human' AND kind = 'visit' AND at >= :from AND at < :to) AS weekVisits,
+                      COUNT(CASE WHEN class = 'human' AND kind = 'visit' AND at >= ? AND at < ? THEN 1 END) AS weekVisits,
                       COUNT(DISTINCT CASE WHEN class = 'human' AND kind = 'share' THEN shareKey END) AS allShares,
-                      SUM(class = 'human' AND kind = 'visit') AS allVisits,
-                      COUNT(DISTINCT CASE WHEN class = 'human' AND kind = 'share' AND at >= :from AND at < :to
+                      COUNT(CASE WHEN class = 'human' AND kind = 'visit' THEN 1 END) AS allVisits,
+                      COUNT(DISTINCT CASE WHEN class = 'human' AND kind = 'share' AND at >= ? AND at < ?
                                                AND \(AppDatabase.confirmed) THEN shareKey END) AS weekConfirmed,
-                      SUM(class = 'human' AND kind = 'visit' AND newReader AND at >= :from AND at < :to) AS weekReaders
+                      COUNT(CASE WHEN class = 'human' AND kind = 'visit' AND newReader = 1 AND at >= ? AND at < ?
+                                 THEN 1 END) AS weekReaders
                     FROM click
                     WHERE class IN ('human', 'crawler') AND ambassadorId IS NOT NULL AND kind IN ('share', 'visit')
                     GROUP BY ambassadorId
-                    """, arguments: ["from": from, "to": to])
+                    """, arguments: [from, to, from, to, from, to, from, to])
             {
                 personal[row["ambassadorId"]] = PersonalResults(
                     weekShares: row["weekShares"], weekVisits: row["weekVisits"] ?? 0, allShares: row["allShares"],
@@ -78,12 +78,12 @@ extension AppDatabase {
                     weekReaders: row["weekReaders"] ?? 0)
             }
             var team = TeamResults()
-            if let row = try Row.fetchOne(
+            if let row = try SQLRow.fetchOne(
                 db,
                 sql: """
                     SELECT COUNT(DISTINCT CASE WHEN kind = 'share' THEN ambassadorId END) AS sharers,
                       \(ShareSQL.count) AS shares,
-                      SUM(kind = 'visit') AS visits
+                      COUNT(CASE WHEN kind = 'visit' THEN 1 END) AS visits
                     FROM click WHERE class = 'human' AND at >= ? AND at < ?
                     """, arguments: [from, to])
             {
@@ -91,13 +91,14 @@ extension AppDatabase {
                 team.shares = row["shares"]
                 team.visits = row["visits"] ?? 0
             }
-            if let best = try Row.fetchOne(
+            if let best = try SQLRow.fetchOne(
                 db,
                 sql: """
-                    SELECT i.title, SUM(c.kind = 'visit') AS visits, SUM(c.kind = 'share') AS shares
+                    SELECT i.title, COUNT(CASE WHEN c.kind = 'visit' THEN 1 END) AS visits,
+                           COUNT(CASE WHEN c.kind = 'share' THEN 1 END) AS shares
                     FROM click c JOIN contentItem i ON i.id = c.itemId
                     WHERE c.class = 'human' AND c.at >= ? AND c.at < ?
-                    GROUP BY c.itemId ORDER BY visits DESC, shares DESC, c.itemId LIMIT 1
+                    GROUP BY i.id, i.title ORDER BY visits DESC, shares DESC, i.id LIMIT 1
                     """, arguments: [from, to])
             {
                 team.bestItemTitle = best["title"]

@@ -1,72 +1,72 @@
 import Foundation
-import GRDB
 
-/// The SQLite store. It owns every SQL statement of Advocate: the rest of the code calls its methods and never
-/// writes SQL. There is one backend today, so there is no store protocol yet; a second backend would introduce one
-/// from the methods the jobs and the server call.
+/// The store. It owns every SQL statement of Advocate: the rest of the code calls its methods and never writes
+/// SQL. The statements run on either backend (``StoreBackend``): SQLite, the embedded default, or PostgreSQL when
+/// several machines share one database.
 public struct AppDatabase: Sendable {
-    /// Access to the database.
-    let writer: any DatabaseWriter
-    /// The database file; the send lock lives next to it.
-    let fileURL: URL
+    let backend: any StoreBackend
 
-    /// Opens (creating when needed) the database file in WAL mode and migrates it.
+    /// Opens (creating when needed) the SQLite file at `url` in WAL mode and migrates it.
     public static func open(at url: URL) throws -> AppDatabase {
-        do {
-            try FileManager.default.createDirectory(
-                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            let pool = try DatabasePool(path: url.path, configuration: makeConfiguration())
-            return try AppDatabase(pool, fileURL: url)
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
-        {
-            throw StoreError(error)
-        } catch let error as DatabaseError {
-            throw StoreError.unavailable(path: url.path, reason: error.message ?? "\(error.resultCode)")
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw StoreError.unavailable(path: url.path, reason: error.localizedDescription)
+        AppDatabase(backend: try SQLiteStore.open(at: url))
+    }
+
+    /// Opens the store at `location` and migrates it.
+    public static func open(_ location: StoreLocation) throws -> AppDatabase {
+        switch location {
+        case .sqlite(let url): try open(at: url)
+        case .postgres(let configuration): AppDatabase(backend: try PostgresStore.open(configuration))
         }
     }
 
-    init(_ writer: any DatabaseWriter, fileURL: URL) throws {
-        self.writer = writer
-        self.fileURL = fileURL
-        try Self.migrator.migrate(writer)
-    }
-
-    static func makeConfiguration() -> Configuration {
-        var config = Configuration()
-        config.foreignKeysEnabled = true
-        config.busyMode = .timeout(10)
-        config.prepareDatabase { db in
-            // WAL survives kill -9 with NORMAL; see README "Durability".
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-        }
-        return config
-    }
+    /// Which backend this is, for the few statements that differ.
+    var dialect: SQLDialect { backend.dialect }
 
     /// The names of the migrations applied so far, oldest first.
-    public func appliedMigrations() throws -> [String] {
-        try writer.read { db in
-            let applied = try Self.migrator.appliedIdentifiers(db)
-            return Self.migrator.migrations.filter(applied.contains)  // in the order they were registered
+    public func appliedMigrations() throws -> [String] { try backend.appliedMigrations() }
+
+    /// Runs a read on a consistent snapshot.
+    func read<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) throws -> T { try backend.read(body) }
+
+    /// Runs one statement without an explicit transaction: it commits atomically on its own, and the send ledger
+    /// saves a BEGIN/COMMIT round per message this way.
+    func writeStatement(_ body: @Sendable (any SQLSession) throws -> Void) throws { try backend.writeStatement(body) }
+
+    /// Runs a write in one transaction. Writes are serialised, on PostgreSQL too (see ``PostgresStore``).
+    func write<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) throws -> T { try backend.write(body) }
+
+    /// Takes the send lock of this database (`job` names it: digests and invitations have their own), or fails
+    /// at once with a clear message when another run holds it.
+    public func acquireSendLock(job: String = "send") throws -> SendLock { try backend.acquireSendLock(job: job) }
+
+    /// Starts the backend's background upkeep for a long write-heavy run (SQLite's WAL checkpoints); nil when the
+    /// backend needs none.
+    public func checkpointInBackground() throws -> BackgroundCheckpoints? {
+        guard let sqlite = backend as? SQLiteStore else { return nil }
+        return try BackgroundCheckpoints(store: sqlite)
+    }
+}
+
+/// Where the store lives.
+public enum StoreLocation: Sendable, CustomStringConvertible {
+    case sqlite(URL)
+    case postgres(PostgresLocation)
+
+    /// The file's path or the URL without its password.
+    public var description: String {
+        switch self {
+        case .sqlite(let url): url.path
+        case .postgres(let location): location.description
         }
     }
+}
 
-    /// Runs a read, turning SQLite errors into ``StoreError``.
-    func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
-        do { return try writer.read(body) } catch let error as DatabaseError { throw StoreError(error) }
-    }
-
-    /// Runs one statement on the writer without an explicit transaction: SQLite commits a single statement
-    /// atomically on its own, and the send ledger saves a BEGIN/COMMIT round per message this way.
-    func writeStatement(_ body: @Sendable (Database) throws -> Void) throws {
-        do { try writer.writeWithoutTransaction(body) } catch let error as DatabaseError { throw StoreError(error) }
-    }
-
-    /// Runs a write in one transaction, turning SQLite errors into ``StoreError``.
-    func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
-        do { return try writer.write(body) } catch let error as DatabaseError { throw StoreError(error) }
-    }
+/// What a backend offers the store's methods.
+protocol StoreBackend: Sendable {
+    var dialect: SQLDialect { get }
+    func appliedMigrations() throws -> [String]
+    func read<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) throws -> T
+    func writeStatement(_ body: @Sendable (any SQLSession) throws -> Void) throws
+    func write<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) throws -> T
+    func acquireSendLock(job: String) throws -> SendLock
 }

@@ -10,6 +10,10 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     /// Another `digest send` holds the send lock of this database (exit code 75, see ``SendSummary``).
     case sendLocked(String)
     case failed(String)
+    /// The database was written by a newer Advocate.
+    case newerSchema(String)
+    /// The configured location is not a valid database address.
+    case invalidLocation(String)
 
     init(_ error: DatabaseError) {
         switch error.resultCode {
@@ -34,6 +38,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
         case .busy(let what): what
         case .sendLocked(let what): what
         case .failed(let what): "database error: \(what)"
+        case .newerSchema(let what): what
+        case .invalidLocation(let what): what
         }
     }
 }

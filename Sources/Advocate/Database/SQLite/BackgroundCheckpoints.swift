@@ -12,12 +12,12 @@ public final class BackgroundCheckpoints: @unchecked Sendable {
     private let condition = NSCondition()
     private var stopping = false
     private var stopped = false
-    private let database: AppDatabase
+    private let store: SQLiteStore
 
-    init(database: AppDatabase) throws {
-        self.database = database
-        let connection = try DatabaseQueue(path: database.fileURL.path, configuration: AppDatabase.makeConfiguration())
-        try database.writer.writeWithoutTransaction {
+    init(store: SQLiteStore) throws {
+        self.store = store
+        let connection = try DatabaseQueue(path: store.fileURL.path, configuration: SQLiteStore.makeConfiguration())
+        try store.writer.writeWithoutTransaction {
             try $0.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.fallbackPages)")
         }
         let thread = Thread { [self] in run(connection) }
@@ -48,11 +48,6 @@ public final class BackgroundCheckpoints: @unchecked Sendable {
         condition.broadcast()
         while !stopped { condition.wait() }
         condition.unlock()
-        try? database.writer.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_autocheckpoint = 1000") }
+        try? store.writer.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_autocheckpoint = 1000") }
     }
-}
-
-extension AppDatabase {
-    /// Starts checkpointing the log from a thread of its own; ``BackgroundCheckpoints/stop()`` ends it.
-    public func checkpointInBackground() throws -> BackgroundCheckpoints { try BackgroundCheckpoints(database: self) }
 }

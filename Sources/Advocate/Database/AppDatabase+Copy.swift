@@ -1,0 +1,92 @@
+import Foundation
+
+/// How many rows of one table a copy moved.
+public struct TableCopy: Sendable, Equatable {
+    public var table: String
+    public var rows: Int
+}
+
+extension AppDatabase {
+    /// Every table of the schema, parents before children (foreign keys), with the column that orders a copy in
+    /// batches (nil: small tables read at once).
+    static let tables: [(name: String, key: String?)] = [
+        ("ambassador", "id"), ("contentItem", "id"), ("contentWeek", nil), ("suggestedText", "id"),
+        ("contentVariant", nil), ("contentChange", "id"), ("digest", "id"), ("delivery", "id"), ("click", "id"),
+        ("signup", "id"), ("membershipMail", "id"), ("invitation", "id"), ("suppression", nil), ("editor", "id"),
+        ("editorSession", nil), ("feedState", nil), ("feedEntry", nil),
+    ]
+
+    /// Copies every row of this store, read from one snapshot, into `target`, which must be empty (freshly
+    /// migrated), in one transaction of the target: a failure leaves it as it was. Identifiers are kept, and PostgreSQL's identity sequences
+    /// continue after them. Afterwards the rows of each table are counted on both sides; a difference fails the
+    /// copy. Returns the counts.
+    public func copy(to target: AppDatabase, batch: Int = 2_000) throws -> [TableCopy] {
+        let (sourceCounts, counts) = try read { db in
+            // The target's transaction runs inside this read, on this thread: the session is not shared.
+            nonisolated(unsafe) let source = db
+            let sourceCounts = try Self.tables.map {
+                try Int.fetchOne(source, sql: "SELECT COUNT(*) FROM \($0.name)") ?? 0
+            }
+            return (sourceCounts, try target.write { out in try Self.copyAll(from: source, into: out, batch: batch) })
+        }
+        for (index, table) in Self.tables.enumerated() where counts[index] != sourceCounts[index] {
+            throw StoreError.failed(
+                "copy check: \(table.name) has \(sourceCounts[index]) rows here but \(counts[index]) in the target")
+        }
+        return zip(Self.tables, counts).map { TableCopy(table: $0.name, rows: $1) }
+    }
+
+    /// Copies every table and returns the target's counts.
+    private static func copyAll(from source: any SQLSession, into out: any SQLSession, batch: Int) throws -> [Int] {
+        for table in Self.tables {
+            if try Bool.fetchOne(out, sql: "SELECT EXISTS (SELECT 1 FROM \(table.name))") ?? false {
+                throw StoreError.conflict(
+                    "the target database is not empty (table \(table.name) has rows); copy only into a new one")
+            }
+        }
+        for table in Self.tables {
+            try copyTable(table.name, key: table.key, from: source, into: out, batch: batch)
+            if out.dialect == .postgres, table.key == "id" {
+                try out.execute(
+                    sql: """
+                        SELECT setval(pg_get_serial_sequence('\(table.name)', 'id'),
+                                      COALESCE((SELECT MAX(id) FROM \(table.name)), 0) + 1, false)
+                        """)
+            }
+        }
+        return try Self.tables.map { try Int.fetchOne(out, sql: "SELECT COUNT(*) FROM \($0.name)") ?? 0 }
+    }
+
+    /// Moves one table in batches: ordered by `key` when it has one, else all at once.
+    private static func copyTable(
+        _ table: String, key: String?, from source: any SQLSession, into out: any SQLSession, batch: Int
+    ) throws {
+        var after: Int64 = .min
+        while true {
+            let rows =
+                try key.map {
+                    try SQLRow.fetchAll(
+                        source, sql: "SELECT * FROM \(table) WHERE \($0) > ? ORDER BY \($0) LIMIT \(batch)",
+                        arguments: [after])
+                } ?? SQLRow.fetchAll(source, sql: "SELECT * FROM \(table)")
+            guard let first = rows.first else { return }
+            let names = first.names
+            let placeholders = "(" + Array(repeating: "?", count: names.count).joined(separator: ", ") + ")"
+            // PostgreSQL takes at most 65,535 parameters per statement.
+            let perStatement = max(1, min(rows.count, 60_000 / max(1, names.count)))
+            var start = 0
+            while start < rows.count {
+                let chunk = rows[start..<min(rows.count, start + perStatement)]
+                var arguments = SQLArguments([])
+                for row in chunk { arguments.values += row.values }
+                try out.execute(
+                    sql: "INSERT INTO \(table) (\(names.joined(separator: ", "))) VALUES "
+                        + Array(repeating: placeholders, count: chunk.count).joined(separator: ", "),
+                    arguments: arguments)
+                start += chunk.count
+            }
+            guard let key, rows.count == batch, let last: Int64 = rows.last?[key] else { return }
+            after = last
+        }
+    }
+}

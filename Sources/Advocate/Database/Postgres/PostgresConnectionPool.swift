@@ -1,0 +1,97 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresNIO
+
+/// A small blocking pool of PostgreSQL connections for the store's synchronous calls: at most ``capacity`` open,
+/// idle ones reused, broken ones dropped.
+final class PostgresConnectionPool: Sendable {
+    let location: PostgresLocation
+    let capacity: Int
+    let logger: Logger
+    private let idle = NIOLockedValueBox([PostgresConnection]())
+    private let slots: DispatchSemaphore
+    private let nextID = NIOLockedValueBox(1)
+
+    init(location: PostgresLocation, capacity: Int = 8) {
+        self.location = location
+        self.capacity = capacity
+        self.slots = DispatchSemaphore(value: capacity)
+        var logger = Logger(label: "advocate.postgres")
+        logger.logLevel = .critical
+        self.logger = logger
+    }
+
+    deinit { close() }
+
+    /// Opens a new connection; `name` is shown in pg_stat_activity.
+    func connect(name: String = "advocate") throws -> PostgresConnection {
+        var configuration: PostgresConnection.Configuration
+        if let socket = location.socketDirectory {
+            configuration = .init(
+                unixSocketPath: socket + "/.s.PGSQL.\(location.port)", username: location.user,
+                password: location.password, database: location.database)
+        } else {
+            let tls: PostgresConnection.Configuration.TLS
+            switch location.tls {
+            case .disable: tls = .disable
+            case .require:
+                do { tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration())) } catch {
+                    throw StoreError.unavailable(path: location.description, reason: "TLS: \(error)")
+                }
+            }
+            configuration = .init(
+                host: location.host, port: location.port, username: location.user, password: location.password,
+                database: location.database, tls: tls)
+        }
+        configuration.options.connectTimeout = .seconds(10)
+        configuration.options.additionalStartupParameters = [("application_name", name)]
+        let id = nextID.withLockedValue { id in
+            defer { id += 1 }
+            return id
+        }
+        do {
+            return try PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: id,
+                logger: logger
+            ).wait()
+        } catch let error as PSQLError {
+            throw PostgresErrors.storeError(error, location: location)
+        } catch {
+            throw StoreError.unavailable(path: location.description, reason: "cannot connect (\(error))")
+        }
+    }
+
+    /// Runs `body` on a connection of the pool, waiting for one when all are busy.
+    func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        slots.wait()
+        defer { slots.signal() }
+        let connection = try idle.withLockedValue { $0.popLast() } ?? connect()
+        do {
+            let result = try body(connection)
+            release(connection)
+            return result
+        } catch {
+            release(connection)
+            throw error
+        }
+    }
+
+    private func release(_ connection: PostgresConnection) {
+        if connection.isClosed { return }
+        idle.withLockedValue { $0.append(connection) }
+    }
+
+    /// Closes the idle connections.
+    func close() {
+        for connection in idle.withLockedValue({ connections in
+            defer { connections = [] }
+            return connections
+        }) {
+            try? connection.close().wait()
+        }
+    }
+}

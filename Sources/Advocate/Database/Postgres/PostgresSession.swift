@@ -1,0 +1,148 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import PostgresNIO
+
+/// A PostgresNIO connection seen as an ``SQLSession``. Calls block their thread on the connection's futures, so
+/// they run where SQLite's did: the store's own threads, never an event loop.
+final class PostgresSession: SQLSession {
+    let connection: PostgresConnection
+    let logger: Logger
+    private(set) var changesCount = 0
+
+    init(_ connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    var dialect: SQLDialect { .postgres }
+
+    func execute(sql: String, arguments: SQLArguments) throws {
+        if arguments.values.isEmpty, sql.contains(";") {
+            // Several statements (schema): the extended protocol takes one at a time.
+            for statement in PostgresPlaceholders.statements(sql) { _ = try run(statement, []) }
+            changesCount = 0
+            return
+        }
+        changesCount = try run(sql, arguments).metadata.rows ?? 0
+    }
+
+    func fetchRows(sql: String, arguments: SQLArguments) throws -> [SQLRow] {
+        let result = try run(sql, arguments)
+        changesCount = result.metadata.rows ?? 0
+        guard let first = result.rows.first else { return [] }
+        let names = first.map(\.columnName)
+        return try result.rows.map { row in SQLRow(names: names, values: try row.map(Self.value)) }
+    }
+
+    func cachedStatement(sql: String) throws -> SQLStatement {
+        SQLStatement(
+            run: { [self] in try execute(sql: sql, arguments: $0) },
+            query: { [self] in try fetchRows(sql: sql, arguments: $0) })
+    }
+
+    private func run(_ sql: String, _ arguments: SQLArguments) throws -> PostgresQueryResult {
+        var binds = PostgresBindings(capacity: arguments.values.count)
+        for value in arguments.values {
+            switch value {
+            case .null: binds.appendNull()
+            case .integer(let int): binds.append(int)
+            case .real(let double): binds.append(double)
+            case .text(let text): binds.append(text)
+            case .blob(let bytes): binds.append(ByteBuffer(bytes: bytes))
+            }
+        }
+        let query = PostgresQuery(unsafeSQL: PostgresPlaceholders.numbered(sql), binds: binds)
+        return try PostgresErrors.mapping { try connection.query(query, logger: logger).wait() }
+    }
+
+    /// A cell as one of the storage classes both backends share.
+    static func value(_ cell: PostgresCell) throws -> SQLValue {
+        guard let bytes = cell.bytes else { return .null }
+        switch cell.dataType {
+        case .int2, .int4, .int8, .oid: return .integer(try cell.decode(Int64.self))
+        case .float4, .float8: return .real(try cell.decode(Double.self))
+        case .bool: return .integer(try cell.decode(Bool.self) ? 1 : 0)
+        case .numeric:
+            // SUM and AVG of integers: whole numbers stay integers, as in SQLite.
+            let decimal = try cell.decode(Decimal.self)
+            let double = NSDecimalNumber(decimal: decimal).doubleValue
+            if let int = Int64(exactly: double) { return .integer(int) }
+            return .real(double)
+        case .bytea: return .blob(Array(bytes.readableBytesView))
+        default:
+            // text, varchar, name, citext (an extension type without a fixed oid): UTF-8 in both formats.
+            return .text(String(buffer: bytes))
+        }
+    }
+}
+
+/// Rewrites `?` placeholders as PostgreSQL's `$1, $2, …`, outside quoted text and comments; remembered per
+/// statement text.
+enum PostgresPlaceholders {
+    private static let cache = NIOLockedValueBox([String: String]())
+
+    static func numbered(_ sql: String) -> String {
+        if let known = cache.withLockedValue({ $0[sql] }) { return known }
+        var output = ""
+        output.reserveCapacity(sql.utf8.count + 16)
+        var number = 0
+        var quote: Character?
+        var lineComment = false
+        var previous: Character = " "
+        for character in sql {
+            if lineComment {
+                if character == "\n" { lineComment = false }
+            } else if let open = quote {
+                if character == open { quote = nil }
+            } else if character == "'" || character == "\"" {
+                quote = character
+            } else if character == "-", previous == "-" {
+                lineComment = true
+            } else if character == "?" {
+                number += 1
+                output += "$\(number)"
+                previous = character
+                continue
+            }
+            output.append(character)
+            previous = character
+        }
+        cache.withLockedValue { $0[sql] = output }
+        return output
+    }
+
+    /// The statements of a script, split at semicolons outside quoted text; comments are dropped.
+    static func statements(_ sql: String) -> [String] {
+        var statements: [String] = []
+        var current = ""
+        var quote: Character?
+        var lineComment = false
+        for character in sql {
+            if lineComment {
+                if character == "\n" {
+                    lineComment = false
+                    current.append(character)
+                }
+                continue
+            }
+            if let open = quote {
+                if character == open { quote = nil }
+            } else if character == "'" || character == "\"" {
+                quote = character
+            } else if character == "-", current.last == "-" {
+                current.removeLast()
+                lineComment = true
+                continue
+            } else if character == ";" {
+                statements.append(current)
+                current = ""
+                continue
+            }
+            current.append(character)
+        }
+        statements.append(current)
+        return statements.filter { !$0.allSatisfy(\.isWhitespace) }
+    }
+}

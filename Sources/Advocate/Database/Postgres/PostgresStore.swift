@@ -1,0 +1,148 @@
+import Foundation
+import PostgresNIO
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The backend for several machines: one PostgreSQL database. Writes take one transaction-scoped advisory lock,
+/// so they keep SQLite's one-writer semantics (every read-then-write of the store stays correct) while reads and
+/// autocommit statements run in parallel from any number of processes.
+struct PostgresStore: StoreBackend {
+    let pool: PostgresConnectionPool
+
+    var dialect: SQLDialect { .postgres }
+
+    /// Advisory lock keys, (class, object): one namespace for Advocate.
+    enum LockKey {
+        static let namespace: Int32 = 0x4164_7663  // "Advc"
+        static let write: Int32 = 0
+        static let migrate: Int32 = 1
+        static func send(_ job: String) -> Int32 { job == "send" ? 2 : job == "invite" ? 3 : 4 }
+    }
+
+    /// Connects, checks the schema and applies the missing migrations.
+    static func open(_ location: PostgresLocation) throws -> PostgresStore {
+        let store = PostgresStore(pool: PostgresConnectionPool(location: location))
+        try store.migrate()
+        return store
+    }
+
+    /// Applies each missing migration in a transaction of its own with its name, under an advisory lock so that
+    /// several servers starting at once migrate once. A database holding migrations this build does not know
+    /// belongs to a newer Advocate: refused before anything is written.
+    func migrate() throws {
+        try pool.withConnection { connection in
+            let session = PostgresSession(connection, logger: pool.logger)
+            try session.execute(
+                sql: "SELECT pg_advisory_lock(\(LockKey.namespace), \(LockKey.migrate))", arguments: [])
+            defer {
+                try? session.execute(
+                    sql: "SELECT pg_advisory_unlock(\(LockKey.namespace), \(LockKey.migrate))", arguments: [])
+            }
+            try session.execute(
+                sql: "CREATE TABLE IF NOT EXISTS advocate_migrations (name TEXT PRIMARY KEY, appliedAt TEXT NOT NULL)",
+                arguments: [])
+            let applied = Set(try String.fetchAll(session, sql: "SELECT name FROM advocate_migrations"))
+            let known = Set(AppDatabase.migrations.map(\.name))
+            if let unknown = applied.subtracting(known).sorted().first {
+                throw StoreError.newerSchema(
+                    "\(pool.location) was written by a newer Advocate (it has migration \(unknown), which this one "
+                        + "does not know); upgrade advocate")
+            }
+            for migration in AppDatabase.migrations where !applied.contains(migration.name) {
+                try transaction(session) {
+                    if migration.name == AppDatabase.migrations.first?.name {
+                        try session.execute(sql: "CREATE EXTENSION IF NOT EXISTS citext", arguments: [])
+                    }
+                    try migration.apply(session)
+                    try session.execute(
+                        sql: "INSERT INTO advocate_migrations (name, appliedAt) VALUES (?, ?)",
+                        arguments: [migration.name, Date()])
+                }
+            }
+        }
+    }
+
+    func appliedMigrations() throws -> [String] {
+        let applied = Set(try read { try String.fetchAll($0, sql: "SELECT name FROM advocate_migrations") })
+        return AppDatabase.migrations.map(\.name).filter(applied.contains)
+    }
+
+    func read<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) throws -> T {
+        try pool.withConnection { connection in
+            let session = PostgresSession(connection, logger: pool.logger)
+            try session.execute(sql: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", arguments: [])
+            return try finish(session, try body(session))
+        }
+    }
+
+    func writeStatement(_ body: @Sendable (any SQLSession) throws -> Void) throws {
+        try pool.withConnection { try body(PostgresSession($0, logger: pool.logger)) }
+    }
+
+    func write<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) throws -> T {
+        try pool.withConnection { connection in
+            let session = PostgresSession(connection, logger: pool.logger)
+            return try transaction(session) {
+                try session.execute(
+                    sql: "SELECT pg_advisory_xact_lock(\(LockKey.namespace), \(LockKey.write))", arguments: [])
+                return try body(session)
+            }
+        }
+    }
+
+    /// Runs `body` between BEGIN and COMMIT, rolling back when it throws.
+    private func transaction<T>(_ session: PostgresSession, _ body: () throws -> T) throws -> T {
+        try session.execute(sql: "BEGIN", arguments: [])
+        let result: T
+        do { result = try body() } catch {
+            try? session.execute(sql: "ROLLBACK", arguments: [])
+            throw error
+        }
+        try session.execute(sql: "COMMIT", arguments: [])
+        return result
+    }
+
+    private func finish<T>(_ session: PostgresSession, _ result: @autoclosure () throws -> T) throws -> T {
+        do {
+            let value = try result()
+            try session.execute(sql: "COMMIT", arguments: [])
+            return value
+        } catch {
+            try? session.execute(sql: "ROLLBACK", arguments: [])
+            throw error
+        }
+    }
+
+    /// A session advisory lock held on a connection of its own: the server releases it when that connection
+    /// ends, which includes the process dying.
+    func acquireSendLock(job: String) throws -> SendLock {
+        let name = "advocate \(job) pid \(getpid()) on \(ProcessInfo.processInfo.hostName)"
+        let connection = try pool.connect(name: name)
+        let session = PostgresSession(connection, logger: pool.logger)
+        let key = LockKey.send(job)
+        let taken: Bool
+        do {
+            taken =
+                try Bool.fetchOne(
+                    session, sql: "SELECT pg_try_advisory_lock(\(LockKey.namespace), \(key))") ?? false
+        } catch {
+            try? connection.close().wait()
+            throw error
+        }
+        guard taken else {
+            let holder =
+                (try? String.fetchOne(
+                    session,
+                    sql: """
+                        SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                        WHERE l.locktype = 'advisory' AND l.classid = \(UInt32(bitPattern: LockKey.namespace))
+                          AND l.objid = \(key) AND l.granted
+                        """)) ?? nil
+            try? connection.close().wait()
+            throw StoreError.sendLocked(SendLock.heldMessage(job: job, holder: holder ?? "another machine"))
+        }
+        return SendLock { try? connection.close().wait() }
+    }
+}

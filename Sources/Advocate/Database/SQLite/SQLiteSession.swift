@@ -1,0 +1,68 @@
+import Foundation
+import GRDB
+
+/// A GRDB connection seen as an ``SQLSession``.
+final class SQLiteSession: SQLSession {
+    let db: Database
+
+    init(_ db: Database) { self.db = db }
+
+    var dialect: SQLDialect { .sqlite }
+    var changesCount: Int { db.changesCount }
+
+    func execute(sql: String, arguments: SQLArguments) throws {
+        if arguments.values.isEmpty {
+            try db.execute(sql: sql)
+        } else {
+            try db.execute(sql: sql, arguments: Self.arguments(arguments))
+        }
+    }
+
+    func fetchRows(sql: String, arguments: SQLArguments) throws -> [SQLRow] {
+        try Self.rows(try db.makeStatement(sql: sql), arguments: arguments)
+    }
+
+    func cachedStatement(sql: String) throws -> SQLStatement {
+        let statement = try db.cachedStatement(sql: sql)
+        return SQLStatement(
+            run: { try statement.execute(arguments: Self.arguments($0)) },
+            query: { try Self.rows(statement, arguments: $0) })
+    }
+
+    static func rows(_ statement: Statement, arguments: SQLArguments) throws -> [SQLRow] {
+        let names = statement.columnNames
+        let cursor = try Row.fetchCursor(statement, arguments: Self.arguments(arguments))
+        var rows: [SQLRow] = []
+        while let row = try cursor.next() {
+            var values: [SQLValue] = []
+            values.reserveCapacity(names.count)
+            for index in 0..<names.count { values.append(Self.value(row[index] as DatabaseValue)) }
+            rows.append(SQLRow(names: names, values: values))
+        }
+        return rows
+    }
+
+    static func arguments(_ arguments: SQLArguments) -> StatementArguments {
+        StatementArguments(arguments.values.map(Self.databaseValue))
+    }
+
+    static func databaseValue(_ value: SQLValue) -> DatabaseValue {
+        switch value {
+        case .null: .null
+        case .integer(let int): int.databaseValue
+        case .real(let double): double.databaseValue
+        case .text(let text): text.databaseValue
+        case .blob(let bytes): Data(bytes).databaseValue
+        }
+    }
+
+    static func value(_ value: DatabaseValue) -> SQLValue {
+        switch value.storage {
+        case .null: .null
+        case .int64(let int): .integer(int)
+        case .double(let double): .real(double)
+        case .string(let text): .text(text)
+        case .blob(let data): .blob([UInt8](data))
+        }
+    }
+}
