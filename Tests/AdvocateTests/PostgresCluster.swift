@@ -14,6 +14,8 @@ final class PostgresCluster: Sendable {
 
     let folder: String
     let port: Int
+    /// The postmaster, a child of this process.
+    let serverPID: Int32
     private let counter = Mutex(0)
 
     /// The process's cluster, started on first use.
@@ -45,20 +47,37 @@ final class PostgresCluster: Sendable {
                 "-D", folder + "/data", "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256",
                 "-E", "UTF8", "--locale=C.UTF-8",
             ])
-        try Self.asPostgres(
-            "pg_ctl",
-            [
-                "-D", folder + "/data", "-l", folder + "/log", "-w", "-t", "60", "start", "-o",
-                "-p \(port) -k \(folder) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
-            ])
+        // The server runs as this process's child (setpriv execs it as `postgres`, no daemon), so it never holds
+        // a launcher's pipes open; readiness is polled with pg_isready.
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        server.arguments = [
+            "--reuid=postgres", "--regid=postgres", "--init-groups", "--", Self.binaries + "/postgres", "-D",
+            folder + "/data", "-p", "\(port)", "-k", folder, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
+            "-c", "max_connections=300",
+        ]
+        _ = FileManager.default.createFile(atPath: folder + "/log", contents: nil)
+        server.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: folder + "/log"))
+        server.standardError = server.standardOutput
+        try server.run()
+        serverPID = server.processIdentifier
+        let folder = folder
+        let port = port
+        let ready = waitUntil(timeout: 60) {
+            (try? Self.run(Self.binaries + "/pg_isready", ["-q", "-h", folder, "-p", "\(port)"])) != nil
+        }
+        guard ready else {
+            throw TestSetupError(
+                description: "PostgreSQL did not start: "
+                    + ((try? String(contentsOfFile: folder + "/log", encoding: .utf8)) ?? ""))
+        }
         atexit { try? PostgresCluster.shared().stop() }
         // If this process is killed, nothing runs at exit: a watchdog stops the cluster once the process is gone.
         let watchdog = Process()
         watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
         watchdog.arguments = [
             "-c",
-            "while kill -0 \(getpid()) 2>/dev/null; do sleep 2; done; "
-                + "runuser -u postgres -- \(Self.binaries)/pg_ctl -D '\(folder)/data' -m immediate stop; "
+            "while kill -0 \(getpid()) 2>/dev/null; do sleep 2; done; kill -INT \(serverPID); sleep 5; "
                 + "rm -rf '\(folder)'",
         ]
         watchdog.standardOutput = FileHandle.nullDevice
@@ -71,6 +90,13 @@ final class PostgresCluster: Sendable {
     func sql(_ statement: String, database: String = "postgres") throws {
         try Self.asPostgres(
             "psql", ["-h", folder, "-p", "\(port)", "-d", database, "-v", "ON_ERROR_STOP=1", "-qc", statement])
+    }
+
+    /// What `query` prints in `database` (unaligned, tuples only), as the superuser.
+    func query(_ query: String, database: String) throws -> String {
+        try Self.asPostgres(
+            "psql", ["-h", folder, "-p", "\(port)", "-d", database, "-v", "ON_ERROR_STOP=1", "-tAc", query]
+        ).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// A new empty database owned by `advocate`; its URL (without password).
@@ -93,30 +119,42 @@ final class PostgresCluster: Sendable {
         try AppDatabase.open(.postgres(PostgresLocation(parsing: url, password: Self.password, field: "test")))
     }
 
+    /// Fast shutdown: the postmaster ends its sessions and exits.
     func stop() throws {
-        try Self.asPostgres("pg_ctl", ["-D", folder + "/data", "-m", "fast", "stop"])
+        kill(serverPID, SIGINT)
+        _ = waitUntil(timeout: 10) { kill(serverPID, 0) != 0 }
         try? FileManager.default.removeItem(atPath: folder)
     }
 
-    private static func asPostgres(_ tool: String, _ arguments: [String]) throws {
+    @discardableResult
+    private static func asPostgres(_ tool: String, _ arguments: [String]) throws -> String {
         try run("/usr/sbin/runuser", ["-u", "postgres", "--", binaries + "/" + tool] + arguments)
     }
 
-    private static func run(_ executable: String, _ arguments: [String]) throws {
+    /// Runs a tool and returns its standard output; its standard error goes to a file, since pg_ctl's server
+    /// keeps inherited pipes open.
+    @discardableResult
+    private static func run(_ executable: String, _ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        let errors = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errors
+        let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("pg-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errorFile) }
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("pg-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: output) }
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        process.standardError = try FileHandle(forWritingTo: errorFile)
         try process.run()
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        let message = (try? Data(contentsOf: errorFile)) ?? Data()
         guard process.terminationStatus == 0 else {
             throw TestSetupError(
                 description: "\(executable) \(arguments.joined(separator: " ")) failed: "
                     + String(decoding: message, as: UTF8.self))
         }
+        return String(decoding: (try? Data(contentsOf: output)) ?? Data(), as: UTF8.self)
     }
 }
 

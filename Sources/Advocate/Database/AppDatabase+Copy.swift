@@ -46,15 +46,49 @@ extension AppDatabase {
         }
         for table in Self.tables {
             try copyTable(table.name, key: table.key, from: source, into: out, batch: batch)
-            if out.dialect == .postgres, table.key == "id" {
-                try out.execute(
-                    sql: """
-                        SELECT setval(pg_get_serial_sequence('\(table.name)', 'id'),
-                                      COALESCE((SELECT MAX(id) FROM \(table.name)), 0) + 1, false)
-                        """)
+            if table.key == "id" {
+                try setNextID(of: table.name, to: try nextID(of: table.name, in: source), in: out)
             }
         }
         return try Self.tables.map { try Int.fetchOne(out, sql: "SELECT COUNT(*) FROM \($0.name)") ?? 0 }
+    }
+
+    /// The identifier the table's next row gets. Never reused: a removed person's old links carry their id.
+    private static func nextID(of table: String, in db: any SQLSession) throws -> Int64 {
+        let highest = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM \(table)") ?? 0
+        switch db.dialect {
+        case .sqlite:
+            let used = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = ?", arguments: [table])
+            return max(highest, used ?? 0) + 1
+        case .postgres:
+            guard let sequence = try String.fetchOne(db, sql: "SELECT pg_get_serial_sequence('\(table)', 'id')") else {
+                return highest + 1
+            }
+            let next =
+                try Int64.fetchOne(
+                    db, sql: "SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM \(sequence)")
+                ?? 1
+            return max(highest + 1, next)
+        }
+    }
+
+    /// Makes the table's next row get `next` (or later).
+    private static func setNextID(of table: String, to next: Int64, in db: any SQLSession) throws {
+        switch db.dialect {
+        case .sqlite:
+            try db.execute(
+                sql: "UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = ?", arguments: [next - 1, table])
+            if db.changesCount == 0, next > 1 {
+                try db.execute(
+                    sql: "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", arguments: [table, next - 1])
+            }
+        case .postgres:
+            try db.execute(
+                sql: """
+                    SELECT setval(pg_get_serial_sequence('\(table)', 'id'),
+                                  GREATEST(?, COALESCE((SELECT MAX(id) FROM \(table)), 0) + 1), false)
+                    """, arguments: [next])
+        }
     }
 
     /// Moves one table in batches: ordered by `key` when it has one, else all at once.
@@ -87,6 +121,30 @@ extension AppDatabase {
             }
             guard let key, rows.count == batch, let last: Int64 = rows.last?[key] else { return }
             after = last
+        }
+    }
+}
+
+extension AppDatabase {
+    /// Every row of every table as text, sorted, per table: the same data gives the same dump on both backends
+    /// (`store copy` round trips are checked with it).
+    public func dump() throws -> [String: [String]] {
+        try read { db in
+            var tables: [String: [String]] = [:]
+            for table in Self.tables {
+                tables[table.name] = try SQLRow.fetchAll(db, sql: "SELECT * FROM \(table.name)").map { row in
+                    row.values.map { value in
+                        switch value {
+                        case .null: "NULL"
+                        case .integer(let int): String(int)
+                        case .real(let double): String(double)
+                        case .text(let text): "'\(text)'"
+                        case .blob(let bytes): "x'\(bytes.map { String($0, radix: 16) }.joined())'"
+                        }
+                    }.joined(separator: "|")
+                }.sorted()
+            }
+            return tables
         }
     }
 }

@@ -76,25 +76,93 @@ extension AppDatabase {
     }
 
     /// Settles deliveries left in `sending` by a run that died: those whose end had been handed to the relay are
-    /// in doubt (they may have arrived); the others certainly did not arrive and are queued again. Call only while
-    /// holding the send lock. Returns how many of each.
+    /// in doubt (they may have arrived); the others certainly did not arrive and are queued again, and so are the
+    /// deliveries it had claimed but not begun. On SQLite every other run is dead (the send lock is exclusive); on
+    /// PostgreSQL a run is alive while its sender lock is held, and live runs' deliveries are left alone. Returns
+    /// how many were put in doubt, queued again after being begun, and given back unbegun.
     @discardableResult
-    public func markAbandonedInDoubt(digestID: Int64, now: Date) throws -> (inDoubt: Int, requeued: Int) {
+    public func markAbandonedInDoubt(digestID: Int64, now: Date) throws -> (
+        inDoubt: Int, requeued: Int, released: Int
+    ) {
         try write { db in
+            let dead = Self.deadSender(db)
             try db.execute(
                 sql: """
-                    UPDATE delivery SET status = 'inDoubt', updatedAt = ?,
+                    UPDATE delivery SET status = 'inDoubt', updatedAt = ?, claimedBy = NULL,
                         lastError = 'the sending process stopped after the end of this message was handed over'
-                    WHERE digestId = ? AND status = 'sending' AND handedOverAt IS NOT NULL
+                    WHERE digestId = ? AND status = 'sending' AND handedOverAt IS NOT NULL AND \(dead)
                     """, arguments: [now, digestID])
             let inDoubt = db.changesCount
             try db.execute(
                 sql: """
-                    UPDATE delivery SET status = 'pending', updatedAt = ?,
+                    UPDATE delivery SET status = 'pending', updatedAt = ?, claimedBy = NULL,
                         lastError = 'the sending process stopped before the end of this message was handed over'
-                    WHERE digestId = ? AND status = 'sending'
+                    WHERE digestId = ? AND status = 'sending' AND \(dead)
                     """, arguments: [now, digestID])
-            return (inDoubt, db.changesCount)
+            let requeued = db.changesCount
+            try db.execute(
+                sql: """
+                    UPDATE delivery SET claimedBy = NULL
+                    WHERE digestId = ? AND status IN ('pending', 'retry') AND claimedBy IS NOT NULL AND \(dead)
+                    """, arguments: [digestID])
+            return (inDoubt, requeued, db.changesCount)
+        }
+    }
+
+    /// Whether the run that claimed a `delivery` row is gone: always on SQLite (one run at a time); on PostgreSQL
+    /// when no session holds its advisory lock (``SendLock/sender``) any longer.
+    static func deadSender(_ db: any SQLSession) -> String {
+        guard db.dialect == .postgres else { return "1 = 1" }
+        return """
+            (claimedBy IS NULL OR claimedBy NOT IN (
+                SELECT (classid::bigint << 32) | objid::bigint FROM pg_locks
+                WHERE locktype = 'advisory' AND objsubid = 1 AND granted))
+            """
+    }
+
+    /// Claims up to `limit` due deliveries of the digest for the run `sender`, in delivery order, and returns them:
+    /// pending ones and retries whose time has come, of ambassadors still active, that no run has claimed. On
+    /// PostgreSQL rows another run is claiming at this moment are skipped (`FOR UPDATE SKIP LOCKED`), so several
+    /// senders share the work and never take the same delivery.
+    public func claimDeliveries(digestID: Int64, now: Date, sender: Int64, limit: Int) throws -> [DueDelivery] {
+        let ids = Locked<[Int64]>([])
+        try writeStatement { db in
+            let rows = try SQLRow.fetchAll(
+                db,
+                sql: """
+                    UPDATE delivery SET claimedBy = ? WHERE id IN (
+                        SELECT d.id FROM delivery d JOIN ambassador a ON a.id = d.ambassadorId
+                        WHERE d.digestId = ? AND a.status = 'active' AND d.claimedBy IS NULL
+                          AND (d.status = 'pending' OR (d.status = 'retry' AND d.nextAttemptAt <= ?))
+                        ORDER BY d.id LIMIT ?\(db.dialect == .postgres ? " FOR UPDATE OF d SKIP LOCKED" : ""))
+                    RETURNING id
+                    """,
+                arguments: [sender, digestID, now, limit])
+            ids.withLock { $0 = rows.map { $0["id"] } }
+        }
+        let claimed = ids.withLock { $0 }
+        guard !claimed.isEmpty else { return [] }
+        return try read { db in
+            try SQLRow.fetchAll(
+                db,
+                sql: """
+                    SELECT d.id AS deliveryId, d.attempts, a.* FROM delivery d JOIN ambassador a ON a.id = d.ambassadorId
+                    WHERE d.id IN (\(claimed.map(String.init).joined(separator: ", "))) ORDER BY d.id
+                    """
+            ).map { row in
+                DueDelivery(id: row["deliveryId"], attempts: row["attempts"], ambassador: try Self.ambassador(row))
+            }
+        }
+    }
+
+    /// Gives back the deliveries `sender` claimed but did not begin, for other runs to take.
+    public func releaseClaims(digestID: Int64, sender: Int64) throws {
+        try writeStatement { db in
+            try db.execute(
+                sql: """
+                    UPDATE delivery SET claimedBy = NULL
+                    WHERE digestId = ? AND claimedBy = ? AND status IN ('pending', 'retry')
+                    """, arguments: [digestID, sender])
         }
     }
 
@@ -233,7 +301,7 @@ extension AppDatabase {
         try writeStatement { db in
             try db.cachedStatement(
                 sql: """
-                    UPDATE delivery SET status = ?, lastError = ?, nextAttemptAt = ?, updatedAt = ?,
+                    UPDATE delivery SET status = ?, lastError = ?, nextAttemptAt = ?, updatedAt = ?, claimedBy = NULL,
                         sentAt = CASE WHEN ? = 'sent' THEN ? ELSE sentAt END
                     WHERE id = ?
                     """

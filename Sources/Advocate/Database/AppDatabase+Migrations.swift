@@ -298,6 +298,11 @@ extension AppDatabase {
                     CREATE UNIQUE INDEX click_request ON click(requestId) WHERE requestId IS NOT NULL;
                     """)
         },
+        StoreMigration("v13-delivery-claim") { db in
+            // The run that claimed a delivery (its sender key): several senders of one week on PostgreSQL share
+            // the work row by row, and a dead run's claims are given back.
+            try db.executeSchema(sql: "ALTER TABLE delivery ADD COLUMN claimedBy INTEGER")
+        },
     ]
 }
 

@@ -22,6 +22,9 @@ public struct AppDatabase: Sendable {
     /// Which backend this is, for the few statements that differ.
     var dialect: SQLDialect { backend.dialect }
 
+    /// Whether several digest runs of one week may send at once (PostgreSQL); SQLite refuses a second run.
+    public var allowsSeveralSenders: Bool { dialect == .postgres }
+
     /// The names of the migrations applied so far, oldest first.
     public func appliedMigrations() throws -> [String] { try backend.appliedMigrations() }
 

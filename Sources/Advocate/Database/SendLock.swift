@@ -1,9 +1,16 @@
-/// Held while a send run sends; released when dropped or when the process dies (even by kill -9): an advisory
-/// lock on a file next to a SQLite database, a session advisory lock on PostgreSQL.
+/// Held while a send run sends; released when dropped or when the process dies (even by kill -9). On SQLite it is
+/// an exclusive advisory lock on a file next to the database: one run at a time. On PostgreSQL digest runs of
+/// several machines share the work, each holding a session advisory lock on its own ``sender`` key, by which the
+/// others tell that it is alive; invitation runs stay one at a time.
 public final class SendLock: Sendable {
+    /// This run's key, stored with the deliveries it claims.
+    public let sender: Int64
     private let release: @Sendable () -> Void
 
-    init(release: @escaping @Sendable () -> Void) { self.release = release }
+    init(sender: Int64 = .random(in: 1...(1 << 62)), release: @escaping @Sendable () -> Void) {
+        self.sender = sender
+        self.release = release
+    }
 
     deinit { release() }
 

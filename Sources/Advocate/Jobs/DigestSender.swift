@@ -53,7 +53,7 @@ public final class DigestSender: Sendable {
         defer { checkpoints?.stop() }
         var summary = SendSummary(week: options.week.description)
         let digest = try database.beginDigest(week: options.week, now: now())
-        (summary.abandonedInDoubt, summary.requeuedAfterStop) = try database.markAbandonedInDoubt(
+        (summary.abandonedInDoubt, summary.requeuedAfterStop, _) = try database.markAbandonedInDoubt(
             digestID: digest.id, now: now())
         if options.resendInDoubt { try database.requeueInDoubt(digestID: digest.id, now: now()) }
         try database.requeueSkipped(digestID: digest.id, now: now())
@@ -69,17 +69,18 @@ public final class DigestSender: Sendable {
             transport: transport, connections: smtp.connections, maxPerSecond: smtp.maxPerSecond)
         defer { pool.shutdown() }
 
+        // Claimed deliveries this run did not begin go back to the queue, for the next run or another sender.
+        defer { try? database.releaseClaims(digestID: digest.id, sender: lock.sender) }
         while true {
-            var cursor: Int64 = 0
             var submitted = 0
             pass: while true {
                 let budget = state.withLock { $0.stopReason == nil ? $0.budget : 0 }
                 guard budget > 0 else { break }
-                let batch = try database.dueDeliveries(
-                    digestID: digest.id, now: now(), after: cursor, limit: min(256, budget))
+                // Claimed a batch at a time: other senders of this week (PostgreSQL) take other rows.
+                let batch = try database.claimDeliveries(
+                    digestID: digest.id, now: now(), sender: lock.sender, limit: min(256, budget))
                 if batch.isEmpty { break }
                 for delivery in batch {
-                    cursor = delivery.id
                     guard state.withLock({ $0.take() }) else { break pass }
                     submitted += 1
                     submit(delivery, items: items, results: results, week: options.week, pool: pool, state: state)
@@ -88,6 +89,13 @@ public final class DigestSender: Sendable {
             pool.drain()
             if let reason = state.withLock({ $0.stopReason }) { throw MailError.transport(reason) }
             if submitted > 0 && state.withLock({ $0.budget > 0 }) { continue }
+            if database.allowsSeveralSenders {
+                // Another sender of this week may have died meanwhile: its work comes back to the queue.
+                let settled = try database.markAbandonedInDoubt(digestID: digest.id, now: now())
+                summary.abandonedInDoubt += settled.inDoubt
+                summary.requeuedAfterStop += settled.requeued
+                if settled.requeued + settled.released > 0 && state.withLock({ $0.budget > 0 }) { continue }
+            }
             // Nothing due now: wait for the next retry if it falls within the run's patience.
             guard state.withLock({ $0.budget > 0 }), let next = try database.nextRetryTime(digestID: digest.id)
             else { break }

@@ -116,11 +116,20 @@ struct PostgresStore: StoreBackend {
     }
 
     /// A session advisory lock held on a connection of its own: the server releases it when that connection
-    /// ends, which includes the process dying.
+    /// ends, which includes the process dying. Digest runs each lock their own random sender key, so several run
+    /// at once and see which of them are alive; other jobs lock the job's key and run one at a time.
     func acquireSendLock(job: String) throws -> SendLock {
         let name = "advocate \(job) pid \(getpid()) on \(ProcessInfo.processInfo.hostName)"
         let connection = try pool.connect(name: name)
         let session = PostgresSession(connection, logger: pool.logger)
+        if job == "send" {
+            let sender = Int64.random(in: 1...(1 << 62))
+            do { try session.execute(sql: "SELECT pg_advisory_lock(\(sender))", arguments: []) } catch {
+                try? connection.close().wait()
+                throw error
+            }
+            return SendLock(sender: sender) { try? connection.close().wait() }
+        }
         let key = LockKey.send(job)
         let taken: Bool
         do {

@@ -1,0 +1,172 @@
+import Advocate
+import AdvocateCore
+import Foundation
+import Testing
+
+/// The PostgreSQL backend's own behaviour, always against the throw-away cluster (whatever ADVOCATE_TEST_DATABASE
+/// says): clear failures, the schema check, and `store copy` both ways.
+@Suite("PostgreSQL store: failures, schema, store copy", .serialized)
+struct PostgresStoreTests {
+    let week = try! ISOWeek(parsing: "2026-W48")
+    let at = Date(timeIntervalSince1970: 1_795_597_200)
+    let environment = [Secrets.databasePasswordName: PostgresCluster.password]
+
+    /// A folder whose config.json names `url` (or the SQLite default when nil).
+    func folder(url: String?) throws -> TempDirectory {
+        let directory = try TempDirectory()
+        let database = url.map { "\"databaseURL\": \"\($0)\"" } ?? "\"databasePath\": \"data/advocate.sqlite\""
+        try directory.write("config.json", "{\(database)}")
+        try directory.write("people.csv", "email,name,language,themes,networks\nanke@x.nl,Anke,nl,,x\n")
+        return directory
+    }
+
+    /// Tables a database holds, as the superuser sees them.
+    func tables(_ database: String) throws -> Set<String> {
+        let cluster = try PostgresCluster.shared()
+        let output = try cluster.query(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'", database: database)
+        return Set(output.split(separator: "\n").map(String.init))
+    }
+
+    @Test("unreachable, wrong password, no password, a password in the URL: one clear line, exit 1, nothing written")
+    func connectionFailures() throws {
+        let cluster = try PostgresCluster.shared()
+        let url = try cluster.makeDatabase()
+        let name = String(url.split(separator: "/").last!)
+        let cases: [(url: String, environment: [String: String], message: String)] = [
+            ("postgres://advocate@127.0.0.1:\(try freeLoopbackPort())/\(name)", environment, "cannot connect"),
+            (url, [Secrets.databasePasswordName: "not-the-password"], "password authentication failed"),
+            (url, [:], "set ADVOCATE_DATABASE_PASSWORD"),
+            (url.replacingOccurrences(of: "advocate@", with: "advocate:hunter2@"), environment, "holds a password"),
+        ]
+        for (url, environment, message) in cases {
+            let directory = try folder(url: url)
+            let result = try advocate(
+                ["ambassadors", "import", "people.csv"], in: directory.url,
+                environment: [Secrets.databasePasswordName: ""].merging(environment) { $1 })
+            #expect(result.status == 1, "\(url): \(result.stdout)\(result.stderr)")
+            #expect(result.stderr.contains(message), "\(url): \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "one line: \(result.stderr)")
+            #expect(!result.stderr.contains(PostgresCluster.password) && !result.stderr.contains("hunter2"))
+        }
+        #expect(try tables(name).isEmpty, "no migration ran without a valid login")
+    }
+
+    @Test("a database of a newer schema is refused on both backends before anything is written")
+    func newerSchema() throws {
+        let cluster = try PostgresCluster.shared()
+        let url = try cluster.makeDatabase()
+        let name = String(url.split(separator: "/").last!)
+        let postgres = try folder(url: url)
+        #expect(try advocate(["init"], in: postgres.url, environment: environment).status == 0)
+        try cluster.sql(
+            "INSERT INTO advocate_migrations (name, appliedAt) VALUES ('v99-from-the-future', 'now')", database: name)
+        let refused = try advocate(["ambassadors", "import", "people.csv"], in: postgres.url, environment: environment)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("newer Advocate") && refused.stderr.contains("v99-from-the-future"))
+        #expect(try cluster.query("SELECT COUNT(*) FROM ambassador", database: name) == "0")
+
+        let sqlite = try folder(url: nil)
+        #expect(try advocate(["init"], in: sqlite.url).status == 0)
+        let file = sqlite.path("data/advocate.sqlite")
+        try runSQLite(file, "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')")
+        let refusedSQLite = try advocate(["ambassadors", "import", "people.csv"], in: sqlite.url)
+        #expect(refusedSQLite.status == 1)
+        #expect(refusedSQLite.stderr.contains("newer Advocate"), "\(refusedSQLite.stderr)")
+        #expect(try runSQLite(file, "SELECT COUNT(*) FROM ambassador") == "0")
+    }
+
+    /// A SQLite database with rows in every kind of table the weekly loop fills.
+    func seed(_ database: AppDatabase) throws {
+        var ids: [Int64] = []
+        for name in ["anke", "bob", "carla", "dirk"] {
+            ids.append(
+                try database.addAmbassador(
+                    Ambassador(email: "\(name)@x.nl", name: name, language: .nl, networks: [.x], joinedAt: at), now: at
+                ).id!)
+        }
+        let item = try database.addContent(
+            ContentItem(
+                url: "https://acme.example/a", title: "Zon, wind", summary: "Één zin 'met' quotes", theme: "energie",
+                weeks: [week]), now: at)
+        let digest = try database.beginDigest(week: week, now: at)
+        try database.enqueueDeliveries(digestID: digest.id, week: week, now: at)
+        for delivery in try database.claimDeliveries(digestID: digest.id, now: at, sender: 7, limit: 10) {
+            try database.markSending(deliveryID: delivery.id, messageID: "<m\(delivery.id)@acme>", now: at)
+            try database.recordOutcome(deliveryID: delivery.id, status: .sent, error: nil, now: at)
+        }
+        var clicks: [ClickRecord] = []
+        for (index, id) in ids.enumerated() {
+            for kind in [LinkToken.Kind.share, .visit] {
+                clicks.append(
+                    ClickRecord(
+                        at: at.addingTimeInterval(Double(index)), kind: kind, week: week, itemID: item.id,
+                        network: .x, ambassadorID: id,
+                        verdict: ClickVerdict(index == 3 ? .scanner : .human, "test \(index)")))
+            }
+        }
+        try database.insertClicks(clicks)
+        _ = try database.addEditor(name: "Eva", passwordHash: "$2b$10$abcdefghijklmnopqrstuv", now: at)
+        _ = try database.queueInvitations(
+            [InvitationRequest(email: "nieuw@x.nl", name: "Nieuw", language: .en)], force: false, cooldownDays: 30,
+            now: at)
+        _ = try database.allowMembershipMail(to: "nieuw@x.nl", now: at, perAddress: 3, perHour: 100)
+        _ = try database.removeAmbassador(email: "dirk@x.nl", now: at)
+    }
+
+    @Test("store copy: SQLite → PostgreSQL → SQLite keeps every row, reports agree, ids continue, non-empty refused")
+    func copyRoundTrip() throws {
+        let cluster = try PostgresCluster.shared()
+        let url = try cluster.makeDatabase()
+        let source = try folder(url: nil)
+        let original = try source.openDatabase()
+        try seed(original)
+
+        let copied = try advocate(["store", "copy", "--to", url], in: source.url, environment: environment)
+        #expect(copied.status == 0, "\(copied.stdout)\(copied.stderr)")
+        #expect(copied.stdout.contains("ambassador: 3") && copied.stdout.contains("click: 8"), "\(copied.stdout)")
+        #expect(copied.stdout.contains("the counts match"))
+        let postgres = try cluster.open(url)
+        #expect(try postgres.dump() == (try original.dump()), "PostgreSQL holds exactly the SQLite rows")
+
+        let target = try folder(url: url)
+        let report = ["report", "--week", "2026-W48", "--by", "ambassador", "--format", "json"]
+        let onPostgres = try advocate(report, in: target.url, environment: environment)
+        let onSQLite = try advocate(report, in: source.url)
+        #expect(onPostgres.status == 0 && onPostgres.stdout == onSQLite.stdout, "\(onPostgres.stderr)")
+
+        let back = target.path("back.sqlite")
+        let returned = try advocate(["store", "copy", "--to", back], in: target.url, environment: environment)
+        #expect(returned.status == 0, "\(returned.stderr)")
+        #expect(try AppDatabase.open(at: URL(fileURLWithPath: back)).dump() == (try original.dump()))
+
+        // Identifiers continue after the copied ones, a removed person's (4) included: never reused.
+        let next = try postgres.addAmbassador(
+            Ambassador(email: "eva@x.nl", name: "Eva", language: .en, networks: [.x], joinedAt: at), now: at)
+        #expect(next.id == 5)
+        let backAgain = try AppDatabase.open(at: URL(fileURLWithPath: back)).addAmbassador(
+            Ambassador(email: "eva@x.nl", name: "Eva", language: .en, networks: [.x], joinedAt: at), now: at)
+        #expect(backAgain.id == 5)
+
+        // A target that holds rows is refused and left as it was.
+        let before = try postgres.dump()
+        let again = try advocate(["store", "copy", "--to", url], in: source.url, environment: environment)
+        #expect(again.status == 1 && again.stderr.contains("not empty"), "\(again.stderr)")
+        #expect(try postgres.dump() == before)
+    }
+}
+
+/// Runs one statement with the sqlite3 shell and returns what it printed.
+@discardableResult
+func runSQLite(_ file: String, _ statement: String) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+    process.arguments = [file, statement]
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw TestSetupError(description: "sqlite3 \(statement) failed") }
+    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+}
