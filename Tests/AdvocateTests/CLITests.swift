@@ -12,7 +12,7 @@ struct CLITests {
         #expect(try advocate(["init"], in: directory.url).status == 0)
         let again = try advocate(["init"], in: directory.url)
         #expect(again.status == 0)
-        #expect(again.stdout.contains("12 migrations"))
+        #expect(again.stdout.contains("13 migrations"))
         #expect(try advocate(["ambassadors", "import", "people.csv"], in: directory.url).status == 0)
 
         let result = try advocate(["ambassadors", "list", "--json"], in: directory.url)
@@ -48,7 +48,7 @@ struct CLITests {
 
     @Test("failures are one clear line and a non-zero exit, never a stack trace or raw SQLite error")
     func failures() throws {
-        let directory = try TempDirectory()
+        let directory = try TempDirectory(sqliteOnly: true)
         try directory.write("config.json", "{\"mail\": {\"smtp\": {\"conections\": 2}}}")
         let badConfig = try advocate(["ambassadors", "list"], in: directory.url)
         #expect(badConfig.status == 1)
@@ -94,7 +94,7 @@ struct CLITests {
 
     @Test("a database kept busy by another process is exit 1 with a clear line, not the send lock's exit 75")
     func busyIsNotLocked() throws {
-        let directory = try TempDirectory()
+        let directory = try TempDirectory(sqliteOnly: true)
         try directory.write("config.json", "{}")
         #expect(try advocate(["init"], in: directory.url).status == 0)
         let holder = try WriteLockHolder(path: directory.path("data/advocate.sqlite"))

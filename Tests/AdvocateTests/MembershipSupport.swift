@@ -42,7 +42,9 @@ struct MembershipFixture {
         let clock = TestClock()
         self.clock = clock
         context = try AppContext.load(
-            configPath: configPath, environment: ["ADVOCATE_LINK_KEYS": testLinkKeys], now: { clock.now })
+            configPath: configPath,
+            environment: ["ADVOCATE_LINK_KEYS": testLinkKeys].merging(TestBackend.environment) { $1 },
+            now: { clock.now })
         database = try context.openDatabase()
         var logger = Logger(label: "test")
         logger.logLevel = .warning

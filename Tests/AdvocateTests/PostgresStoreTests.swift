@@ -13,7 +13,7 @@ struct PostgresStoreTests {
 
     /// A folder whose config.json names `url` (or the SQLite default when nil).
     func folder(url: String?) throws -> TempDirectory {
-        let directory = try TempDirectory()
+        let directory = try TempDirectory(sqliteOnly: true)
         let database = url.map { "\"databaseURL\": \"\($0)\"" } ?? "\"databasePath\": \"data/advocate.sqlite\""
         try directory.write("config.json", "{\(database)}")
         try directory.write("people.csv", "email,name,language,themes,networks\nanke@x.nl,Anke,nl,,x\n")

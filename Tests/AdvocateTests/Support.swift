@@ -10,10 +10,11 @@ final class TempDirectory: @unchecked Sendable {
     /// The test's PostgreSQL database, when the suite runs on PostgreSQL.
     let databaseURL: String?
 
-    init() throws {
+    /// `sqliteOnly`: no PostgreSQL database even when the suite runs on PostgreSQL.
+    init(sqliteOnly: Bool = false) throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("advocate-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        databaseURL = TestBackend.postgres ? try PostgresCluster.shared().makeDatabase() : nil
+        databaseURL = TestBackend.postgres && !sqliteOnly ? try PostgresCluster.shared().makeDatabase() : nil
     }
 
     deinit { try? FileManager.default.removeItem(at: url) }
@@ -116,16 +117,20 @@ func advocate(_ arguments: [String], in directory: URL, environment extra: [Stri
         stderr: String(decoding: stderr, as: UTF8.self))
 }
 
-/// Starts the `advocate` executable in the background (output discarded), for tests that kill it.
-func startAdvocate(_ arguments: [String], in directory: URL) throws -> Process {
+/// Starts the `advocate` executable in the background, for tests that kill it; its standard output goes to
+/// `output` (discarded when nil).
+func startAdvocate(
+    _ arguments: [String], in directory: URL, environment extra: [String: String] = [:], output: URL? = nil
+) throws -> Process {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: try advocateBinary())
     process.arguments = arguments
     process.currentDirectoryURL = directory
     process.environment = ProcessInfo.processInfo.environment.merging(
-        ["ADVOCATE_LINK_KEYS": testLinkKeys].merging(TestBackend.environment) { $1 }
+        ["ADVOCATE_LINK_KEYS": testLinkKeys].merging(TestBackend.environment) { $1 }.merging(extra) { $1 }
     ) { $1 }
-    process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+    if let output { _ = FileManager.default.createFile(atPath: output.path, contents: nil) }
+    process.standardOutput = FileHandle(forWritingAtPath: output?.path ?? "/dev/null")
     process.standardError = FileHandle(forWritingAtPath: "/dev/null")
     try process.run()
     return process

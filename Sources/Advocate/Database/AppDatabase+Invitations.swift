@@ -58,7 +58,7 @@ extension AppDatabase {
                         db,
                         sql: """
                             SELECT 1 FROM invitation WHERE email = ?
-                              AND status IN ('pending', 'sending', 'retry', CASE WHEN ? THEN '' ELSE 'inDoubt' END)
+                              AND status IN ('pending', 'sending', 'retry', CASE WHEN ? = 1 THEN '' ELSE 'inDoubt' END)
                             """, arguments: [request.email, force]) ?? false
                 let recent =
                     try Bool.fetchOne(
