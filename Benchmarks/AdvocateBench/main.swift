@@ -7,7 +7,7 @@ import Hummingbird
 //
 //   advocate-bench seed N DIR        write DIR/people.csv (N ambassadors, 6 networks) and DIR/content.json (8 items)
 //   advocate-bench render N DIR      time N personal renders; write DIR/contexts.jsonl for the chevron comparison
-//   advocate-bench clicks N DIR      add N clicks (mixed kinds, classes, weeks) to DIR/advocate.sqlite, seeded before
+//   advocate-bench clicks N DIR      add N clicks (mixed kinds, classes, weeks) to the store of DIR/config.json
 //   advocate-bench tokens N DIR      write DIR/paths.txt: N real /s/ share paths (keys from ADVOCATE_LINK_KEYS)
 //                                    for ambassadors 1…N and items 1…8 of a seeded database
 //   advocate-bench bare PORT DIR     serve a bare Hummingbird route on 127.0.0.1:PORT that answers every /s/ link with
@@ -144,7 +144,9 @@ case "render":
     print("RENDER_RATE \(Double(count) / fast.seconds)")
 
 case "clicks":
-    let database = try AppDatabase.open(at: directory.appendingPathComponent("advocate.sqlite"))
+    // The store DIR/config.json names: its SQLite file, or PostgreSQL (databaseURL).
+    let database = try AppContext.load(configPath: directory.appendingPathComponent("config.json").path)
+        .openDatabase()
     let classes: [ClickVerdict] = [
         .init(.human, "browser"), .init(.human, "browser"), .init(.crawler, "user agent: linkedinbot"),
         .init(.scanner, "HEAD request"),

@@ -9,7 +9,8 @@ final class NginxProcess {
     let directory: URL
     private let server = Process()
 
-    init(directory: URL, upstreams: [Int]) throws {
+    /// `accessLog`: log each request's id and status to `access.log` (the example config logs nothing).
+    init(directory: URL, upstreams: [Int], accessLog: Bool = false) throws {
         self.directory = directory
         port = try freeLoopbackPort()
         var site = try String(
@@ -18,6 +19,10 @@ final class NginxProcess {
             site = site.replacingOccurrences(of: "127.0.0.1:\(example) ", with: "127.0.0.1:\(real) ")
         }
         site = site.replacingOccurrences(of: "listen 80;", with: "listen 127.0.0.1:\(port);")
+        if accessLog {
+            site = site.replacingOccurrences(
+                of: "access_log off;", with: "access_log \(directory.path)/access.log requests;")
+        }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try Data(site.utf8).write(to: directory.appendingPathComponent("advocate.conf"))
         let path = directory.path
@@ -27,6 +32,7 @@ final class NginxProcess {
             error_log \(path)/error.log;
             events { worker_connections 512; }
             http {
+              log_format requests '$request_id $status';
               client_body_temp_path \(path); proxy_temp_path \(path); fastcgi_temp_path \(path);
               uwsgi_temp_path \(path); scgi_temp_path \(path);
               include \(path)/advocate.conf;
@@ -133,6 +139,94 @@ struct DeploymentTests {
         #expect(missing.isEmpty, "\(missing.count) redirects without a click, e.g. \(missing.prefix(3))")
         #expect(extra.isEmpty, "\(extra.count) clicks without a redirect, e.g. \(extra.prefix(3))")
         #expect(Set(redirects).count == total, "nginx gave every request its own id")
+    }
+
+    @Test("wrk at 64 connections through nginx, the busy server killed mid-run: every 302 in nginx's log has one click")
+    func twoServersUnderWrk() throws {
+        let week = ISOWeek(containing: Date(), in: TimeZone(identifier: "Europe/Amsterdam")!)
+        let (directory, database) = try serverFolder(
+            people: "email,name,language,themes,networks\n"
+                + (1...40).map { "person\($0)@example.org,Person \($0),en,,x;whatsapp\n" }.joined(),
+            week: week)
+        let sealer = LinkSealer(keyring: try LinkKeyring(parsing: testLinkKeys))
+        let item = try #require(try database.contentItems().first?.id)
+        var paths: [String] = []
+        for person in 1...40 {
+            let id = try #require(try database.ambassador(email: "person\(person)@example.org")?.id)
+            for network in [Network.x, .whatsapp] {
+                let token = sealer.seal(
+                    LinkToken(kind: .share, ambassadorID: id, itemID: item, network: network, week: week))
+                paths.append("/s/\(token)")
+            }
+        }
+        let pathsFile = try directory.write("paths.txt", paths.joined(separator: "\n"))
+        let script = try directory.write(
+            "paths.lua",
+            """
+            local paths = {}
+            for line in io.lines("\(pathsFile)") do paths[#paths + 1] = line end
+            local i = 0
+            request = function()
+              i = i + 1
+              return wrk.format("GET", paths[(i % #paths) + 1])
+            end
+            """)
+        let token = "deployment-token-0123456789"
+        let first = try ServerProcess(directory: directory.url, environment: ["ADVOCATE_ADMIN_TOKEN": token])
+        let second = try ServerProcess(directory: directory.url, environment: ["ADVOCATE_ADMIN_TOKEN": token])
+        defer {
+            first.stop()
+            second.stop()
+        }
+        /// Link requests a server answered so far, from its own /metrics.
+        func served(_ server: ServerProcess) -> Double {
+            let metrics =
+                (try? http(server.baseURL + "/metrics", headers: ["Authorization: Bearer \(token)"]).body) ?? ""
+            return metrics.split(separator: "\n").filter {
+                $0.hasPrefix("advocate_http_requests_total") && $0.contains("route=\"/s/\"")
+            }.compactMap { Double($0.split(separator: " ").last ?? "") }.reduce(0, +)
+        }
+        let ports = [first, second].map { Int($0.baseURL.split(separator: ":").last ?? "") ?? 0 }
+        let nginxFolder = directory.url.appendingPathComponent("nginx")
+        let nginx = try NginxProcess(directory: nginxFolder, upstreams: ports, accessLog: true)
+
+        // wrk for 4 s (bounded in time; a few thousand requests); one server is killed after 1.5 s. All of wrk's
+        // connections come from 127.0.0.1, so ip_hash sends them to one server: that is the one to kill.
+        let accessLog = nginxFolder.appendingPathComponent("access.log")
+        let checks = ((try? String(contentsOf: accessLog, encoding: .utf8)) ?? "").split(separator: "\n").count
+        let wrk = Process()
+        wrk.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
+        wrk.arguments = ["-t2", "-c64", "-d4s", "-s", script, nginx.base]
+        wrk.standardOutput = FileHandle.nullDevice
+        try wrk.run()
+        _ = waitUntil(timeout: 1.5) { !wrk.isRunning }
+        let busy = served(first) >= served(second) ? first : second
+        kill(busy.process.processIdentifier, SIGKILL)
+        wrk.waitUntilExit()
+        withExtendedLifetime(nginx) {}
+        let survivor = busy === first ? second : first
+        #expect(survivor.stop() == 0)
+
+        let log = try String(contentsOf: accessLog, encoding: .utf8)
+        let lines = log.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+            .dropFirst(checks)  // the start-up's /healthz checks
+        let redirects = lines.filter { $0.count == 2 && $0[1] == "302" }.map { $0[0] }
+        // 499: wrk closed the connection with the request in flight when its time was up (at most one per
+        // connection). Such a click may or may not have been stored; nothing else may be there.
+        let abandoned = Set(lines.filter { $0.count == 2 && $0[1] == "499" }.map { $0[0] })
+        let others = lines.filter { $0.count != 2 || !["302", "499"].contains($0[1]) }
+        #expect(redirects.count > 1_000, "wrk really loaded the servers: \(redirects.count) redirects")
+        #expect(others.isEmpty, "every request got its redirect: \(others.prefix(3))")
+        #expect(abandoned.count <= 64, "only wrk's cut-off leaves requests unanswered: \(abandoned.count)")
+        let stored = try database.clickRequestIDs().compactMap { $0 }
+        #expect(stored.count == Set(stored).count, "no request id stored twice")
+        let missing = Set(redirects).subtracting(stored)
+        let extra = Set(stored).subtracting(redirects).subtracting(abandoned)
+        #expect(missing.isEmpty, "\(missing.count) redirects without a click")
+        #expect(extra.isEmpty, "\(extra.count) clicks without a request in nginx's log")
+        print(
+            "deployment under wrk: \(redirects.count) redirects, \(stored.count) clicks (\(abandoned.count) requests "
+                + "abandoned at wrk's cut-off), the busy server killed")
     }
 }
 
