@@ -77,8 +77,8 @@ final class PostgresCluster: Sendable {
         watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
         watchdog.arguments = [
             "-c",
-            "while kill -0 \(getpid()) 2>/dev/null; do sleep 2; done; kill -INT \(serverPID); sleep 5; "
-                + "rm -rf '\(folder)'",
+            "while kill -0 \(getpid()) 2>/dev/null; do sleep 2; done; "
+                + "runuser -u postgres -- \(Self.binaries)/pg_ctl -D '\(folder)/data' -m fast stop; rm -rf '\(folder)'",
         ]
         watchdog.standardOutput = FileHandle.nullDevice
         watchdog.standardError = FileHandle.nullDevice

@@ -148,11 +148,38 @@ struct PostgresStoreTests {
             Ambassador(email: "eva@x.nl", name: "Eva", language: .en, networks: [.x], joinedAt: at), now: at)
         #expect(backAgain.id == 5)
 
+        // In batches of 2 rows (the paging and the statement chunks), the same rows arrive.
+        let paged = try cluster.open(try cluster.makeDatabase())
+        #expect(try original.copy(to: paged, batch: 2).first { $0.table == "click" }?.rows == 8)
+        #expect(try paged.dump() == (try original.dump()))
+
         // A target that holds rows is refused and left as it was.
         let before = try postgres.dump()
         let again = try advocate(["store", "copy", "--to", url], in: source.url, environment: environment)
         #expect(again.status == 1 && again.stderr.contains("not empty"), "\(again.stderr)")
         #expect(try postgres.dump() == before)
+    }
+}
+
+extension PostgresStoreTests {
+    @Test("names and addresses compare without case on both backends, as SQLite's NOCASE does")
+    func caseInsensitive() throws {
+        let cluster = try PostgresCluster.shared()
+        let stores = [
+            try TempDirectory(sqliteOnly: true).openDatabase(), try cluster.open(try cluster.makeDatabase()),
+        ]
+        for store in stores {
+            _ = try store.addEditor(name: "Eva", passwordHash: "$2b$10$abcdefghijklmnopqrstuv", now: at)
+            #expect(try store.editorCredentials(name: "eva")?.editor.name == "Eva")
+            #expect(throws: StoreError.self) {
+                try store.addEditor(name: "EVA", passwordHash: "$2b$10$abcdefghijklmnopqrstuv", now: at)
+            }
+            _ = try store.addAmbassador(
+                Ambassador(email: "Anke@X.nl", name: "Anke", language: .nl, networks: [.x], joinedAt: at), now: at)
+            #expect(try store.ambassador(email: "anke@x.nl")?.name == "Anke")
+            #expect(try store.removeAmbassador(email: "ANKE@x.nl", now: at))
+            #expect(try store.ambassador(email: "Anke@X.nl") == nil)
+        }
     }
 }
 

@@ -81,7 +81,9 @@ public struct AdvocateConfig: Sendable, Decodable {
         databaseURL = try c.decodeIfPresent(String.self, forKey: .databaseURL)
         if let url = databaseURL, !PostgresLocation.isURL(url) {
             throw ConfigError.invalidValue(
-                path: "databaseURL", reason: "'\(url)' is not a postgres:// URL (a SQLite file goes in databasePath)")
+                path: "databaseURL",
+                reason:
+                    "'\(PostgresLocation.redacted(url))' is not a postgres:// URL (a SQLite file goes in databasePath)")
         }
         templatesDirectory = try c.value(.templatesDirectory, default: templatesDirectory)
         publicBaseURL = try c.value(.publicBaseURL, default: publicBaseURL)

@@ -21,17 +21,22 @@ extension AppDatabase {
     /// continue after them. Afterwards the rows of each table are counted on both sides; a difference fails the
     /// copy. Returns the counts.
     public func copy(to target: AppDatabase, batch: Int = 2_000) throws -> [TableCopy] {
-        let (sourceCounts, counts) = try read { db in
+        let counts = try read { db in
             // The target's transaction runs inside this read, on this thread: the session is not shared.
             nonisolated(unsafe) let source = db
             let sourceCounts = try Self.tables.map {
                 try Int.fetchOne(source, sql: "SELECT COUNT(*) FROM \($0.name)") ?? 0
             }
-            return (sourceCounts, try target.write { out in try Self.copyAll(from: source, into: out, batch: batch) })
-        }
-        for (index, table) in Self.tables.enumerated() where counts[index] != sourceCounts[index] {
-            throw StoreError.failed(
-                "copy check: \(table.name) has \(sourceCounts[index]) rows here but \(counts[index]) in the target")
+            return try target.write { out in
+                let counts = try Self.copyAll(from: source, into: out, batch: batch)
+                // Checked before the target commits: a difference leaves it empty.
+                for (index, table) in Self.tables.enumerated() where counts[index] != sourceCounts[index] {
+                    throw StoreError.failed(
+                        "copy check: \(table.name) has \(sourceCounts[index]) rows here but \(counts[index]) in the "
+                            + "target; nothing was copied")
+                }
+                return counts
+            }
         }
         return zip(Self.tables, counts).map { TableCopy(table: $0.name, rows: $1) }
     }
@@ -106,8 +111,9 @@ extension AppDatabase {
             guard let first = rows.first else { return }
             let names = first.names
             let placeholders = "(" + Array(repeating: "?", count: names.count).joined(separator: ", ") + ")"
-            // PostgreSQL takes at most 65,535 parameters per statement.
-            let perStatement = max(1, min(rows.count, 60_000 / max(1, names.count)))
+            // PostgreSQL takes at most 65,535 parameters per statement, SQLite (as built upstream) 32,766.
+            let limit = out.dialect == .postgres ? 60_000 : 32_000
+            let perStatement = max(1, min(rows.count, limit / max(1, names.count)))
             var start = 0
             while start < rows.count {
                 let chunk = rows[start..<min(rows.count, start + perStatement)]

@@ -167,11 +167,16 @@ extension AppDatabase {
     }
 
     /// Notes that the end of a delivery's message is about to be handed to the relay. Committed before it is.
-    public func markHandedOver(deliveryID: Int64, now: Date) throws {
+    /// With `sender`, fails when that run no longer holds the claim: the end of the message is then never sent.
+    public func markHandedOver(deliveryID: Int64, now: Date, sender: Int64? = nil) throws {
         try writeStatement { db in
-            try db.cachedStatement(sql: "UPDATE delivery SET handedOverAt = ? WHERE id = ?").execute(arguments: [
-                now, deliveryID,
-            ])
+            try db.cachedStatement(sql: "UPDATE delivery SET handedOverAt = ? WHERE id = ?\(Self.owned(sender))")
+                .execute(arguments: [now, deliveryID] + Self.owner(sender))
+            if sender != nil, db.changesCount == 0 {
+                throw StoreError.conflict(
+                    "delivery \(deliveryID) was taken over by another sender (this run's sender lock was lost); "
+                        + "its message was not finished")
+            }
         }
     }
 
@@ -281,33 +286,49 @@ extension AppDatabase {
     }
 
     /// Records that a message is about to be handed to the relay. Committed before the SMTP transaction starts.
-    public func markSending(deliveryID: Int64, messageID: String, now: Date) throws {
+    /// With `sender`, only while that run still holds the delivery's claim; false when it does not (another
+    /// sender took it over, believing this run dead): the message must then not be sent.
+    @discardableResult
+    public func markSending(deliveryID: Int64, messageID: String, now: Date, sender: Int64? = nil) throws -> Bool {
+        let changed = Locked(0)
         try writeStatement { db in
-            // Cached: these two statements run for every message of a send.
+            // Cached: these statements run for every message of a send.
             try db.cachedStatement(
                 sql: """
                     UPDATE delivery SET status = 'sending', attempts = attempts + 1, messageId = ?, updatedAt = ?,
                         handedOverAt = NULL
-                    WHERE id = ?
+                    WHERE id = ?\(Self.owned(sender))
                     """
-            ).execute(arguments: [messageID, now, deliveryID])
+            ).execute(arguments: [messageID, now, deliveryID] + Self.owner(sender))
+            changed.withLock { $0 = db.changesCount }
         }
+        return changed.withLock { $0 } > 0
     }
 
-    /// Records the outcome of an attempt.
+    /// Records the outcome of an attempt; with `sender`, only while that run holds the claim (a delivery another
+    /// sender settled as in doubt meanwhile stays in doubt).
     public func recordOutcome(
-        deliveryID: Int64, status: DeliveryStatus, error: String?, nextAttemptAt: Date? = nil, now: Date
+        deliveryID: Int64, status: DeliveryStatus, error: String?, nextAttemptAt: Date? = nil, now: Date,
+        sender: Int64? = nil
     ) throws {
         try writeStatement { db in
             try db.cachedStatement(
                 sql: """
                     UPDATE delivery SET status = ?, lastError = ?, nextAttemptAt = ?, updatedAt = ?, claimedBy = NULL,
                         sentAt = CASE WHEN ? = 'sent' THEN ? ELSE sentAt END
-                    WHERE id = ?
+                    WHERE id = ?\(Self.owned(sender))
                     """
-            ).execute(arguments: [status.rawValue, error, nextAttemptAt, now, status.rawValue, now, deliveryID])
+            ).execute(
+                arguments: [status.rawValue, error, nextAttemptAt, now, status.rawValue, now, deliveryID]
+                    + Self.owner(sender))
         }
     }
+
+    /// The condition that a run still holds a delivery's claim, when a run is named.
+    static func owned(_ sender: Int64?) -> String { sender == nil ? "" : " AND claimedBy = ?" }
+
+    /// The argument of ``owned(_:)``.
+    static func owner(_ sender: Int64?) -> SQLArguments { sender.map { [$0] } ?? [] }
 
     /// Marks the digest complete when no delivery is left to try.
     public func completeDigestIfDone(digestID: Int64, now: Date) throws -> Bool {

@@ -6,11 +6,20 @@ public final class SendLock: Sendable {
     /// This run's key, stored with the deliveries it claims.
     public let sender: Int64
     private let release: @Sendable () -> Void
+    private let check: @Sendable () -> Bool
 
-    init(sender: Int64 = .random(in: 1...(1 << 62)), release: @escaping @Sendable () -> Void) {
+    init(
+        sender: Int64 = .random(in: 1...(1 << 62)), isHeld check: @escaping @Sendable () -> Bool = { true },
+        release: @escaping @Sendable () -> Void
+    ) {
         self.sender = sender
+        self.check = check
         self.release = release
     }
+
+    /// Whether the lock is still held: a PostgreSQL lock ends with its connection, and the other runs then take
+    /// this run for dead.
+    public func isHeld() -> Bool { check() }
 
     deinit { release() }
 

@@ -65,17 +65,23 @@ public final class DigestSender: Sendable {
         progress.begin(total: min(options.limit ?? .max, (open[.pending] ?? 0) + (open[.retry] ?? 0)))
 
         let state = Locked(RunState(budget: options.limit ?? .max))
+        // Claimed deliveries this run did not begin go back to the queue, for the next run or another sender:
+        // after the pool has finished its queued jobs (defers run in reverse).
+        defer { try? database.releaseClaims(digestID: digest.id, sender: lock.sender) }
         let pool = try SendPool(
             transport: transport, connections: smtp.connections, maxPerSecond: smtp.maxPerSecond)
         defer { pool.shutdown() }
 
-        // Claimed deliveries this run did not begin go back to the queue, for the next run or another sender.
-        defer { try? database.releaseClaims(digestID: digest.id, sender: lock.sender) }
         while true {
             var submitted = 0
             pass: while true {
                 let budget = state.withLock { $0.stopReason == nil ? $0.budget : 0 }
                 guard budget > 0 else { break }
+                // A run whose sender lock is gone counts as dead to the others: it must not claim or send more.
+                guard lock.isHeld() else {
+                    throw StoreError.unavailable(
+                        path: "database", reason: "this run lost its sender lock (the connection to it ended)")
+                }
                 // Claimed a batch at a time: other senders of this week (PostgreSQL) take other rows.
                 let batch = try database.claimDeliveries(
                     digestID: digest.id, now: now(), sender: lock.sender, limit: min(256, budget))
@@ -83,7 +89,9 @@ public final class DigestSender: Sendable {
                 for delivery in batch {
                     guard state.withLock({ $0.take() }) else { break pass }
                     submitted += 1
-                    submit(delivery, items: items, results: results, week: options.week, pool: pool, state: state)
+                    submit(
+                        delivery, items: items, results: results, week: options.week, pool: pool, state: state,
+                        sender: lock.sender)
                 }
             }
             pool.drain()
@@ -119,7 +127,7 @@ public final class DigestSender: Sendable {
 
     private func submit(
         _ delivery: DueDelivery, items: [ContentItem], results: ResultsBlock, week: ISOWeek, pool: SendPool,
-        state: Locked<RunState>
+        state: Locked<RunState>, sender: Int64
     ) {
         let attempt = delivery.attempts + 1
         let (database, composer, now, smtp, progress) = (
@@ -138,16 +146,19 @@ public final class DigestSender: Sendable {
                         try database.recordOutcome(
                             deliveryID: delivery.id, status: .skipped,
                             error: "no content for this ambassador this week",
-                            now: now())
+                            now: now(), sender: sender)
                     } catch {
                         state.withLock { $0.stopReason = "the ledger could not be written: \(error)" }
                     }
                     progress.advance()
                 },
                 begin: { mail in
-                    try database.markSending(deliveryID: delivery.id, messageID: mail.messageID, now: now())
+                    guard
+                        try database.markSending(
+                            deliveryID: delivery.id, messageID: mail.messageID, now: now(), sender: sender)
+                    else { throw SendJob.NotOurs() }
                 },
-                handedOver: { try database.markHandedOver(deliveryID: delivery.id, now: now()) },
+                handedOver: { try database.markHandedOver(deliveryID: delivery.id, now: now(), sender: sender) },
                 end: { outcome in
                     let time = now()
                     let entry = outcome.ledgerEntry(attempt: attempt, maxAttempts: smtp.maxAttempts)
@@ -158,7 +169,7 @@ public final class DigestSender: Sendable {
                     do {
                         try database.recordOutcome(
                             deliveryID: delivery.id, status: entry.status, error: entry.error, nextAttemptAt: next,
-                            now: time)
+                            now: time, sender: sender)
                     } catch {
                         state.withLock { $0.stopReason = "the ledger could not be written: \(error)" }
                     }

@@ -7,6 +7,9 @@ import Synchronization
 /// right before the SMTP transaction (the ledger marks it `sending`), `handedOver` right before the end of the
 /// message can leave (the ledger notes that it may now be delivered), `end` receives the outcome.
 struct SendJob: Sendable {
+    /// Thrown by `begin` when the delivery is no longer this run's to send.
+    struct NotOurs: Error {}
+
     var prepare: @Sendable () -> OutgoingMail?
     var skip: @Sendable () -> Void
     var begin: @Sendable (OutgoingMail) throws -> Void
@@ -38,7 +41,10 @@ final class SendPool: Sendable {
                         continue
                     }
                     limiter?.acquire()
-                    do { try job.begin(mail) } catch {
+                    do { try job.begin(mail) } catch is SendJob.NotOurs {
+                        queue.finishedOne()  // another sender took the delivery over: not sent here
+                        continue
+                    } catch {
                         job.end(.unusable("the ledger could not be written: \(error)"))
                         queue.finishedOne()
                         continue

@@ -5,7 +5,7 @@ import Foundation
 public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     /// How the connection is protected.
     public enum TLSMode: String, Sendable {
-        /// Plain TCP or a Unix socket: for loopback and private networks only.
+        /// Plain TCP or a Unix socket: the default only for loopback addresses and sockets.
         case disable
         /// TLS with the server's certificate checked against the system's trust store.
         case require
@@ -26,6 +26,11 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
             ?? "postgres://\(user)@\(host):\(port)/\(database)"
     }
 
+    /// `text` with any user and password part replaced, for messages.
+    public static func redacted(_ text: String) -> String {
+        text.replacingOccurrences(of: #"//[^/@]*@"#, with: "//…@", options: .regularExpression)
+    }
+
     /// Whether `text` names a PostgreSQL database rather than a SQLite file.
     public static func isURL(_ text: String) -> Bool {
         text.hasPrefix("postgres://") || text.hasPrefix("postgresql://")
@@ -34,7 +39,8 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     /// Parses `text`; `field` names where it came from in errors.
     public init(parsing text: String, password: String?, field: String) throws {
         guard Self.isURL(text), let components = URLComponents(string: text) else {
-            throw StoreError.invalidLocation("\(field): expected postgres://user@host:port/database, got \(text)")
+            throw StoreError.invalidLocation(
+                "\(field): expected postgres://user@host:port/database, got \(Self.redacted(text))")
         }
         if components.password != nil {
             throw StoreError.invalidLocation(
@@ -49,7 +55,9 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
             throw StoreError.invalidLocation("\(field): the URL names no database (postgres://user@host/DATABASE)")
         }
         var socketDirectory: String?
-        var tls = TLSMode.disable
+        let host = components.host ?? ""
+        // TLS unless the server is on this machine: a password must not cross a network in the clear.
+        var tls = ["127.0.0.1", "::1", "localhost", ""].contains(host.lowercased()) ? TLSMode.disable : .require
         for item in components.queryItems ?? [] {
             switch item.name {
             case "host": socketDirectory = item.value
@@ -65,7 +73,6 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
                 throw StoreError.invalidLocation("\(field): unknown URL parameter '\(item.name)' (host, sslmode)")
             }
         }
-        let host = components.host ?? ""
         if socketDirectory == nil, host.isEmpty {
             throw StoreError.invalidLocation("\(field): the URL names no host (postgres://user@HOST/database)")
         }

@@ -49,7 +49,7 @@ final class PostgresSession: SQLSession {
             case .null: binds.appendNull()
             case .integer(let int): binds.append(int)
             case .real(let double): binds.append(double)
-            case .text(let text): binds.append(text)
+            case .text(let text): binds.append(InferredText(text: text))
             case .blob(let bytes): binds.append(ByteBuffer(bytes: bytes))
             }
         }
@@ -109,7 +109,10 @@ enum PostgresPlaceholders {
             output.append(character)
             previous = character
         }
-        cache.withLockedValue { $0[sql] = output }
+        cache.withLockedValue { cache in
+            if cache.count >= 2_000 { cache.removeAll() }  // statements with values written in stay few; bounded
+            cache[sql] = output
+        }
         return output
     }
 
@@ -144,5 +147,20 @@ enum PostgresPlaceholders {
         }
         statements.append(current)
         return statements.filter { !$0.allSatisfy(\.isWhitespace) }
+    }
+}
+
+/// Text sent without a declared type, so that the server takes the type of where it is used: compared with a
+/// CITEXT column it is CITEXT (without case, and the column's index serves), as SQLite's NOCASE does.
+struct InferredText: PostgresDynamicTypeEncodable {
+    let text: String
+
+    var psqlType: PostgresDataType { PostgresDataType(0) }
+    var psqlFormat: PostgresFormat { .text }
+
+    func encode<JSONEncoder: PostgresJSONEncoder>(
+        into byteBuffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>
+    ) {
+        byteBuffer.writeString(text)
     }
 }

@@ -37,8 +37,12 @@ struct PostgresStore: StoreBackend {
             try session.execute(
                 sql: "SELECT pg_advisory_lock(\(LockKey.namespace), \(LockKey.migrate))", arguments: [])
             defer {
-                try? session.execute(
-                    sql: "SELECT pg_advisory_unlock(\(LockKey.namespace), \(LockKey.migrate))", arguments: [])
+                // A connection that cannot give the lock back is closed, which does: it never returns to the pool
+                // still holding it.
+                do {
+                    try session.execute(
+                        sql: "SELECT pg_advisory_unlock(\(LockKey.namespace), \(LockKey.migrate))", arguments: [])
+                } catch { try? connection.close().wait() }
             }
             try session.execute(
                 sql: "CREATE TABLE IF NOT EXISTS advocate_migrations (name TEXT PRIMARY KEY, appliedAt TEXT NOT NULL)",
@@ -128,7 +132,19 @@ struct PostgresStore: StoreBackend {
                 try? connection.close().wait()
                 throw error
             }
-            return SendLock(sender: sender) { try? connection.close().wait() }
+            let logger = pool.logger
+            return SendLock(
+                sender: sender,
+                isHeld: {
+                    let held = try? Bool.fetchOne(
+                        PostgresSession(connection, logger: logger),
+                        sql: """
+                            SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1
+                              AND pid = pg_backend_pid() AND granted AND (classid::bigint << 32) | objid::bigint = ?)
+                            """, arguments: [sender])
+                    return held == true
+                }
+            ) { try? connection.close().wait() }
         }
         let key = LockKey.send(job)
         let taken: Bool
