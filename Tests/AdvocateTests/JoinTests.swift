@@ -28,7 +28,7 @@ struct JoinTests {
             #expect(sent.body.contains("Check your inbox"))
             #expect(try database.ambassador(email: "zoe@acme.example") == nil, "nobody is active before confirming")
 
-            let confirmation = try #require(try fixture.mails(atLeast: 1).first)
+            let confirmation = try #require(try await fixture.mails(atLeast: 1).first)
             #expect(confirmation["toAddress"] as? String == "zoe@acme.example")
             #expect((confirmation["subject"] as? String)?.hasPrefix("Confirm your sign-up") == true)
             let link = try #require(
@@ -48,7 +48,7 @@ struct JoinTests {
             #expect(zoe.name == "Zoë d'Hondt" && zoe.language == .en)
             #expect(zoe.themes == ["werken-bij"] && zoe.networks == [.linkedin, .x])
 
-            let mails = try fixture.mails(atLeast: 2)
+            let mails = try await fixture.mails(atLeast: 2)
             let welcome = try #require(mails.last)
             #expect((welcome["subject"] as? String) == "Welcome, Zoë: this is how it works")
             #expect((welcome["text"] as? String)?.contains("Welcome to the ambassadors of Acme & Zon") == true)
@@ -86,7 +86,7 @@ struct JoinTests {
             for (email, answer) in answers {
                 #expect(answer.0 == first.0 && answer.1 == first.1, "\(email): the answer tells nothing")
             }
-            let mails = try fixture.mails(atLeast: 4)
+            let mails = try await fixture.mails(atLeast: 4)
             let byAddress = Dictionary(grouping: mails) { $0["toAddress"] as? String ?? "" }
             #expect((byAddress["zoe@acme.example"]?.first?["subject"] as? String)?.contains("already") == true)
             for email in ["left@acme.example", "waiting@acme.example", "new@acme.example"] {
@@ -170,7 +170,7 @@ struct JoinTests {
             #expect(sameSite.status == .ok)
 
             // The confirm button and the preferences page are protected the same way.
-            let mail = try #require(try fixture.mails(atLeast: 1).first)
+            let mail = try #require(try await fixture.mails(atLeast: 1).first)
             let link = try #require(MembershipFixture.link(in: mail, prefix: "https://go.acme.example/join/confirm/"))
             let path = String(link.dropFirst("https://go.acme.example".count))
             _ = try await browser.get(path)
@@ -203,7 +203,7 @@ struct JoinTests {
         try await fixture.run { browser in
             _ = try await browser.get("/join")
             _ = try await browser.post("/join", person)
-            let mail = try #require(try fixture.mails(atLeast: 1).first)
+            let mail = try #require(try await fixture.mails(atLeast: 1).first)
             let link = try #require(MembershipFixture.link(in: mail, prefix: "https://go.acme.example/join/confirm/"))
             let path = String(link.dropFirst("https://go.acme.example".count))
             let tampered = String(path.dropLast()) + (path.hasSuffix("A") ? "B" : "A")
@@ -270,7 +270,7 @@ struct JoinTests {
             #expect(joined.body.contains("Welkom!"))
             #expect(try database.ambassador(email: "ivo@acme.example")?.status == .active)
             #expect(try database.invitations().first?.acceptedAt != nil)
-            let welcome = try #require(try fixture.mails(atLeast: 1).first)
+            let welcome = try #require(try await fixture.mails(atLeast: 1).first)
             #expect((welcome["subject"] as? String)?.hasPrefix("Welkom, Ivo") == true)
 
             let other = try await browser.post(

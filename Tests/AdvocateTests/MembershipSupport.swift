@@ -63,8 +63,8 @@ struct MembershipFixture {
 
     /// The messages the SMTP server received, parsed, once at least `count` have arrived (waits up to 30 s: the
     /// whole suite runs at once on two cores).
-    func mails(atLeast count: Int) throws -> [[String: Any]] {
-        waitUntil(timeout: 30) { smtp.received().count >= count }
+    func mails(atLeast count: Int) async throws -> [[String: Any]] {
+        await waitUntilAsync(timeout: 30) { smtp.received().count >= count }
         return try smtp.parsedMessages()
     }
 

@@ -234,7 +234,7 @@ struct PreferencesTests {
             _ = try await browser.post(test, [("action", "unsubscribe")])
             #expect(try database.ambassador(id: zoe.id!)?.status == .active)
         }
-        let mail = try #require(try fixture.mails(atLeast: 1).first)
+        let mail = try #require(try await fixture.mails(atLeast: 1).first)
         let link = try #require(MembershipFixture.link(in: mail, prefix: "https://go.acme.example/p/"))
         #expect(sealer.open(String(link.dropFirst("https://go.acme.example/p/".count)))?.week == week)
     }

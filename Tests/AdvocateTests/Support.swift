@@ -184,6 +184,18 @@ func firstLine(of pipe: Pipe, timeout: TimeInterval = 60) -> String {
     return String(decoding: line, as: UTF8.self)
 }
 
+/// In async tests: waits until `condition` holds, polling every 20 ms, for at most `timeout` seconds, without
+/// holding a thread of the cooperative pool (the server's own tasks need those threads to make progress).
+@discardableResult
+func waitUntilAsync(timeout: TimeInterval = 30, _ condition: () throws -> Bool) async rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return try condition()
+}
+
 /// Waits until `condition` holds, polling every 20 ms, for at most `timeout` seconds; returns whether it held.
 @discardableResult
 func waitUntil(timeout: TimeInterval = 30, _ condition: () throws -> Bool) rethrows -> Bool {

@@ -81,14 +81,14 @@ extension AppDatabase {
 
     /// The ambassador with this id.
     public func ambassador(id: Int64) throws -> Ambassador? {
-        try read { db in
+        try readStatement { db in
             try SQLRow.fetchOne(db, sql: "SELECT * FROM ambassador WHERE id = ?", arguments: [id]).map(Self.ambassador)
         }
     }
 
     /// The ambassador with this e-mail address.
     public func ambassador(email: String) throws -> Ambassador? {
-        try read { db in
+        try readStatement { db in
             try SQLRow.fetchOne(db, sql: "SELECT * FROM ambassador WHERE email = ?", arguments: [email]).map(
                 Self.ambassador)
         }

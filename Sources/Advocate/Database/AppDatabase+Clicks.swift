@@ -64,14 +64,16 @@ extension AppDatabase {
         try write { db in
             var stored: [Bool] = []
             stored.reserveCapacity(clicks.count)
-            let statement = try db.cachedStatement(
-                sql: """
-                    INSERT INTO click (at, kind, week, itemId, network, ambassadorId, class, reason, shareKey,
-                                       confirms, newReader, newItemReader, requestId)
-                    VALUES (?, ?, ?, (SELECT id FROM contentItem WHERE id = ?), ?,
-                            (SELECT id FROM ambassador WHERE id = ?), ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT DO NOTHING
-                    """)
+            // Work is queued and sent together (one round trip on PostgreSQL) in the order one by one would run
+            // it, so each reclassification sees exactly the clicks before it; consecutive clicks go in one
+            // multi-row INSERT. Only a click with a request id can be refused (stored before by another server):
+            // its reclassifications wait for that answer.
+            var queue: [ClickWork] = []
+            func flush() throws {
+                guard !queue.isEmpty else { return }
+                stored += try Self.run(queue, in: db)
+                queue.removeAll(keepingCapacity: true)
+            }
             for click in clicks {
                 let kind =
                     switch click.kind {
@@ -79,68 +81,143 @@ extension AppDatabase {
                     case .visit: "visit"
                     case .trap, .unsubscribe, .invite, .preferences: "trap"
                     }
-                try statement.execute(arguments: [
-                    click.at, kind, click.week.description, click.itemID, click.network?.rawValue, click.ambassadorID,
-                    click.verdict.classification.rawValue, click.verdict.reason, click.shareKey, click.confirms,
-                    click.newReader, click.newItemReader, click.requestID,
-                ])
-                // Already stored by the server that first took this request: nothing more to do for it.
-                stored.append(db.changesCount > 0)
-                if db.changesCount == 0 { continue }
-                if let check = click.checkBefore, let key = click.shareKey {
-                    try db.cachedStatement(
-                        sql: """
-                            UPDATE click SET class = 'scanner', reason = 'time-of-click check'
-                            WHERE shareKey = ? AND kind = 'share' AND class = 'human' AND at BETWEEN ? AND ?
-                              AND NOT \(Self.confirmed)
-                            """
-                    ).execute(arguments: [key, check.addingTimeInterval(-0.002), check.addingTimeInterval(0.002)])
+                queue.append(
+                    .insert(
+                        [
+                            click.at, kind, click.week.description, click.itemID, click.network?.rawValue,
+                            click.ambassadorID, click.verdict.classification.rawValue, click.verdict.reason,
+                            click.shareKey, click.confirms, click.newReader, click.newItemReader, click.requestID,
+                        ], requestID: click.requestID))
+                let reclassifications = Self.reclassifications(after: click)
+                guard !reclassifications.isEmpty else { continue }
+                if click.requestID != nil {
+                    try flush()
+                    // Already stored by the server that first took this request: nothing more to do for it.
+                    if stored.last == false { continue }
                 }
-                if click.confirms != nil, let key = click.shareKey {
-                    // Evidence from the network or from readers: the share happened. A share click held for a
-                    // scanner's on behaviour alone (timing, other links) is the person's after all.
-                    try db.cachedStatement(
-                        sql: """
-                            UPDATE click SET class = 'human', reason = ?
-                            WHERE id = (SELECT id FROM click WHERE shareKey = ? AND kind = 'share' AND class = 'scanner'
-                                          AND (reason LIKE 'within %' OR reason LIKE 'several links%'
-                                               OR reason LIKE 'paced:%')
-                                        ORDER BY id DESC LIMIT 1)
-                              AND NOT EXISTS (SELECT 1 FROM click WHERE shareKey = ? AND kind = 'share' AND class = 'human')
-                            """
-                    ).execute(arguments: [
-                        "confirmed by \(click.confirms == "preview" ? "the network's preview" : "a reader")", key,
-                        key,
-                    ])
-                }
-                if let ambassador = click.ambassadorID {
-                    let reason =
-                        click.kind == .trap || click.verdict.reason == "after the honeypot link"
-                        ? "honeypot link of the same mail hit together"
-                        : click.verdict.reason.hasPrefix("paced")
-                            ? "paced: links of the same mail hit together"
-                            : "several links of the same mail hit together"
-                    for moment in click.taints {
-                        try db.cachedStatement(
-                            sql: """
-                                UPDATE click SET class = 'scanner', reason = ?
-                                WHERE ambassadorId = ? AND week = ? AND kind = 'share' AND class = 'human'
-                                  AND at BETWEEN ? AND ? AND NOT \(Self.confirmed)
-                                """
-                        ).execute(arguments: [
-                            reason, ambassador, click.week.description, moment.addingTimeInterval(-0.002),
-                            moment.addingTimeInterval(0.002),
-                        ])
-                    }
-                }
+                queue += reclassifications.map { .statement($0.sql, $0.arguments) }
             }
+            try flush()
             return stored
         }
     }
 
+    /// A step of a click batch: a click to insert, or a statement that reclassifies earlier ones.
+    enum ClickWork {
+        case insert(SQLArguments, requestID: String?)
+        case statement(String, SQLArguments)
+    }
+
+    /// Runs the queued work, consecutive inserts as one statement, and returns per insert whether it was stored.
+    private static func run(_ queue: [ClickWork], in db: any SQLSession) throws -> [Bool] {
+        var statements: [(sql: String, arguments: SQLArguments)] = []
+        var groups: [(statement: Int, requestIDs: [String?])] = []
+        var rows = SQLArguments([])
+        var requestIDs: [String?] = []
+        func close() {
+            guard !requestIDs.isEmpty else { return }
+            groups.append((statements.count, requestIDs))
+            statements.append((insertClicks(count: requestIDs.count), rows))
+            rows = SQLArguments([])
+            requestIDs = []
+        }
+        for work in queue {
+            switch work {
+            case .insert(let values, let requestID):
+                rows.values += values.values
+                requestIDs.append(requestID)
+                if requestIDs.count == 1_000 { close() }  // within both engines' limits on parameters
+            case .statement(let sql, let arguments):
+                close()
+                statements.append((sql, arguments))
+            }
+        }
+        close()
+        let results = try db.executeBatch(statements)
+        var stored: [Bool] = []
+        for group in groups {
+            var new = Set(results[group.statement].rows.compactMap { $0["requestId"] as String? })
+            // A row without a request id is always stored; one with an id only when the database took it (and
+            // only once, should the same id come twice in a batch).
+            for id in group.requestIDs { stored.append(id.map { new.remove($0) != nil } ?? true) }
+        }
+        return stored
+    }
+
+    /// An INSERT of `count` clicks; ambassadors and items that no longer exist become NULL; a request id stored
+    /// before is skipped. It returns the request ids it stored.
+    static func insertClicks(count: Int) -> String {
+        let row = """
+            (?, ?, ?, (SELECT id FROM contentItem WHERE id = ?), ?, (SELECT id FROM ambassador WHERE id = ?), ?, ?, ?,
+             ?, ?, ?, ?)
+            """
+        return """
+            INSERT INTO click (at, kind, week, itemId, network, ambassadorId, class, reason, shareKey,
+                               confirms, newReader, newItemReader, requestId)
+            VALUES \(Array(repeating: row, count: count).joined(separator: ", "))
+            ON CONFLICT DO NOTHING RETURNING requestId
+            """
+    }
+
+    /// The statements that reclassify earlier clicks once `click` is stored.
+    static func reclassifications(after click: ClickRecord) -> [(sql: String, arguments: SQLArguments)] {
+        var statements: [(sql: String, arguments: SQLArguments)] = []
+        if let check = click.checkBefore, let key = click.shareKey {
+            statements.append(
+                (
+                    """
+                    UPDATE click SET class = 'scanner', reason = 'time-of-click check'
+                    WHERE shareKey = ? AND kind = 'share' AND class = 'human' AND at BETWEEN ? AND ?
+                      AND NOT \(Self.confirmed)
+                    """, [key, check.addingTimeInterval(-0.002), check.addingTimeInterval(0.002)]
+                ))
+        }
+        if click.confirms != nil, let key = click.shareKey {
+            // Evidence from the network or from readers: the share happened. A share click held for a scanner's
+            // on behaviour alone (timing, other links) is the person's after all.
+            statements.append(
+                (
+                    """
+                    UPDATE click SET class = 'human', reason = ?
+                    WHERE id = (SELECT id FROM click WHERE shareKey = ? AND kind = 'share' AND class = 'scanner'
+                                  AND (reason LIKE 'within %' OR reason LIKE 'several links%'
+                                       OR reason LIKE 'paced:%')
+                                ORDER BY id DESC LIMIT 1)
+                      AND NOT EXISTS (SELECT 1 FROM click WHERE shareKey = ? AND kind = 'share' AND class = 'human')
+                    """,
+                    [
+                        "confirmed by \(click.confirms == "preview" ? "the network's preview" : "a reader")", key, key,
+                    ]
+                ))
+        }
+        if let ambassador = click.ambassadorID {
+            let reason =
+                click.kind == .trap || click.verdict.reason == "after the honeypot link"
+                ? "honeypot link of the same mail hit together"
+                : click.verdict.reason.hasPrefix("paced")
+                    ? "paced: links of the same mail hit together"
+                    : "several links of the same mail hit together"
+            for moment in click.taints {
+                statements.append(
+                    (
+                        """
+                        UPDATE click SET class = 'scanner', reason = ?
+                        WHERE ambassadorId = ? AND week = ? AND kind = 'share' AND class = 'human'
+                          AND at BETWEEN ? AND ? AND NOT \(Self.confirmed)
+                        """,
+                        [
+                            reason, ambassador, click.week.description, moment.addingTimeInterval(-0.002),
+                            moment.addingTimeInterval(0.002),
+                        ]
+                    ))
+            }
+        }
+        return statements
+    }
+
     /// When the digest of `week` was accepted for delivery to this ambassador, if it was.
     public func deliveredAt(ambassadorID: Int64, week: ISOWeek) throws -> Date? {
-        try read { db in
+        try readStatement { db in
             try Date.fetchOne(
                 db,
                 sql: """

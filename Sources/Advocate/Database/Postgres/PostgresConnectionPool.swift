@@ -27,6 +27,10 @@ final class PostgresConnectionPool: Sendable {
 
     deinit { close() }
 
+    /// The store's own event loop: the HTTP server's loops are busy under load, and a database answer queued
+    /// behind HTTP work would hold up every click of a batch.
+    static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
     /// Opens a new connection; `name` is shown in pg_stat_activity.
     func connect(name: String = "advocate") throws -> PostgresConnection {
         var configuration: PostgresConnection.Configuration
@@ -55,7 +59,7 @@ final class PostgresConnectionPool: Sendable {
         }
         do {
             return try PostgresConnection.connect(
-                on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: id,
+                on: Self.eventLoops.next(), configuration: configuration, id: id,
                 logger: logger
             ).wait()
         } catch let error as PSQLError {

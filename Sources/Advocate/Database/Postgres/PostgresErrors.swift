@@ -7,6 +7,11 @@ enum PostgresErrors {
         do { return try body() } catch let error as PSQLError { throw storeError(error) }
     }
 
+    /// `error` as a ``StoreError`` when it is PostgresNIO's.
+    static func converted(_ error: any Error) -> any Error {
+        (error as? PSQLError).map { storeError($0) } ?? error
+    }
+
     static func storeError(_ error: PSQLError, location: PostgresLocation? = nil) -> StoreError {
         let place = location?.description ?? "PostgreSQL"
         if let info = error.serverInfo {

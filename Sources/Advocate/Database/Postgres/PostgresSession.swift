@@ -10,6 +10,8 @@ final class PostgresSession: SQLSession {
     let connection: PostgresConnection
     let logger: Logger
     private(set) var changesCount = 0
+    /// Statements sent just before the next one, without waiting for their answers (a read's BEGIN).
+    var prefix: [String] = []
 
     init(_ connection: PostgresConnection, logger: Logger) {
         self.connection = connection
@@ -31,6 +33,10 @@ final class PostgresSession: SQLSession {
     func fetchRows(sql: String, arguments: SQLArguments) throws -> [SQLRow] {
         let result = try run(sql, arguments)
         changesCount = result.metadata.rows ?? 0
+        return try Self.rows(result)
+    }
+
+    static func rows(_ result: PostgresQueryResult) throws -> [SQLRow] {
         guard let first = result.rows.first else { return [] }
         let names = first.map(\.columnName)
         return try result.rows.map { row in SQLRow(names: names, values: try row.map(Self.value)) }
@@ -42,7 +48,43 @@ final class PostgresSession: SQLSession {
             query: { [self] in try fetchRows(sql: sql, arguments: $0) })
     }
 
-    private func run(_ sql: String, _ arguments: SQLArguments) throws -> PostgresQueryResult {
+    func executeBatch(_ statements: [(sql: String, arguments: SQLArguments)]) throws -> [(
+        changes: Int, rows: [SQLRow]
+    )] {
+        if !prefix.isEmpty {
+            try pipeline(prefix)
+            prefix = []
+        }
+        let futures = statements.map {
+            connection.query(
+                PostgresQuery(unsafeSQL: PostgresPlaceholders.numbered($0.sql), binds: Self.binds($0.arguments)),
+                logger: logger)
+        }
+        var results: [(changes: Int, rows: [SQLRow])] = []
+        results.reserveCapacity(futures.count)
+        var failure: (any Error)?
+        for future in futures {  // every answer is awaited, so none is left running on the connection
+            do {
+                let result = try future.wait()
+                results.append((result.metadata.rows ?? 0, try Self.rows(result)))
+            } catch { failure = failure ?? error }
+        }
+        if let failure { throw PostgresErrors.converted(failure) }
+        changesCount = results.last?.changes ?? 0
+        return results
+    }
+
+    /// Runs several statements without arguments back to back (one round trip), throwing the first failure.
+    func pipeline(_ statements: [String]) throws {
+        let futures = statements.map { connection.query(PostgresQuery(unsafeSQL: $0), logger: logger) }
+        var failure: (any Error)?
+        for future in futures {
+            do { _ = try future.wait() } catch { failure = failure ?? error }
+        }
+        if let failure { throw PostgresErrors.converted(failure) }
+    }
+
+    private static func binds(_ arguments: SQLArguments) -> PostgresBindings {
         var binds = PostgresBindings(capacity: arguments.values.count)
         for value in arguments.values {
             switch value {
@@ -53,6 +95,18 @@ final class PostgresSession: SQLSession {
             case .blob(let bytes): binds.append(ByteBuffer(bytes: bytes))
             }
         }
+        return binds
+    }
+
+    private func run(_ sql: String, _ arguments: SQLArguments) throws -> PostgresQueryResult {
+        if !prefix.isEmpty {
+            let statements = prefix
+            prefix = []
+            let sent = statements.map { connection.query(PostgresQuery(unsafeSQL: $0), logger: logger) }
+            defer { for future in sent { _ = try? future.wait() } }
+            return try run(sql, arguments)
+        }
+        let binds = Self.binds(arguments)
         let query = PostgresQuery(unsafeSQL: PostgresPlaceholders.numbered(sql), binds: binds)
         return try PostgresErrors.mapping { try connection.query(query, logger: logger).wait() }
     }

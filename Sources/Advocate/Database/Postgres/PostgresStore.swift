@@ -76,9 +76,14 @@ struct PostgresStore: StoreBackend {
     func read<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) throws -> T {
         try pool.withConnection { connection in
             let session = PostgresSession(connection, logger: pool.logger)
-            try session.execute(sql: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", arguments: [])
+            // Sent together with the first statement (one round trip).
+            session.prefix = ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"]
             return try finish(session, try body(session))
         }
+    }
+
+    func readStatement<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) throws -> T {
+        try pool.withConnection { try body(PostgresSession($0, logger: pool.logger)) }
     }
 
     func writeStatement(_ body: @Sendable (any SQLSession) throws -> Void) throws {
@@ -88,11 +93,22 @@ struct PostgresStore: StoreBackend {
     func write<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) throws -> T {
         try pool.withConnection { connection in
             let session = PostgresSession(connection, logger: pool.logger)
-            return try transaction(session) {
-                try session.execute(
-                    sql: "SELECT pg_advisory_xact_lock(\(LockKey.namespace), \(LockKey.write))", arguments: [])
-                return try body(session)
+            // BEGIN and the write lock in one round trip.
+            do {
+                try session.pipeline([
+                    "BEGIN", "SELECT pg_advisory_xact_lock(\(LockKey.namespace), \(LockKey.write))",
+                ])
+            } catch {
+                try? session.execute(sql: "ROLLBACK", arguments: [])
+                throw error
             }
+            let result: T
+            do { result = try body(session) } catch {
+                try? session.execute(sql: "ROLLBACK", arguments: [])
+                throw error
+            }
+            try session.execute(sql: "COMMIT", arguments: [])
+            return result
         }
     }
 
@@ -111,7 +127,7 @@ struct PostgresStore: StoreBackend {
     private func finish<T>(_ session: PostgresSession, _ result: @autoclosure () throws -> T) throws -> T {
         do {
             let value = try result()
-            try session.execute(sql: "COMMIT", arguments: [])
+            if session.prefix.isEmpty { try session.execute(sql: "COMMIT", arguments: []) }  // else: never begun
             return value
         } catch {
             try? session.execute(sql: "ROLLBACK", arguments: [])

@@ -16,10 +16,22 @@ public protocol SQLSession: AnyObject {
     func fetchRows(sql: String, arguments: SQLArguments) throws -> [SQLRow]
     /// A statement prepared once per connection and reused.
     func cachedStatement(sql: String) throws -> SQLStatement
+    /// Runs the statements in order and returns, for each, the rows it changed and the rows it returned.
+    /// PostgreSQL sends them all before waiting for the first answer (one round trip instead of one each).
+    func executeBatch(_ statements: [(sql: String, arguments: SQLArguments)]) throws -> [(changes: Int, rows: [SQLRow])]
 }
 
 extension SQLSession {
     public func execute(sql: String) throws { try execute(sql: sql, arguments: []) }
+
+    public func executeBatch(_ statements: [(sql: String, arguments: SQLArguments)]) throws -> [(
+        changes: Int, rows: [SQLRow]
+    )] {
+        try statements.map {
+            let rows = try cachedStatement(sql: $0.sql).query($0.arguments)
+            return (changesCount, rows)
+        }
+    }
 
     /// A statement to run several times within this session.
     public func makeStatement(sql: String) throws -> SQLStatement { try cachedStatement(sql: sql) }

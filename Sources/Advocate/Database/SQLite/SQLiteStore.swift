@@ -79,6 +79,8 @@ struct SQLiteStore: StoreBackend {
         }
     }
 
+    func readStatement<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) throws -> T { try read(body) }
+
     func writeStatement(_ body: @Sendable (any SQLSession) throws -> Void) throws {
         do { try writer.writeWithoutTransaction { try body(SQLiteSession($0)) } } catch let error as DatabaseError {
             throw StoreError(error)
