@@ -183,6 +183,37 @@ extension PostgresStoreTests {
     }
 }
 
+extension PostgresStoreTests {
+    @Test("a click batch on both backends: one flag per click in order, a request id stored once, over the sizes")
+    func clickBatches() throws {
+        let cluster = try PostgresCluster.shared()
+        let stores = [
+            try TempDirectory(sqliteOnly: true).openDatabase(), try cluster.open(try cluster.makeDatabase()),
+        ]
+        for store in stores {
+            let person = try store.addAmbassador(
+                Ambassador(email: "anke@x.nl", name: "Anke", language: .nl, networks: [.x], joinedAt: at), now: at)
+            let item = try store.addContent(
+                ContentItem(url: "https://acme.example/a", title: "A", weeks: [week]), now: at)
+            func click(_ id: String?, _ index: Int) -> ClickRecord {
+                var click = ClickRecord(
+                    at: at.addingTimeInterval(Double(index)), kind: .visit, week: week, itemID: item.id, network: .x,
+                    ambassadorID: person.id, verdict: ClickVerdict(.human, "test"))
+                click.requestID = id
+                return click
+            }
+            // 300 with ids (split into 256 + 32 + 8 + 4 rows on PostgreSQL), one id again, two without.
+            var batch = (0..<300).map { click("r\($0)", $0) }
+            batch += [click("r5", 300), click(nil, 301), click(nil, 302)]
+            let stored = try store.insertClicks(batch)
+            #expect(stored == Array(repeating: true, count: 300) + [false, true, true])
+            #expect(try store.insertClicks([click("r7", 303), click("new", 304)]) == [false, true])
+            let ids = try store.clickRequestIDs()
+            #expect(ids.count == 303 && Set(ids.compactMap { $0 }).count == 301)
+        }
+    }
+}
+
 /// Runs one statement with the sqlite3 shell and returns what it printed.
 @discardableResult
 func runSQLite(_ file: String, _ statement: String) throws -> String {

@@ -64,10 +64,10 @@ extension AppDatabase {
         try write { db in
             var stored: [Bool] = []
             stored.reserveCapacity(clicks.count)
-            // Work is queued and sent together (one round trip on PostgreSQL) in the order one by one would run
-            // it, so each reclassification sees exactly the clicks before it; consecutive clicks go in one
-            // multi-row INSERT. Only a click with a request id can be refused (stored before by another server):
-            // its reclassifications wait for that answer.
+            // Work is queued and run in the order one by one would run it, so each reclassification sees exactly
+            // the clicks before it; on PostgreSQL consecutive clicks go in multi-row INSERTs (one statement's
+            // planning and executor start instead of one per click). Only a click with a request id can be
+            // refused (stored before by another server): its reclassifications wait for that answer.
             var queue: [ClickWork] = []
             func flush() throws {
                 guard !queue.isEmpty else { return }
@@ -112,21 +112,28 @@ extension AppDatabase {
     private static func run(_ queue: [ClickWork], in db: any SQLSession) throws -> [Bool] {
         var statements: [(sql: String, arguments: SQLArguments)] = []
         var groups: [(statement: Int, requestIDs: [String?])] = []
-        var rows = SQLArguments([])
+        var rows: [SQLValue] = []
         var requestIDs: [String?] = []
+        // Statement texts of a few fixed sizes only, so that the prepared-statement caches stay small; SQLite has no
+        // round trips to save, so it inserts one row per statement as before.
+        let sizes = db.dialect == .postgres ? insertSizes : [1]
         func close() {
-            guard !requestIDs.isEmpty else { return }
-            groups.append((statements.count, requestIDs))
-            statements.append((insertClicks(count: requestIDs.count), rows))
-            rows = SQLArguments([])
-            requestIDs = []
+            var start = 0
+            while start < requestIDs.count {
+                let size = sizes.first { $0 <= requestIDs.count - start } ?? 1
+                groups.append((statements.count, Array(requestIDs[start..<start + size])))
+                let values = Array(rows[start * clickColumns..<(start + size) * clickColumns])
+                statements.append((insertClicks(count: size), SQLArguments(values: values)))
+                start += size
+            }
+            rows.removeAll(keepingCapacity: true)
+            requestIDs.removeAll(keepingCapacity: true)
         }
         for work in queue {
             switch work {
             case .insert(let values, let requestID):
-                rows.values += values.values
+                rows += values.values
                 requestIDs.append(requestID)
-                if requestIDs.count == 1_000 { close() }  // within both engines' limits on parameters
             case .statement(let sql, let arguments):
                 close()
                 statements.append((sql, arguments))
@@ -136,13 +143,24 @@ extension AppDatabase {
         let results = try db.executeBatch(statements)
         var stored: [Bool] = []
         for group in groups {
-            var new = Set(results[group.statement].rows.compactMap { $0["requestId"] as String? })
+            let returned = results[group.statement].rows
+            var new = Set(returned.compactMap { $0["requestId"] as String? })
             // A row without a request id is always stored; one with an id only when the database took it (and
             // only once, should the same id come twice in a batch).
-            for id in group.requestIDs { stored.append(id.map { new.remove($0) != nil } ?? true) }
+            let flags = group.requestIDs.map { id in id.map { new.remove($0) != nil } ?? true }
+            guard flags.filter({ $0 }).count == returned.count else {
+                throw StoreError.failed("the database refused clicks it should have stored (a constraint?)")
+            }
+            stored += flags
         }
         return stored
     }
+
+    /// The row counts multi-row click INSERTs come in on PostgreSQL (a run of clicks is split into these).
+    static let insertSizes = [256, 128, 64, 32, 16, 8, 4, 2, 1]
+
+    /// The columns of one inserted click.
+    static let clickColumns = 13
 
     /// An INSERT of `count` clicks; ambassadors and items that no longer exist become NULL; a request id stored
     /// before is skipped. It returns the request ids it stored.

@@ -29,7 +29,7 @@ final class PostgresConnectionPool: Sendable {
 
     /// The store's own event loop: the HTTP server's loops are busy under load, and a database answer queued
     /// behind HTTP work would hold up every click of a batch.
-    static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 2)
 
     /// Opens a new connection; `name` is shown in pg_stat_activity.
     func connect(name: String = "advocate") throws -> PostgresConnection {

@@ -10,7 +10,7 @@ final class PostgresSession: SQLSession {
     let connection: PostgresConnection
     let logger: Logger
     private(set) var changesCount = 0
-    /// Statements sent just before the next one, without waiting for their answers (a read's BEGIN).
+    /// Statements queued just before the next one, so the thread waits once for both (a read's BEGIN).
     var prefix: [String] = []
 
     init(_ connection: PostgresConnection, logger: Logger) {
@@ -74,7 +74,8 @@ final class PostgresSession: SQLSession {
         return results
     }
 
-    /// Runs several statements without arguments back to back (one round trip), throwing the first failure.
+    /// Runs several statements without arguments, queued together (the thread waits once), throwing the first
+    /// failure.
     func pipeline(_ statements: [String]) throws {
         let futures = statements.map { connection.query(PostgresQuery(unsafeSQL: $0), logger: logger) }
         var failure: (any Error)?
@@ -103,8 +104,9 @@ final class PostgresSession: SQLSession {
             let statements = prefix
             prefix = []
             let sent = statements.map { connection.query(PostgresQuery(unsafeSQL: $0), logger: logger) }
-            defer { for future in sent { _ = try? future.wait() } }
-            return try run(sql, arguments)
+            let result = Result { try run(sql, arguments) }
+            for future in sent { _ = try PostgresErrors.mapping { try future.wait() } }  // a failed BEGIN first
+            return try result.get()
         }
         let binds = Self.binds(arguments)
         let query = PostgresQuery(unsafeSQL: PostgresPlaceholders.numbered(sql), binds: binds)

@@ -76,7 +76,7 @@ struct PostgresStore: StoreBackend {
     func read<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) throws -> T {
         try pool.withConnection { connection in
             let session = PostgresSession(connection, logger: pool.logger)
-            // Sent together with the first statement (one round trip).
+            // Queued with the first statement (one wait; a body that runs none sends nothing).
             session.prefix = ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"]
             return try finish(session, try body(session))
         }
@@ -93,7 +93,7 @@ struct PostgresStore: StoreBackend {
     func write<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) throws -> T {
         try pool.withConnection { connection in
             let session = PostgresSession(connection, logger: pool.logger)
-            // BEGIN and the write lock in one round trip.
+            // BEGIN and the write lock queued together (one wait).
             do {
                 try session.pipeline([
                     "BEGIN", "SELECT pg_advisory_xact_lock(\(LockKey.namespace), \(LockKey.write))",

@@ -6,6 +6,9 @@ public struct SQLArguments: Sendable, ExpressibleByArrayLiteral {
         self.values = values.map { $0?.sqlValue ?? .null }
     }
 
+    /// Values as stored.
+    public init(values: [SQLValue]) { self.values = values }
+
     public init(arrayLiteral elements: (any SQLValueConvertible)?...) {
         self.init(elements)
     }

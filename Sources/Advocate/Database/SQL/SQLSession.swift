@@ -16,8 +16,9 @@ public protocol SQLSession: AnyObject {
     func fetchRows(sql: String, arguments: SQLArguments) throws -> [SQLRow]
     /// A statement prepared once per connection and reused.
     func cachedStatement(sql: String) throws -> SQLStatement
-    /// Runs the statements in order and returns, for each, the rows it changed and the rows it returned.
-    /// PostgreSQL sends them all before waiting for the first answer (one round trip instead of one each).
+    /// Runs the statements in order and returns, for each, the rows it changed and the rows it returned. For use
+    /// inside a write transaction: on PostgreSQL all are queued on the connection at once (the calling thread
+    /// wakes once), and after a failure the rest fail too, so the transaction rolls back as a whole.
     func executeBatch(_ statements: [(sql: String, arguments: SQLArguments)]) throws -> [(changes: Int, rows: [SQLRow])]
 }
 
