@@ -74,43 +74,15 @@ final class NginxProcess {
 struct DeploymentTests {
     @Test("two advocate serve behind nginx, the busy one killed under load: every 302 has its click, none twice")
     func twoServersOneKilled() throws {
-        // This week's links, so that they are valid whenever the suite runs.
-        let week = ISOWeek(containing: Date(), in: TimeZone(identifier: "Europe/Amsterdam")!)
-        let (directory, database) = try serverFolder(
-            people: "email,name,language,themes,networks\n"
-                + (1...40).map { "person\($0)@example.org,Person \($0),en,,x;whatsapp;bluesky\n" }.joined(),
-            week: week)
-        let sealer = LinkSealer(keyring: try LinkKeyring(parsing: testLinkKeys))
-        let item = try #require(try database.contentItems().first?.id)
-        var paths: [String] = []
-        for person in 1...40 {
-            let id = try #require(try database.ambassador(email: "person\(person)@example.org")?.id)
-            for network in [Network.x, .whatsapp, .bluesky] {
-                for kind in [LinkToken.Kind.share, .visit] {
-                    let token = sealer.seal(
-                        LinkToken(kind: kind, ambassadorID: id, itemID: item, network: network, week: week))
-                    paths.append("/\(kind == .share ? "s" : "l")/\(token)")
-                }
-            }
-        }
-        let pathsFile = try directory.write("paths.txt", paths.joined(separator: "\n"))
-
-        let token = "deployment-token-0123456789"
-        let first = try ServerProcess(directory: directory.url, environment: ["ADVOCATE_ADMIN_TOKEN": token])
-        let second = try ServerProcess(directory: directory.url, environment: ["ADVOCATE_ADMIN_TOKEN": token])
-        defer {
-            first.stop()
-            second.stop()
-        }
-        let ports = [first, second].map { Int($0.baseURL.split(separator: ":").last ?? "") ?? 0 }
-        let nginx = try NginxProcess(directory: directory.url.appendingPathComponent("nginx"), upstreams: ports)
-        defer { withExtendedLifetime(nginx) {} }
+        let setUp = try TwoServers(networks: [.x, .whatsapp, .bluesky], kinds: [.share, .visit])
+        defer { setUp.stop() }
+        let (database, first, second, token) = (setUp.database, setUp.first, setUp.second, TwoServers.token)
 
         let total = 3_000
         let output = try runFixture(
             "Tests/Fixtures/click_load.py",
             [
-                nginx.base, pathsFile, "\(total)", "16", "1000", token,
+                setUp.nginx.base, setUp.pathsFile, "\(total)", "16", "1000", token,
                 "first=\(first.process.processIdentifier)@\(first.baseURL)",
                 "second=\(second.process.processIdentifier)@\(second.baseURL)",
             ])
@@ -143,67 +115,35 @@ struct DeploymentTests {
 
     @Test("wrk at 64 connections through nginx, the busy server killed mid-run: every 302 in nginx's log has one click")
     func twoServersUnderWrk() throws {
-        let week = ISOWeek(containing: Date(), in: TimeZone(identifier: "Europe/Amsterdam")!)
-        let (directory, database) = try serverFolder(
-            people: "email,name,language,themes,networks\n"
-                + (1...40).map { "person\($0)@example.org,Person \($0),en,,x;whatsapp\n" }.joined(),
-            week: week)
-        let sealer = LinkSealer(keyring: try LinkKeyring(parsing: testLinkKeys))
-        let item = try #require(try database.contentItems().first?.id)
-        var paths: [String] = []
-        for person in 1...40 {
-            let id = try #require(try database.ambassador(email: "person\(person)@example.org")?.id)
-            for network in [Network.x, .whatsapp] {
-                let token = sealer.seal(
-                    LinkToken(kind: .share, ambassadorID: id, itemID: item, network: network, week: week))
-                paths.append("/s/\(token)")
-            }
-        }
-        let pathsFile = try directory.write("paths.txt", paths.joined(separator: "\n"))
-        let script = try directory.write(
+        let setUp = try TwoServers(networks: [.x, .whatsapp], kinds: [.share], accessLog: true)
+        defer { setUp.stop() }
+        let (database, first, second) = (setUp.database, setUp.first, setUp.second)
+        let script = try setUp.directory.write(
             "paths.lua",
             """
             local paths = {}
-            for line in io.lines("\(pathsFile)") do paths[#paths + 1] = line end
+            for line in io.lines("\(setUp.pathsFile)") do paths[#paths + 1] = line end
             local i = 0
             request = function()
               i = i + 1
               return wrk.format("GET", paths[(i % #paths) + 1])
             end
             """)
-        let token = "deployment-token-0123456789"
-        let first = try ServerProcess(directory: directory.url, environment: ["ADVOCATE_ADMIN_TOKEN": token])
-        let second = try ServerProcess(directory: directory.url, environment: ["ADVOCATE_ADMIN_TOKEN": token])
-        defer {
-            first.stop()
-            second.stop()
-        }
-        /// Link requests a server answered so far, from its own /metrics.
-        func served(_ server: ServerProcess) -> Double {
-            let metrics =
-                (try? http(server.baseURL + "/metrics", headers: ["Authorization: Bearer \(token)"]).body) ?? ""
-            return metrics.split(separator: "\n").filter {
-                $0.hasPrefix("advocate_http_requests_total") && $0.contains("route=\"/s/\"")
-            }.compactMap { Double($0.split(separator: " ").last ?? "") }.reduce(0, +)
-        }
-        let ports = [first, second].map { Int($0.baseURL.split(separator: ":").last ?? "") ?? 0 }
-        let nginxFolder = directory.url.appendingPathComponent("nginx")
-        let nginx = try NginxProcess(directory: nginxFolder, upstreams: ports, accessLog: true)
 
         // wrk for 4 s (bounded in time; a few thousand requests); one server is killed after 1.5 s. All of wrk's
         // connections come from 127.0.0.1, so ip_hash sends them to one server: that is the one to kill.
-        let accessLog = nginxFolder.appendingPathComponent("access.log")
+        let accessLog = setUp.nginx.directory.appendingPathComponent("access.log")
         let checks = ((try? String(contentsOf: accessLog, encoding: .utf8)) ?? "").split(separator: "\n").count
         let wrk = Process()
         wrk.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
-        wrk.arguments = ["-t2", "-c64", "-d4s", "-s", script, nginx.base]
+        wrk.arguments = ["-t2", "-c64", "-d4s", "-s", script, setUp.nginx.base]
         wrk.standardOutput = FileHandle.nullDevice
         try wrk.run()
         _ = waitUntil(timeout: 1.5) { !wrk.isRunning }
-        let busy = served(first) >= served(second) ? first : second
+        let busy =
+            first.servedLinks(token: TwoServers.token) >= second.servedLinks(token: TwoServers.token) ? first : second
         kill(busy.process.processIdentifier, SIGKILL)
         wrk.waitUntilExit()
-        withExtendedLifetime(nginx) {}
         let survivor = busy === first ? second : first
         #expect(survivor.stop() == 0)
 
@@ -228,6 +168,62 @@ struct DeploymentTests {
         print(
             "deployment under wrk: \(redirects.count) redirects, \(stored.count) clicks (\(abandoned.count) requests "
                 + "abandoned at wrk's cut-off), the busy server killed")
+    }
+}
+
+/// Two `advocate serve` on one store behind the repo's nginx config, and a file of share (and visit) links of 40
+/// people for this week, so that they are valid whenever the suite runs.
+struct TwoServers {
+    static let token = "deployment-token-0123456789"
+    let directory: TempDirectory
+    let database: AppDatabase
+    let pathsFile: String
+    let first: ServerProcess
+    let second: ServerProcess
+    let nginx: NginxProcess
+
+    init(networks: [Network], kinds: [LinkToken.Kind], accessLog: Bool = false) throws {
+        let week = ISOWeek(containing: Date(), in: TimeZone(identifier: "Europe/Amsterdam")!)
+        let codes = networks.map(\.rawValue).joined(separator: ";")
+        (directory, database) = try serverFolder(
+            people: "email,name,language,themes,networks\n"
+                + (1...40).map { "person\($0)@example.org,Person \($0),en,,\(codes)\n" }.joined(),
+            week: week)
+        let sealer = LinkSealer(keyring: try LinkKeyring(parsing: testLinkKeys))
+        let item = try #require(try database.contentItems().first?.id)
+        var paths: [String] = []
+        for person in 1...40 {
+            let id = try #require(try database.ambassador(email: "person\(person)@example.org")?.id)
+            for network in networks {
+                for kind in kinds {
+                    let token = sealer.seal(
+                        LinkToken(kind: kind, ambassadorID: id, itemID: item, network: network, week: week))
+                    paths.append("/\(kind == .share ? "s" : "l")/\(token)")
+                }
+            }
+        }
+        pathsFile = try directory.write("paths.txt", paths.joined(separator: "\n"))
+        first = try ServerProcess(directory: directory.url, environment: ["ADVOCATE_ADMIN_TOKEN": Self.token])
+        second = try ServerProcess(directory: directory.url, environment: ["ADVOCATE_ADMIN_TOKEN": Self.token])
+        let ports = [first, second].map { Int($0.baseURL.split(separator: ":").last ?? "") ?? 0 }
+        nginx = try NginxProcess(
+            directory: directory.url.appendingPathComponent("nginx"), upstreams: ports, accessLog: accessLog)
+    }
+
+    /// Stops both servers (nginx stops when the value is dropped).
+    func stop() {
+        first.stop()
+        second.stop()
+    }
+}
+
+extension ServerProcess {
+    /// The /s/ link requests this server answered so far, from its own /metrics.
+    func servedLinks(token: String) -> Double {
+        let metrics = (try? http(baseURL + "/metrics", headers: ["Authorization: Bearer \(token)"]).body) ?? ""
+        return metrics.split(separator: "\n").filter {
+            $0.hasPrefix("advocate_http_requests_total") && $0.contains("route=\"/s/\"")
+        }.compactMap { Double($0.split(separator: " ").last ?? "") }.reduce(0, +)
     }
 }
 

@@ -228,19 +228,9 @@ struct DigestLedgerTests {
 
         let ledger = try deliveries(in: directory)
         #expect(ledger.count == count)
-        let received = Dictionary(grouping: server.received().map(\.recipient), by: { $0 }).mapValues(\.count)
-        var inDoubt = 0
-        for (email, delivery) in ledger {
-            switch delivery.status {
-            case .sent: #expect(received[email] == 1, "\(email) must have exactly one message")
-            case .inDoubt:
-                inDoubt += 1
-                #expect((received[email] ?? 0) <= 1, "\(email) in doubt got \(received[email] ?? 0)")
-            default: Issue.record("\(email) ended as \(delivery.status)")
-            }
-        }
-        #expect(received.values.allSatisfy { $0 == 1 }, "nobody got the digest twice")
-        let neverArrived = ledger.filter { $0.value.status == .inDoubt && received[$0.key] == nil }.count
+        let (received, doubtful) = expectMailedOnce(Array(ledger.values), server: server)
+        let inDoubt = doubtful.count
+        let neverArrived = doubtful.filter { received[$0] == nil }.count
         print(
             "kill test: \(kills) kills, \(inDoubt) in doubt (\(String(format: "%.2f", Double(inDoubt) / Double(kills)))"
                 + " per kill, \(neverArrived) of them never arrived), \(received.count) received of \(count)")

@@ -20,6 +20,14 @@ struct PostgresStoreTests {
         return directory
     }
 
+    /// Runs `body` on a new SQLite store and on a new PostgreSQL store: behaviour that must be the same on both.
+    func onBothStores(_ body: (AppDatabase) throws -> Void) throws {
+        let folder = try TempDirectory(sqliteOnly: true)
+        let cluster = try PostgresCluster.shared()
+        for store in [try folder.openDatabase(), try cluster.open(try cluster.makeDatabase())] { try body(store) }
+        withExtendedLifetime(folder) {}
+    }
+
     /// Tables a database holds, as the superuser sees them.
     func tables(_ database: String) throws -> Set<String> {
         let cluster = try PostgresCluster.shared()
@@ -164,11 +172,7 @@ struct PostgresStoreTests {
 extension PostgresStoreTests {
     @Test("names and addresses compare without case on both backends, as SQLite's NOCASE does")
     func caseInsensitive() throws {
-        let cluster = try PostgresCluster.shared()
-        let stores = [
-            try TempDirectory(sqliteOnly: true).openDatabase(), try cluster.open(try cluster.makeDatabase()),
-        ]
-        for store in stores {
+        try onBothStores { store in
             _ = try store.addEditor(name: "Eva", passwordHash: "$2b$10$abcdefghijklmnopqrstuv", now: at)
             #expect(try store.editorCredentials(name: "eva")?.editor.name == "Eva")
             #expect(throws: StoreError.self) {
@@ -186,11 +190,7 @@ extension PostgresStoreTests {
 extension PostgresStoreTests {
     @Test("a click batch on both backends: one flag per click in order, a request id stored once, over the sizes")
     func clickBatches() throws {
-        let cluster = try PostgresCluster.shared()
-        let stores = [
-            try TempDirectory(sqliteOnly: true).openDatabase(), try cluster.open(try cluster.makeDatabase()),
-        ]
-        for store in stores {
+        try onBothStores { store in
             let person = try store.addAmbassador(
                 Ambassador(email: "anke@x.nl", name: "Anke", language: .nl, networks: [.x], joinedAt: at), now: at)
             let item = try store.addContent(

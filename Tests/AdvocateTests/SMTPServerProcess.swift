@@ -1,4 +1,6 @@
+import Advocate
 import Foundation
+import Testing
 
 /// The aiosmtpd test server (Tests/Fixtures/smtp_server.py) running as a real process on a free loopback port.
 final class SMTPServerProcess: @unchecked Sendable {
@@ -89,4 +91,27 @@ func smtpConfig(port: Int, certificate: String?, username: String?, extra: Strin
          "mail": {"transport": "smtp", "fromName": "Acme Ambassadeurs", "fromAddress": "ambassadors@acme.example",
                   "smtp": {\(smtp)}}}
         """
+}
+
+/// The once-only rule of a send that was killed and run again, checked against what `server` received: a sent
+/// delivery's recipient got exactly one message, one in doubt at most one, no delivery is left in another state,
+/// and nobody got two. Returns the messages per recipient and the addresses in doubt.
+@discardableResult
+func expectMailedOnce(_ ledger: [DeliveryListing], server: SMTPServerProcess) -> (
+    received: [String: Int], inDoubt: [String]
+) {
+    let received = Dictionary(grouping: server.received().map(\.recipient), by: { $0 }).mapValues(\.count)
+    var inDoubt: [String] = []
+    for delivery in ledger {
+        let email = delivery.email ?? ""
+        switch delivery.status {
+        case .sent: #expect(received[email] == 1, "\(email) must have exactly one message")
+        case .inDoubt:
+            inDoubt.append(email)
+            #expect((received[email] ?? 0) <= 1, "\(email) in doubt got \(received[email] ?? 0)")
+        default: Issue.record("\(email) ended as \(delivery.status)")
+        }
+    }
+    #expect(received.values.allSatisfy { $0 == 1 }, "nobody got the digest twice")
+    return (received, inDoubt)
 }
