@@ -3,6 +3,16 @@ import Foundation
 
 /// One hit on a tracked link, ready to be stored.
 public struct ClickRecord: Sendable, Equatable {
+    /// The kind as stored and counted: a share, a visit, or a trap (any other link a click server should never
+    /// have been sent to by a person).
+    public var storedKind: String {
+        switch kind {
+        case .share: "share"
+        case .visit: "visit"
+        case .trap, .unsubscribe, .invite, .preferences: "trap"
+        }
+    }
+
     public var at: Date
     public var kind: LinkToken.Kind
     public var week: ISOWeek
@@ -75,16 +85,10 @@ extension AppDatabase {
                 queue.removeAll(keepingCapacity: true)
             }
             for click in clicks {
-                let kind =
-                    switch click.kind {
-                    case .share: "share"
-                    case .visit: "visit"
-                    case .trap, .unsubscribe, .invite, .preferences: "trap"
-                    }
                 queue.append(
                     .insert(
                         [
-                            click.at, kind, click.week.description, click.itemID, click.network?.rawValue,
+                            click.at, click.storedKind, click.week.description, click.itemID, click.network?.rawValue,
                             click.ambassadorID, click.verdict.classification.rawValue, click.verdict.reason,
                             click.shareKey, click.confirms, click.newReader, click.newItemReader, click.requestID,
                         ], requestID: click.requestID))
@@ -114,8 +118,9 @@ extension AppDatabase {
         var groups: [(statement: Int, requestIDs: [String?])] = []
         var rows: [SQLValue] = []
         var requestIDs: [String?] = []
-        // Statement texts of a few fixed sizes only, so that the prepared-statement caches stay small; SQLite has no
-        // round trips to save, so it inserts one row per statement as before.
+        // Statement texts of a few fixed sizes only, so that the texts remembered per statement (GRDB's statement
+        // cache, the PostgreSQL placeholder cache) stay few; SQLite saves nothing by merging rows, so it inserts one
+        // row per statement as before.
         let sizes = db.dialect == .postgres ? insertSizes : [1]
         func close() {
             var start = 0

@@ -48,7 +48,7 @@ extension AppDatabase {
     @discardableResult
     public func enqueueDeliveries(digestID: Int64, week: ISOWeek, now: Date) throws -> Int {
         try write { db in
-            let insert = try db.makeStatement(
+            let insert = try db.cachedStatement(
                 sql: """
                     INSERT INTO delivery (digestId, ambassadorId, status, createdAt, updatedAt)
                     VALUES (?, ?, 'pending', ?, ?) ON CONFLICT(digestId, ambassadorId) DO NOTHING
@@ -125,9 +125,8 @@ extension AppDatabase {
     /// PostgreSQL rows another run is claiming at this moment are skipped (`FOR UPDATE SKIP LOCKED`), so several
     /// senders share the work and never take the same delivery.
     public func claimDeliveries(digestID: Int64, now: Date, sender: Int64, limit: Int) throws -> [DueDelivery] {
-        let ids = Locked<[Int64]>([])
-        try writeStatement { db in
-            let rows = try SQLRow.fetchAll(
+        let claimed = try writeStatement { db in
+            try Int64.fetchAll(
                 db,
                 sql: """
                     UPDATE delivery SET claimedBy = ? WHERE id IN (
@@ -138,11 +137,9 @@ extension AppDatabase {
                     RETURNING id
                     """,
                 arguments: [sender, digestID, now, limit])
-            ids.withLock { $0 = rows.map { $0["id"] } }
         }
-        let claimed = ids.withLock { $0 }
         guard !claimed.isEmpty else { return [] }
-        return try read { db in
+        return try readStatement { db in
             try SQLRow.fetchAll(
                 db,
                 sql: """
@@ -210,7 +207,7 @@ extension AppDatabase {
     @discardableResult
     public func settleInactive(digestID: Int64, week: ISOWeek, now: Date) throws -> Int {
         try write { db in
-            let settle = try db.makeStatement(
+            let settle = try db.cachedStatement(
                 sql: """
                     UPDATE delivery SET status = 'skipped', updatedAt = ?, nextAttemptAt = NULL, lastError = ?
                     WHERE id = ?
@@ -253,25 +250,6 @@ extension AppDatabase {
         }
     }
 
-    /// Deliveries to attempt now, after `cursor` in id order: pending ones and retries whose time has come, for
-    /// ambassadors still active.
-    public func dueDeliveries(digestID: Int64, now: Date, after cursor: Int64 = 0, limit: Int) throws -> [DueDelivery] {
-        try read { db in
-            try SQLRow.fetchAll(
-                db,
-                sql: """
-                    SELECT d.id AS deliveryId, d.attempts, a.* FROM delivery d JOIN ambassador a ON a.id = d.ambassadorId
-                    WHERE d.digestId = ? AND d.id > ? AND a.status = 'active'
-                      AND (d.status = 'pending' OR (d.status = 'retry' AND d.nextAttemptAt <= ?))
-                    ORDER BY d.id LIMIT ?
-                    """,
-                arguments: [digestID, cursor, now, limit]
-            ).map { row in
-                DueDelivery(id: row["deliveryId"], attempts: row["attempts"], ambassador: try Self.ambassador(row))
-            }
-        }
-    }
-
     /// The earliest time a retry of this digest is due, if any is waiting.
     public func nextRetryTime(digestID: Int64) throws -> Date? {
         try read { db in
@@ -290,9 +268,8 @@ extension AppDatabase {
     /// sender took it over, believing this run dead): the message must then not be sent.
     @discardableResult
     public func markSending(deliveryID: Int64, messageID: String, now: Date, sender: Int64? = nil) throws -> Bool {
-        let changed = Locked(0)
         try writeStatement { db in
-            // Cached: these statements run for every message of a send.
+            // Cached (on SQLite): these statements run for every message of a send.
             try db.cachedStatement(
                 sql: """
                     UPDATE delivery SET status = 'sending', attempts = attempts + 1, messageId = ?, updatedAt = ?,
@@ -300,9 +277,8 @@ extension AppDatabase {
                     WHERE id = ?\(Self.owned(sender))
                     """
             ).execute(arguments: [messageID, now, deliveryID] + Self.owner(sender))
-            changed.withLock { $0 = db.changesCount }
+            return db.changesCount > 0
         }
-        return changed.withLock { $0 } > 0
     }
 
     /// Records the outcome of an attempt; with `sender`, only while that run holds the claim (a delivery another

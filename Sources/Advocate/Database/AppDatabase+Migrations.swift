@@ -111,12 +111,12 @@ extension AppDatabase {
             // One definition of a share (AdvocateCore's ShareKey): every share and visit click carries its share's
             // key, fixed when stored, so removing an item or a person no longer changes what counts as a share.
             try db.executeSchema(sql: "ALTER TABLE click ADD COLUMN shareKey INTEGER")
-            let select = try db.makeStatement(
+            let select = try db.cachedStatement(
                 sql: """
                     SELECT id, ambassadorId, itemId, network, week FROM click
                     WHERE kind IN ('share', 'visit') AND id > ? ORDER BY id LIMIT 10000
                     """)
-            let update = try db.makeStatement(sql: "UPDATE click SET shareKey = ? WHERE id = ?")
+            let update = try db.cachedStatement(sql: "UPDATE click SET shareKey = ? WHERE id = ?")
             var cursor: Int64 = 0
             while true {  // in batches, so a large click table does not have to fit in memory
                 let rows = try SQLRow.fetchAll(select, arguments: [cursor])

@@ -39,7 +39,9 @@ public struct AppDatabase: Sendable {
 
     /// Runs one statement without an explicit transaction: it commits atomically on its own, and the send ledger
     /// saves a BEGIN/COMMIT round per message this way.
-    func writeStatement(_ body: @Sendable (any SQLSession) throws -> Void) throws { try backend.writeStatement(body) }
+    func writeStatement<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) throws -> T {
+        try backend.writeStatement(body)
+    }
 
     /// Runs a write in one transaction. Writes are serialised, on PostgreSQL too (see ``PostgresStore``).
     func write<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) throws -> T { try backend.write(body) }
@@ -76,7 +78,7 @@ protocol StoreBackend: Sendable {
     func appliedMigrations() throws -> [String]
     func read<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) throws -> T
     func readStatement<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) throws -> T
-    func writeStatement(_ body: @Sendable (any SQLSession) throws -> Void) throws
+    func writeStatement<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) throws -> T
     func write<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) throws -> T
     func acquireSendLock(job: String) throws -> SendLock
 }

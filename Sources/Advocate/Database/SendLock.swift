@@ -9,13 +9,16 @@ public final class SendLock: Sendable {
     private let check: @Sendable () -> Bool
 
     init(
-        sender: Int64 = .random(in: 1...(1 << 62)), isHeld check: @escaping @Sendable () -> Bool = { true },
+        sender: Int64 = newSender(), isHeld check: @escaping @Sendable () -> Bool = { true },
         release: @escaping @Sendable () -> Void
     ) {
         self.sender = sender
         self.check = check
         self.release = release
     }
+
+    /// A fresh sender key: positive, so that PostgreSQL's pg_locks gives it back unchanged.
+    static func newSender() -> Int64 { .random(in: 1...(1 << 62)) }
 
     /// Whether the lock is still held: a PostgreSQL lock ends with its connection, and the other runs then take
     /// this run for dead.

@@ -38,7 +38,7 @@ public struct AdvocateRequestContext: RequestContext, RemoteAddressRequestContex
     /// `-`, `_` or `.`. Read only from a peer in `server.trustedProxies`; anyone else could replay an id to make a
     /// real click disappear.
     func proxyRequestID(of request: Request, server: ServerConfig) -> String? {
-        guard let peer = peerBytes, server.trustedProxies.contains(where: { $0.contains(peer) }),
+        guard let peer = peerBytes, server.trustedProxies.admits(peer),
             let id = request.headers[.init("X-Request-ID")!], (8...64).contains(id.utf8.count),
             id.utf8.allSatisfy({ byte in
                 (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)

@@ -71,7 +71,7 @@ public final class ClickRecorder: @unchecked Sendable {
                     // A request retried by the proxy after another server stored it is not counted twice.
                     if new {
                         AdvocateMetrics.click(
-                            kind: String(describing: click.kind), classification: click.verdict.classification.rawValue)
+                            kind: click.storedKind, classification: click.verdict.classification.rawValue)
                     }
                     continuation.resume()
                 }

@@ -11,7 +11,7 @@ public struct AddressPolicy: Sendable, Hashable {
 
     /// Whether a connection to `address` (4 or 16 bytes, network order) may be made.
     public func allows(_ address: [UInt8]) -> Bool {
-        if allowed.contains(where: { $0.contains(address) }) { return true }
+        if allowed.admits(address) { return true }
         return !Self.blocked.contains { $0.contains(address) } && (address.count == 4 || address.count == 16)
             && !Self.embedsBlockedIPv4(address)
     }
@@ -127,4 +127,9 @@ public struct AddressRange: Sendable, Hashable, CustomStringConvertible {
         guard let tail = groups(halves[1]), head.count + tail.count <= 14 else { return nil }
         return head + [UInt8](repeating: 0, count: 16 - head.count - tail.count) + tail
     }
+}
+
+extension [AddressRange] {
+    /// Whether `address` lies in one of the ranges (the trusted proxies' check, in one place).
+    public func admits(_ address: [UInt8]) -> Bool { contains { $0.contains(address) } }
 }

@@ -7,7 +7,7 @@ public enum ClientAddress {
     public static func resolve(
         peer: [UInt8]?, forwardedFor: String?, forwarded: String?, trusted: [AddressRange]
     ) -> [UInt8]? {
-        guard let peer, trusted.contains(where: { $0.contains(peer) }) else { return peer }
+        guard let peer, trusted.admits(peer) else { return peer }
         var hops: [String] = []
         if let forwarded {
             for element in forwarded.split(separator: ",") {
@@ -30,7 +30,7 @@ public enum ClientAddress {
         }
         for hop in hops.reversed() {
             guard let address = AddressRange.address(hop) else { return peer }
-            if !trusted.contains(where: { $0.contains(address) }) { return address }
+            if !trusted.admits(address) { return address }
         }
         return peer
     }

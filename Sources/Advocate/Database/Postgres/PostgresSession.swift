@@ -38,8 +38,8 @@ final class PostgresSession: SQLSession {
 
     static func rows(_ result: PostgresQueryResult) throws -> [SQLRow] {
         guard let first = result.rows.first else { return [] }
-        let names = first.map(\.columnName)
-        return try result.rows.map { row in SQLRow(names: names, values: try row.map(Self.value)) }
+        let columns = SQLColumns(first.map(\.columnName))
+        return try result.rows.map { row in SQLRow(columns: columns, values: try row.map(Self.value)) }
     }
 
     func cachedStatement(sql: String) throws -> SQLStatement {
@@ -51,41 +51,37 @@ final class PostgresSession: SQLSession {
     func executeBatch(_ statements: [(sql: String, arguments: SQLArguments)]) throws -> [(
         changes: Int, rows: [SQLRow]
     )] {
-        if !prefix.isEmpty {
-            try pipeline(prefix)
-            prefix = []
-        }
-        let futures = statements.map {
-            connection.query(
-                PostgresQuery(unsafeSQL: PostgresPlaceholders.numbered($0.sql), binds: Self.binds($0.arguments)),
-                logger: logger)
-        }
-        var results: [(changes: Int, rows: [SQLRow])] = []
-        results.reserveCapacity(futures.count)
-        var failure: (any Error)?
-        for future in futures {  // every answer is awaited, so none is left running on the connection
-            do {
-                let result = try future.wait()
-                results.append((result.metadata.rows ?? 0, try Self.rows(result)))
-            } catch { failure = failure ?? error }
-        }
-        if let failure { throw PostgresErrors.converted(failure) }
-        changesCount = results.last?.changes ?? 0
-        return results
+        let results = try send(statements.map { Self.query($0.sql, $0.arguments) })
+        changesCount = results.last?.metadata.rows ?? 0
+        return try results.map { ($0.metadata.rows ?? 0, try Self.rows($0)) }
     }
 
-    /// Runs several statements without arguments, queued together (the thread waits once), throwing the first
-    /// failure.
+    /// Runs several statements without arguments, queued together (the thread waits once).
     func pipeline(_ statements: [String]) throws {
-        let futures = statements.map { connection.query(PostgresQuery(unsafeSQL: $0), logger: logger) }
+        _ = try send(statements.map { PostgresQuery(unsafeSQL: $0) })
+    }
+
+    private func run(_ sql: String, _ arguments: SQLArguments) throws -> PostgresQueryResult {
+        try send([Self.query(sql, arguments)])[0]
+    }
+
+    /// Queues the ``prefix`` and `queries` on the connection at once, waits for every answer (none is left
+    /// running on the connection) and throws the first failure; returns the answers to `queries`.
+    private func send(_ queries: [PostgresQuery]) throws -> [PostgresQueryResult] {
+        let all = prefix.map { PostgresQuery(unsafeSQL: $0) } + queries
+        let skipped = prefix.count
+        prefix = []
+        let futures = all.map { connection.query($0, logger: logger) }
+        var results: [PostgresQueryResult] = []
         var failure: (any Error)?
         for future in futures {
-            do { _ = try future.wait() } catch { failure = failure ?? error }
+            do { results.append(try future.wait()) } catch { failure = failure ?? error }
         }
         if let failure { throw PostgresErrors.converted(failure) }
+        return Array(results.dropFirst(skipped))
     }
 
-    private static func binds(_ arguments: SQLArguments) -> PostgresBindings {
+    private static func query(_ sql: String, _ arguments: SQLArguments) -> PostgresQuery {
         var binds = PostgresBindings(capacity: arguments.values.count)
         for value in arguments.values {
             switch value {
@@ -96,21 +92,7 @@ final class PostgresSession: SQLSession {
             case .blob(let bytes): binds.append(ByteBuffer(bytes: bytes))
             }
         }
-        return binds
-    }
-
-    private func run(_ sql: String, _ arguments: SQLArguments) throws -> PostgresQueryResult {
-        if !prefix.isEmpty {
-            let statements = prefix
-            prefix = []
-            let sent = statements.map { connection.query(PostgresQuery(unsafeSQL: $0), logger: logger) }
-            let result = Result { try run(sql, arguments) }
-            for future in sent { _ = try PostgresErrors.mapping { try future.wait() } }  // a failed BEGIN first
-            return try result.get()
-        }
-        let binds = Self.binds(arguments)
-        let query = PostgresQuery(unsafeSQL: PostgresPlaceholders.numbered(sql), binds: binds)
-        return try PostgresErrors.mapping { try connection.query(query, logger: logger).wait() }
+        return PostgresQuery(unsafeSQL: PostgresPlaceholders.numbered(sql), binds: binds)
     }
 
     /// A cell as one of the storage classes both backends share.

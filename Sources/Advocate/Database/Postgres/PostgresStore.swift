@@ -18,7 +18,8 @@ struct PostgresStore: StoreBackend {
         static let namespace: Int32 = 0x4164_7663  // "Advc"
         static let write: Int32 = 0
         static let migrate: Int32 = 1
-        static func send(_ job: String) -> Int32 { job == "send" ? 2 : job == "invite" ? 3 : 4 }
+        /// The key of a job that runs one at a time (digest runs lock keys of their own).
+        static func send(_ job: String) -> Int32 { job == "invite" ? 3 : 4 }
     }
 
     /// Connects, checks the schema and applies the missing migrations.
@@ -55,7 +56,7 @@ struct PostgresStore: StoreBackend {
                         + "does not know); upgrade advocate")
             }
             for migration in AppDatabase.migrations where !applied.contains(migration.name) {
-                try transaction(session) {
+                try transaction(session, begin: ["BEGIN"]) {
                     if migration.name == AppDatabase.migrations.first?.name {
                         try session.execute(sql: "CREATE EXTENSION IF NOT EXISTS citext", arguments: [])
                     }
@@ -86,37 +87,26 @@ struct PostgresStore: StoreBackend {
         try pool.withConnection { try body(PostgresSession($0, logger: pool.logger)) }
     }
 
-    func writeStatement(_ body: @Sendable (any SQLSession) throws -> Void) throws {
+    func writeStatement<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) throws -> T {
         try pool.withConnection { try body(PostgresSession($0, logger: pool.logger)) }
     }
 
     func write<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) throws -> T {
         try pool.withConnection { connection in
             let session = PostgresSession(connection, logger: pool.logger)
-            // BEGIN and the write lock queued together (one wait).
-            do {
-                try session.pipeline([
-                    "BEGIN", "SELECT pg_advisory_xact_lock(\(LockKey.namespace), \(LockKey.write))",
-                ])
-            } catch {
-                try? session.execute(sql: "ROLLBACK", arguments: [])
-                throw error
-            }
-            let result: T
-            do { result = try body(session) } catch {
-                try? session.execute(sql: "ROLLBACK", arguments: [])
-                throw error
-            }
-            try session.execute(sql: "COMMIT", arguments: [])
-            return result
+            return try transaction(
+                session, begin: ["BEGIN", "SELECT pg_advisory_xact_lock(\(LockKey.namespace), \(LockKey.write))"]
+            ) { try body(session) }
         }
     }
 
-    /// Runs `body` between BEGIN and COMMIT, rolling back when it throws.
-    private func transaction<T>(_ session: PostgresSession, _ body: () throws -> T) throws -> T {
-        try session.execute(sql: "BEGIN", arguments: [])
+    /// Runs `body` between `begin` (queued together: one wait) and COMMIT, rolling back when anything fails.
+    private func transaction<T>(_ session: PostgresSession, begin: [String], _ body: () throws -> T) throws -> T {
         let result: T
-        do { result = try body() } catch {
+        do {
+            try session.pipeline(begin)
+            result = try body()
+        } catch {
             try? session.execute(sql: "ROLLBACK", arguments: [])
             throw error
         }
@@ -124,6 +114,7 @@ struct PostgresStore: StoreBackend {
         return result
     }
 
+    /// Ends a read whose BEGIN went out with its first statement (nothing to end when it ran none).
     private func finish<T>(_ session: PostgresSession, _ result: @autoclosure () throws -> T) throws -> T {
         do {
             let value = try result()
@@ -143,7 +134,7 @@ struct PostgresStore: StoreBackend {
         let connection = try pool.connect(name: name)
         let session = PostgresSession(connection, logger: pool.logger)
         if job == "send" {
-            let sender = Int64.random(in: 1...(1 << 62))
+            let sender = SendLock.newSender()
             do { try session.execute(sql: "SELECT pg_advisory_lock(\(sender))", arguments: []) } catch {
                 try? connection.close().wait()
                 throw error

@@ -1,20 +1,20 @@
 /// One result row. Columns are found by name without regard to case: PostgreSQL folds unquoted names to lower
 /// case, SQLite keeps them as written.
 public struct SQLRow: Sendable {
-    let names: [String]
+    let columns: SQLColumns
     let values: [SQLValue]
 
-    init(names: [String], values: [SQLValue]) {
-        self.names = names
+    init(columns: SQLColumns, values: [SQLValue]) {
+        self.columns = columns
         self.values = values
     }
 
+    /// The column names, as the database gave them.
+    var names: [String] { columns.names }
+
     /// The stored value of the column `name`, or `.null` when there is no such column.
     public func value(named name: String) -> SQLValue {
-        if let index = names.firstIndex(of: name) { return values[index] }
-        let lowered = name.lowercased()
-        if let index = names.firstIndex(where: { $0.lowercased() == lowered }) { return values[index] }
-        return .null
+        columns.index(of: name).map { values[$0] } ?? .null
     }
 
     /// The column `name` as `T`; a NULL or a value that does not convert is a programming error, as in GRDB.
@@ -32,18 +32,20 @@ public struct SQLRow: Sendable {
         if case .null = value { return nil }
         return T.fromSQLValue(value)
     }
+}
 
-    /// The column at `index` as `T`.
-    public subscript<T: SQLValueConvertible>(_ index: Int) -> T {
-        guard let converted = T.fromSQLValue(values[index]) else {
-            preconditionFailure("column \(index): cannot read \(values[index]) as \(T.self)")
-        }
-        return converted
+/// The columns of a result, shared by its rows, with their positions by name and by lower-cased name.
+final class SQLColumns: Sendable {
+    let names: [String]
+    private let exact: [String: Int]
+    private let folded: [String: Int]
+
+    init(_ names: [String]) {
+        self.names = names
+        exact = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        folded = Dictionary(names.enumerated().map { ($1.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    /// The column at `index` as `T`, or nil when it is NULL.
-    public subscript<T: SQLValueConvertible>(_ index: Int) -> T? {
-        if case .null = values[index] { return nil }
-        return T.fromSQLValue(values[index])
-    }
+    /// The position of `name`, matched as written or else without regard to case.
+    func index(of name: String) -> Int? { exact[name] ?? folded[name.lowercased()] }
 }

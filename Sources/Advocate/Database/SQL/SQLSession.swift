@@ -34,8 +34,6 @@ extension SQLSession {
         }
     }
 
-    /// A statement to run several times within this session.
-    public func makeStatement(sql: String) throws -> SQLStatement { try cachedStatement(sql: sql) }
 }
 
 /// A prepared statement of one session.
@@ -77,11 +75,5 @@ extension SQLValueConvertible {
         }
         if case .null = value { return nil }
         return fromSQLValue(value)
-    }
-
-    /// The first column of every row, as a set.
-    public static func fetchSet(_ db: any SQLSession, sql: String, arguments: SQLArguments = []) throws -> Set<Self>
-    where Self: Hashable {
-        Set(try fetchAll(db, sql: sql, arguments: arguments))
     }
 }

@@ -39,13 +39,6 @@ extension Int: SQLValueConvertible {
     public static func fromSQLValue(_ value: SQLValue) -> Int? { Int64.fromSQLValue(value).map { Int($0) } }
 }
 
-extension Int32: SQLValueConvertible {
-    public var sqlValue: SQLValue { .integer(Int64(self)) }
-    public static func fromSQLValue(_ value: SQLValue) -> Int32? {
-        Int64.fromSQLValue(value).flatMap { Int32(exactly: $0) }
-    }
-}
-
 extension Double: SQLValueConvertible {
     public var sqlValue: SQLValue { .real(self) }
     public static func fromSQLValue(_ value: SQLValue) -> Double? {
@@ -79,17 +72,6 @@ extension String: SQLValueConvertible {
         case .real(let double): String(double)
         case .blob(let bytes): String(decoding: bytes, as: UTF8.self)
         case .null: nil
-        }
-    }
-}
-
-extension Data: SQLValueConvertible {
-    public var sqlValue: SQLValue { .blob([UInt8](self)) }
-    public static func fromSQLValue(_ value: SQLValue) -> Data? {
-        switch value {
-        case .blob(let bytes): Data(bytes)
-        case .text(let text): Data(text.utf8)
-        default: nil
         }
     }
 }

@@ -33,11 +33,14 @@ final class SQLiteSession: SQLSession {
         let names = statement.columnNames
         let cursor = try Row.fetchCursor(statement, arguments: Self.arguments(arguments))
         var rows: [SQLRow] = []
+        var shared: SQLColumns?
         while let row = try cursor.next() {
+            let columns = shared ?? SQLColumns(names)
+            shared = columns
             var values: [SQLValue] = []
             values.reserveCapacity(names.count)
             for index in 0..<names.count { values.append(Self.value(row[index] as DatabaseValue)) }
-            rows.append(SQLRow(names: names, values: values))
+            rows.append(SQLRow(columns: columns, values: values))
         }
         return rows
     }

@@ -81,8 +81,10 @@ struct SQLiteStore: StoreBackend {
 
     func readStatement<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) throws -> T { try read(body) }
 
-    func writeStatement(_ body: @Sendable (any SQLSession) throws -> Void) throws {
-        do { try writer.writeWithoutTransaction { try body(SQLiteSession($0)) } } catch let error as DatabaseError {
+    func writeStatement<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) throws -> T {
+        do { return try writer.writeWithoutTransaction { try body(SQLiteSession($0)) } } catch let error
+            as DatabaseError
+        {
             throw StoreError(error)
         }
     }
