@@ -66,7 +66,9 @@ struct DashboardTests {
         try database.insertClicks(clicks)
         let digest = try database.beginDigest(week: current, now: now)
         try database.enqueueDeliveries(digestID: digest.id, week: current, now: now)
-        for (index, delivery) in try database.dueDeliveries(digestID: digest.id, now: now, limit: 10).enumerated() {
+        for (index, delivery) in try database.claimDeliveries(digestID: digest.id, now: now, sender: 1, limit: 10)
+            .enumerated()
+        {
             try database.recordOutcome(
                 deliveryID: delivery.id, status: index == 0 ? .failed : .sent, error: nil, now: now)
         }

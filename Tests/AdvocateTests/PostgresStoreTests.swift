@@ -5,7 +5,9 @@ import Testing
 
 /// The PostgreSQL backend's own behaviour, always against the throw-away cluster (whatever ADVOCATE_TEST_DATABASE
 /// says): clear failures, the schema check, and `store copy` both ways.
-@Suite("PostgreSQL store: failures, schema, store copy", .serialized)
+@Suite(
+    "PostgreSQL store: failures, schema, store copy", .serialized,
+    .disabled(if: TestBackend.postgres, "uses the cluster on its own; it ran in the SQLite pass"))
 struct PostgresStoreTests {
     let week = try! ISOWeek(parsing: "2026-W48")
     let at = Date(timeIntervalSince1970: 1_795_597_200)
@@ -134,6 +136,14 @@ struct PostgresStoreTests {
         #expect(copied.status == 0, "\(copied.stdout)\(copied.stderr)")
         #expect(copied.stdout.contains("ambassador: 3") && copied.stdout.contains("click: 8"), "\(copied.stdout)")
         #expect(copied.stdout.contains("the counts match"))
+        // Every table of the schema is copied: a new table left off the copy's list would fail here.
+        let copiedTables = copied.stdout.split(separator: "\n").filter { !$0.hasPrefix("Copied") }
+            .compactMap { $0.split(separator: ":").first.map(String.init) }
+        let schema = try runSQLite(
+            source.path("data/advocate.sqlite"),
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+                + "AND name <> 'grdb_migrations'")
+        #expect(Set(schema.split(separator: "\n").map(String.init)) == Set(copiedTables))
         let postgres = try cluster.open(url)
         #expect(try postgres.dump() == (try original.dump()), "PostgreSQL holds exactly the SQLite rows")
 
@@ -188,6 +198,36 @@ extension PostgresStoreTests {
 }
 
 extension PostgresStoreTests {
+    @Test("database URLs: loopback without TLS, other hosts with, a socket folder; bad ones named with their field")
+    func locations() throws {
+        let local = try PostgresLocation(parsing: "postgres://a@127.0.0.1:6543/db", password: nil, field: "f")
+        #expect(local.tls == .disable && local.port == 6543 && local.user == "a" && local.database == "db")
+        #expect(try PostgresLocation(parsing: "postgres://a@db.internal/db", password: nil, field: "f").tls == .require)
+        #expect(
+            try PostgresLocation(parsing: "postgres://a@db.internal/db?sslmode=disable", password: nil, field: "f").tls
+                == .disable)
+        for (url, message) in [
+            ("postgres://a@h/db?sslmode=prefer", "sslmode must be disable or require"),
+            ("postgres://a@/db?host=relative", "absolute folder"), ("postgres://h/db", "names no user"),
+            ("postgres://a@h/", "names no database"), ("postgres://a@h/db?x=1", "unknown URL parameter 'x'"),
+        ] {
+            let error = #expect(throws: StoreError.self) {
+                _ = try PostgresLocation(parsing: url, password: nil, field: "databaseURL")
+            }
+            let text = error?.description ?? ""
+            #expect(text.hasPrefix("databaseURL: ") && text.contains(message), "\(url): \(text)")
+        }
+        // Through the cluster's Unix socket (local logins need no password there).
+        let cluster = try PostgresCluster.shared()
+        let name = String(try cluster.makeDatabase().split(separator: "/").last!)
+        let socket = try AppDatabase.open(
+            .postgres(
+                PostgresLocation(
+                    parsing: "postgres://advocate@:\(cluster.port)/\(name)?host=\(cluster.folder)", password: nil,
+                    field: "test")))
+        #expect(try socket.appliedMigrations().count == 13)
+    }
+
     @Test("a click batch on both backends: one flag per click in order, a request id stored once, over the sizes")
     func clickBatches() throws {
         try onBothStores { store in

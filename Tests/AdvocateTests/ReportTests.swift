@@ -28,7 +28,7 @@ struct ReportTests {
             ContentItem(url: "https://acme.example/a", title: "Zon, wind", theme: "energie", weeks: [week]), now: at)
         let digest = try database.beginDigest(week: week, now: at)
         try database.enqueueDeliveries(digestID: digest.id, week: week, now: at)
-        for delivery in try database.dueDeliveries(digestID: digest.id, now: at, limit: 10) {
+        for delivery in try database.claimDeliveries(digestID: digest.id, now: at, sender: 1, limit: 10) {
             try database.recordOutcome(deliveryID: delivery.id, status: .sent, error: nil, now: at)
         }
         func click(_ kind: LinkToken.Kind, _ who: String, _ network: Network, _ verdict: ClickClass = .human)

@@ -5,7 +5,9 @@ import Testing
 
 /// Several `digest send` processes of one week on one PostgreSQL database: they share the deliveries row by row,
 /// and a killed one's work is finished by the others.
-@Suite("Several senders of one week on PostgreSQL", .serialized)
+@Suite(
+    "Several senders of one week on PostgreSQL", .serialized,
+    .disabled(if: TestBackend.postgres, "uses the cluster on its own; it ran in the SQLite pass"))
 struct SeveralSendersTests {
     let content = """
         [{"url": "https://acme.example/zon", "title": "Zonnepark open", "week": "2026-W49", "texts": ["Deel dit!"]}]
