@@ -234,9 +234,9 @@ struct DigestLedgerTests {
         print(
             "kill test: \(kills) kills, \(inDoubt) in doubt (\(String(format: "%.2f", Double(inDoubt) / Double(kills)))"
                 + " per kill, \(neverArrived) of them never arrived), \(received.count) received of \(count)")
-        // A delivery killed before its end was handed over is retried; at most one message per connection can be
+        // A delivery killed before its end was handed over is retried; only one message of a run at a time can be
         // between its end and its recorded reply. (Only the moment between the ledger's note and the last bytes'
         // write can leave one in doubt that never arrived, so that count is printed, not asserted.)
-        #expect(inDoubt <= kills * 4, "at most one in-flight message per connection per kill is in doubt")
+        #expect(inDoubt <= kills, "at most one message per kill is in doubt")
     }
 }

@@ -126,17 +126,36 @@ extension AppDatabase {
     /// senders share the work and never take the same delivery.
     public func claimDeliveries(digestID: Int64, now: Date, sender: Int64, limit: Int) throws -> [DueDelivery] {
         let claimed = try writeStatement { db in
-            try Int64.fetchAll(
+            if db.dialect == .postgres {
+                return try Int64.fetchAll(
+                    db,
+                    sql: """
+                        UPDATE delivery SET claimedBy = ? WHERE id IN (
+                            SELECT d.id FROM delivery d JOIN ambassador a ON a.id = d.ambassadorId
+                            WHERE d.digestId = ? AND a.status = 'active' AND d.claimedBy IS NULL
+                              AND (d.status = 'pending' OR (d.status = 'retry' AND d.nextAttemptAt <= ?))
+                            ORDER BY d.id LIMIT ? FOR UPDATE OF d SKIP LOCKED)
+                        RETURNING id
+                        """,
+                    arguments: [sender, digestID, now, limit])
+            }
+            // Two walks of the (digestId, status) index in id order, merged, that stop at the limit: one scan of
+            // the whole digest with a sort made every claim cost as much as the week's sent rows (quadratic over a
+            // run of 100,000).
+            return try Int64.fetchAll(
                 db,
                 sql: """
                     UPDATE delivery SET claimedBy = ? WHERE id IN (
                         SELECT d.id FROM delivery d JOIN ambassador a ON a.id = d.ambassadorId
-                        WHERE d.digestId = ? AND a.status = 'active' AND d.claimedBy IS NULL
-                          AND (d.status = 'pending' OR (d.status = 'retry' AND d.nextAttemptAt <= ?))
-                        ORDER BY d.id LIMIT ?\(db.dialect == .postgres ? " FOR UPDATE OF d SKIP LOCKED" : ""))
+                        WHERE d.digestId = ? AND d.status = 'pending' AND d.claimedBy IS NULL AND a.status = 'active'
+                        UNION ALL
+                        SELECT d.id FROM delivery d JOIN ambassador a ON a.id = d.ambassadorId
+                        WHERE d.digestId = ? AND d.status = 'retry' AND d.claimedBy IS NULL AND d.nextAttemptAt <= ?
+                          AND a.status = 'active'
+                        ORDER BY 1 LIMIT ?)
                     RETURNING id
                     """,
-                arguments: [sender, digestID, now, limit])
+                arguments: [sender, digestID, digestID, now, limit])
         }
         guard !claimed.isEmpty else { return [] }
         return try readStatement { db in

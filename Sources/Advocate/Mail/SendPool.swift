@@ -24,6 +24,11 @@ final class SendPool: Sendable {
     private let queue: BlockingQueue<SendJob>
     private let done: DispatchGroup = DispatchGroup()
     private let limiter: RateLimiter?
+    /// Held from the ledger's "handed over" note of a message until its outcome is recorded: the connections send
+    /// their bodies side by side, but only one message at a time is between the end of its data and its recorded
+    /// reply, so a crash leaves at most one delivery of a run in doubt (and usually none: the window is one round
+    /// trip and one commit long).
+    private let ends = NSLock()
 
     /// Opens `connections` sessions of `transport`, each on its own thread.
     init(transport: any MailTransport, connections: Int, maxPerSecond: Double) throws {
@@ -33,7 +38,7 @@ final class SendPool: Sendable {
             let session = try transport.makeSession()
             let box = SessionBox(session: session)
             done.enter()
-            let thread = Thread { [queue, limiter, done] in
+            let thread = Thread { [queue, limiter, done, ends] in
                 while let job = queue.take() {
                     guard let mail = job.prepare() else {
                         job.skip()
@@ -50,9 +55,15 @@ final class SendPool: Sendable {
                         continue
                     }
                     let started = ContinuousClock.now
-                    let outcome = box.session.send(mail, handedOver: job.handedOver)
+                    var endInFlight = false
+                    let outcome = box.session.send(mail) {
+                        ends.lock()
+                        endInFlight = true
+                        try job.handedOver()
+                    }
                     AdvocateMetrics.smtp(ContinuousClock.now - started)
                     job.end(outcome)
+                    if endInFlight { ends.unlock() }
                     queue.finishedOne()
                 }
                 box.session.close()
