@@ -121,6 +121,32 @@ struct MIMETests {
         }
     }
 
+    @Test("random text: lines within 76, nothing unprotected at a line start or end, only what must be is encoded")
+    func quotedPrintableRandom() {
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["a", "=", ".", "From ", " ", "  ", "\t", "\n", "\r\n", "é", "☀️", "<a href=\"x\">", "\r"]
+        for _ in 0..<500 {
+            let text = (0..<Int.random(in: 0...120, using: &generator)).map { _ in
+                pieces.randomElement(using: &generator)!
+            }.joined()
+            let encoded = QuotedPrintable.encode(text)
+            let lines = String(decoding: encoded, as: UTF8.self).components(separatedBy: "\r\n")
+            #expect(lines.allSatisfy { $0.utf8.count <= 76 }, "\(text)")
+            #expect(!lines.contains { $0.hasPrefix(".") || $0.hasPrefix("From ") }, "\(text)")
+            #expect(!lines.contains { $0.hasSuffix(" ") || $0.hasSuffix("\t") }, "\(text)")
+            #expect(
+                decodeQP(encoded)
+                    == text.replacingOccurrences(of: "\r\n", with: "\n")
+                    .replacingOccurrences(of: "\n", with: "\r\n"), "\(text)")
+        }
+        // Plain words and single spaces stay as they are: the only "=" are soft breaks at the ends of lines.
+        let words = (0..<200).map { _ in ["het", "verhaal", "deel", "x"].randomElement(using: &generator)! }
+        let lines = String(decoding: QuotedPrintable.encode(words.joined(separator: " ")), as: UTF8.self)
+            .components(separatedBy: "\r\n")
+        #expect(lines.dropLast().allSatisfy { $0.hasSuffix("=") && $0.dropLast().allSatisfy { $0 != "=" } })
+        #expect(lines.dropLast().allSatisfy { $0.utf8.count >= 70 }, "lines are filled")
+    }
+
     @Test("the line of a real digest that broke: 'passen=' then a dot at the start of the next line")
     func reportedSoftBreakDot() {
         // 75 characters before the dot: the soft break falls right before it.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A digest e-mail: `multipart/alternative` with a plain-text part first and an HTML part second, both UTF-8
 /// quoted-printable, and the headers a bulk sender owes its recipients (RFC 5322, RFC 2047, RFC 2369, RFC 8058).
@@ -103,8 +104,19 @@ public struct MailMessage: Sendable {
         return output
     }
 
-    /// `Wed, 02 Dec 2026 10:00:00 +0100`.
+    /// `Wed, 02 Dec 2026 10:00:00 +0100`. A send formats the same second for many messages, so the last one is
+    /// kept.
     public static func rfc5322Date(_ date: Date, timeZone: TimeZone) -> String {
+        let second = date.timeIntervalSince1970.rounded(.down)
+        if let last = lastDate.withLock({ $0 }), last.second == second, last.timeZone == timeZone { return last.text }
+        let text = formatDate(date, timeZone: timeZone)
+        lastDate.withLock { $0 = (second, timeZone, text) }
+        return text
+    }
+
+    private static let lastDate = Mutex<(second: Double, timeZone: TimeZone, text: String)?>(nil)
+
+    private static func formatDate(_ date: Date, timeZone: TimeZone) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .weekday], from: date)

@@ -28,15 +28,32 @@ public enum QuotedPrintable {
             var index = 0
             let count = bytes.count
             while index < count {
-                let byte = bytes[index]
-                // Fast path, most of an HTML body: a printable character in the middle of a line.
-                if byte >= 33 && byte <= 126 && byte != 61 && column > 0 && column < 75 {
-                    buffer[write] = byte
-                    write += 1
-                    column += 1
-                    index += 1
-                    continue
+                // Fast path, most of a body: a run of characters that stay as they are in the middle of a line
+                // (printable ASCII but "=", or a space that does not end the line), copied at once.
+                if column > 0 && column < 75 {
+                    let limit = min(count, index + 75 - column)
+                    var end = index
+                    while end < limit {
+                        let byte = bytes[end]
+                        if byte >= 33 && byte <= 126 && byte != 61 {
+                            end += 1
+                        } else if byte == 32 && end + 1 < count && bytes[end + 1] != lf && bytes[end + 1] != cr {
+                            end += 1
+                        } else {
+                            break
+                        }
+                    }
+                    if end > index {
+                        let length = end - index
+                        UnsafeMutableRawPointer(buffer.baseAddress! + write).copyMemory(
+                            from: bytes.baseAddress! + index, byteCount: length)
+                        write += length
+                        column += length
+                        index = end
+                        continue
+                    }
                 }
+                let byte = bytes[index]
                 if byte == lf || (byte == cr && index + 1 < count && bytes[index + 1] == lf) {
                     buffer[write] = cr
                     buffer[write + 1] = lf
