@@ -26,8 +26,8 @@ final class SendPool: Sendable {
     private let limiter: RateLimiter?
     /// Held from the ledger's "handed over" note of a message until its outcome is recorded: the connections send
     /// their bodies side by side, but only one message at a time is between the end of its data and its recorded
-    /// reply, so a crash leaves at most one delivery of a run in doubt (and usually none: the window is one round
-    /// trip and one commit long).
+    /// reply, so a crash leaves at most one delivery of a run in doubt. How often it leaves one depends on how long
+    /// the relay takes to answer the final dot.
     private let ends = NSLock()
 
     /// Opens `connections` sessions of `transport`, each on its own thread.
