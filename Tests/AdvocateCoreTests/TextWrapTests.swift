@@ -35,9 +35,10 @@ struct TextWrapTests {
         #expect(TextWrap.wrap("kort\nook kort", width: 10) == "kort\nook kort")
         #expect(TextWrap.wrap("een twee drie vier", width: 9) == "een twee\ndrie vier")
         #expect(TextWrap.wrap("lees \(link) nu", width: 20) == "lees\n\(link)\nnu")
-        // Width counts characters, not bytes: 12 × "é" is 24 bytes but fits in 12.
-        let accents = String(repeating: "é", count: 12)
-        #expect(TextWrap.wrap("\(accents) \(accents)", width: 12) == "\(accents)\n\(accents)")
+        // Width counts characters, not bytes: two words of 8 × "é" are 17 characters (33 bytes) and fit in 20.
+        let accents = String(repeating: "é", count: 8)
+        #expect(TextWrap.wrap("\(accents) \(accents)", width: 20) == "\(accents) \(accents)")
+        #expect(TextWrap.wrap("\(accents) \(accents)", width: 16) == "\(accents)\n\(accents)")
         #expect(TextWrap.wrap("a b  c\n\n", width: 3) == "a b\n c\n\n")
     }
 

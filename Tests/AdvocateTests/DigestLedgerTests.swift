@@ -182,6 +182,41 @@ struct DigestLedgerTests {
         #expect(elapsed >= 1.2, "at 4 per second, six sends need at least 1.25 s")
     }
 
+    @Test("one relay that never answers a final dot holds the others' ends back, and they are sent again, not in doubt")
+    func stalledEndAmongConnections() throws {
+        let directory = try TempDirectory()
+        let server = try SMTPServerProcess(directory: directory.url.appendingPathComponent("mail"))
+        try directory.write(
+            "config.json",
+            smtpConfig(
+                port: server.port, certificate: nil, username: nil,
+                extra: """
+                    "connections": 3, "maxAttempts": 5, "retryBaseSeconds": 0.1, "timeoutSeconds": 2,
+                    "retryWithinRunSeconds": 30
+                    """))
+        let others = (1...6).map { "ok\($0)@example.org" }
+        try directory.write(
+            "people.csv",
+            "email,name,language,themes,networks\n"
+                + (["stalldata-a@example.org"] + others).map { "\($0),Tester,nl,,x\n" }.joined())
+        try directory.write("content.json", content)
+        _ = try advocate(["ambassadors", "import", "people.csv"], in: directory.url)
+        _ = try advocate(["content", "import", "content.json"], in: directory.url)
+
+        let run = try advocate(["digest", "send", "--week", "2026-W49"], in: directory.url)
+        #expect(run.status == 3, "\(run.stdout)\(run.stderr)")
+        let ledger = try deliveries(in: directory)
+        #expect(ledger["stalldata-a@example.org"]?.status == .inDoubt)
+        for address in others {
+            #expect(ledger[address]?.status == .sent, "\(address): \(ledger[address]?.lastError ?? "")")
+        }
+        let received = Dictionary(grouping: server.received().map(\.recipient), by: { $0 }).mapValues(\.count)
+        #expect(others.allSatisfy { received[$0] == 1 }, "\(received)")
+        #expect(
+            others.contains { (ledger[$0]?.attempts ?? 0) > 1 },
+            "a message that waited behind the stalled reply was held back and sent again")
+    }
+
     @Test(
         "kill -9 at random moments: every recipient gets exactly one message; only messages whose end left are in doubt"
     )

@@ -69,7 +69,8 @@ public final class DigestSender: Sendable {
         // after the pool has finished its queued jobs (defers run in reverse).
         defer { try? database.releaseClaims(digestID: digest.id, sender: lock.sender) }
         let pool = try SendPool(
-            transport: transport, connections: smtp.connections, maxPerSecond: smtp.maxPerSecond)
+            transport: transport, connections: smtp.connections, maxPerSecond: smtp.maxPerSecond,
+            endWait: Double(smtp.timeoutSeconds) / 2)
         defer { pool.shutdown() }
 
         while true {

@@ -52,7 +52,9 @@ public final class InvitationSender: Sendable {
         summary.abandonedInDoubt = try database.markAbandonedInvitations(now: now())
         try database.settleInvitationsOfMembers(now: now())
         let state = Locked(RunState(budget: .max))
-        let pool = try SendPool(transport: transport, connections: smtp.connections, maxPerSecond: smtp.maxPerSecond)
+        let pool = try SendPool(
+            transport: transport, connections: smtp.connections, maxPerSecond: smtp.maxPerSecond,
+            endWait: Double(smtp.timeoutSeconds) / 2)
         defer { pool.shutdown() }
         var cursor: Int64 = 0
         while state.withLock({ $0.stopReason == nil }) {

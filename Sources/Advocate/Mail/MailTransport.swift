@@ -26,12 +26,19 @@ public protocol MailTransport: Sendable {
     func makeSession() throws -> any MailSession
 }
 
+/// Thrown by a `handedOver` hook that cannot let the end of a message go in time: the message is abandoned before
+/// its end left, so it is certainly not delivered and is tried again later.
+struct EndHeldBack: Error {
+    var reason: String
+}
+
 /// A channel for sending messages one after another from a single thread.
 public protocol MailSession: AnyObject {
     /// Sends one message, blocking the calling thread until the outcome is known. `handedOver` runs right before
     /// the end of the message can leave (for SMTP: before the last bytes go to libcurl, which then adds the final
-    /// dot), so a ledger can tell "certainly not delivered" from "maybe delivered". If it throws, the message is
-    /// not completed and the outcome is ``SendOutcome/unusable(_:)``.
+    /// dot), so a ledger can tell "certainly not delivered" from "maybe delivered". It runs at most once, on the
+    /// calling thread. If it throws, the message is not completed and the outcome is ``SendOutcome/unusable(_:)``,
+    /// or ``SendOutcome/temporary(_:)`` for ``EndHeldBack``.
     func send(_ mail: OutgoingMail, handedOver: () throws -> Void) -> SendOutcome
     /// Closes the channel.
     func close()

@@ -30,8 +30,11 @@ final class SendPool: Sendable {
     /// the relay takes to answer the final dot.
     private let ends = NSLock()
 
-    /// Opens `connections` sessions of `transport`, each on its own thread.
-    init(transport: any MailTransport, connections: Int, maxPerSecond: Double) throws {
+    /// Opens `connections` sessions of `transport`, each on its own thread. A message waits at most `endWait`
+    /// seconds from its start for another message's end to be settled (``ends``); after that it is abandoned before
+    /// its end leaves and tried again later, so that one stalled reply cannot run the others into their transfer
+    /// timeouts with their ends handed over.
+    init(transport: any MailTransport, connections: Int, maxPerSecond: Double, endWait: Double) throws {
         queue = BlockingQueue(capacity: connections * 4)
         limiter = maxPerSecond > 0 ? RateLimiter(perSecond: maxPerSecond) : nil
         for index in 0..<connections {
@@ -56,8 +59,11 @@ final class SendPool: Sendable {
                     }
                     let started = ContinuousClock.now
                     var endInFlight = false
+                    let deadline = Date(timeIntervalSinceNow: endWait)
                     let outcome = box.session.send(mail) {
-                        ends.lock()
+                        guard ends.lock(before: deadline) else {
+                            throw EndHeldBack(reason: "another message's reply took too long; this one was held back")
+                        }
                         endInFlight = true
                         try job.handedOver()
                     }
