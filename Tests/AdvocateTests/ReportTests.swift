@@ -49,6 +49,77 @@ struct ReportTests {
         return directory
     }
 
+    @Test(
+        "random clicks: per item, network, ambassador and week, the additive figures equal a count of the clicks",
+        arguments: [ReportGrouping.item, .network, .ambassador, .week])
+    func additiveFiguresMatchACount(grouping: ReportGrouping) throws {
+        let directory = try TempDirectory()
+        let database = try directory.openDatabase()
+        var ambassadors: [Int64] = []
+        for index in 0..<4 {
+            ambassadors.append(
+                try database.addAmbassador(
+                    Ambassador(email: "p\(index)@x.nl", name: "P\(index)", language: .nl, networks: [.x], joinedAt: at),
+                    now: at
+                ).id!)
+        }
+        let weeks = [week, week.previous]
+        var items: [Int64] = []
+        for index in 0..<3 {
+            items.append(
+                try database.addContent(
+                    ContentItem(url: "https://acme.example/\(index)", title: "T\(index)", weeks: weeks), now: at
+                ).id!)
+        }
+        var generator = SystemRandomNumberGenerator()
+        let verdicts: [ClickClass] = [.human, .human, .crawler, .scanner]
+        let clicks = (0..<3_000).map { _ in
+            var click = ClickRecord(
+                at: at, kind: [.share, .visit, .visit].randomElement(using: &generator)!,
+                week: weeks.randomElement(using: &generator)!, itemID: items.randomElement(using: &generator)!,
+                network: Network.allCases.randomElement(using: &generator)!,
+                ambassadorID: ambassadors.randomElement(using: &generator)!,
+                verdict: ClickVerdict(verdicts.randomElement(using: &generator)!, "test"))
+            click.newReader = Bool.random(using: &generator)
+            click.newItemReader = click.newReader && Bool.random(using: &generator)
+            return click
+        }
+        try database.insertClicks(clicks)
+        let prices: [Network: Double] = [.linkedin: 2.5, .x: 1]
+        let report = try database.report(ReportFilter(), by: grouping, costPerClick: prices)
+
+        func key(_ click: ClickRecord) -> String {
+            switch grouping {
+            case .item: "T\(items.firstIndex(of: click.itemID!)!)"
+            case .network: click.network!.rawValue
+            case .ambassador: "p\(ambassadors.firstIndex(of: click.ambassadorID!)!)@x.nl"
+            case .week, .theme: click.week.description
+            }
+        }
+        let readerFlag = grouping == .item ? \ClickRecord.newItemReader : \ClickRecord.newReader
+        var expected: [String: [Double]] = [:]
+        for click in clicks {
+            var figures = expected[key(click)] ?? [0, 0, 0, 0, 0]
+            let humanVisit = click.kind == .visit && click.verdict.classification == .human
+            let reader = humanVisit && click[keyPath: readerFlag]
+            figures[0] += click.kind == .share ? 1 : 0
+            figures[1] += humanVisit ? 1 : 0
+            figures[2] += click.kind == .visit ? 1 : 0
+            figures[3] += reader ? 1 : 0
+            figures[4] += reader ? prices[click.network!] ?? 0 : 0
+            expected[key(click)] = figures
+        }
+        let actual = Dictionary(
+            uniqueKeysWithValues: report.rows.map {
+                (
+                    $0.key,
+                    [Double($0.sharesRaw), Double($0.visits), Double($0.visitsRaw), Double($0.readers), $0.earnedValue]
+                )
+            })
+        #expect(actual == expected)
+        #expect(report.total.visitsRaw == clicks.filter { $0.kind == .visit }.count)
+    }
+
     @Test("JSON: every figure per network, the total and the goal progress")
     func json() throws {
         let directory = try seeded()

@@ -303,6 +303,15 @@ extension AppDatabase {
             // the work row by row, and a dead run's claims are given back.
             try db.executeSchema(sql: "ALTER TABLE delivery ADD COLUMN claimedBy INTEGER")
         },
+        StoreMigration("v14-click-share-confirms") { db in
+            // Whether a share is confirmed (a visit through it carried evidence) is then answered from the index
+            // alone: the report asks it for every human share.
+            try db.executeSchema(
+                sql: """
+                    DROP INDEX click_share;
+                    CREATE INDEX click_share ON click(shareKey, kind, class, confirms);
+                    """)
+        },
     ]
 }
 

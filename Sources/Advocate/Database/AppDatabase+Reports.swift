@@ -118,7 +118,20 @@ extension AppDatabase {
             FROM click WHERE \(ShareSQL.humanShares)\(extra)
             """
         let arguments = SQLArguments(values)
-        // The two scans and the distinct count run at the same time on separate read connections (WAL).
+        // On SQLite the additive figures are summed here rather than by GROUP BY, which sorts every click first
+        // (most of the time over 10,000,000 clicks): each row gives its key, what it counts for, and its price, and
+        // two halves of the table (by id) are scanned at the same time.
+        let flags = """
+            SELECT \(rawKey) AS k,
+                   (CASE WHEN kind = 'share' THEN 1 ELSE 2 END) + (CASE WHEN class = 'human' THEN 4 ELSE 0 END)
+                   + (CASE WHEN \(reader) = 1 THEN 8 ELSE 0 END) AS f,
+                   \(price) AS p
+            FROM click NOT INDEXED WHERE kind IN ('share', 'visit')\(extra)
+            """
+        let split =
+            dialect == .sqlite
+            ? try read { db in try Int64.fetchOne(db, sql: "SELECT (MIN(id) + MAX(id)) / 2 FROM click") } : nil
+        // The scans and the distinct counts run at the same time on separate read connections (WAL).
         let additiveRows = Locked<
             [(key: SQLValue, sharesRaw: Int, visits: Int, visitsRaw: Int, readers: Int, value: Double)]
         >([])
@@ -126,9 +139,18 @@ extension AppDatabase {
         let distinctRows = Locked<[(key: SQLValue, shares: Int, sharers: Int)]>([])
         let totalSharers = Locked(0)
         let failure = Locked<StoreError?>(nil)
-        DispatchQueue.concurrentPerform(iterations: 4) { pass in
+        DispatchQueue.concurrentPerform(iterations: 5) { pass in
             do {
                 switch pass {
+                case 0 where split != nil, 4:
+                    guard let split else { return }
+                    let half = pass == 0 ? " AND id < ?" : " AND id >= ?"
+                    let rows = try read { db in
+                        try Self.sumFlags(
+                            db, sql: flags + half, arguments: SQLArguments(values: arguments.values + [.integer(split)])
+                        )
+                    }
+                    additiveRows.withLock { $0 += rows }
                 case 0:
                     let rows = try read { db in
                         try SQLRow.fetchAll(db, sql: additive + " GROUP BY k", arguments: arguments).map { row in
@@ -252,6 +274,42 @@ extension AppDatabase {
             }.sorted { ($0.shares, $0.visits, $1.key) > ($1.shares, $1.visits, $0.key) }
             return (rows, finish(total, mailed: try Self.mailed(db, filter: filter, week: nil)))
         }
+    }
+
+    /// Sums the rows of a `flags` scan by key: shares, human visits, visits, readers and their value.
+    private static func sumFlags(_ db: any SQLSession, sql: String, arguments: SQLArguments) throws -> [(
+        key: SQLValue, sharesRaw: Int, visits: Int, visitsRaw: Int, readers: Int, value: Double
+    )] {
+        var slots: [SQLValue: Int] = [:]
+        var keys: [SQLValue] = []
+        var sums: [(sharesRaw: Int, visits: Int, visitsRaw: Int, readers: Int, value: Double)] = []
+        try db.forEachRow(sql: sql, arguments: arguments) { row in
+            guard case .integer(let flags) = row[1] else { return }
+            let slot: Int
+            if let known = slots[row[0]] {
+                slot = known
+            } else {
+                slot = sums.count
+                slots[row[0]] = slot
+                keys.append(row[0])
+                sums.append((0, 0, 0, 0, 0))
+            }
+            if flags & 1 != 0 {
+                sums[slot].sharesRaw += 1
+                return
+            }
+            sums[slot].visitsRaw += 1
+            guard flags & 4 != 0 else { return }
+            sums[slot].visits += 1
+            guard flags & 8 != 0 else { return }
+            sums[slot].readers += 1
+            switch row[2] {
+            case .integer(let price): sums[slot].value += Double(price)
+            case .real(let price): sums[slot].value += price
+            default: break
+            }
+        }
+        return zip(keys, sums).map { ($0, $1.sharesRaw, $1.visits, $1.visitsRaw, $1.readers, $1.value) }
     }
 
     /// Progress towards each goal, over the goal's own period in `timeZone`.

@@ -20,6 +20,9 @@ public protocol SQLSession: AnyObject {
     /// inside a write transaction: on PostgreSQL all are queued on the connection at once (the calling thread
     /// wakes once), and after a failure the rest fail too, so the transaction rolls back as a whole.
     func executeBatch(_ statements: [(sql: String, arguments: SQLArguments)]) throws -> [(changes: Int, rows: [SQLRow])]
+    /// Calls `body` with the values of each row of a query, by position, without collecting the rows: for scans
+    /// too large to hold. The array is reused from row to row.
+    func forEachRow(sql: String, arguments: SQLArguments, _ body: ([SQLValue]) throws -> Void) throws
 }
 
 extension SQLSession {
@@ -32,6 +35,10 @@ extension SQLSession {
             let rows = try cachedStatement(sql: $0.sql).query($0.arguments)
             return (changesCount, rows)
         }
+    }
+
+    public func forEachRow(sql: String, arguments: SQLArguments, _ body: ([SQLValue]) throws -> Void) throws {
+        for row in try fetchRows(sql: sql, arguments: arguments) { try body(row.values) }
     }
 
 }

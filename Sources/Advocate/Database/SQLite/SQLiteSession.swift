@@ -29,6 +29,17 @@ final class SQLiteSession: SQLSession {
             query: { try Self.rows(statement, arguments: $0) })
     }
 
+    func forEachRow(sql: String, arguments: SQLArguments, _ body: ([SQLValue]) throws -> Void) throws {
+        let statement = try db.makeStatement(sql: sql)
+        let count = statement.columnCount
+        let cursor = try Row.fetchCursor(statement, arguments: Self.arguments(arguments))
+        var values = [SQLValue](repeating: .null, count: count)
+        while let row = try cursor.next() {
+            for index in 0..<count { values[index] = Self.value(row[index] as DatabaseValue) }
+            try body(values)
+        }
+    }
+
     static func rows(_ statement: Statement, arguments: SQLArguments) throws -> [SQLRow] {
         let names = statement.columnNames
         let cursor = try Row.fetchCursor(statement, arguments: Self.arguments(arguments))
