@@ -82,6 +82,7 @@ struct ReportTests {
                 verdict: ClickVerdict(verdicts.randomElement(using: &generator)!, "test"))
             click.newReader = Bool.random(using: &generator)
             click.newItemReader = click.newReader && Bool.random(using: &generator)
+            if click.kind == .visit && Int.random(in: 0..<8, using: &generator) == 0 { click.confirms = "reader" }
             return click
         }
         try database.insertClicks(clicks)
@@ -118,6 +119,27 @@ struct ReportTests {
             })
         #expect(actual == expected)
         #expect(report.total.visitsRaw == clicks.filter { $0.kind == .visit }.count)
+
+        // Shares, sharers and confirmed shares: distinct (ambassador, item, network, week) among human share clicks,
+        // confirmed when any visit through the same share carried evidence.
+        struct Share: Hashable {
+            var ambassador: Int64?, item: Int64?, network: Network?, week: ISOWeek
+            init(_ click: ClickRecord) {
+                (ambassador, item, network, week) = (click.ambassadorID, click.itemID, click.network, click.week)
+            }
+        }
+        let confirming = Set(clicks.filter { $0.kind == .visit && $0.confirms != nil }.map(Share.init))
+        let humanShares = clicks.filter { $0.kind == .share && $0.verdict.classification == .human }
+        let distinct = Dictionary(grouping: humanShares, by: key).mapValues { group in
+            let shares = Set(group.map(Share.init))
+            return [shares.count, Set(group.map(\.ambassadorID)).count, shares.intersection(confirming).count]
+        }
+        let distinctActual = Dictionary(
+            uniqueKeysWithValues: report.rows.filter { $0.shares > 0 }.map {
+                ($0.key, [$0.shares, $0.sharers, $0.confirmedShares])
+            })
+        #expect(distinctActual == distinct)
+        #expect(report.total.sharers == Set(humanShares.map(\.ambassadorID)).count)
     }
 
     @Test("JSON: every figure per network, the total and the goal progress")

@@ -34,8 +34,12 @@ final class SQLiteSession: SQLSession {
         let count = statement.columnCount
         let cursor = try Row.fetchCursor(statement, arguments: Self.arguments(arguments))
         var values = [SQLValue](repeating: .null, count: count)
-        while let row = try cursor.next() {
-            for index in 0..<count { values[index] = Self.value(row[index] as DatabaseValue) }
+        while try cursor.next() != nil {
+            // Straight from the statement: the row's generic accessors cost more than the scan itself.
+            for index in 0..<count {
+                values[index] = Self.value(
+                    DatabaseValue(sqliteStatement: statement.sqliteStatement, index: CInt(index)))
+            }
             try body(values)
         }
     }
