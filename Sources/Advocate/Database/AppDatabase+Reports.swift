@@ -138,8 +138,6 @@ extension AppDatabase {
         >([])
         let confirmedRows = Locked<[(key: SQLValue, confirmed: Int)]>([])
         let distinctRows = Locked<[(key: SQLValue, shares: Int, sharers: Int)]>([])
-        let humanShares = Locked<[SQLValue: (shares: Set<Int64>, sharers: Set<Int64>)]>([:])
-        let confirmedKeys = Locked(Set<Int64>())
         let totalSharers = Locked(0)
         let failure = Locked<StoreError?>(nil)
         DispatchQueue.concurrentPerform(iterations: 5) { pass in
@@ -168,24 +166,44 @@ extension AppDatabase {
                     }
                     additiveRows.withLock { $0 = rows }
                 case 1 where split != nil:
-                    // Each human share's group, share and sharer; counted (and checked against the confirmed
-                    // shares) below, instead of a DISTINCT count and one index probe per share in SQL.
-                    let groups = try read { db in
+                    // Each human share's group, share and sharer, then one walk of click_share in shareKey order for
+                    // the shares a visit confirmed: instead of a DISTINCT sort and one index probe per share. Only
+                    // the shares in scope are kept, so memory follows the filter, not the table.
+                    let (groups, confirmed) = try read { db in
                         var groups: [SQLValue: (shares: Set<Int64>, sharers: Set<Int64>)] = [:]
+                        var inScope = Set<Int64>()
                         try db.forEachRow(
                             sql: "SELECT \(distinctKey) AS k, shareKey, ambassadorId FROM click WHERE "
                                 + ShareSQL.humanShares + extra, arguments: arguments
                         ) { row in
                             if case .integer(let share) = row[1] {
                                 groups[row[0], default: ([], [])].shares.insert(share)
+                                inScope.insert(share)
                             }
                             if case .integer(let sharer) = row[2] {
                                 groups[row[0], default: ([], [])].sharers.insert(sharer)
                             }
                         }
-                        return groups
+                        var confirmed = Set<Int64>()
+                        guard !inScope.isEmpty else { return (groups, confirmed) }
+                        try db.forEachRow(
+                            sql: """
+                                SELECT shareKey FROM click INDEXED BY click_share
+                                WHERE kind = 'visit' AND confirms IS NOT NULL GROUP BY shareKey
+                                """, arguments: []
+                        ) { row in
+                            if case .integer(let share) = row[0], inScope.contains(share) { confirmed.insert(share) }
+                        }
+                        return (groups, confirmed)
                     }
-                    humanShares.withLock { $0 = groups }
+                    distinctRows.withLock {
+                        $0 = groups.map { ($0.key, $0.value.shares.count, $0.value.sharers.count) }
+                    }
+                    confirmedRows.withLock {
+                        $0 = groups.map { group in
+                            (group.key, group.value.shares.filter { confirmed.contains($0) }.count)
+                        }
+                    }
                 case 1:
                     let rows = try read { db in
                         try SQLRow.fetchAll(db, sql: distinct + " GROUP BY k", arguments: arguments).map {
@@ -194,20 +212,7 @@ extension AppDatabase {
                     }
                     distinctRows.withLock { $0 = rows }
                 case 3 where split != nil:
-                    // The shares that a visit confirmed, in one walk of click_share (in shareKey order).
-                    let keys = try read { db in
-                        var keys = Set<Int64>()
-                        try db.forEachRow(
-                            sql: """
-                                SELECT shareKey FROM click INDEXED BY click_share
-                                WHERE kind = 'visit' AND confirms IS NOT NULL GROUP BY shareKey
-                                """, arguments: []
-                        ) { row in
-                            if case .integer(let share) = row[0] { keys.insert(share) }
-                        }
-                        return keys
-                    }
-                    confirmedKeys.withLock { $0 = keys }
+                    break  // counted with the human shares (pass 1)
                 case 3:
                     let rows = try read { db in
                         try SQLRow.fetchAll(db, sql: confirmed + " GROUP BY k", arguments: arguments).map {
@@ -233,14 +238,6 @@ extension AppDatabase {
             }
         }
         if let error = failure.withLock({ $0 }) { throw error }
-        if split != nil {
-            let keys = confirmedKeys.withLock { $0 }
-            let groups = humanShares.withLock { $0 }
-            distinctRows.withLock { $0 = groups.map { ($0.key, $0.value.shares.count, $0.value.sharers.count) } }
-            confirmedRows.withLock {
-                $0 = groups.map { group in (group.key, group.value.shares.filter { keys.contains($0) }.count) }
-            }
-        }
         let additivePass = additiveRows.withLock { $0 }
         let distinctPass = distinctRows.withLock { $0 }
         let sharers = totalSharers.withLock { $0 }
