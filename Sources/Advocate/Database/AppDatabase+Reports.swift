@@ -121,7 +121,7 @@ extension AppDatabase {
         let arguments = SQLArguments(values)
         // On SQLite the additive figures are summed here rather than by GROUP BY, which sorts every click first
         // (most of the time over 10,000,000 clicks): each row gives its key, what it counts for, and its price, and
-        // two halves of the table (by id) are scanned at the same time.
+        // the table is scanned in parts by id, spread over the cores with the other passes.
         let flags = """
             SELECT \(rawKey) AS k,
                    (CASE WHEN kind = 'share' THEN 1 ELSE 2 END) + (CASE WHEN class = 'human' THEN 4 ELSE 0 END)
@@ -129,9 +129,24 @@ extension AppDatabase {
                    \(price) AS p
             FROM click NOT INDEXED WHERE kind IN ('share', 'visit')\(extra)
             """
-        let split =
+        let parts: [(sql: String, arguments: SQLArguments)] =
             dialect == .sqlite
-            ? try read { db in try Int64.fetchOne(db, sql: "SELECT (MIN(id) + MAX(id)) / 2 FROM click") } : nil
+            ? try read { db in
+                guard let low = try Int64.fetchOne(db, sql: "SELECT MIN(id) FROM click"),
+                    let high = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM click")
+                else { return [] }
+                let count = 6
+                let step = (high - low) / Int64(count) + 1
+                return (0..<count).map { index in
+                    let from = low + Int64(index) * step
+                    return index == count - 1
+                        ? (flags + " AND id >= ?", SQLArguments(values: arguments.values + [.integer(from)]))
+                        : (
+                            flags + " AND id >= ? AND id < ?",
+                            SQLArguments(values: arguments.values + [.integer(from), .integer(from + step)])
+                        )
+                }
+            } : []
         // The scans and the distinct counts run at the same time on separate read connections (WAL).
         let additiveRows = Locked<
             [(key: SQLValue, sharesRaw: Int, visits: Int, visitsRaw: Int, readers: Int, value: Double)]
@@ -140,19 +155,17 @@ extension AppDatabase {
         let distinctRows = Locked<[(key: SQLValue, shares: Int, sharers: Int)]>([])
         let totalSharers = Locked(0)
         let failure = Locked<StoreError?>(nil)
-        DispatchQueue.concurrentPerform(iterations: 5) { pass in
+        // The longest single pass first; on SQLite the parts of the additive scan fill the cores after it.
+        DispatchQueue.concurrentPerform(iterations: 4 + parts.count) { pass in
             do {
                 switch pass {
-                case 0 where split != nil, 4:
-                    guard let split else { return }
-                    let half = pass == 0 ? " AND id < ?" : " AND id >= ?"
-                    let rows = try read { db in
-                        try Self.sumFlags(
-                            db, sql: flags + half, arguments: SQLArguments(values: arguments.values + [.integer(split)])
-                        )
-                    }
+                case 4...:
+                    let part = parts[pass - 4]
+                    let rows = try read { db in try Self.sumFlags(db, sql: part.sql, arguments: part.arguments) }
                     additiveRows.withLock { $0 += rows }
-                case 0:
+                case 1 where !parts.isEmpty, 2 where !parts.isEmpty:
+                    break  // counted in other passes
+                case 0 where parts.isEmpty:
                     let rows = try read { db in
                         try SQLRow.fetchAll(db, sql: additive + " GROUP BY k", arguments: arguments).map { row in
                             let key: SQLValue = row["k"]
@@ -165,7 +178,7 @@ extension AppDatabase {
                         }
                     }
                     additiveRows.withLock { $0 = rows }
-                case 1 where split != nil:
+                case 0:
                     // Each human share's group, share and sharer, then one walk of click_share in shareKey order for
                     // the shares a visit confirmed: instead of a DISTINCT sort and one index probe per share. Only
                     // the shares in scope are kept, so memory follows the filter, not the table.
@@ -211,9 +224,7 @@ extension AppDatabase {
                         }
                     }
                     distinctRows.withLock { $0 = rows }
-                case 3 where split != nil:
-                    break  // counted with the human shares (pass 1)
-                case 3:
+                case 2:
                     let rows = try read { db in
                         try SQLRow.fetchAll(db, sql: confirmed + " GROUP BY k", arguments: arguments).map {
                             (key: $0["k"] as SQLValue, confirmed: $0["confirmed"] ?? 0)
