@@ -50,12 +50,12 @@ struct ReportTests {
     }
 
     @Test(
-        "random clicks: per item, network, ambassador and week, the additive figures equal a count of the clicks",
-        arguments: [ReportGrouping.item, .network, .ambassador, .week])
-    func additiveFiguresMatchACount(grouping: ReportGrouping) throws {
+        "random clicks: every figure of every grouping, with and without a week filter, equals a count of the clicks",
+        arguments: ReportGrouping.allCases)
+    func figuresMatchACount(grouping: ReportGrouping) throws {
         let directory = try TempDirectory()
         let database = try directory.openDatabase()
-        var ambassadors: [Int64] = []
+        var ambassadors: [Int64?] = [nil]  // nil: a removed ambassador's clicks
         for index in 0..<4 {
             ambassadors.append(
                 try database.addAmbassador(
@@ -64,20 +64,24 @@ struct ReportTests {
                 ).id!)
         }
         let weeks = [week, week.previous]
-        var items: [Int64] = []
+        var items: [Int64?] = [nil]  // nil: a removed item's clicks
+        let themes = ["energie", "zorg", nil]
         for index in 0..<3 {
             items.append(
                 try database.addContent(
-                    ContentItem(url: "https://acme.example/\(index)", title: "T\(index)", weeks: weeks), now: at
+                    ContentItem(
+                        url: "https://acme.example/\(index)", title: "T\(index)", theme: themes[index], weeks: weeks),
+                    now: at
                 ).id!)
         }
         var generator = SystemRandomNumberGenerator()
         let verdicts: [ClickClass] = [.human, .human, .crawler, .scanner]
+        let networks: [Network?] = Network.allCases + [nil]
         let clicks = (0..<3_000).map { _ in
             var click = ClickRecord(
-                at: at, kind: [.share, .visit, .visit].randomElement(using: &generator)!,
+                at: at, kind: [.share, .visit, .visit, .trap].randomElement(using: &generator)!,
                 week: weeks.randomElement(using: &generator)!, itemID: items.randomElement(using: &generator)!,
-                network: Network.allCases.randomElement(using: &generator)!,
+                network: networks.randomElement(using: &generator)!,
                 ambassadorID: ambassadors.randomElement(using: &generator)!,
                 verdict: ClickVerdict(verdicts.randomElement(using: &generator)!, "test"))
             click.newReader = Bool.random(using: &generator)
@@ -87,59 +91,70 @@ struct ReportTests {
         }
         try database.insertClicks(clicks)
         let prices: [Network: Double] = [.linkedin: 2.5, .x: 1]
-        let report = try database.report(ReportFilter(), by: grouping, costPerClick: prices)
 
         func key(_ click: ClickRecord) -> String {
+            let item = click.itemID.flatMap { items.firstIndex(of: $0) }
             switch grouping {
-            case .item: "T\(items.firstIndex(of: click.itemID!)!)"
-            case .network: click.network!.rawValue
-            case .ambassador: "p\(ambassadors.firstIndex(of: click.ambassadorID!)!)@x.nl"
-            case .week, .theme: click.week.description
+            case .item: return item.map { "T\($0 - 1)" } ?? "(removed item)"
+            case .theme: return item.flatMap { themes[$0 - 1] } ?? "(none)"
+            case .network: return click.network?.rawValue ?? "-"
+            case .ambassador:
+                return click.ambassadorID.flatMap { ambassadors.firstIndex(of: $0) }.map { "p\($0 - 1)@x.nl" }
+                    ?? "(removed)"
+            case .week: return click.week.description
             }
         }
-        let readerFlag = grouping == .item ? \ClickRecord.newItemReader : \ClickRecord.newReader
-        var expected: [String: [Double]] = [:]
-        for click in clicks {
-            var figures = expected[key(click)] ?? [0, 0, 0, 0, 0]
-            let humanVisit = click.kind == .visit && click.verdict.classification == .human
-            let reader = humanVisit && click[keyPath: readerFlag]
-            figures[0] += click.kind == .share ? 1 : 0
-            figures[1] += humanVisit ? 1 : 0
-            figures[2] += click.kind == .visit ? 1 : 0
-            figures[3] += reader ? 1 : 0
-            figures[4] += reader ? prices[click.network!] ?? 0 : 0
-            expected[key(click)] = figures
-        }
-        let actual = Dictionary(
-            uniqueKeysWithValues: report.rows.map {
-                (
-                    $0.key,
-                    [Double($0.sharesRaw), Double($0.visits), Double($0.visitsRaw), Double($0.readers), $0.earnedValue]
-                )
-            })
-        #expect(actual == expected)
-        #expect(report.total.visitsRaw == clicks.filter { $0.kind == .visit }.count)
-
-        // Shares, sharers and confirmed shares: distinct (ambassador, item, network, week) among human share clicks,
-        // confirmed when any visit through the same share carried evidence.
         struct Share: Hashable {
             var ambassador: Int64?, item: Int64?, network: Network?, week: ISOWeek
             init(_ click: ClickRecord) {
                 (ambassador, item, network, week) = (click.ambassadorID, click.itemID, click.network, click.week)
             }
         }
-        let confirming = Set(clicks.filter { $0.kind == .visit && $0.confirms != nil }.map(Share.init))
-        let humanShares = clicks.filter { $0.kind == .share && $0.verdict.classification == .human }
-        let distinct = Dictionary(grouping: humanShares, by: key).mapValues { group in
-            let shares = Set(group.map(Share.init))
-            return [shares.count, Set(group.map(\.ambassadorID)).count, shares.intersection(confirming).count]
+        // A share needs an ambassador, an item and a network (its key); a confirming visit may be of any class and
+        // any week.
+        let hasKey = { (click: ClickRecord) in click.ambassadorID != nil && click.itemID != nil && click.network != nil
         }
-        let distinctActual = Dictionary(
-            uniqueKeysWithValues: report.rows.filter { $0.shares > 0 }.map {
-                ($0.key, [$0.shares, $0.sharers, $0.confirmedShares])
-            })
-        #expect(distinctActual == distinct)
-        #expect(report.total.sharers == Set(humanShares.map(\.ambassadorID)).count)
+        let confirming = Set(clicks.filter { $0.kind == .visit && $0.confirms != nil && hasKey($0) }.map(Share.init))
+        let readerFlag = grouping == .item || grouping == .theme ? \ClickRecord.newItemReader : \ClickRecord.newReader
+
+        for filter in [ReportFilter(), ReportFilter(week: week)] {
+            let scope = clicks.filter { filter.week == nil || $0.week == filter.week }
+            let report = try database.report(filter, by: grouping, costPerClick: prices)
+            var expected: [String: [Double]] = [:]
+            for click in scope where click.kind != .trap {
+                var figures = expected[key(click)] ?? [0, 0, 0, 0, 0, 0, 0, 0]
+                let humanVisit = click.kind == .visit && click.verdict.classification == .human
+                let reader = humanVisit && click[keyPath: readerFlag]
+                figures[0] += click.kind == .share ? 1 : 0
+                figures[1] += humanVisit ? 1 : 0
+                figures[2] += click.kind == .visit ? 1 : 0
+                figures[3] += reader ? 1 : 0
+                figures[4] += reader ? click.network.flatMap { prices[$0] } ?? 0 : 0
+                expected[key(click)] = figures
+            }
+            let humanShares = scope.filter { $0.kind == .share && $0.verdict.classification == .human }
+            for (group, shares) in Dictionary(grouping: humanShares, by: key) {
+                let keyed = Set(shares.filter(hasKey).map(Share.init))
+                expected[group, default: [0, 0, 0, 0, 0, 0, 0, 0]][5] = Double(keyed.count)
+                expected[group, default: [0, 0, 0, 0, 0, 0, 0, 0]][6] = Double(
+                    Set(shares.compactMap(\.ambassadorID)).count)
+                expected[group, default: [0, 0, 0, 0, 0, 0, 0, 0]][7] = Double(keyed.intersection(confirming).count)
+            }
+            let actual = Dictionary(
+                uniqueKeysWithValues: report.rows.map {
+                    (
+                        $0.key,
+                        [
+                            Double($0.sharesRaw), Double($0.visits), Double($0.visitsRaw), Double($0.readers),
+                            $0.earnedValue,
+                            Double($0.shares), Double($0.sharers), Double($0.confirmedShares),
+                        ]
+                    )
+                })
+            #expect(actual == expected, "\(filter)")
+            #expect(report.total.visitsRaw == scope.filter { $0.kind == .visit }.count)
+            #expect(report.total.sharers == Set(humanShares.compactMap(\.ambassadorID)).count)
+        }
     }
 
     @Test("JSON: every figure per network, the total and the goal progress")

@@ -151,6 +151,9 @@ extension AppDatabase {
         let additiveRows = Locked<
             [(key: SQLValue, sharesRaw: Int, visits: Int, visitsRaw: Int, readers: Int, value: Double)]
         >([])
+        let additiveParts = Locked<
+            [Int: [(key: SQLValue, sharesRaw: Int, visits: Int, visitsRaw: Int, readers: Int, value: Double)]]
+        >([:])
         let confirmedRows = Locked<[(key: SQLValue, confirmed: Int)]>([])
         let distinctRows = Locked<[(key: SQLValue, shares: Int, sharers: Int)]>([])
         let totalSharers = Locked(0)
@@ -162,7 +165,7 @@ extension AppDatabase {
                 case 4...:
                     let part = parts[pass - 4]
                     let rows = try read { db in try Self.sumFlags(db, sql: part.sql, arguments: part.arguments) }
-                    additiveRows.withLock { $0 += rows }
+                    additiveParts.withLock { $0[pass] = rows }
                 case 1 where !parts.isEmpty, 2 where !parts.isEmpty:
                     break  // counted in other passes
                 case 0 where parts.isEmpty:
@@ -198,14 +201,28 @@ extension AppDatabase {
                             }
                         }
                         var confirmed = Set<Int64>()
-                        guard !inScope.isEmpty else { return (groups, confirmed) }
-                        try db.forEachRow(
-                            sql: """
-                                SELECT shareKey FROM click INDEXED BY click_share
-                                WHERE kind = 'visit' AND confirms IS NOT NULL GROUP BY shareKey
-                                """, arguments: []
-                        ) { row in
+                        func note(_ row: [SQLValue]) {
                             if case .integer(let share) = row[0], inScope.contains(share) { confirmed.insert(share) }
+                        }
+                        if extra.isEmpty || inScope.count > 50_000 {
+                            try db.forEachRow(
+                                sql: """
+                                    SELECT shareKey FROM click INDEXED BY click_share
+                                    WHERE kind = 'visit' AND confirms IS NOT NULL GROUP BY shareKey
+                                    """, arguments: [], note)
+                        } else {
+                            // A filtered scope of modest size (a week, the dashboard's trend): its shares are looked
+                            // up rather than the whole index walked. Share keys are integers, written in as literals.
+                            let keys = inScope.sorted()
+                            for start in stride(from: 0, to: keys.count, by: 500) {
+                                let list = keys[start..<min(start + 500, keys.count)].map(String.init)
+                                    .joined(separator: ", ")
+                                try db.forEachRow(
+                                    sql: """
+                                        SELECT DISTINCT shareKey FROM click INDEXED BY click_share
+                                        WHERE shareKey IN (\(list)) AND kind = 'visit' AND confirms IS NOT NULL
+                                        """, arguments: [], note)
+                            }
                         }
                         return (groups, confirmed)
                     }
@@ -214,7 +231,7 @@ extension AppDatabase {
                     }
                     confirmedRows.withLock {
                         $0 = groups.map { group in
-                            (group.key, group.value.shares.filter { confirmed.contains($0) }.count)
+                            (group.key, group.value.shares.reduce(0) { $0 + (confirmed.contains($1) ? 1 : 0) })
                         }
                     }
                 case 1:
@@ -249,7 +266,9 @@ extension AppDatabase {
             }
         }
         if let error = failure.withLock({ $0 }) { throw error }
-        let additivePass = additiveRows.withLock { $0 }
+        // The parts in their order, so that sums of prices come out the same on every run.
+        let additivePass =
+            additiveRows.withLock { $0 } + additiveParts.withLock { $0 }.sorted { $0.key < $1.key }.flatMap(\.value)
         let distinctPass = distinctRows.withLock { $0 }
         let sharers = totalSharers.withLock { $0 }
         return try read { db in

@@ -20,8 +20,8 @@ public protocol SQLSession: AnyObject {
     /// inside a write transaction: on PostgreSQL all are queued on the connection at once (the calling thread
     /// wakes once), and after a failure the rest fail too, so the transaction rolls back as a whole.
     func executeBatch(_ statements: [(sql: String, arguments: SQLArguments)]) throws -> [(changes: Int, rows: [SQLRow])]
-    /// Calls `body` with the values of each row of a query, by position, without collecting the rows: for scans
-    /// too large to hold. The array is reused from row to row.
+    /// Calls `body` with the values of each row of a query, by position: on SQLite without collecting the rows, for
+    /// scans too large to hold (the array is reused from row to row); elsewhere after fetching them.
     func forEachRow(sql: String, arguments: SQLArguments, _ body: ([SQLValue]) throws -> Void) throws
 }
 
