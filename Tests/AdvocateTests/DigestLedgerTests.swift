@@ -16,27 +16,33 @@ struct DigestLedgerTests {
             uniqueKeysWithValues: try database.deliveries(digestID: digest.id).map { ($0.email ?? "", $0) })
     }
 
-    @Test("each fault ends in the right ledger state, the run finishes and its exit code says so")
-    func faults() throws {
+    /// A folder with the fault-injecting relay, a config with `smtp` settings, the people of `rows` (CSV lines after
+    /// the header) imported and the week's content.
+    func prepared(
+        smtp extra: String = "", rejectConnections: Int = 0, people rows: [String], content: String? = nil
+    ) throws -> (directory: TempDirectory, server: SMTPServerProcess) {
         let directory = try TempDirectory()
         let server = try SMTPServerProcess(
-            directory: directory.url.appendingPathComponent("mail"), rejectConnections: 2)
-        try directory.write(
-            "config.json",
-            smtpConfig(
-                port: server.port, certificate: nil, username: nil,
-                extra: """
-                    "connections": 1, "maxAttempts": 3, "retryBaseSeconds": 0.2, "timeoutSeconds": 2,
-                    "connectTimeoutSeconds": 2, "retryWithinRunSeconds": 30
-                    """))
+            directory: directory.url.appendingPathComponent("mail"), rejectConnections: rejectConnections)
+        try directory.write("config.json", smtpConfig(port: server.port, certificate: nil, username: nil, extra: extra))
+        try directory.write("people.csv", "email,name,language,themes,networks\n" + rows.map { $0 + "\n" }.joined())
+        try directory.write("content.json", content ?? self.content)
+        _ = try advocate(["ambassadors", "import", "people.csv"], in: directory.url)
+        _ = try advocate(["content", "import", "content.json"], in: directory.url)
+        return (directory, server)
+    }
+
+    @Test("each fault ends in the right ledger state, the run finishes and its exit code says so")
+    func faults() throws {
         let addresses = [
             "ok1", "ok2", "rcpt451-a", "rcpt550-a", "data454-a", "drop-a", "stall-a", "stalldata-a", "ok3",
         ].map { "\($0)@example.org" }
-        try directory.write(
-            "people.csv", "email,name,language,themes,networks\n" + addresses.map { "\($0),Tester,nl,,x\n" }.joined())
-        try directory.write("content.json", content)
-        _ = try advocate(["ambassadors", "import", "people.csv"], in: directory.url)
-        _ = try advocate(["content", "import", "content.json"], in: directory.url)
+        let (directory, server) = try prepared(
+            smtp: """
+                "connections": 1, "maxAttempts": 3, "retryBaseSeconds": 0.2, "timeoutSeconds": 2,
+                "connectTimeoutSeconds": 2, "retryWithinRunSeconds": 30
+                """,
+            rejectConnections: 2, people: addresses.map { "\($0),Tester,nl,,x" })
 
         let run = try advocate(["digest", "send", "--week", "2026-W49"], in: directory.url)
         #expect(run.status == 3, "partial failure has its own exit code: \(run.stdout)\(run.stderr)")
@@ -56,7 +62,7 @@ struct DigestLedgerTests {
         #expect(ledger["stall-a@example.org"]?.lastError?.hasPrefix("gave up after 3 attempts") == true)
         #expect(state("stalldata-a") == (.inDoubt, 1), "a timeout after the final dot is in doubt")
 
-        var received = Dictionary(grouping: server.received().map(\.recipient), by: { $0 }).mapValues(\.count)
+        var received = server.receivedCounts()
         #expect(
             received == [
                 "ok1@example.org": 1, "ok2@example.org": 1, "ok3@example.org": 1, "rcpt451-a@example.org": 1,
@@ -73,7 +79,7 @@ struct DigestLedgerTests {
 
         let resend = try advocate(["digest", "send", "--week", "2026-W49", "--resend-in-doubt"], in: directory.url)
         #expect(resend.stdout.contains("2 attempts"))
-        received = Dictionary(grouping: server.received().map(\.recipient), by: { $0 }).mapValues(\.count)
+        received = server.receivedCounts()
         #expect(received["drop-a@example.org"] == 2, "--resend-in-doubt sends again")
     }
 
@@ -81,33 +87,21 @@ struct DigestLedgerTests {
         "a cut or a silence after the last byte is in doubt and never resent, in both languages and at every size",
         arguments: [0, 2_000, 60_000])
     func cutAfterLastByte(summaryLength: Int) throws {
-        let directory = try TempDirectory()
-        let server = try SMTPServerProcess(directory: directory.url.appendingPathComponent("mail"))
-        try directory.write(
-            "config.json",
-            smtpConfig(
-                port: server.port, certificate: nil, username: nil,
-                extra: "\"connections\": 1, \"timeoutSeconds\": 2, \"retryBaseSeconds\": 0.1"))
         let locals = ["drop-nl", "drop-en", "stalldata-nl", "stalldata-en", "ok-nl", "ok-en"]
-        try directory.write(
-            "people.csv",
-            "email,name,language,themes,networks\n"
-                + locals.map { "\($0)@example.org,Tester,\($0.suffix(2)),,linkedin;x\n" }.joined())
         let summary = String(repeating: "Samen bouwen we aan zon en wind. ", count: summaryLength / 33)
-        try directory.write(
-            "content.json",
-            """
-            [{"url": "https://acme.example/zon", "title": "Zonnepark open", "week": "2026-W49",
-              "summary": "\(summary)", "texts": ["Deel dit!"]}]
-            """)
-        _ = try advocate(["ambassadors", "import", "people.csv"], in: directory.url)
-        _ = try advocate(["content", "import", "content.json"], in: directory.url)
+        let (directory, server) = try prepared(
+            smtp: "\"connections\": 1, \"timeoutSeconds\": 2, \"retryBaseSeconds\": 0.1",
+            people: locals.map { "\($0)@example.org,Tester,\($0.suffix(2)),,linkedin;x" },
+            content: """
+                [{"url": "https://acme.example/zon", "title": "Zonnepark open", "week": "2026-W49",
+                  "summary": "\(summary)", "texts": ["Deel dit!"]}]
+                """)
 
         for _ in 1...3 {
             let run = try advocate(["digest", "send", "--week", "2026-W49"], in: directory.url)
             #expect(run.status == 3, "\(run.stdout)\(run.stderr)")
         }
-        let received = Dictionary(grouping: server.received().map(\.recipient), by: { $0 }).mapValues(\.count)
+        let received = server.receivedCounts()
         #expect(received == Dictionary(uniqueKeysWithValues: locals.map { ("\($0)@example.org", 1) }))
         let ledger = try deliveries(in: directory)
         for local in locals where !local.hasPrefix("ok") {
@@ -159,19 +153,9 @@ struct DigestLedgerTests {
 
     @Test("one connection is reused across messages, reopened after reconnectAfter, and maxPerSecond spaces sends")
     func connectionReuseAndRate() throws {
-        let directory = try TempDirectory()
-        let server = try SMTPServerProcess(directory: directory.url.appendingPathComponent("mail"))
-        try directory.write(
-            "config.json",
-            smtpConfig(
-                port: server.port, certificate: nil, username: nil,
-                extra: "\"connections\": 1, \"reconnectAfter\": 2, \"maxPerSecond\": 4"))
-        try directory.write(
-            "people.csv",
-            "email,name,language,themes,networks\n" + (1...6).map { "p\($0)@example.org,P,nl,,x\n" }.joined())
-        try directory.write("content.json", content)
-        _ = try advocate(["ambassadors", "import", "people.csv"], in: directory.url)
-        _ = try advocate(["content", "import", "content.json"], in: directory.url)
+        let (directory, server) = try prepared(
+            smtp: "\"connections\": 1, \"reconnectAfter\": 2, \"maxPerSecond\": 4",
+            people: (1...6).map { "p\($0)@example.org,P,nl,,x" })
 
         let start = Date()
         let run = try advocate(["digest", "send", "--week", "2026-W49"], in: directory.url)
@@ -184,24 +168,13 @@ struct DigestLedgerTests {
 
     @Test("one relay that never answers a final dot holds the others' ends back, and they are sent again, not in doubt")
     func stalledEndAmongConnections() throws {
-        let directory = try TempDirectory()
-        let server = try SMTPServerProcess(directory: directory.url.appendingPathComponent("mail"))
-        try directory.write(
-            "config.json",
-            smtpConfig(
-                port: server.port, certificate: nil, username: nil,
-                extra: """
-                    "connections": 3, "maxAttempts": 5, "retryBaseSeconds": 0.1, "timeoutSeconds": 2,
-                    "retryWithinRunSeconds": 30
-                    """))
         let others = (1...6).map { "ok\($0)@example.org" }
-        try directory.write(
-            "people.csv",
-            "email,name,language,themes,networks\n"
-                + (["stalldata-a@example.org"] + others).map { "\($0),Tester,nl,,x\n" }.joined())
-        try directory.write("content.json", content)
-        _ = try advocate(["ambassadors", "import", "people.csv"], in: directory.url)
-        _ = try advocate(["content", "import", "content.json"], in: directory.url)
+        let (directory, server) = try prepared(
+            smtp: """
+                "connections": 3, "maxAttempts": 5, "retryBaseSeconds": 0.1, "timeoutSeconds": 2,
+                "retryWithinRunSeconds": 30
+                """,
+            people: (["stalldata-a@example.org"] + others).map { "\($0),Tester,nl,,x" })
 
         let run = try advocate(["digest", "send", "--week", "2026-W49"], in: directory.url)
         #expect(run.status == 3, "\(run.stdout)\(run.stderr)")
@@ -210,7 +183,7 @@ struct DigestLedgerTests {
         for address in others {
             #expect(ledger[address]?.status == .sent, "\(address): \(ledger[address]?.lastError ?? "")")
         }
-        let received = Dictionary(grouping: server.received().map(\.recipient), by: { $0 }).mapValues(\.count)
+        let received = server.receivedCounts()
         #expect(others.allSatisfy { received[$0] == 1 }, "\(received)")
         #expect(
             others.contains { (ledger[$0]?.attempts ?? 0) > 1 },
@@ -221,18 +194,9 @@ struct DigestLedgerTests {
         "kill -9 at random moments: every recipient gets exactly one message; only messages whose end left are in doubt"
     )
     func killAndRerun() throws {
-        let directory = try TempDirectory()
-        let server = try SMTPServerProcess(directory: directory.url.appendingPathComponent("mail"))
-        try directory.write("config.json", smtpConfig(port: server.port, certificate: nil, username: nil))
         let count = 5_000
-        try directory.write(
-            "people.csv",
-            "email,name,language,themes,networks\n"
-                + (1...count).map { "person\($0)@example.org,Person \($0),\($0 % 2 == 0 ? "nl" : "en"),,linkedin;x\n" }
-                .joined())
-        try directory.write("content.json", content)
-        _ = try advocate(["ambassadors", "import", "people.csv"], in: directory.url)
-        _ = try advocate(["content", "import", "content.json"], in: directory.url)
+        let (directory, server) = try prepared(
+            people: (1...count).map { "person\($0)@example.org,Person \($0),\($0 % 2 == 0 ? "nl" : "en"),,linkedin;x" })
 
         // Twenty runs, each killed at a random moment once it is sending (a crash does not wait for a good moment;
         // the first message of the run is the sign that it is past its start-up).

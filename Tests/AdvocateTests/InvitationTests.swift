@@ -12,10 +12,6 @@ struct InvitationTests {
         return (directory, server)
     }
 
-    func count(_ server: SMTPServerProcess) -> [String: Int] {
-        Dictionary(grouping: server.received().map(\.recipient), by: { $0 }).mapValues(\.count)
-    }
-
     @Test("invitations: personal mail and link, nobody twice, --force, members, unsubscribed and removed left out")
     func rules() throws {
         let (directory, server) = try prepare()
@@ -27,7 +23,9 @@ struct InvitationTests {
         #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
         #expect(first.stdout.contains("Queued 4 invitation(s)"))
         #expect(
-            count(server) == ["ann@example.org": 1, "bob@example.org": 1, "cas@example.org": 1, "dee@example.org": 1])
+            server.receivedCounts() == [
+                "ann@example.org": 1, "bob@example.org": 1, "cas@example.org": 1, "dee@example.org": 1,
+            ])
         let mails = try server.parsedMessages()
         let cas = try #require(mails.first { $0["toAddress"] as? String == "cas@example.org" })
         #expect(cas["subject"] as? String == "Cas, deel jij wat Advocate maakt?")
@@ -41,7 +39,7 @@ struct InvitationTests {
 
         let forced = try advocate(["invite", "ann@example.org", "--force"], in: directory.url)
         #expect(forced.stdout.contains("Queued 1 invitation(s)"))
-        #expect(count(server)["ann@example.org"] == 2, "--force invites again")
+        #expect(server.receivedCounts()["ann@example.org"] == 2, "--force invites again")
 
         for (email, name) in [("eve@example.org", "Eve"), ("fay@example.org", "Fay"), ("gus@example.org", "Gus")] {
             #expect(try advocate(["ambassadors", "add", email, "--name", name], in: directory.url).status == 0)
@@ -58,8 +56,8 @@ struct InvitationTests {
         let forcedBack = try advocate(
             ["invite", "eve@example.org", "fay@example.org", "gus@example.org", "--force"], in: directory.url)
         #expect(forcedBack.stdout.contains("Queued 2 invitation(s)"), "never an active member, even with --force")
-        #expect(count(server)["fay@example.org"] == 1 && count(server)["gus@example.org"] == 1)
-        #expect(count(server)["eve@example.org"] == nil)
+        #expect(server.receivedCounts()["fay@example.org"] == 1 && server.receivedCounts()["gus@example.org"] == 1)
+        #expect(server.receivedCounts()["eve@example.org"] == nil)
 
         let status = try advocate(["invite", "--status", "--json"], in: directory.url)
         let list = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
@@ -91,7 +89,7 @@ struct InvitationTests {
         #expect(kills >= 2, "the test must really interrupt runs")
         let final = try advocate(["invite", "many.csv"], in: directory.url)
         #expect(final.status == 0, "the last run sent all it tried: \(final.stdout)\(final.stderr)")
-        let received = count(server)
+        let received = server.receivedCounts()
         #expect(received.values.allSatisfy { $0 == 1 }, "nobody was invited twice")
         let status = try advocate(["invite", "--status", "--json"], in: directory.url)
         let list = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])

@@ -53,6 +53,11 @@ final class SMTPServerProcess: @unchecked Sendable {
         }
     }
 
+    /// How many messages each recipient received.
+    func receivedCounts() -> [String: Int] {
+        Dictionary(grouping: received().map(\.recipient), by: { $0 }).mapValues(\.count)
+    }
+
     /// Recipient and Message-ID of every message received, in order.
     func received() -> [(recipient: String, messageID: String)] {
         let text = (try? String(contentsOf: directory.appendingPathComponent("log"), encoding: .utf8)) ?? ""
@@ -100,7 +105,7 @@ func smtpConfig(port: Int, certificate: String?, username: String?, extra: Strin
 func expectMailedOnce(_ ledger: [DeliveryListing], server: SMTPServerProcess) -> (
     received: [String: Int], inDoubt: [String]
 ) {
-    let received = Dictionary(grouping: server.received().map(\.recipient), by: { $0 }).mapValues(\.count)
+    let received = server.receivedCounts()
     var inDoubt: [String] = []
     for delivery in ledger {
         let email = delivery.email ?? ""
