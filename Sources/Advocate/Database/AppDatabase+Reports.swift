@@ -59,6 +59,11 @@ public struct GoalProgress: Sendable, Codable, Equatable {
     public var activeAmbassadorsGoal: Int?
 }
 
+/// One group's additive figures: shares and visits as clicked, human visits, readers and their value.
+private typealias AdditiveFigures = (
+    key: SQLValue, sharesRaw: Int, visits: Int, visitsRaw: Int, readers: Int, value: Double
+)
+
 extension AppDatabase {
     /// Aggregates clicks by `grouping` within `filter`, plus a total row. Separate passes instead of one query
     /// with joins, run at the same time: additive counts from a plain scan by the raw column, distinct shares and
@@ -148,12 +153,8 @@ extension AppDatabase {
                 }
             } : []
         // The scans and the distinct counts run at the same time on separate read connections (WAL).
-        let additiveRows = Locked<
-            [(key: SQLValue, sharesRaw: Int, visits: Int, visitsRaw: Int, readers: Int, value: Double)]
-        >([])
-        let additiveParts = Locked<
-            [Int: [(key: SQLValue, sharesRaw: Int, visits: Int, visitsRaw: Int, readers: Int, value: Double)]]
-        >([:])
+        // The additive figures by the pass that counted them (one SQL pass, or the parts of the scan).
+        let additiveParts = Locked<[Int: [AdditiveFigures]]>([:])
         let confirmedRows = Locked<[(key: SQLValue, confirmed: Int)]>([])
         let distinctRows = Locked<[(key: SQLValue, shares: Int, sharers: Int)]>([])
         let totalSharers = Locked(0)
@@ -180,7 +181,7 @@ extension AppDatabase {
                             return (key, sharesRaw, visits, visitsRaw, readers, value)
                         }
                     }
-                    additiveRows.withLock { $0 = rows }
+                    additiveParts.withLock { $0[pass] = rows }
                 case 0:
                     // Each human share's group, share and sharer, then one walk of click_share in shareKey order for
                     // the shares a visit confirmed: instead of a DISTINCT sort and one index probe per share. Only
@@ -267,8 +268,7 @@ extension AppDatabase {
         }
         if let error = failure.withLock({ $0 }) { throw error }
         // The parts in their order, so that sums of prices come out the same on every run.
-        let additivePass =
-            additiveRows.withLock { $0 } + additiveParts.withLock { $0 }.sorted { $0.key < $1.key }.flatMap(\.value)
+        let additivePass = additiveParts.withLock { $0 }.sorted { $0.key < $1.key }.flatMap(\.value)
         let distinctPass = distinctRows.withLock { $0 }
         let sharers = totalSharers.withLock { $0 }
         return try read { db in
@@ -349,9 +349,9 @@ extension AppDatabase {
     }
 
     /// Sums the rows of a `flags` scan by key: shares, human visits, visits, readers and their value.
-    private static func sumFlags(_ db: any SQLSession, sql: String, arguments: SQLArguments) throws -> [(
-        key: SQLValue, sharesRaw: Int, visits: Int, visitsRaw: Int, readers: Int, value: Double
-    )] {
+    private static func sumFlags(_ db: any SQLSession, sql: String, arguments: SQLArguments) throws
+        -> [AdditiveFigures]
+    {
         var slots: [SQLValue: Int] = [:]
         var keys: [SQLValue] = []
         var sums: [(sharesRaw: Int, visits: Int, visitsRaw: Int, readers: Int, value: Double)] = []
