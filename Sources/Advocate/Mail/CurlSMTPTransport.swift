@@ -128,8 +128,7 @@ final class CurlSMTPSession: MailSession {
         }
         let detail = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
         close()  // never reuse a connection in an unknown state
-        if let held = upload.failure as? EndHeldBack { return .temporary(held.reason) }
-        if let failure = upload.failure { return .unusable("the ledger could not be written: \(failure)") }
+        if let failure = upload.failure { return EndHeldBack.outcome(of: failure) }
         switch code {
         case CURLE_LOGIN_DENIED, CURLE_USE_SSL_FAILED, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE,
             CURLE_SSL_CERTPROBLEM, CURLE_UNSUPPORTED_PROTOCOL, CURLE_COULDNT_RESOLVE_HOST, CURLE_URL_MALFORMAT:

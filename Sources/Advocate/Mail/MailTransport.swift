@@ -30,6 +30,13 @@ public protocol MailTransport: Sendable {
 /// its end left, so it is certainly not delivered and is tried again later.
 struct EndHeldBack: Error {
     var reason: String
+
+    /// The outcome of a message whose `handedOver` hook threw `error`: held back, it is tried again; any other
+    /// failure means the ledger cannot be written, which stops the run.
+    static func outcome(of error: any Error) -> SendOutcome {
+        if let held = error as? EndHeldBack { return .temporary(held.reason) }
+        return .unusable("the ledger could not be written: \(error)")
+    }
 }
 
 /// A channel for sending messages one after another from a single thread.

@@ -24,9 +24,7 @@ public struct OutboxTransport: MailTransport {
         init(directory: URL) { self.directory = directory }
 
         func send(_ mail: OutgoingMail, handedOver: () throws -> Void) -> SendOutcome {
-            do { try handedOver() } catch let held as EndHeldBack { return .temporary(held.reason) } catch {
-                return .unusable("the ledger could not be written: \(error)")
-            }
+            do { try handedOver() } catch { return EndHeldBack.outcome(of: error) }
             let name = String(mail.messageID.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" })
             let final = directory.appendingPathComponent("\(name).eml")
             let temporary = directory.appendingPathComponent(".\(name).eml.tmp")
