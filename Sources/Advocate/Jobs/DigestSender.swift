@@ -68,9 +68,7 @@ public final class DigestSender: Sendable {
         // Claimed deliveries this run did not begin go back to the queue, for the next run or another sender:
         // after the pool has finished its queued jobs (defers run in reverse).
         defer { try? database.releaseClaims(digestID: digest.id, sender: lock.sender) }
-        let pool = try SendPool(
-            transport: transport, connections: smtp.connections, maxPerSecond: smtp.maxPerSecond,
-            endWait: Double(smtp.timeoutSeconds) / 2)
+        let pool = try SendPool(transport: transport, settings: smtp)
         defer { pool.shutdown() }
 
         while true {

@@ -52,9 +52,7 @@ public final class InvitationSender: Sendable {
         summary.abandonedInDoubt = try database.markAbandonedInvitations(now: now())
         try database.settleInvitationsOfMembers(now: now())
         let state = Locked(RunState(budget: .max))
-        let pool = try SendPool(
-            transport: transport, connections: smtp.connections, maxPerSecond: smtp.maxPerSecond,
-            endWait: Double(smtp.timeoutSeconds) / 2)
+        let pool = try SendPool(transport: transport, settings: smtp)
         defer { pool.shutdown() }
         var cursor: Int64 = 0
         while state.withLock({ $0.stopReason == nil }) {

@@ -30,14 +30,15 @@ final class SendPool: Sendable {
     /// the relay takes to answer the final dot.
     private let ends = NSLock()
 
-    /// Opens `connections` sessions of `transport`, each on its own thread. A message waits at most `endWait`
-    /// seconds from its start for another message's end to be settled (``ends``); after that it is abandoned before
-    /// its end leaves and tried again later, so that one stalled reply cannot run the others into their transfer
-    /// timeouts with their ends handed over.
-    init(transport: any MailTransport, connections: Int, maxPerSecond: Double, endWait: Double) throws {
-        queue = BlockingQueue(capacity: connections * 4)
-        limiter = maxPerSecond > 0 ? RateLimiter(perSecond: maxPerSecond) : nil
-        for index in 0..<connections {
+    /// Opens `settings.connections` sessions of `transport`, each on its own thread, sending at most
+    /// `settings.maxPerSecond`. A message waits at most half the transfer timeout from its start for another
+    /// message's end to be settled (``ends``); after that it is abandoned before its end leaves and tried again
+    /// later, so that one stalled reply cannot run the others into their timeouts with their ends handed over.
+    init(transport: any MailTransport, settings: SMTPConfig) throws {
+        queue = BlockingQueue(capacity: settings.connections * 4)
+        limiter = settings.maxPerSecond > 0 ? RateLimiter(perSecond: settings.maxPerSecond) : nil
+        let endWait = Double(settings.timeoutSeconds) / 2
+        for index in 0..<settings.connections {
             let session = try transport.makeSession()
             let box = SessionBox(session: session)
             done.enter()
