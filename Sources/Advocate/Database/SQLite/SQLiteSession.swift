@@ -1,7 +1,10 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
-/// A GRDB connection seen as an ``SQLSession``.
+/// A GRDB connection seen as an ``SQLSession``. GRDB prepares, caches and finalizes the statements; values are bound
+/// and read here with SQLite's own calls, because GRDB's generic argument and row conversions cost more than the
+/// statements themselves on the hot paths (a click batch, a delivery's ledger notes, a report's scan).
 final class SQLiteSession: SQLSession {
     let db: Database
 
@@ -14,73 +17,128 @@ final class SQLiteSession: SQLSession {
         if arguments.values.isEmpty {
             try db.execute(sql: sql)
         } else {
-            try db.execute(sql: sql, arguments: Self.arguments(arguments))
+            try run(try db.makeStatement(sql: sql), arguments) { _ in }
         }
     }
 
     func fetchRows(sql: String, arguments: SQLArguments) throws -> [SQLRow] {
-        try Self.rows(try db.makeStatement(sql: sql), arguments: arguments)
+        try rows(try db.makeStatement(sql: sql), arguments: arguments)
     }
 
     func cachedStatement(sql: String) throws -> SQLStatement {
         let statement = try db.cachedStatement(sql: sql)
         return SQLStatement(
-            run: { try statement.execute(arguments: Self.arguments($0)) },
-            query: { try Self.rows(statement, arguments: $0) })
+            run: { [self] in try run(statement, $0) { _ in } },
+            query: { [self] in try rows(statement, arguments: $0) })
+    }
+
+    func executeBatch(_ statements: [(sql: String, arguments: SQLArguments)]) throws -> [(
+        changes: Int, rows: [SQLRow]
+    )] {
+        try statements.map {
+            let rows = try rows(try db.cachedStatement(sql: $0.sql), arguments: $0.arguments)
+            return (db.changesCount, rows)
+        }
     }
 
     func forEachRow(sql: String, arguments: SQLArguments, _ body: ([SQLValue]) throws -> Void) throws {
         let statement = try db.makeStatement(sql: sql)
-        let count = statement.columnCount
-        let cursor = try Row.fetchCursor(statement, arguments: Self.arguments(arguments))
-        var values = [SQLValue](repeating: .null, count: count)
-        while try cursor.next() != nil {
-            // Straight from the statement: the row's generic accessors cost more than the scan itself.
-            for index in 0..<count {
-                values[index] = Self.value(
-                    DatabaseValue(sqliteStatement: statement.sqliteStatement, index: CInt(index)))
-            }
+        var values = [SQLValue](repeating: .null, count: Int(statement.columnCount))
+        try run(statement, arguments) { handle in
+            for index in values.indices { values[index] = Self.value(handle, CInt(index)) }
             try body(values)
         }
     }
 
-    static func rows(_ statement: Statement, arguments: SQLArguments) throws -> [SQLRow] {
-        let names = statement.columnNames
-        let cursor = try Row.fetchCursor(statement, arguments: Self.arguments(arguments))
+    private func rows(_ statement: Statement, arguments: SQLArguments) throws -> [SQLRow] {
         var rows: [SQLRow] = []
-        var shared: SQLColumns?
-        while let row = try cursor.next() {
-            let columns = shared ?? SQLColumns(names)
-            shared = columns
+        var columns: SQLColumns?
+        let count = statement.columnCount
+        try run(statement, arguments) { handle in
+            let shared = columns ?? SQLColumns(statement.columnNames)
+            columns = shared
             var values: [SQLValue] = []
-            values.reserveCapacity(names.count)
-            for index in 0..<names.count { values.append(Self.value(row[index] as DatabaseValue)) }
-            rows.append(SQLRow(columns: columns, values: values))
+            values.reserveCapacity(count)
+            for index in 0..<CInt(count) { values.append(Self.value(handle, index)) }
+            rows.append(SQLRow(columns: shared, values: values))
         }
         return rows
     }
 
-    static func arguments(_ arguments: SQLArguments) -> StatementArguments {
-        StatementArguments(arguments.values.map(Self.databaseValue))
-    }
-
-    static func databaseValue(_ value: SQLValue) -> DatabaseValue {
-        switch value {
-        case .null: .null
-        case .integer(let int): int.databaseValue
-        case .real(let double): double.databaseValue
-        case .text(let text): text.databaseValue
-        case .blob(let bytes): Data(bytes).databaseValue
+    /// Binds `arguments`, steps through every row (calling `row` with the statement on each) and resets the
+    /// statement, so that it holds no read transaction or bound text afterwards.
+    private func run(
+        _ statement: Statement, _ arguments: SQLArguments, row: (OpaquePointer) throws -> Void
+    ) throws {
+        let handle = statement.sqliteStatement
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+        defer { sqlite3_reset(handle) }
+        guard Int(sqlite3_bind_parameter_count(handle)) == arguments.values.count else {
+            throw DatabaseError(
+                resultCode: .SQLITE_MISUSE,
+                message: "wrong number of statement arguments: \(arguments.values.count)", sql: statement.sql)
+        }
+        for (offset, value) in arguments.values.enumerated() {
+            let code = Self.bind(value, to: handle, at: CInt(offset + 1))
+            guard code == SQLITE_OK else { throw error(code, statement) }
+        }
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { return }
+            guard code == SQLITE_ROW else { throw error(code, statement) }
+            try row(handle)
         }
     }
 
-    static func value(_ value: DatabaseValue) -> SQLValue {
-        switch value.storage {
-        case .null: .null
-        case .int64(let int): .integer(int)
-        case .double(let double): .real(double)
-        case .string(let text): .text(text)
-        case .blob(let data): .blob([UInt8](data))
+    private func error(_ code: CInt, _ statement: Statement) -> DatabaseError {
+        let connection = db.sqliteConnection
+        let extended = connection.map { sqlite3_extended_errcode($0) } ?? code
+        return DatabaseError(
+            resultCode: ResultCode(rawValue: extended),
+            message: connection.map { String(cString: sqlite3_errmsg($0)) }, sql: statement.sql)
+    }
+
+    private static func bind(_ value: SQLValue, to handle: OpaquePointer, at index: CInt) -> CInt {
+        switch value {
+        case .null:
+            return sqlite3_bind_null(handle, index)
+        case .integer(let int):
+            return sqlite3_bind_int64(handle, index, int)
+        case .real(let double):
+            return sqlite3_bind_double(handle, index, double)
+        case .text(let text):
+            var text = text
+            return text.withUTF8 { bytes in
+                guard let start = bytes.baseAddress else { return sqlite3_bind_text(handle, index, "", 0, transient) }
+                return start.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                    sqlite3_bind_text(handle, index, $0, CInt(bytes.count), transient)
+                }
+            }
+        case .blob(let bytes):
+            return bytes.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, CInt($0.count), transient) }
+        }
+    }
+
+    /// SQLite copies the bound bytes (SQLITE_TRANSIENT).
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    private static func value(_ handle: OpaquePointer, _ index: CInt) -> SQLValue {
+        switch sqlite3_column_type(handle, index) {
+        case SQLITE_NULL:
+            return .null
+        case SQLITE_INTEGER:
+            return .integer(sqlite3_column_int64(handle, index))
+        case SQLITE_FLOAT:
+            return .real(sqlite3_column_double(handle, index))
+        case SQLITE_TEXT:
+            let count = Int(sqlite3_column_bytes(handle, index))
+            guard let bytes = sqlite3_column_text(handle, index) else { return .text("") }
+            return .text(String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self))
+        default:
+            let count = Int(sqlite3_column_bytes(handle, index))
+            guard let bytes = sqlite3_column_blob(handle, index), count > 0 else { return .blob([]) }
+            return .blob(Array(UnsafeRawBufferPointer(start: bytes, count: count)))
         }
     }
 }
