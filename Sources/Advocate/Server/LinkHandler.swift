@@ -60,6 +60,7 @@ public struct LinkHandler: Sendable {
         disclosure = context.config.digest.disclosure
         basePath = context.config.basePath
         defaultLanguage = context.config.defaultLanguage
+        notFound = LinkResponse(status: 404, location: nil, html: pages.render("notFound", language: .nl))
         let script = SharePageScript.source
         let hash = Data(SHA256.hash(data: Data(script.utf8))).base64EncodedString()
         sharePage = (
@@ -69,10 +70,8 @@ public struct LinkHandler: Sendable {
         )
     }
 
-    /// The plain page every bad link gets, whatever was wrong with it.
-    var notFound: LinkResponse {
-        LinkResponse(status: 404, location: nil, html: pages.render("notFound", language: .nl))
-    }
+    /// The plain page every bad link gets, whatever was wrong with it (rendered once: scanners and typos ask often).
+    let notFound: LinkResponse
 
     /// `GET|HEAD /s/TOKEN`, `/l/TOKEN` and `/t/TOKEN`: record the hit, then redirect (or, for the honeypot, answer).
     /// Links of test messages redirect the same way and record nothing.
