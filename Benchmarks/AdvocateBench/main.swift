@@ -10,6 +10,9 @@ import Hummingbird
 //   advocate-bench clicks N DIR      add N clicks (mixed kinds, classes, weeks) to the store of DIR/config.json
 //   advocate-bench tokens N DIR      write DIR/paths.txt: N real /s/ share paths (keys from ADVOCATE_LINK_KEYS)
 //                                    for ambassadors 1…N and items 1…8 of a seeded database
+//   advocate-bench clickwrite N DIR  store N share clicks in batches of 12 (the click server's group commits) in the store
+//                                    of DIR/config.json and print the time per click; DIR/click-insert.sql gets the
+//                                    statement, for the peer (Benchmarks/sqlite_clicks.py) to run the same inserts
 //   advocate-bench bare PORT DIR     serve a bare Hummingbird route on 127.0.0.1:PORT that answers every /s/ link with
 //                                    a constant 302: the framework's own limit, the peer of scripts/loadcheck
 
@@ -179,6 +182,27 @@ case "clicks":
     }
     try database.insertClicks(batch)
     print("added \(count) clicks")
+
+case "clickwrite":
+    let database = try AppContext.load(configPath: directory.appendingPathComponent("config.json").path)
+        .openDatabase()
+    try Data(AppDatabase.clickInsertSQL.utf8).write(to: directory.appendingPathComponent("click-insert.sql"))
+    let batchSize = 12
+    var batches: [[ClickRecord]] = []
+    for start in stride(from: 0, to: count, by: batchSize) {
+        batches.append(
+            (start..<min(start + batchSize, count)).map { (index: Int) -> ClickRecord in
+                let network: Network = networks[index % networks.count]
+                let verdict = ClickVerdict(.human, "browser")
+                return ClickRecord(
+                    at: Date(), kind: .share, week: week, itemID: Int64(index % 8 + 1), network: network,
+                    ambassadorID: Int64(index % 5_000 + 1), verdict: verdict)
+            })
+    }
+    let started = ContinuousClock.now
+    for batch in batches { try database.insertClicks(batch) }
+    let seconds = (ContinuousClock.now - started) / .seconds(1)
+    print(String(format: "CLICKWRITE_US %.1f", seconds / Double(count) * 1e6))
 
 case "tokens":
     let keys = ProcessInfo.processInfo.environment["ADVOCATE_LINK_KEYS"] ?? ""

@@ -164,6 +164,9 @@ extension AppDatabase {
     /// The row counts multi-row click INSERTs come in on PostgreSQL (a run of clicks is split into these).
     static let insertSizes = [256, 128, 64, 32, 16, 8, 4, 2, 1]
 
+    /// The statement that stores one click on SQLite, for the benchmark's peer to run the same inserts.
+    public static var clickInsertSQL: String { insertClicks(count: 1) }
+
     /// The columns of one inserted click.
     static let clickColumns = 13
 
