@@ -43,6 +43,18 @@ extension String {
     /// control characters removed. Names and titles pass through this so they can never break a header or
     /// a layout.
     public var collapsingWhitespace: String {
+        // Most names, titles and headers are plain ASCII words with single spaces: then there is nothing to do, and
+        // the Unicode property lookups below cost more than building a whole message header.
+        var previous: UInt8 = 32
+        var plain = true
+        for byte in utf8 {
+            if byte == 32 ? previous == 32 : byte < 33 || byte > 126 {
+                plain = false
+                break
+            }
+            previous = byte
+        }
+        if plain && previous != 32 { return self }
         var result = ""
         var lastWasSpace = true
         for scalar in unicodeScalars {

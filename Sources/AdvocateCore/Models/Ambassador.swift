@@ -53,6 +53,16 @@ public struct Ambassador: Sendable, Codable, Hashable {
 
     /// The first word of the name, for a greeting; the local part of the address when there is no name.
     public var firstName: String {
+        let bytes = name.utf8
+        if bytes.allSatisfy({ $0 < 0x80 }) {
+            // ASCII names, most of them: the same as below without Foundation's trimming (spaces and tabs are the
+            // only ASCII characters it trims), which cost more than the rest of a greeting.
+            let blank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 }
+            guard let start = bytes.firstIndex(where: { !blank($0) }), let last = bytes.lastIndex(where: { !blank($0) })
+            else { return String(email.split(separator: "@").first ?? "") }
+            let trimmed = bytes[start...last]
+            return String(decoding: trimmed[start..<(trimmed.firstIndex(of: 0x20) ?? trimmed.endIndex)], as: UTF8.self)
+        }
         let trimmed = name.trimmingCharacters(in: .whitespaces)
         if let first = trimmed.split(separator: " ").first { return String(first) }
         return String(email.split(separator: "@").first ?? "")
