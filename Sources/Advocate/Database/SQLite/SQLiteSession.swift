@@ -5,6 +5,12 @@ import GRDBSQLite
 /// A GRDB connection seen as an ``SQLSession``. GRDB prepares, caches and finalizes the statements; values are bound
 /// and read here with SQLite's own calls, because GRDB's generic argument and row conversions cost more than the
 /// statements themselves on the hot paths (a click batch, a delivery's ledger notes, a report's scan).
+///
+/// Statements stepped this way bypass GRDB's bookkeeping around execution: transaction observers and
+/// `ValueObservation` do not see their changes, schema changes do not clear GRDB's schema cache, and a transaction
+/// SQLite rolled back by itself is not noticed by later statements. The store uses none of these: it registers no
+/// observers, runs schema changes through `execute` without arguments (GRDB's own path), and never carries on in a
+/// write after an error.
 final class SQLiteSession: SQLSession {
     let db: Database
 
@@ -65,15 +71,18 @@ final class SQLiteSession: SQLSession {
         return rows
     }
 
-    /// Binds `arguments`, steps through every row (calling `row` with the statement on each) and resets the
-    /// statement, so that it holds no read transaction or bound text afterwards.
+    /// Binds `arguments`, steps through every row (calling `row` with the statement on each), then resets the
+    /// statement and clears its bindings, so that a cached statement holds no read transaction and keeps no copy of
+    /// an address or a token.
     private func run(
         _ statement: Statement, _ arguments: SQLArguments, row: (OpaquePointer) throws -> Void
     ) throws {
         let handle = statement.sqliteStatement
         sqlite3_reset(handle)
-        sqlite3_clear_bindings(handle)
-        defer { sqlite3_reset(handle) }
+        defer {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+        }
         guard Int(sqlite3_bind_parameter_count(handle)) == arguments.values.count else {
             throw DatabaseError(
                 resultCode: .SQLITE_MISUSE,
@@ -93,7 +102,11 @@ final class SQLiteSession: SQLSession {
 
     private func error(_ code: CInt, _ statement: Statement) -> DatabaseError {
         let connection = db.sqliteConnection
-        let extended = connection.map { sqlite3_extended_errcode($0) } ?? code
+        // The connection's extended code refines the returned one, unless a call that sets no error code (a misuse)
+        // left an older one there.
+        let extended =
+            connection.map { sqlite3_extended_errcode($0) }.flatMap { $0 & 0xFF == code & 0xFF ? $0 : nil }
+            ?? code
         return DatabaseError(
             resultCode: ResultCode(rawValue: extended),
             message: connection.map { String(cString: sqlite3_errmsg($0)) }, sql: statement.sql)
