@@ -1,5 +1,6 @@
 """The click writer's peer: Python's sqlite3 module running the statement `advocate-bench clickwrite` runs, in the same
-batches of 12 (one transaction each), with the same values, on a copy of the same database file. What it costs per
+batches of 12 (one transaction each), with the same columns and ids, on a copy of the same database file (the share
+key is a SHA-256 prefix here and Advocate's own hash there: both spread evenly, which is what the index cares about). What it costs per
 click is what SQLite itself costs (B-tree and index updates, WAL writes, checkpoints), without Advocate's code.
 
 Usage: python3 sqlite_clicks.py DATABASE INSERT_SQL_FILE N      prints SQLITE_CLICKWRITE_US <microseconds per click>
