@@ -102,6 +102,8 @@ private final class SessionBox: @unchecked Sendable {
 }
 
 /// A bounded FIFO for threads: `put` waits while full, `take` waits while empty and returns `nil` once closed.
+/// Waiters are woken only by the change they wait for (the queue no longer empty, no longer full, or idle), not by
+/// every message: the sending threads and the producer would otherwise wake each other several times per message.
 final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
     private var items: [Element] = []
@@ -115,9 +117,9 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     func put(_ item: Element) {
         condition.lock()
         while items.count - head >= capacity && !closed { condition.wait() }
+        if head == items.count { condition.broadcast() }  // takers wait only on an empty queue
         items.append(item)
         inFlight += 1
-        condition.broadcast()
         condition.unlock()
     }
 
@@ -126,20 +128,20 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
         defer { condition.unlock() }
         while head == items.count && !closed { condition.wait() }
         guard head < items.count else { return nil }
+        if items.count - head >= capacity { condition.broadcast() }  // putters wait only on a full queue
         let item = items[head]
         head += 1
         if head > 1024 {
             items.removeFirst(head)
             head = 0
         }
-        condition.broadcast()
         return item
     }
 
     func finishedOne() {
         condition.lock()
         inFlight -= 1
-        condition.broadcast()
+        if inFlight == 0 { condition.broadcast() }  // waitUntilIdle waits for this alone
         condition.unlock()
     }
 
