@@ -154,33 +154,30 @@ case "clicks":
         .init(.human, "browser"), .init(.human, "browser"), .init(.crawler, "user agent: linkedinbot"),
         .init(.scanner, "HEAD request"),
     ]
-    var generator = SystemRandomNumberGenerator()
     var weeks = [week]
     while weeks.count < 26 { weeks.append(weeks.last!.previous) }
     let start = Date().addingTimeInterval(-26 * 7 * 86_400)
-    var batch: [ClickRecord] = []
-    for index in 0..<count {
-        var click = ClickRecord(
-            at: start.addingTimeInterval(Double(index) / Double(count) * 26 * 7 * 86_400),
-            kind: Int.random(in: 0..<4, using: &generator) == 0 ? .share : .visit,
-            week: weeks[Int.random(in: 0..<weeks.count, using: &generator)],
-            itemID: Int64.random(in: 1...8, using: &generator),
-            network: networks.randomElement(using: &generator),
-            ambassadorID: Int64.random(in: 1...5_000, using: &generator),
-            verdict: classes.randomElement(using: &generator)!)
-        // Visits carry what the click server stores with them: confirmations and first-of-the-day readers.
-        if click.kind == .visit && click.verdict.classification != .scanner {
-            click.confirms = click.verdict.classification == .human ? "reader" : "preview"
-            click.newReader = click.verdict.classification == .human && Int.random(in: 0..<10, using: &generator) < 7
-            click.newItemReader = click.newReader
-        }
-        batch.append(click)
-        if batch.count == 50_000 {
-            try database.insertClicks(batch)
-            batch.removeAll(keepingCapacity: true)
+    try database.loadClicks { [weeks] add in
+        var generator = SystemRandomNumberGenerator()
+        for index in 0..<count {
+            var click = ClickRecord(
+                at: start.addingTimeInterval(Double(index) / Double(count) * 26 * 7 * 86_400),
+                kind: Int.random(in: 0..<4, using: &generator) == 0 ? .share : .visit,
+                week: weeks[Int.random(in: 0..<weeks.count, using: &generator)],
+                itemID: Int64.random(in: 1...8, using: &generator),
+                network: networks.randomElement(using: &generator),
+                ambassadorID: Int64.random(in: 1...5_000, using: &generator),
+                verdict: classes.randomElement(using: &generator)!)
+            // Visits carry what the click server stores with them: confirmations and first-of-the-day readers.
+            if click.kind == .visit && click.verdict.classification != .scanner {
+                click.confirms = click.verdict.classification == .human ? "reader" : "preview"
+                click.newReader =
+                    click.verdict.classification == .human && Int.random(in: 0..<10, using: &generator) < 7
+                click.newItemReader = click.newReader
+            }
+            try add(click)
         }
     }
-    try database.insertClicks(batch)
     print("added \(count) clicks")
 
 case "clickwrite":

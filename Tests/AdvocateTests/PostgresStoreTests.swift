@@ -254,6 +254,49 @@ extension PostgresStoreTests {
     }
 }
 
+extension PostgresStoreTests {
+    @Test("a bulk load of clicks stores each as given, in order, and leaves SQLite's click indexes as they were")
+    func bulkLoad() throws {
+        let folder = try TempDirectory(sqliteOnly: true)
+        let cluster = try PostgresCluster.shared()
+        let indexes = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'click' ORDER BY name"
+        var checked = false
+        let stores: [(AppDatabase, sqliteFile: String?)] = [
+            (try folder.openDatabase(), folder.path("data/advocate.sqlite")),
+            (try cluster.open(try cluster.makeDatabase()), nil),
+        ]
+        for (store, file) in stores {
+            let person = try store.addAmbassador(
+                Ambassador(email: "anke@x.nl", name: "Anke", language: .nl, networks: [.x], joinedAt: at), now: at)
+            let item = try store.addContent(
+                ContentItem(url: "https://acme.example/a", title: "A", weeks: [week]), now: at)
+            let before = try file.map { try runSQLite($0, indexes) }
+            let verdicts = [ClickVerdict(.human, "browser"), ClickVerdict(.scanner, "HEAD request")]
+            let clicks = (0..<240).map { index in
+                var click = ClickRecord(
+                    at: at.addingTimeInterval(Double(index)), kind: index % 3 == 0 ? .share : .visit, week: week,
+                    itemID: item.id, network: index % 2 == 0 ? .x : .linkedin, ambassadorID: person.id,
+                    verdict: verdicts[index % 5 == 0 ? 1 : 0])
+                click.verdict.reason += " \(index)"
+                return click
+            }
+            try store.loadClicks { add in for click in clicks { try add(click) } }
+            #expect(try store.clickReasons() == clicks.map(\.verdict.reason))
+            let total = try store.report(ReportFilter(), by: .network).total
+            #expect(total.sharesRaw == clicks.filter { $0.kind == .share }.count)
+            #expect(total.visitsRaw == clicks.filter { $0.kind == .visit }.count)
+            #expect(
+                total.visits == clicks.filter { $0.kind == .visit && $0.verdict.classification == .human }.count)
+            if let file, let before {
+                let after = try runSQLite(file, indexes)
+                #expect(after == before && after.contains("click_share") && after.contains("click_report"))
+                checked = true
+            }
+        }
+        #expect(checked, "the SQLite store's indexes were compared")
+    }
+}
+
 /// Runs one statement with the sqlite3 shell and returns what it printed.
 @discardableResult
 func runSQLite(_ file: String, _ statement: String) throws -> String {
