@@ -183,58 +183,11 @@ extension AppDatabase {
                     }
                     additiveParts.withLock { $0[pass] = rows }
                 case 0:
-                    // Each human share's group, share and sharer, then one walk of click_share in shareKey order for
-                    // the shares a visit confirmed: instead of a DISTINCT sort and one index probe per share. Only
-                    // the shares in scope are kept, so memory follows the filter, not the table.
-                    let (groups, confirmed) = try read { db in
-                        var groups: [SQLValue: (shares: Set<Int64>, sharers: Set<Int64>)] = [:]
-                        var inScope = Set<Int64>()
-                        try db.forEachRow(
-                            sql: "SELECT \(distinctKey) AS k, shareKey, ambassadorId FROM click WHERE "
-                                + ShareSQL.humanShares + extra, arguments: arguments
-                        ) { row in
-                            if case .integer(let share) = row[1] {
-                                groups[row[0], default: ([], [])].shares.insert(share)
-                                inScope.insert(share)
-                            }
-                            if case .integer(let sharer) = row[2] {
-                                groups[row[0], default: ([], [])].sharers.insert(sharer)
-                            }
-                        }
-                        var confirmed = Set<Int64>()
-                        func note(_ row: [SQLValue]) {
-                            if case .integer(let share) = row[0], inScope.contains(share) { confirmed.insert(share) }
-                        }
-                        if extra.isEmpty || inScope.count > 50_000 {
-                            try db.forEachRow(
-                                sql: """
-                                    SELECT shareKey FROM click INDEXED BY click_share
-                                    WHERE kind = 'visit' AND confirms IS NOT NULL GROUP BY shareKey
-                                    """, arguments: [], note)
-                        } else {
-                            // A filtered scope of modest size (a week, the dashboard's trend): its shares are looked
-                            // up rather than the whole index walked. Share keys are integers, written in as literals.
-                            let keys = inScope.sorted()
-                            for start in stride(from: 0, to: keys.count, by: 500) {
-                                let list = keys[start..<min(start + 500, keys.count)].map(String.init)
-                                    .joined(separator: ", ")
-                                try db.forEachRow(
-                                    sql: """
-                                        SELECT DISTINCT shareKey FROM click INDEXED BY click_share
-                                        WHERE shareKey IN (\(list)) AND kind = 'visit' AND confirms IS NOT NULL
-                                        """, arguments: [], note)
-                            }
-                        }
-                        return (groups, confirmed)
+                    let shares = try read { db in
+                        try Self.humanShares(db, key: distinctKey, extra: extra, arguments: arguments)
                     }
-                    distinctRows.withLock {
-                        $0 = groups.map { ($0.key, $0.value.shares.count, $0.value.sharers.count) }
-                    }
-                    confirmedRows.withLock {
-                        $0 = groups.map { group in
-                            (group.key, group.value.shares.reduce(0) { $0 + (confirmed.contains($1) ? 1 : 0) })
-                        }
-                    }
+                    distinctRows.withLock { $0 = shares.map { ($0.key, $0.shares, $0.sharers) } }
+                    confirmedRows.withLock { $0 = shares.map { ($0.key, $0.confirmed) } }
                 case 1:
                     let rows = try read { db in
                         try SQLRow.fetchAll(db, sql: distinct + " GROUP BY k", arguments: arguments).map {
@@ -345,6 +298,56 @@ extension AppDatabase {
                 finish(row, mailed: grouping == .week ? try Self.mailed(db, filter: filter, week: row.key) : nil)
             }.sorted { ($0.shares, $0.visits, $1.key) > ($1.shares, $1.visits, $0.key) }
             return (rows, finish(total, mailed: try Self.mailed(db, filter: filter, week: nil)))
+        }
+    }
+
+    /// Shares, sharers and confirmed shares per group, on SQLite: each human share's group, share and sharer from one
+    /// stream, then one walk of `click_share` in shareKey order for the shares a visit confirmed, instead of a
+    /// DISTINCT sort and one index probe per share. Only the shares in scope are kept, so memory follows the filter,
+    /// not the table.
+    private static func humanShares(_ db: any SQLSession, key: String, extra: String, arguments: SQLArguments) throws
+        -> [(key: SQLValue, shares: Int, sharers: Int, confirmed: Int)]
+    {
+        var groups: [SQLValue: (shares: Set<Int64>, sharers: Set<Int64>)] = [:]
+        var inScope = Set<Int64>()
+        try db.forEachRow(
+            sql: "SELECT \(key) AS k, shareKey, ambassadorId FROM click WHERE " + ShareSQL.humanShares + extra,
+            arguments: arguments
+        ) { row in
+            if case .integer(let share) = row[1] {
+                groups[row[0], default: ([], [])].shares.insert(share)
+                inScope.insert(share)
+            }
+            if case .integer(let sharer) = row[2] { groups[row[0], default: ([], [])].sharers.insert(sharer) }
+        }
+        var confirmed = Set<Int64>()
+        func note(_ row: [SQLValue]) {
+            if case .integer(let share) = row[0], inScope.contains(share) { confirmed.insert(share) }
+        }
+        if extra.isEmpty || inScope.count > 50_000 {
+            try db.forEachRow(
+                sql: """
+                    SELECT shareKey FROM click INDEXED BY click_share
+                    WHERE kind = 'visit' AND confirms IS NOT NULL GROUP BY shareKey
+                    """, arguments: [], note)
+        } else {
+            // A filtered scope of modest size (a week, the dashboard's trend): its shares are looked up rather than
+            // the whole index walked. Share keys are integers, written in as literals.
+            let keys = inScope.sorted()
+            for start in stride(from: 0, to: keys.count, by: 500) {
+                let list = keys[start..<min(start + 500, keys.count)].map(String.init).joined(separator: ", ")
+                try db.forEachRow(
+                    sql: """
+                        SELECT DISTINCT shareKey FROM click INDEXED BY click_share
+                        WHERE shareKey IN (\(list)) AND kind = 'visit' AND confirms IS NOT NULL
+                        """, arguments: [], note)
+            }
+        }
+        return groups.map { group in
+            (
+                group.key, group.value.shares.count, group.value.sharers.count,
+                group.value.shares.reduce(0) { $0 + (confirmed.contains($1) ? 1 : 0) }
+            )
         }
     }
 
