@@ -85,13 +85,7 @@ extension AppDatabase {
                 queue.removeAll(keepingCapacity: true)
             }
             for click in clicks {
-                queue.append(
-                    .insert(
-                        [
-                            click.at, click.storedKind, click.week.description, click.itemID, click.network?.rawValue,
-                            click.ambassadorID, click.verdict.classification.rawValue, click.verdict.reason,
-                            click.shareKey, click.confirms, click.newReader, click.newItemReader, click.requestID,
-                        ], requestID: click.requestID))
+                queue.append(.insert(Self.columns(of: click), requestID: click.requestID))
                 let reclassifications = Self.reclassifications(after: click)
                 guard !reclassifications.isEmpty else { continue }
                 if click.requestID != nil {
@@ -109,7 +103,8 @@ extension AppDatabase {
     /// Loads a large history of final clicks at once (the benchmarks' seeds; a bulk import). On SQLite the click
     /// table's indexes are dropped for the load and built again after it, in the same transaction: one sort per index
     /// instead of a random page per click and index, so 10,000,000 clicks take minutes instead of half an hour. Each
-    /// click is stored as given: no request id, no reclassification. Elsewhere, group commits of 50,000 clicks.
+    /// click is stored as given, without the request id check or a reclassification. Elsewhere, group commits of
+    /// 50,000 clicks.
     public func loadClicks(_ produce: @Sendable (_ add: (ClickRecord) throws -> Void) throws -> Void) throws {
         guard dialect == .sqlite else {
             var batch: [ClickRecord] = []
@@ -130,19 +125,10 @@ extension AppDatabase {
                     "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'click' AND sql IS NOT NULL"
             )
             for index in indexes { try db.execute(sql: "DROP INDEX \"\(index["name"] as String)\"") }
+            let placeholders = Array(repeating: "?", count: Self.clickColumns).joined(separator: ", ")
             let insert = try db.cachedStatement(
-                sql: """
-                    INSERT INTO click (at, kind, week, itemId, network, ambassadorId, class, reason, shareKey,
-                                       confirms, newReader, newItemReader)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-            try produce { click in
-                try insert.execute(arguments: [
-                    click.at, click.storedKind, click.week.description, click.itemID, click.network?.rawValue,
-                    click.ambassadorID, click.verdict.classification.rawValue, click.verdict.reason, click.shareKey,
-                    click.confirms, click.newReader, click.newItemReader,
-                ])
-            }
+                sql: "INSERT INTO click (\(Self.clickColumnNames)) VALUES (\(placeholders))")
+            try produce { click in try insert.execute(arguments: Self.columns(of: click)) }
             for index in indexes { try db.execute(sql: index["sql"] as String) }
         }
     }
@@ -208,8 +194,23 @@ extension AppDatabase {
     /// The statement that stores one click on SQLite, for the benchmark's peer to run the same inserts.
     public static var clickInsertSQL: String { insertClicks(count: 1) }
 
-    /// The columns of one inserted click.
-    static let clickColumns = 13
+    /// How many columns one inserted click has.
+    static let clickColumns = clickColumnNames.split(separator: ",").count
+
+    /// The columns of one inserted click, in the order of ``columns(of:)``.
+    static let clickColumnNames = """
+        at, kind, week, itemId, network, ambassadorId, class, reason, shareKey, confirms, newReader, newItemReader,
+        requestId
+        """
+
+    /// The values `click` is stored with.
+    static func columns(of click: ClickRecord) -> SQLArguments {
+        [
+            click.at, click.storedKind, click.week.description, click.itemID, click.network?.rawValue,
+            click.ambassadorID, click.verdict.classification.rawValue, click.verdict.reason, click.shareKey,
+            click.confirms, click.newReader, click.newItemReader, click.requestID,
+        ]
+    }
 
     /// An INSERT of `count` clicks; ambassadors and items that no longer exist become NULL; a request id stored
     /// before is skipped. It returns the request ids it stored.
@@ -219,8 +220,7 @@ extension AppDatabase {
              ?, ?, ?, ?)
             """
         return """
-            INSERT INTO click (at, kind, week, itemId, network, ambassadorId, class, reason, shareKey,
-                               confirms, newReader, newItemReader, requestId)
+            INSERT INTO click (\(clickColumnNames))
             VALUES \(Array(repeating: row, count: count).joined(separator: ", "))
             ON CONFLICT DO NOTHING RETURNING requestId
             """
