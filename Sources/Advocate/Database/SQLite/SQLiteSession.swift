@@ -38,15 +38,6 @@ final class SQLiteSession: SQLSession {
             query: { [self] in try rows(statement, arguments: $0) })
     }
 
-    func executeBatch(_ statements: [(sql: String, arguments: SQLArguments)]) throws -> [(
-        changes: Int, rows: [SQLRow]
-    )] {
-        try statements.map {
-            let rows = try rows(try db.cachedStatement(sql: $0.sql), arguments: $0.arguments)
-            return (db.changesCount, rows)
-        }
-    }
-
     func forEachRow(sql: String, arguments: SQLArguments, _ body: ([SQLValue]) throws -> Void) throws {
         let statement = try db.makeStatement(sql: sql)
         var values = [SQLValue](repeating: .null, count: Int(statement.columnCount))
