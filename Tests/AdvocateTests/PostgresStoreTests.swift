@@ -23,12 +23,16 @@ struct PostgresStoreTests {
     }
 
     /// Runs `body` on a new SQLite store and on a new PostgreSQL store: behaviour that must be the same on both.
-    func onBothStores(_ body: (AppDatabase) throws -> Void) throws {
+    /// With the SQLite store, `sqliteFile` is its file (nil for PostgreSQL).
+    func onBothStores(_ body: (AppDatabase, _ sqliteFile: String?) throws -> Void) throws {
         let folder = try TempDirectory(sqliteOnly: true)
         let cluster = try PostgresCluster.shared()
-        for store in [try folder.openDatabase(), try cluster.open(try cluster.makeDatabase())] { try body(store) }
+        try body(try folder.openDatabase(), folder.path("data/advocate.sqlite"))
+        try body(try cluster.open(try cluster.makeDatabase()), nil)
         withExtendedLifetime(folder) {}
     }
+
+    func onBothStores(_ body: (AppDatabase) throws -> Void) throws { try onBothStores { store, _ in try body(store) } }
 
     /// Tables a database holds, as the superuser sees them.
     func tables(_ database: String) throws -> Set<String> {
@@ -257,15 +261,9 @@ extension PostgresStoreTests {
 extension PostgresStoreTests {
     @Test("a bulk load of clicks stores each as given, in order, and leaves SQLite's click indexes as they were")
     func bulkLoad() throws {
-        let folder = try TempDirectory(sqliteOnly: true)
-        let cluster = try PostgresCluster.shared()
         let indexes = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'click' ORDER BY name"
         var checked = false
-        let stores: [(AppDatabase, sqliteFile: String?)] = [
-            (try folder.openDatabase(), folder.path("data/advocate.sqlite")),
-            (try cluster.open(try cluster.makeDatabase()), nil),
-        ]
-        for (store, file) in stores {
+        try onBothStores { store, file in
             let person = try store.addAmbassador(
                 Ambassador(email: "anke@x.nl", name: "Anke", language: .nl, networks: [.x], joinedAt: at), now: at)
             let item = try store.addContent(
