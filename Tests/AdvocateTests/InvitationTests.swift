@@ -56,8 +56,9 @@ struct InvitationTests {
         let forcedBack = try advocate(
             ["invite", "eve@example.org", "fay@example.org", "gus@example.org", "--force"], in: directory.url)
         #expect(forcedBack.stdout.contains("Queued 2 invitation(s)"), "never an active member, even with --force")
-        #expect(server.receivedCounts()["fay@example.org"] == 1 && server.receivedCounts()["gus@example.org"] == 1)
-        #expect(server.receivedCounts()["eve@example.org"] == nil)
+        let counts = server.receivedCounts()
+        #expect(counts["fay@example.org"] == 1 && counts["gus@example.org"] == 1)
+        #expect(counts["eve@example.org"] == nil)
 
         let status = try advocate(["invite", "--status", "--json"], in: directory.url)
         let list = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
