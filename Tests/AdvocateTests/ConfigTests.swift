@@ -69,6 +69,8 @@ struct ConfigTests {
             ("{\"mail\": {\"transport\": \"pigeon\"}}", "config key 'mail.transport' is invalid"),
             ("{\"mail\": {\"fromAddress\": \"nobody\"}}", "config key 'mail.fromAddress' is invalid"),
             ("{\"mail\": {\"smtp\": {\"connections\": 0}}}", "config key 'mail.smtp.connections' is invalid"),
+            ("{\"mail\": {\"smtp\": {\"inDoubtShare\": 0}}}", "config key 'mail.smtp.inDoubtShare' is invalid"),
+            ("{\"mail\": {\"smtp\": {\"inDoubtShare\": 1.5}}}", "config key 'mail.smtp.inDoubtShare' is invalid"),
             ("{\"server\": ", "is not valid JSON"),
         ])
     func mistakes(json: String, message: String) {

@@ -190,19 +190,44 @@ struct DigestLedgerTests {
             "a message that waited behind the stalled reply was held back and sent again")
     }
 
+    @Test("ends are paced: against a relay that syncs each message, a run is in doubt at most inDoubtShare of the time")
+    func endsArePaced() throws {
+        func share(_ smtp: String) throws -> Double {
+            let (directory, server) = try prepared(
+                smtp: smtp, people: (1...400).map { "p\($0)@example.org,P \($0),\($0 % 2 == 0 ? "nl" : "en"),,x" })
+            let run = try advocate(["digest", "send", "--week", "2026-W49", "--json"], in: directory.url)
+            #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+            #expect(server.received().count == 400)
+            let summary = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+            return try #require(summary?["inDoubtShare"] as? Double)
+        }
+        let unpaced = try share("\"inDoubtShare\": 1")
+        let byDefault = try share("")
+        let quarter = try share("\"inDoubtShare\": 0.25")
+        print("in doubt: \(unpaced) unpaced, \(byDefault) by default, \(quarter) at 0.25")
+        #expect(unpaced > 0.7, "unpaced, this relay keeps an end in flight most of the time")
+        // Within the share, plus the pace's burst of 10 ms over a run of about a second.
+        #expect(byDefault <= 0.53, "the default keeps the goal: at most half the time in doubt")
+        #expect(quarter <= 0.28)
+    }
+
     @Test(
-        "kill -9 at random moments: every recipient gets exactly one message; only messages whose end left are in doubt"
+        "kill -9 at random moments: every recipient gets exactly one message; at most 0.5 in doubt per kill"
     )
     func killAndRerun() throws {
-        let count = 5_000
+        let count = 3_000
+        // A quarter of the time in doubt, half the goal: thirty kills then tell whether the goal is kept (at 0.25
+        // per kill, more than 15 of 30 in doubt happens about once in 400 runs; unpaced, nearly every kill leaves
+        // one against this relay, which syncs each message before it answers).
         let (directory, server) = try prepared(
+            smtp: "\"inDoubtShare\": 0.25",
             people: (1...count).map { "person\($0)@example.org,Person \($0),\($0 % 2 == 0 ? "nl" : "en"),,linkedin;x" })
 
-        // Twenty runs, each killed at a random moment once it is sending (a crash does not wait for a good moment;
+        // Thirty runs, each killed at a random moment once it is sending (a crash does not wait for a good moment;
         // the first message of the run is the sign that it is past its start-up).
         var kills = 0
         var generator = SystemRandomNumberGenerator()
-        for _ in 0..<20 where server.received().count < count {
+        for _ in 0..<30 where server.received().count < count {
             let before = server.received().count
             let process = try startAdvocate(["digest", "send", "--week", "2026-W49"], in: directory.url)
             waitUntil(timeout: 120) { !process.isRunning || server.received().count > before }
@@ -215,7 +240,7 @@ struct DigestLedgerTests {
             }
             process.waitUntilExit()
         }
-        #expect(kills >= 3, "the test must really interrupt runs")
+        #expect(kills >= 20, "the test must really interrupt runs")
         let beforeFinish = server.received().count
         #expect(beforeFinish > 0)
 
@@ -234,8 +259,9 @@ struct DigestLedgerTests {
             "kill test: \(kills) kills, \(inDoubt) in doubt (\(String(format: "%.2f", Double(inDoubt) / Double(kills)))"
                 + " per kill, \(neverArrived) of them never arrived), \(received.count) received of \(count)")
         // A delivery killed before its end was handed over is retried; only one message of a run at a time can be
-        // between its end and its recorded reply. (Only the moment between the ledger's note and the last bytes'
-        // write can leave one in doubt that never arrived, so that count is printed, not asserted.)
-        #expect(inDoubt <= kills, "at most one message per kill is in doubt")
+        // between its end and its recorded reply, and only for a paced share of the time. (Only the moment between
+        // the ledger's note and the last bytes' write can leave one in doubt that never arrived, so that count is
+        // printed, not asserted.)
+        #expect(Double(inDoubt) <= 0.5 * Double(kills), "the goal: at most 0.5 in doubt per kill on average")
     }
 }

@@ -121,6 +121,7 @@ public final class DigestSender: Sendable {
             summary.attemptsThisRun = $0.attempts
         }
         summary.seconds = Date().timeIntervalSince(started)
+        summary.inDoubtShare = pool.inDoubtShare
         return summary
     }
 

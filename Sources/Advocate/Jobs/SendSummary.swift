@@ -17,6 +17,9 @@ public struct SendSummary: Sendable, Codable {
     public var totals: [String: Int] = [:]
     /// Seconds the run took.
     public var seconds = 0.0
+    /// The share of the sending time a message was between the end of its data and its recorded reply: how likely
+    /// a crash at a random moment was to leave a delivery in doubt (kept under `mail.smtp.inDoubtShare`).
+    public var inDoubtShare = 0.0
 
     /// Exit code: everything sent (or nothing to send) → 0; anything failed, in doubt or still waiting → 3.
     public var exitCode: Int32 {
@@ -36,7 +39,8 @@ public struct SendSummary: Sendable, Codable {
             totals[status.rawValue].map { "\($0) \(status.rawValue)" }
         }
         return "digest \(week): \(sentThisRun) sent in this run (\(attemptsThisRun) attempts, "
-            + String(format: "%.1f s, %.0f/s", seconds, rate) + "); ledger: "
+            + String(format: "%.1f s, %.0f/s, an end in flight %.0f %% of the time", seconds, rate, inDoubtShare * 100)
+            + "); ledger: "
             + (parts.isEmpty ? "empty" : parts.joined(separator: ", "))
     }
 }

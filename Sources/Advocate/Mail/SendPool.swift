@@ -24,11 +24,8 @@ final class SendPool: Sendable {
     private let queue: BlockingQueue<SendJob>
     private let done: DispatchGroup = DispatchGroup()
     private let limiter: RateLimiter?
-    /// Held from the ledger's "handed over" note of a message until its outcome is recorded: the connections send
-    /// their bodies side by side, but only one message at a time is between the end of its data and its recorded
-    /// reply, so a crash leaves at most one delivery of a run in doubt. How often it leaves one depends on how long
-    /// the relay takes to answer the final dot.
-    private let ends = NSLock()
+    /// Lets one message at a time past the end of its data, paced (``EndGate``).
+    private let ends: EndGate
 
     /// Opens `settings.connections` sessions of `transport`, each on its own thread, sending at most
     /// `settings.maxPerSecond`. A message waits at most half the transfer timeout from its start for another
@@ -37,6 +34,7 @@ final class SendPool: Sendable {
     init(transport: any MailTransport, settings: SMTPConfig) throws {
         queue = BlockingQueue(capacity: settings.connections * 4)
         limiter = settings.maxPerSecond > 0 ? RateLimiter(perSecond: settings.maxPerSecond) : nil
+        ends = EndGate(share: settings.inDoubtShare)
         let endWait = Double(settings.timeoutSeconds) / 2
         for index in 0..<settings.connections {
             let session = try transport.makeSession()
@@ -59,18 +57,20 @@ final class SendPool: Sendable {
                         continue
                     }
                     let started = ContinuousClock.now
-                    var endInFlight = false
-                    let deadline = Date(timeIntervalSinceNow: endWait)
+                    var gateHeld = false
+                    var inDoubtSince: Double?
+                    let deadline = ProcessInfo.processInfo.systemUptime + endWait
                     let outcome = box.session.send(mail) {
-                        guard ends.lock(before: deadline) else {
+                        guard ends.enter(before: deadline) else {
                             throw EndHeldBack(reason: "another message's reply took too long; this one was held back")
                         }
-                        endInFlight = true
+                        gateHeld = true
                         try job.handedOver()
+                        inDoubtSince = ProcessInfo.processInfo.systemUptime
                     }
                     AdvocateMetrics.smtp(ContinuousClock.now - started)
                     job.end(outcome)
-                    if endInFlight { ends.unlock() }
+                    if gateHeld { ends.leave(inDoubtSince: inDoubtSince) }
                     queue.finishedOne()
                 }
                 box.session.close()
@@ -81,6 +81,9 @@ final class SendPool: Sendable {
             thread.start()
         }
     }
+
+    /// The share of the sending time a message was between the end of its data and its recorded reply so far.
+    var inDoubtShare: Double { ends.share }
 
     /// Queues a job, waiting while the queue is full.
     func submit(_ job: SendJob) { queue.put(job) }

@@ -1,0 +1,87 @@
+import Foundation
+
+/// Held from the ledger's "handed over" note of a message until its outcome is recorded: the connections send their
+/// bodies side by side, but only one message at a time is between the end of its data and its recorded reply, so a
+/// crash leaves at most one delivery of a run in doubt.
+///
+/// How often a crash leaves one is the share of time a message is in doubt: from the note's commit to the outcome's.
+/// Against a relay that does its work after the final dot (reads the rest of the body, writes its queue file, syncs
+/// it) that is nearly all the time whenever the relay is the bottleneck. So the gate also paces, with a token
+/// bucket: the time in doubt earns `share` seconds per second and spends one, which keeps it to at most `share` of
+/// the time (``SMTPConfig/inDoubtShare``); after a message was in doubt for `d` in a busy run, the next end begins
+/// `d × (1 − share) / share` later. The relay reads the other connections' bodies meanwhile, so
+/// their ends are shorter, and the pace costs less throughput than the share suggests.
+final class EndGate: @unchecked Sendable {
+    private let condition = NSCondition()
+    /// Whether a message is in its end; guarded by `condition`.
+    private var busy = false
+    /// Seconds a message may yet be in doubt: grows by `share` per second up to ``burst``, shrinks by the time a
+    /// message was in doubt; an end may begin once it is not negative. Guarded by `condition`, as are the rest.
+    private var credit = 0.0
+    private var creditAt = ProcessInfo.processInfo.systemUptime
+    /// Time a message was in doubt, and from the first such moment to the last.
+    private var inDoubt = 0.0
+    private var span: (first: Double, last: Double)?
+    private let rate: Double
+    /// Credit saved while no end was waiting: a short burst, so that the pace does not hold back an end that
+    /// comes after a pause. Over a run, the share in doubt stays within `share` plus this over the run's length.
+    static let burst = 0.01
+    /// One slow reply delays the next end by at most this much, so that it does not hold the others back.
+    static let longestWait = 1.0
+
+    init(share: Double) { rate = share }
+
+    /// Waits until no other message is in its end and the pace allows one; false when that would be after
+    /// `deadline` (system uptime).
+    func enter(before deadline: Double) -> Bool {
+        condition.lock()
+        while busy {
+            let left = deadline - ProcessInfo.processInfo.systemUptime
+            if left <= 0 || (!condition.wait(until: Date(timeIntervalSinceNow: left)) && busy) {
+                condition.unlock()
+                return false
+            }
+        }
+        let now = ProcessInfo.processInfo.systemUptime
+        refill(now)
+        let wait = credit < 0 ? -credit / rate : 0
+        guard now + wait <= deadline else {
+            condition.unlock()
+            return false
+        }
+        busy = true
+        condition.unlock()
+        if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+        return true
+    }
+
+    /// The share of the time from the first end to the last that a message was in doubt: how likely a crash at a
+    /// random moment was to leave one in doubt.
+    var share: Double {
+        condition.lock()
+        defer { condition.unlock() }
+        guard let span, span.last > span.first else { return 0 }
+        return inDoubt / (span.last - span.first)
+    }
+
+    /// Opens the gate for the next message, paced by how long this one was in doubt: from the ledger's note that its
+    /// end may leave (`inDoubtSince`, system uptime; `nil` when the note was never written) until now.
+    func leave(inDoubtSince start: Double?) {
+        let now = ProcessInfo.processInfo.systemUptime
+        condition.lock()
+        refill(now)
+        if let start {
+            credit = max(credit - (now - start), -rate * Self.longestWait)
+            inDoubt += now - start
+            span = (span?.first ?? start, now)
+        }
+        busy = false
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func refill(_ now: Double) {
+        credit = min(credit + (now - creditAt) * rate, Self.burst)
+        creditAt = now
+    }
+}
