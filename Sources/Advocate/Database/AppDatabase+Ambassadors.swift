@@ -82,7 +82,9 @@ extension AppDatabase {
     /// The ambassador with this id.
     public func ambassador(id: Int64) throws -> Ambassador? {
         try readStatement { db in
-            try SQLRow.fetchOne(db, sql: "SELECT * FROM ambassador WHERE id = ?", arguments: [id]).map(Self.ambassador)
+            // Cached: the click server asks once per ambassador a minute.
+            let statement = try db.cachedStatement(sql: "SELECT * FROM ambassador WHERE id = ?")
+            return try SQLRow.fetchAll(statement, arguments: [id]).first.map(Self.ambassador)
         }
     }
 

@@ -285,13 +285,14 @@ extension AppDatabase {
     /// When the digest of `week` was accepted for delivery to this ambassador, if it was.
     public func deliveredAt(ambassadorID: Int64, week: ISOWeek) throws -> Date? {
         try readStatement { db in
-            try Date.fetchOne(
-                db,
+            // Cached: the click server asks once per ambassador and week a minute.
+            let statement = try db.cachedStatement(
                 sql: """
                     SELECT d.sentAt FROM delivery d JOIN digest g ON g.id = d.digestId
                     WHERE d.ambassadorId = ? AND g.week = ?
-                    """,
-                arguments: [ambassadorID, week.description])
+                    """)
+            let row = try SQLRow.fetchAll(statement, arguments: [ambassadorID, week.description]).first
+            return row.flatMap { $0["sentAt"] as Date? }
         }
     }
 
