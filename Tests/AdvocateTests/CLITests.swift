@@ -55,7 +55,7 @@ struct CLITests {
         #expect(
             badConfig.stderr == "error: config key 'mail.smtp.conections' is unknown (allowed here: "
                 + "url, startTLS, username, caFile, verifyPeer, connectTimeoutSeconds, timeoutSeconds, connections, "
-                + "maxPerSecond, reconnectAfter, maxAttempts, retryBaseSeconds, retryWithinRunSeconds)\n")
+                + "maxPerSecond, reconnectAfter, maxAttempts, retryBaseSeconds, retryWithinRunSeconds, inDoubtShare)\n")
 
         try directory.write("config.json", "{}")
         #expect(try advocate(["ambassadors", "add", "a@example.org", "--name", "A"], in: directory.url).status == 0)

@@ -217,7 +217,7 @@ struct DigestLedgerTests {
     func killAndRerun() throws {
         let count = 3_000
         // A quarter of the time in doubt, half the goal: thirty kills then tell whether the goal is kept (at 0.25
-        // per kill, more than 15 of 30 in doubt happens about once in 400 runs; unpaced, nearly every kill leaves
+        // per kill, 16 or more of 30 in doubt happens about once in 1,200 runs; unpaced, nearly every kill leaves
         // one against this relay, which syncs each message before it answers).
         let (directory, server) = try prepared(
             smtp: "\"inDoubtShare\": 0.25",

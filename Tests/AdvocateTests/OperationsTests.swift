@@ -126,6 +126,8 @@ struct OperationsTests {
         #expect(metrics.value("advocate_digest_deliveries", ["week": "2026-W49", "status": "sent"]) == 3)
         #expect(metrics.value("advocate_digest_deliveries", ["week": "2026-W49", "status": "failed"]) == 1)
         #expect(metrics.value("advocate_digest_last_run_timestamp_seconds") ?? 0 > Date().timeIntervalSince1970 - 600)
+        let share = try #require(metrics.value("advocate_digest_in_doubt_share", ["week": "2026-W49"]))
+        #expect(share > 0 && share <= 1, "three messages went through their end: \(share)")
         #expect(smtp.received().count == 3)
     }
 }

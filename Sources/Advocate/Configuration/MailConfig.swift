@@ -209,7 +209,7 @@ public struct SMTPConfig: Sendable, Decodable {
         }
         guard inDoubtShare > 0 && inDoubtShare <= 1 else {
             throw ConfigError.invalidValue(
-                path: "mail.smtp.inDoubtShare", reason: "must be more than 0 and at most 1 (ends unpaced)")
+                path: "mail.smtp.inDoubtShare", reason: "must be more than 0 and at most 1 (1: ends unpaced)")
         }
     }
 }

@@ -39,7 +39,8 @@ public struct SendSummary: Sendable, Codable {
             totals[status.rawValue].map { "\($0) \(status.rawValue)" }
         }
         return "digest \(week): \(sentThisRun) sent in this run (\(attemptsThisRun) attempts, "
-            + String(format: "%.1f s, %.0f/s, an end in flight %.0f %% of the time", seconds, rate, inDoubtShare * 100)
+            + String(format: "%.1f s, %.0f/s", seconds, rate)
+            + (inDoubtShare > 0 ? String(format: ", in doubt %.0f %% of the time", inDoubtShare * 100) : "")
             + "); ledger: "
             + (parts.isEmpty ? "empty" : parts.joined(separator: ", "))
     }

@@ -26,7 +26,9 @@ final class EndGate: @unchecked Sendable {
     /// Credit saved while no end was waiting: a short burst, so that the pace does not hold back an end that
     /// comes after a pause. Over a run, the share in doubt stays within `share` plus this over the run's length.
     static let burst = 0.01
-    /// One slow reply delays the next end by at most this much, so that it does not hold the others back.
+    /// One slow reply delays the next end by at most this much, so that it does not hold the others back. So the
+    /// share holds for ends shorter than `longestWait × share / (1 − share)` (a second at 0.5); after slower ones
+    /// (a relay that filters content before it answers the final dot) the next end waits a second.
     static let longestWait = 1.0
 
     init(share: Double) { rate = share }
@@ -46,6 +48,7 @@ final class EndGate: @unchecked Sendable {
         refill(now)
         let wait = credit < 0 ? -credit / rate : 0
         guard now + wait <= deadline else {
+            condition.signal()  // the gate is free: another waiter's deadline may be later
             condition.unlock()
             return false
         }
@@ -69,17 +72,21 @@ final class EndGate: @unchecked Sendable {
     func leave(inDoubtSince start: Double?) {
         let now = ProcessInfo.processInfo.systemUptime
         condition.lock()
-        refill(now)
+        // Earned while this message was in its end, then spent: capping before spending would lose what the end
+        // itself earned (and pace even a share of 1).
+        credit += (now - creditAt) * rate - (start.map { now - $0 } ?? 0)
+        creditAt = now
+        credit = min(max(credit, -rate * Self.longestWait), Self.burst)
         if let start {
-            credit = max(credit - (now - start), -rate * Self.longestWait)
             inDoubt += now - start
             span = (span?.first ?? start, now)
         }
         busy = false
-        condition.signal()
+        condition.broadcast()
         condition.unlock()
     }
 
+    /// Adds what the time since the last update earned, up to ``burst``.
     private func refill(_ now: Double) {
         credit = min(credit + (now - creditAt) * rate, Self.burst)
         creditAt = now
