@@ -18,7 +18,7 @@ final class EndGate: @unchecked Sendable {
     /// Seconds a message may yet be in doubt: grows by `share` per second up to ``burst``, shrinks by the time a
     /// message was in doubt; an end may begin once it is not negative. Guarded by `condition`, as are the rest.
     private var credit = 0.0
-    private var creditAt = ProcessInfo.processInfo.systemUptime
+    private var creditAt: Double
     /// Time a message was in doubt, and from the first such moment to the last.
     private var inDoubt = 0.0
     private var span: (first: Double, last: Double)?
@@ -31,30 +31,42 @@ final class EndGate: @unchecked Sendable {
     /// (a relay that filters content before it answers the final dot) the next end waits a second.
     static let longestWait = 1.0
 
-    init(share: Double) { rate = share }
+    /// Seconds of a monotonic clock, and how to wait; tests pass a clock of their own.
+    private let now: @Sendable () -> Double
+    private let sleep: @Sendable (Double) -> Void
+
+    init(
+        share: Double, now: @escaping @Sendable () -> Double = { ProcessInfo.processInfo.systemUptime },
+        sleep: @escaping @Sendable (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }
+    ) {
+        rate = share
+        self.now = now
+        self.sleep = sleep
+        creditAt = now()
+    }
 
     /// Waits until no other message is in its end and the pace allows one; false when that would be after
     /// `deadline` (system uptime).
     func enter(before deadline: Double) -> Bool {
         condition.lock()
         while busy {
-            let left = deadline - ProcessInfo.processInfo.systemUptime
+            let left = deadline - now()
             if left <= 0 || (!condition.wait(until: Date(timeIntervalSinceNow: left)) && busy) {
                 condition.unlock()
                 return false
             }
         }
-        let now = ProcessInfo.processInfo.systemUptime
-        refill(now)
+        let time = now()
+        refill(time)
         let wait = credit < 0 ? -credit / rate : 0
-        guard now + wait <= deadline else {
+        guard time + wait <= deadline else {
             condition.signal()  // the gate is free: another waiter's deadline may be later
             condition.unlock()
             return false
         }
         busy = true
         condition.unlock()
-        if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+        if wait > 0 { sleep(wait) }
         return true
     }
 
@@ -70,16 +82,16 @@ final class EndGate: @unchecked Sendable {
     /// Opens the gate for the next message, paced by how long this one was in doubt: from the ledger's note that its
     /// end may leave (`inDoubtSince`, system uptime; `nil` when the note was never written) until now.
     func leave(inDoubtSince start: Double?) {
-        let now = ProcessInfo.processInfo.systemUptime
+        let time = now()
         condition.lock()
         // Earned while this message was in its end, then spent: capping before spending would lose what the end
         // itself earned (and pace even a share of 1).
-        credit += (now - creditAt) * rate - (start.map { now - $0 } ?? 0)
-        creditAt = now
+        credit += (time - creditAt) * rate - (start.map { time - $0 } ?? 0)
+        creditAt = time
         credit = min(max(credit, -rate * Self.longestWait), Self.burst)
         if let start {
-            inDoubt += now - start
-            span = (span?.first ?? start, now)
+            inDoubt += time - start
+            span = (span?.first ?? start, time)
         }
         busy = false
         condition.broadcast()
@@ -87,8 +99,8 @@ final class EndGate: @unchecked Sendable {
     }
 
     /// Adds what the time since the last update earned, up to ``burst``.
-    private func refill(_ now: Double) {
-        credit = min(credit + (now - creditAt) * rate, Self.burst)
-        creditAt = now
+    private func refill(_ time: Double) {
+        credit = min(credit + (time - creditAt) * rate, Self.burst)
+        creditAt = time
     }
 }

@@ -1,0 +1,106 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import Advocate
+
+/// A clock moved by hand; sleeping moves it and is noted.
+private final class HandClock: Sendable {
+    private let time = Mutex(1_000.0)
+    private let sleeps = Mutex<[Double]>([])
+
+    var now: Double { time.withLock { $0 } }
+    var slept: [Double] { sleeps.withLock { $0 } }
+
+    func advance(_ seconds: Double) { time.withLock { $0 += seconds } }
+
+    func sleep(_ seconds: Double) {
+        sleeps.withLock { $0.append(seconds) }
+        advance(seconds)
+    }
+
+    func gate(share: Double) -> EndGate {
+        EndGate(share: share, now: { self.now }, sleep: { self.sleep($0) })
+    }
+}
+
+@Suite("The end gate's pace, on a clock moved by hand")
+struct EndGateTests {
+    /// Runs `count` ends back to back, each in doubt for `length` seconds; returns the share of the time in doubt.
+    private func backToBack(_ gate: EndGate, _ clock: HandClock, count: Int, length: Double) -> Double {
+        let start = clock.now
+        for _ in 0..<count {
+            #expect(gate.enter(before: clock.now + 60))
+            let since = clock.now
+            clock.advance(length)
+            gate.leave(inDoubtSince: since)
+        }
+        return Double(count) * length / (clock.now - start)
+    }
+
+    @Test(
+        "back to back, the time in doubt keeps to the share, for ends shorter and longer than the burst",
+        arguments: [0.25, 0.5, 0.8])
+    func keepsTheShare(share: Double) {
+        for length in [0.000_2, 0.002, 0.05, 0.2] {
+            let clock = HandClock()
+            let gate = clock.gate(share: share)
+            let measured = backToBack(gate, clock, count: 400, length: length)
+            #expect(abs(measured - share) < 0.005, "share \(share), ends of \(length) s: \(measured)")
+            #expect(abs(gate.share - measured) < 0.005, "the gate's own figure matches")
+            // After the first end, each waits what the previous one earned too little.
+            let expected = length * (1 - share) / share
+            #expect(clock.slept.allSatisfy { abs($0 - expected) < 1e-9 }, "\(clock.slept.prefix(3)) vs \(expected)")
+        }
+    }
+
+    @Test("a share of 1 never waits, however long the ends")
+    func unpaced() {
+        let clock = HandClock()
+        let measured = backToBack(clock.gate(share: 1), clock, count: 50, length: 2)
+        #expect(clock.slept.isEmpty)
+        #expect(measured == 1)
+    }
+
+    @Test("after a stalled reply the next end waits at most longestWait, not the stall's share")
+    func stallIsNotRepaidInFull() {
+        let clock = HandClock()
+        let gate = clock.gate(share: 0.5)
+        #expect(gate.enter(before: clock.now + 60))
+        let since = clock.now
+        clock.advance(20)
+        gate.leave(inDoubtSince: since)
+        #expect(gate.enter(before: clock.now + 60))
+        #expect(clock.slept == [EndGate.longestWait])
+    }
+
+    @Test("an end after a pause begins at once; an end the pace would start after its deadline is refused")
+    func pauseAndDeadline() {
+        let clock = HandClock()
+        let gate = clock.gate(share: 0.25)
+        #expect(gate.enter(before: clock.now + 60))
+        var since = clock.now
+        clock.advance(0.1)
+        gate.leave(inDoubtSince: since)
+        // The next may begin 0.3 s later: a deadline before that is refused, without waiting, and frees the gate.
+        #expect(!gate.enter(before: clock.now + 0.2))
+        #expect(clock.slept.isEmpty)
+        clock.advance(0.5)  // a pause longer than the debt
+        #expect(gate.enter(before: clock.now + 0.01))
+        #expect(clock.slept.isEmpty)
+        since = clock.now
+        clock.advance(0.001)
+        gate.leave(inDoubtSince: since)
+        // A short end after a pause is paid from the burst; an end whose note was never written costs nothing.
+        #expect(gate.enter(before: clock.now + 60))
+        gate.leave(inDoubtSince: nil)
+        #expect(gate.enter(before: clock.now + 60))
+        #expect(clock.slept.isEmpty, "\(clock.slept)")
+        since = clock.now
+        clock.advance(0.05)  // longer than the burst: the next one waits for the rest
+        gate.leave(inDoubtSince: since)
+        #expect(gate.enter(before: clock.now + 60))
+        let rest = (0.05 - 0.05 * 0.25 - (EndGate.burst - 0.001 * 0.75)) / 0.25
+        #expect(clock.slept.count == 1 && abs(clock.slept[0] - rest) < 1e-9, "\(clock.slept) vs \(rest)")
+    }
+}
