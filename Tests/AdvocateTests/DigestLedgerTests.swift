@@ -205,7 +205,8 @@ struct DigestLedgerTests {
         let byDefault = try share("")
         let quarter = try share("\"inDoubtShare\": 0.25")
         print("in doubt: \(unpaced) unpaced, \(byDefault) by default, \(quarter) at 0.25")
-        #expect(unpaced > 0.7, "unpaced, this relay keeps an end in flight most of the time")
+        // On SQLite about 0.9 unpaced; on PostgreSQL, whose commits wait for the disk, about 0.6.
+        #expect(unpaced > quarter + 0.25, "unpaced, this relay keeps a message in doubt much longer")
         // Within the share, plus the pace's burst of 10 ms over a run of about a second.
         #expect(byDefault <= 0.53, "the default keeps the goal: at most half the time in doubt")
         #expect(quarter <= 0.28)
@@ -216,18 +217,19 @@ struct DigestLedgerTests {
     )
     func killAndRerun() throws {
         let count = 3_000
-        // A quarter of the time in doubt, half the goal: thirty kills then tell whether the goal is kept (at 0.25
-        // per kill, 16 or more of 30 in doubt happens about once in 1,200 runs; unpaced, nearly every kill leaves
-        // one against this relay, which syncs each message before it answers).
+        // A fifth of the time in doubt, well under the goal: forty kills then tell whether the goal is kept. Kills
+        // early in a run find a message in doubt a little more often than the share (about 0.3 per kill at 0.25,
+        // measured), and even at 0.3 per kill more than 20 of 40 happens about once in 400 runs; unpaced, nearly
+        // every kill leaves one against this relay, which syncs each message before it answers.
         let (directory, server) = try prepared(
-            smtp: "\"inDoubtShare\": 0.25",
+            smtp: "\"inDoubtShare\": 0.2",
             people: (1...count).map { "person\($0)@example.org,Person \($0),\($0 % 2 == 0 ? "nl" : "en"),,linkedin;x" })
 
-        // Thirty runs, each killed at a random moment once it is sending (a crash does not wait for a good moment;
+        // Forty runs, each killed at a random moment once it is sending (a crash does not wait for a good moment;
         // the first message of the run is the sign that it is past its start-up).
         var kills = 0
         var generator = SystemRandomNumberGenerator()
-        for _ in 0..<30 where server.received().count < count {
+        for _ in 0..<40 where server.received().count < count {
             let before = server.received().count
             let process = try startAdvocate(["digest", "send", "--week", "2026-W49"], in: directory.url)
             waitUntil(timeout: 120) { !process.isRunning || server.received().count > before }
@@ -240,7 +242,7 @@ struct DigestLedgerTests {
             }
             process.waitUntilExit()
         }
-        #expect(kills >= 20, "the test must really interrupt runs")
+        #expect(kills >= 30, "the test must really interrupt runs")
         let beforeFinish = server.received().count
         #expect(beforeFinish > 0)
 

@@ -18,7 +18,9 @@ final class EndGate: @unchecked Sendable {
     /// Seconds a message may yet be in doubt: grows by `share` per second up to ``burst``, shrinks by the time a
     /// message was in doubt; an end may begin once it is not negative. Guarded by `condition`, as are the rest.
     private var credit = 0.0
-    private var creditAt: Double
+    /// When `credit` was last brought up to date; `nil` until the first end, so that a run's start-up earns no
+    /// burst (crashes early in a run would otherwise find a message in doubt more often).
+    private var creditAt: Double?
     /// Time a message was in doubt, and from the first such moment to the last.
     private var inDoubt = 0.0
     private var span: (first: Double, last: Double)?
@@ -42,7 +44,6 @@ final class EndGate: @unchecked Sendable {
         rate = share
         self.now = now
         self.sleep = sleep
-        creditAt = now()
     }
 
     /// Waits until no other message is in its end and the pace allows one; false when that would be after
@@ -86,7 +87,7 @@ final class EndGate: @unchecked Sendable {
         condition.lock()
         // Earned while this message was in its end, then spent: capping before spending would lose what the end
         // itself earned (and pace even a share of 1).
-        credit += (time - creditAt) * rate - (start.map { time - $0 } ?? 0)
+        credit += (time - (creditAt ?? time)) * rate - (start.map { time - $0 } ?? 0)
         creditAt = time
         credit = min(max(credit, -rate * Self.longestWait), Self.burst)
         if let start {
@@ -100,7 +101,7 @@ final class EndGate: @unchecked Sendable {
 
     /// Adds what the time since the last update earned, up to ``burst``.
     private func refill(_ time: Double) {
-        credit = min(credit + (time - creditAt) * rate, Self.burst)
+        credit = min(credit + (time - (creditAt ?? time)) * rate, Self.burst)
         creditAt = time
     }
 }
