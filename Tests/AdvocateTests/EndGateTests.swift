@@ -103,4 +103,31 @@ struct EndGateTests {
         let rest = (0.05 - 0.05 * 0.25 - (EndGate.burst - 0.001 * 0.75)) / 0.25
         #expect(clock.slept.count == 1 && abs(clock.slept[0] - rest) < 1e-9, "\(clock.slept) vs \(rest)")
     }
+
+    @Test("first come, first served: messages waiting for the gate enter in the order they came")
+    func firstComeFirstServed() throws {
+        let clock = HandClock()
+        let gate = clock.gate(share: 1)
+        #expect(gate.enter(before: clock.now + 60))
+        let order = Mutex<[Int]>([])
+        let done = DispatchGroup()
+        for index in 0..<5 {
+            done.enter()
+            let thread = Thread {
+                if gate.enter(before: clock.now + 60) {
+                    order.withLock { $0.append(index) }
+                    gate.leave(inDoubtSince: clock.now)
+                }
+                done.leave()
+            }
+            thread.start()
+            // Each in line before the next one comes.
+            let deadline = Date(timeIntervalSinceNow: 10)
+            while gate.waiting < index + 1 && Date() < deadline { Thread.sleep(forTimeInterval: 0.001) }
+            try #require(gate.waiting == index + 1)
+        }
+        gate.leave(inDoubtSince: clock.now)
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        #expect(order.withLock { $0 } == [0, 1, 2, 3, 4])
+    }
 }

@@ -15,6 +15,10 @@ final class EndGate: @unchecked Sendable {
     private let condition = NSCondition()
     /// Whether a message is in its end; guarded by `condition`.
     private var busy = false
+    /// The messages waiting for their end, by ticket, in the order they came: the gate is first come, first served,
+    /// so no connection is passed over again and again until it runs into its deadline.
+    private var line: [UInt64] = []
+    private var nextTicket: UInt64 = 0
     /// Seconds a message may yet be in doubt: grows by `share` per second up to ``burst``, shrinks by the time a
     /// message was in doubt; an end may begin once it is not negative. Guarded by `condition`, as are the rest.
     private var credit = 0.0
@@ -50,18 +54,25 @@ final class EndGate: @unchecked Sendable {
     /// `deadline` (system uptime).
     func enter(before deadline: Double) -> Bool {
         condition.lock()
-        while busy {
+        let ticket = nextTicket
+        nextTicket += 1
+        line.append(ticket)
+        while busy || line.first != ticket {
             let left = deadline - now()
-            if left <= 0 || (!condition.wait(until: Date(timeIntervalSinceNow: left)) && busy) {
+            if left <= 0 || (!condition.wait(until: Date(timeIntervalSinceNow: left)) && (busy || line.first != ticket))
+            {
+                line.removeAll { $0 == ticket }
+                condition.broadcast()  // the next in line may now be first
                 condition.unlock()
                 return false
             }
         }
+        line.removeFirst()
         let time = now()
         refill(time)
         let wait = credit < 0 ? -credit / rate : 0
         guard time + wait <= deadline else {
-            condition.signal()  // the gate is free: another waiter's deadline may be later
+            condition.broadcast()  // the gate is free: the next in line may have a later deadline
             condition.unlock()
             return false
         }
@@ -69,6 +80,13 @@ final class EndGate: @unchecked Sendable {
         condition.unlock()
         if wait > 0 { sleep(wait) }
         return true
+    }
+
+    /// How many messages wait for their end (for tests).
+    var waiting: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return line.count
     }
 
     /// The share of the time from the first end to the last that a message was in doubt: how likely a crash at a
