@@ -69,7 +69,7 @@ final class EndGate: @unchecked Sendable {
         }
         line.removeFirst()
         let time = now()
-        refill(time)
+        settle(at: time)
         let wait = credit < 0 ? -credit / rate : 0
         guard time + wait <= deadline else {
             condition.broadcast()  // the gate is free: the next in line may have a later deadline
@@ -81,6 +81,9 @@ final class EndGate: @unchecked Sendable {
         if wait > 0 { sleep(wait) }
         return true
     }
+
+    /// The gate's clock (system uptime by default), for deadlines and the moment a message comes in doubt.
+    var time: Double { now() }
 
     /// How many messages wait for their end (for tests).
     var waiting: Int {
@@ -103,11 +106,7 @@ final class EndGate: @unchecked Sendable {
     func leave(inDoubtSince start: Double?) {
         let time = now()
         condition.lock()
-        // Earned while this message was in its end, then spent: capping before spending would lose what the end
-        // itself earned (and pace even a share of 1).
-        credit += (time - (creditAt ?? time)) * rate - (start.map { time - $0 } ?? 0)
-        creditAt = time
-        credit = min(max(credit, -rate * Self.longestWait), Self.burst)
+        settle(at: time, spent: start.map { time - $0 } ?? 0)
         if let start {
             inDoubt += time - start
             span = (span?.first ?? start, time)
@@ -117,9 +116,12 @@ final class EndGate: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Adds what the time since the last update earned, up to ``burst``.
-    private func refill(_ time: Double) {
-        credit = min(credit + (time - (creditAt ?? time)) * rate, Self.burst)
+    /// Brings `credit` up to `time`: adds what the time since the last update earned, takes off `spent` seconds in
+    /// doubt, and keeps the result between ``longestWait``'s debt and ``burst``. Earning and spending are added
+    /// before the cap: capping first would lose what an end itself earned (and pace even a share of 1).
+    private func settle(at time: Double, spent: Double = 0) {
+        credit += (time - (creditAt ?? time)) * rate - spent
+        credit = min(max(credit, -rate * Self.longestWait), Self.burst)
         creditAt = time
     }
 }

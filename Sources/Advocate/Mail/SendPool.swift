@@ -59,14 +59,14 @@ final class SendPool: Sendable {
                     let started = ContinuousClock.now
                     var gateHeld = false
                     var inDoubtSince: Double?
-                    let deadline = ProcessInfo.processInfo.systemUptime + endWait
+                    let deadline = ends.time + endWait
                     let outcome = box.session.send(mail) {
                         guard ends.enter(before: deadline) else {
                             throw EndHeldBack(reason: "another message's reply took too long; this one was held back")
                         }
                         gateHeld = true
                         try job.handedOver()
-                        inDoubtSince = ProcessInfo.processInfo.systemUptime
+                        inDoubtSince = ends.time
                     }
                     AdvocateMetrics.smtp(ContinuousClock.now - started)
                     job.end(outcome)
@@ -82,7 +82,7 @@ final class SendPool: Sendable {
         }
     }
 
-    /// The share of the sending time a message was between the end of its data and its recorded reply so far.
+    /// The share of the sending time a message was in doubt so far (``EndGate/share``).
     var inDoubtShare: Double { ends.share }
 
     /// Queues a job, waiting while the queue is full.
