@@ -7,34 +7,38 @@ import Testing
 /// A clock moved by hand; sleeping moves it and is noted.
 private final class HandClock: Sendable {
     private let time = Mutex(1_000.0)
-    private let sleeps = Mutex<[Double]>([])
+    private let waits = Mutex<[Double]>([])
 
     var now: Double { time.withLock { $0 } }
-    var slept: [Double] { sleeps.withLock { $0 } }
+    /// The gate's waits for its pace, in order (none really sleeps: each moves the clock).
+    var slept: [Double] { waits.withLock { $0 } }
 
     func advance(_ seconds: Double) { time.withLock { $0 += seconds } }
 
-    func sleep(_ seconds: Double) {
-        sleeps.withLock { $0.append(seconds) }
+    func wait(_ seconds: Double) {
+        waits.withLock { $0.append(seconds) }
         advance(seconds)
     }
 
     func gate(share: Double) -> EndGate {
-        EndGate(share: share, now: { self.now }, sleep: { self.sleep($0) })
+        EndGate(share: share, now: { self.now }, sleep: { self.wait($0) })
     }
 }
 
 @Suite("The end gate's pace, on a clock moved by hand")
 struct EndGateTests {
+    /// One message's end: it enters within `within` seconds and is in doubt for `length`.
+    private func end(_ gate: EndGate, _ clock: HandClock, within: Double = 60, lasting length: Double) {
+        #expect(gate.enter(before: clock.now + within))
+        let since = clock.now
+        clock.advance(length)
+        gate.leave(inDoubtSince: since)
+    }
+
     /// Runs `count` ends back to back, each in doubt for `length` seconds; returns the share of the time in doubt.
     private func backToBack(_ gate: EndGate, _ clock: HandClock, count: Int, length: Double) -> Double {
         let start = clock.now
-        for _ in 0..<count {
-            #expect(gate.enter(before: clock.now + 60))
-            let since = clock.now
-            clock.advance(length)
-            gate.leave(inDoubtSince: since)
-        }
+        for _ in 0..<count { end(gate, clock, lasting: length) }
         return Double(count) * length / (clock.now - start)
     }
 
@@ -66,10 +70,7 @@ struct EndGateTests {
     func stallIsNotRepaidInFull() {
         let clock = HandClock()
         let gate = clock.gate(share: 0.5)
-        #expect(gate.enter(before: clock.now + 60))
-        let since = clock.now
-        clock.advance(20)
-        gate.leave(inDoubtSince: since)
+        end(gate, clock, lasting: 20)
         #expect(gate.enter(before: clock.now + 60))
         #expect(clock.slept == [EndGate.longestWait])
     }
@@ -78,27 +79,19 @@ struct EndGateTests {
     func pauseAndDeadline() {
         let clock = HandClock()
         let gate = clock.gate(share: 0.25)
-        #expect(gate.enter(before: clock.now + 60))
-        var since = clock.now
-        clock.advance(0.1)
-        gate.leave(inDoubtSince: since)
+        end(gate, clock, lasting: 0.1)
         // The next may begin 0.3 s later: a deadline before that is refused, without waiting, and frees the gate.
         #expect(!gate.enter(before: clock.now + 0.2))
         #expect(clock.slept.isEmpty)
         clock.advance(0.5)  // a pause longer than the debt
-        #expect(gate.enter(before: clock.now + 0.01))
+        end(gate, clock, within: 0.01, lasting: 0.001)
         #expect(clock.slept.isEmpty)
-        since = clock.now
-        clock.advance(0.001)
-        gate.leave(inDoubtSince: since)
-        // A short end after a pause is paid from the burst; an end whose note was never written costs nothing.
+        // An end whose note was never written costs nothing; a short end after a pause is paid from the burst.
         #expect(gate.enter(before: clock.now + 60))
         gate.leave(inDoubtSince: nil)
-        #expect(gate.enter(before: clock.now + 60))
+        end(gate, clock, lasting: 0.05)
         #expect(clock.slept.isEmpty, "\(clock.slept)")
-        since = clock.now
-        clock.advance(0.05)  // longer than the burst: the next one waits for the rest
-        gate.leave(inDoubtSince: since)
+        // That one was longer than the burst: the next waits for the rest.
         #expect(gate.enter(before: clock.now + 60))
         let rest = (0.05 - 0.05 * 0.25 - (EndGate.burst - 0.001 * 0.75)) / 0.25
         #expect(clock.slept.count == 1 && abs(clock.slept[0] - rest) < 1e-9, "\(clock.slept) vs \(rest)")
