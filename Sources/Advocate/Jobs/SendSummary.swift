@@ -17,8 +17,9 @@ public struct SendSummary: Sendable, Codable {
     public var totals: [String: Int] = [:]
     /// Seconds the run took.
     public var seconds = 0.0
-    /// The share of the sending time a message was between the end of its data and its recorded reply: how likely
-    /// a crash at a random moment was to leave a delivery in doubt (kept under `mail.smtp.inDoubtShare`).
+    /// The share of the sending time a message was in doubt (from the ledger's note that its end may leave to its
+    /// recorded outcome): how likely a crash at a random moment was to leave one so (``EndGate``, kept under
+    /// `mail.smtp.inDoubtShare`).
     public var inDoubtShare = 0.0
 
     /// Exit code: everything sent (or nothing to send) → 0; anything failed, in doubt or still waiting → 3.
