@@ -106,7 +106,7 @@ struct PostgresStoreTests {
         let digest = try database.beginDigest(week: week, now: at)
         try database.enqueueDeliveries(digestID: digest.id, week: week, now: at)
         for delivery in try database.claimDeliveries(digestID: digest.id, now: at, sender: 7, limit: 10) {
-            try database.markSending(deliveryID: delivery.id, messageID: "<m\(delivery.id)@acme>", now: at)
+            try database.markHandedOver(deliveryID: delivery.id, messageID: "<m\(delivery.id)@acme>", now: at)
             try database.recordOutcome(deliveryID: delivery.id, status: .sent, error: nil, now: at)
         }
         var clicks: [ClickRecord] = []

@@ -75,15 +75,14 @@ extension AppDatabase {
             pausedUntil: (row["pausedUntil"] as String?).flatMap(CalendarDay.init(parsing:)))
     }
 
-    /// Settles deliveries left in `sending` by a run that died: those whose end had been handed to the relay are
-    /// in doubt (they may have arrived); the others certainly did not arrive and are queued again, and so are the
-    /// deliveries it had claimed but not begun. On SQLite every other run is dead (the send lock is exclusive); on
-    /// PostgreSQL a run is alive while its sender lock is held, and live runs' deliveries are left alone. Returns
-    /// how many were put in doubt, queued again after being begun, and given back unbegun.
+    /// Settles what a run that died left: deliveries in `sending` had their end handed to the relay and are in doubt
+    /// (they may have arrived); the deliveries it had claimed certainly did not arrive and are given back to the
+    /// queue, and so are deliveries left in `sending` without their end's note (by versions that marked `sending`
+    /// before the transaction). On SQLite every other run is dead (the send lock is exclusive); on PostgreSQL a run
+    /// is alive while its sender lock is held, and live runs' deliveries are left alone. Returns how many were put in
+    /// doubt and how many given back.
     @discardableResult
-    public func markAbandonedInDoubt(digestID: Int64, now: Date) throws -> (
-        inDoubt: Int, requeued: Int, released: Int
-    ) {
+    public func markAbandonedInDoubt(digestID: Int64, now: Date) throws -> (inDoubt: Int, givenBack: Int) {
         try write { db in
             let dead = Self.deadSender(db)
             try db.execute(
@@ -105,7 +104,7 @@ extension AppDatabase {
                     UPDATE delivery SET claimedBy = NULL
                     WHERE digestId = ? AND status IN ('pending', 'retry') AND claimedBy IS NOT NULL AND \(dead)
                     """, arguments: [digestID])
-            return (inDoubt, requeued, db.changesCount)
+            return (inDoubt, requeued + db.changesCount)
         }
     }
 
@@ -182,12 +181,21 @@ extension AppDatabase {
         }
     }
 
-    /// Notes that the end of a delivery's message is about to be handed to the relay. Committed before it is.
-    /// With `sender`, fails when that run no longer holds the claim: the end of the message is then never sent.
-    public func markHandedOver(deliveryID: Int64, now: Date, sender: Int64? = nil) throws {
+    /// Notes that the end of a delivery's message is about to be handed to the relay, and counts the attempt: one
+    /// commit that moves the delivery to `sending` with its Message-ID, committed before the end leaves. Until then
+    /// the delivery is only claimed, and a run that dies leaves nothing to settle but its claim (given back: the
+    /// message certainly did not go). With `sender`, fails when that run no longer holds the claim: the end of the
+    /// message is then never sent.
+    public func markHandedOver(deliveryID: Int64, messageID: String, now: Date, sender: Int64? = nil) throws {
         try writeStatement { db in
-            try db.cachedStatement(sql: "UPDATE delivery SET handedOverAt = ? WHERE id = ?\(Self.owned(sender))")
-                .execute(arguments: [now, deliveryID] + Self.owner(sender))
+            // Cached (on SQLite): these statements run for every message of a send.
+            try db.cachedStatement(
+                sql: """
+                    UPDATE delivery SET status = 'sending', attempts = attempts + 1, messageId = ?, updatedAt = ?,
+                        handedOverAt = ?
+                    WHERE id = ?\(Self.owned(sender))
+                    """
+            ).execute(arguments: [messageID, now, now, deliveryID] + Self.owner(sender))
             if sender != nil, db.changesCount == 0 {
                 throw StoreError.conflict(
                     "delivery \(deliveryID) was taken over by another sender (this run's sender lock was lost); "
@@ -282,40 +290,28 @@ extension AppDatabase {
         }
     }
 
-    /// Records that a message is about to be handed to the relay. Committed before the SMTP transaction starts.
-    /// With `sender`, only while that run still holds the delivery's claim; false when it does not (another
-    /// sender took it over, believing this run dead): the message must then not be sent.
-    @discardableResult
-    public func markSending(deliveryID: Int64, messageID: String, now: Date, sender: Int64? = nil) throws -> Bool {
-        try writeStatement { db in
-            // Cached (on SQLite): these statements run for every message of a send.
-            try db.cachedStatement(
-                sql: """
-                    UPDATE delivery SET status = 'sending', attempts = attempts + 1, messageId = ?, updatedAt = ?,
-                        handedOverAt = NULL
-                    WHERE id = ?\(Self.owned(sender))
-                    """
-            ).execute(arguments: [messageID, now, deliveryID] + Self.owner(sender))
-            return db.changesCount > 0
-        }
-    }
-
     /// Records the outcome of an attempt; with `sender`, only while that run holds the claim (a delivery another
-    /// sender settled as in doubt meanwhile stays in doubt).
+    /// sender settled as in doubt meanwhile stays in doubt). An attempt that ended before its end was handed over
+    /// (``markHandedOver(deliveryID:messageID:now:sender:)`` counts the others) is counted here when its Message-ID
+    /// is given as `countingAttempt`; a message held back before its end is not an attempt and passes `nil`.
     public func recordOutcome(
-        deliveryID: Int64, status: DeliveryStatus, error: String?, nextAttemptAt: Date? = nil, now: Date,
-        sender: Int64? = nil
+        deliveryID: Int64, status: DeliveryStatus, error: String?, nextAttemptAt: Date? = nil,
+        countingAttempt messageID: String? = nil, now: Date, sender: Int64? = nil
     ) throws {
         try writeStatement { db in
             try db.cachedStatement(
                 sql: """
                     UPDATE delivery SET status = ?, lastError = ?, nextAttemptAt = ?, updatedAt = ?, claimedBy = NULL,
-                        sentAt = CASE WHEN ? = 'sent' THEN ? ELSE sentAt END
+                        sentAt = CASE WHEN ? = 'sent' THEN ? ELSE sentAt END,
+                        attempts = attempts + ?, messageId = COALESCE(?, messageId)
                     WHERE id = ?\(Self.owned(sender))
                     """
             ).execute(
-                arguments: [status.rawValue, error, nextAttemptAt, now, status.rawValue, now, deliveryID]
-                    + Self.owner(sender))
+                arguments: [
+                    status.rawValue, error, nextAttemptAt, now, status.rawValue, now, messageID == nil ? 0 : 1,
+                    messageID,
+                    deliveryID,
+                ] + Self.owner(sender))
         }
     }
 

@@ -48,12 +48,12 @@ public final class DigestSender: Sendable {
         let started = Date()
         let lock = try database.acquireSendLock()
         defer { withExtendedLifetime(lock) {} }
-        // The ledger commits three times per message from several threads: none of them waits for a checkpoint.
+        // The ledger commits twice per message from several threads: none of them waits for a checkpoint.
         let checkpoints = try? database.checkpointInBackground()
         defer { checkpoints?.stop() }
         var summary = SendSummary(week: options.week.description)
         let digest = try database.beginDigest(week: options.week, now: now())
-        (summary.abandonedInDoubt, summary.requeuedAfterStop, _) = try database.markAbandonedInDoubt(
+        (summary.abandonedInDoubt, summary.requeuedAfterStop) = try database.markAbandonedInDoubt(
             digestID: digest.id, now: now())
         if options.resendInDoubt { try database.requeueInDoubt(digestID: digest.id, now: now()) }
         try database.requeueSkipped(digestID: digest.id, now: now())
@@ -100,8 +100,8 @@ public final class DigestSender: Sendable {
                 // Another sender of this week may have died meanwhile: its work comes back to the queue.
                 let settled = try database.markAbandonedInDoubt(digestID: digest.id, now: now())
                 summary.abandonedInDoubt += settled.inDoubt
-                summary.requeuedAfterStop += settled.requeued
-                if settled.requeued + settled.released > 0 && state.withLock({ $0.budget > 0 }) { continue }
+                summary.requeuedAfterStop += settled.givenBack
+                if settled.givenBack > 0 && state.withLock({ $0.budget > 0 }) { continue }
             }
             // Nothing due now: wait for the next retry if it falls within the run's patience.
             guard state.withLock({ $0.budget > 0 }), let next = try database.nextRetryTime(digestID: digest.id)
@@ -119,6 +119,7 @@ public final class DigestSender: Sendable {
         state.withLock {
             summary.sentThisRun = $0.sent
             summary.attemptsThisRun = $0.attempts
+            summary.heldBackThisRun = $0.heldBack
         }
         summary.seconds = Date().timeIntervalSince(started)
         summary.inDoubtShare = pool.inDoubtShare
@@ -129,10 +130,11 @@ public final class DigestSender: Sendable {
         _ delivery: DueDelivery, items: [ContentItem], results: ResultsBlock, week: ISOWeek, pool: SendPool,
         state: Locked<RunState>, sender: Int64
     ) {
-        let attempt = delivery.attempts + 1
         let (database, composer, now, smtp, progress) = (
             self.database, self.composer, self.now, self.smtp, self.progress
         )
+        // The same for every attempt: counted with an attempt that ends before its end is handed over.
+        let messageID = composer.messageID(week: week, ambassadorID: delivery.ambassador.id ?? 0)
         pool.submit(
             SendJob(
                 prepare: {
@@ -152,15 +154,14 @@ public final class DigestSender: Sendable {
                     }
                     progress.advance()
                 },
-                begin: { mail in
-                    guard
-                        try database.markSending(
-                            deliveryID: delivery.id, messageID: mail.messageID, now: now(), sender: sender)
-                    else { throw SendJob.NotOurs() }
+                handedOver: { mail in
+                    try database.markHandedOver(
+                        deliveryID: delivery.id, messageID: mail.messageID, now: now(), sender: sender)
                 },
-                handedOver: { try database.markHandedOver(deliveryID: delivery.id, now: now(), sender: sender) },
-                end: { outcome in
+                end: { outcome, reach in
                     let time = now()
+                    // A message held back before its end was not tried: it does not use up an attempt.
+                    let attempt = reach == .heldBack ? max(delivery.attempts, 1) : delivery.attempts + 1
                     let entry = outcome.ledgerEntry(attempt: attempt, maxAttempts: smtp.maxAttempts)
                     let next =
                         entry.retry
@@ -169,11 +170,11 @@ public final class DigestSender: Sendable {
                     do {
                         try database.recordOutcome(
                             deliveryID: delivery.id, status: entry.status, error: entry.error, nextAttemptAt: next,
-                            now: time, sender: sender)
+                            countingAttempt: reach == .beforeEnd ? messageID : nil, now: time, sender: sender)
                     } catch {
                         state.withLock { $0.stopReason = "the ledger could not be written: \(error)" }
                     }
-                    state.withLock { $0.note(outcome) }
+                    state.withLock { $0.note(outcome, reach: reach) }
                     progress.advance()
                 }))
     }
@@ -184,11 +185,13 @@ struct RunState {
     var budget: Int
     var sent = 0
     var attempts = 0
+    /// Messages held back before their end (another message's reply took too long): tried again, not attempts.
+    var heldBack = 0
     var stopReason: String?
 
-    /// Counts an attempt; an unusable transport stops the run.
-    mutating func note(_ outcome: SendOutcome) {
-        attempts += 1
+    /// Counts an attempt, or a message held back; an unusable transport stops the run.
+    mutating func note(_ outcome: SendOutcome, reach: SendJob.Reach) {
+        if reach == .heldBack { heldBack += 1 } else { attempts += 1 }
         if case .sent = outcome { sent += 1 }
         if case .unusable(let reason) = outcome, stopReason == nil { stopReason = reason }
     }

@@ -91,8 +91,8 @@ public final class InvitationSender: Sendable {
                 begin: { mail in
                     try database.markInvitationSending(id: invitation.id, messageID: mail.messageID, now: now())
                 },
-                handedOver: { try database.markInvitationHandedOver(id: invitation.id, now: now()) },
-                end: { outcome in
+                handedOver: { _ in try database.markInvitationHandedOver(id: invitation.id, now: now()) },
+                end: { outcome, reach in
                     let entry = outcome.ledgerEntry(attempt: invitation.attempts + 1, maxAttempts: maxAttempts)
                     do {
                         try database.recordInvitationOutcome(
@@ -100,7 +100,7 @@ public final class InvitationSender: Sendable {
                     } catch {
                         state.withLock { $0.stopReason = "the ledger could not be written: \(error)" }
                     }
-                    state.withLock { $0.note(outcome) }
+                    state.withLock { $0.note(outcome, reach: reach) }
                 }))
     }
 }

@@ -9,9 +9,13 @@ public struct SendSummary: Sendable, Codable {
     public var sentThisRun = 0
     /// Attempts made in this run (sent or not).
     public var attemptsThisRun = 0
+    /// Messages held back before their end because another message's reply took too long (``SendPool``): queued
+    /// again without using up an attempt. More than a few mean the relay stalls.
+    public var heldBackThisRun = 0
     /// Deliveries found in `sending` from a run that died after handing over their end, now in doubt.
     public var abandonedInDoubt = 0
-    /// Deliveries found in `sending` from a run that died before handing over their end: queued again.
+    /// Deliveries a run that died had taken but whose end it had not handed over (certainly not delivered): given
+    /// back to the queue.
     public var requeuedAfterStop = 0
     /// Ledger totals per status for the whole digest after the run.
     public var totals: [String: Int] = [:]
@@ -40,6 +44,7 @@ public struct SendSummary: Sendable, Codable {
             totals[status.rawValue].map { "\($0) \(status.rawValue)" }
         }
         return "digest \(week): \(sentThisRun) sent in this run (\(attemptsThisRun) attempts, "
+            + (heldBackThisRun > 0 ? "\(heldBackThisRun) held back, " : "")
             + String(format: "%.1f s, %.0f/s", seconds, rate)
             + (inDoubtShare > 0 ? String(format: ", in doubt %.0f %% of the time", inDoubtShare * 100) : "")
             + "); ledger: "

@@ -4,17 +4,27 @@ import Synchronization
 
 /// One message to send, with what to do around it, all run on the sending thread: `prepare` builds the message
 /// (rendering is spread over the threads; `nil` means there is nothing to send, and `skip` is called), `begin` runs
-/// right before the SMTP transaction (the ledger marks it `sending`), `handedOver` right before the end of the
-/// message can leave (the ledger notes that it may now be delivered), `end` receives the outcome.
+/// right before the SMTP transaction, `handedOver` right before the end of the message can leave (the ledger notes
+/// that it may now be delivered), `end` receives the outcome and how far the message got.
 struct SendJob: Sendable {
     /// Thrown by `begin` when the delivery is no longer this run's to send.
     struct NotOurs: Error {}
 
+    /// How far a message got before its outcome.
+    enum Reach: Sendable, Equatable {
+        /// It ended before its end was offered: refused, timed out or cut off during the transaction.
+        case beforeEnd
+        /// Its end was held back at the gate (another message's reply took too long): not an attempt.
+        case heldBack
+        /// `handedOver` ran and returned: the ledger knows its end may have left.
+        case handedOver
+    }
+
     var prepare: @Sendable () -> OutgoingMail?
     var skip: @Sendable () -> Void
-    var begin: @Sendable (OutgoingMail) throws -> Void
-    var handedOver: @Sendable () throws -> Void = {}
-    var end: @Sendable (SendOutcome) -> Void
+    var begin: @Sendable (OutgoingMail) throws -> Void = { _ in }
+    var handedOver: @Sendable (OutgoingMail) throws -> Void = { _ in }
+    var end: @Sendable (SendOutcome, Reach) -> Void
 }
 
 /// A fixed set of dedicated threads, one per connection, that send jobs from a bounded queue. `curl_easy_perform`
@@ -52,24 +62,27 @@ final class SendPool: Sendable {
                         queue.finishedOne()  // another sender took the delivery over: not sent here
                         continue
                     } catch {
-                        job.end(.unusable("the ledger could not be written: \(error)"))
+                        job.end(.unusable("the ledger could not be written: \(error)"), .beforeEnd)
                         queue.finishedOne()
                         continue
                     }
                     let started = ContinuousClock.now
                     var gateHeld = false
                     var inDoubtSince: Double?
+                    var reach = SendJob.Reach.beforeEnd
                     let deadline = ends.time + endWait
                     let outcome = box.session.send(mail) {
                         guard ends.enter(before: deadline) else {
+                            reach = .heldBack
                             throw EndHeldBack(reason: "another message's reply took too long; this one was held back")
                         }
                         gateHeld = true
-                        try job.handedOver()
+                        try job.handedOver(mail)
+                        reach = .handedOver
                         inDoubtSince = ends.time
                     }
                     AdvocateMetrics.smtp(ContinuousClock.now - started)
-                    job.end(outcome)
+                    job.end(outcome, reach)
                     if gateHeld { ends.leave(inDoubtSince: inDoubtSince) }
                     queue.finishedOne()
                 }
