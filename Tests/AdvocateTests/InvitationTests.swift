@@ -102,6 +102,25 @@ struct InvitationTests {
         print("invite kill test: \(kills) kills, \(inDoubt) in doubt, \(received.count) received of \(total)")
     }
 
+    @Test("killed before the end of an invitation was handed over: sent by the next run, one attempt")
+    func killBeforeTheEnd() throws {
+        let (directory, server) = try prepare()
+        // RCPT never answers the first time: the run is killed while its transaction waits.
+        let process = try startAdvocate(["invite", "stallonce-a@example.org"], in: directory.url)
+        #expect(waitUntil(timeout: 20) { server.connections() >= 1 })
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let again = try advocate(["invite", "stallonce-a@example.org"], in: directory.url)
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        #expect(server.receivedCounts() == ["stallonce-a@example.org": 1])
+        let status = try advocate(["invite", "--status", "--json"], in: directory.url)
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
+        #expect(list.count == 1)
+        #expect(list.first?["status"] as? String == "sent")
+        // Nothing was written before the end: the killed transaction was not an attempt.
+        #expect(list.first?["attempts"] as? Int == 1, "\(list)")
+    }
+
     @Test("a queued invitation is not sent to someone who joined meanwhile, nor to someone who was erased")
     func settledBeforeSending() throws {
         let (directory, server) = try prepare()

@@ -90,7 +90,7 @@ extension AppDatabase {
     }
 
     /// Invitations left in `sending` by a run that died: in doubt once their end was handed over, queued again
-    /// otherwise. Returns how many are in doubt.
+    /// otherwise (left so by versions that marked `sending` before the transaction). Returns how many are in doubt.
     @discardableResult
     public func markAbandonedInvitations(now: Date) throws -> Int {
         try write { db in
@@ -111,10 +111,17 @@ extension AppDatabase {
         }
     }
 
-    /// Notes that the end of an invitation is about to be handed to the relay.
-    public func markInvitationHandedOver(id: Int64, now: Date) throws {
+    /// Notes that the end of an invitation is about to be handed to the relay, and counts the attempt: `sending`,
+    /// with its Message-ID, committed before the end leaves (until then the invitation is still `pending`, and a run
+    /// that dies leaves it to be sent by the next).
+    public func markInvitationHandedOver(id: Int64, messageID: String, now: Date) throws {
         try writeStatement { db in
-            try db.execute(sql: "UPDATE invitation SET handedOverAt = ? WHERE id = ?", arguments: [now, id])
+            try db.execute(
+                sql: """
+                    UPDATE invitation SET status = 'sending', attempts = attempts + 1, messageId = ?, updatedAt = ?,
+                        handedOverAt = ?
+                    WHERE id = ?
+                    """, arguments: [messageID, now, now, id])
         }
     }
 
@@ -152,27 +159,20 @@ extension AppDatabase {
         }
     }
 
-    /// Records that an invitation is about to be handed to the relay; committed before the SMTP transaction.
-    public func markInvitationSending(id: Int64, messageID: String, now: Date) throws {
-        try writeStatement { db in
-            try db.execute(
-                sql: """
-                    UPDATE invitation SET status = 'sending', attempts = attempts + 1, messageId = ?, updatedAt = ?,
-                        handedOverAt = NULL
-                    WHERE id = ?
-                    """, arguments: [messageID, now, id])
-        }
-    }
-
-    /// Records the outcome of sending an invitation.
-    public func recordInvitationOutcome(id: Int64, status: DeliveryStatus, error: String?, now: Date) throws {
+    /// Records the outcome of sending an invitation. An attempt that ended before its end was handed over is
+    /// counted here when its Message-ID is given as `countingAttempt` (as ``recordOutcome(deliveryID:status:error:nextAttemptAt:countingAttempt:now:sender:)``).
+    public func recordInvitationOutcome(
+        id: Int64, status: DeliveryStatus, error: String?, countingAttempt messageID: String? = nil, now: Date
+    ) throws {
         try writeStatement { db in
             try db.execute(
                 sql: """
                     UPDATE invitation SET status = ?, lastError = ?, updatedAt = ?,
-                        sentAt = CASE WHEN ? = 'sent' THEN ? ELSE sentAt END
+                        sentAt = CASE WHEN ? = 'sent' THEN ? ELSE sentAt END,
+                        attempts = attempts + ?, messageId = COALESCE(?, messageId)
                     WHERE id = ?
-                    """, arguments: [status.rawValue, error, now, status.rawValue, now, id])
+                    """,
+                arguments: [status.rawValue, error, now, status.rawValue, now, messageID == nil ? 0 : 1, messageID, id])
         }
     }
 

@@ -18,8 +18,8 @@ public struct InvitationSummary: Sendable, Codable {
     }
 }
 
-/// Sends queued invitations with the digest's ledger discipline: each is marked `sending` (committed) before it
-/// is handed to the relay, and its outcome is recorded after; a run killed at any moment leaves at most the
+/// Sends queued invitations with the digest's ledger discipline: each is marked `sending` (committed) before its
+/// end is handed to the relay, and its outcome is recorded after; a run killed at any moment leaves at most the
 /// in-flight ones in doubt, and a re-run never mails anyone twice.
 public final class InvitationSender: Sendable {
     let database: AppDatabase
@@ -74,7 +74,8 @@ public final class InvitationSender: Sendable {
     private func submit(_ invitation: InvitationListing, pool: SendPool, state: Locked<RunState>) {
         let (database, notices, links, now, timeZone) = (self.database, self.notices, self.links, self.now, timeZone)
         let maxAttempts = smtp.maxAttempts
-        let domain = EmailAddress.domain(of: notices.mail.fromAddress)
+        // The same for every attempt: counted with an attempt that ends before its end is handed over.
+        let messageID = "advocate.invite.\(invitation.id)@\(EmailAddress.domain(of: notices.mail.fromAddress))"
         pool.submit(
             SendJob(
                 prepare: {
@@ -84,19 +85,21 @@ public final class InvitationSender: Sendable {
                     let message = notices.message(
                         .invite, to: invitation.email, name: invitation.name, language: invitation.language,
                         url: links.invitation(id: invitation.id, week: week), now: now(),
-                        messageID: "advocate.invite.\(invitation.id)@\(domain)")
+                        messageID: messageID)
                     return notices.outgoing(message)
                 },
                 skip: {},
-                begin: { mail in
-                    try database.markInvitationSending(id: invitation.id, messageID: mail.messageID, now: now())
+                handedOver: { mail in
+                    try database.markInvitationHandedOver(id: invitation.id, messageID: mail.messageID, now: now())
                 },
-                handedOver: { _ in try database.markInvitationHandedOver(id: invitation.id, now: now()) },
                 end: { outcome, reach in
-                    let entry = outcome.ledgerEntry(attempt: invitation.attempts + 1, maxAttempts: maxAttempts)
+                    // A message held back before its end was not tried: it does not use up an attempt.
+                    let attempt = reach == .heldBack ? max(invitation.attempts, 1) : invitation.attempts + 1
+                    let entry = outcome.ledgerEntry(attempt: attempt, maxAttempts: maxAttempts)
                     do {
                         try database.recordInvitationOutcome(
-                            id: invitation.id, status: entry.status, error: entry.error, now: now())
+                            id: invitation.id, status: entry.status, error: entry.error,
+                            countingAttempt: reach == .beforeEnd ? messageID : nil, now: now())
                     } catch {
                         state.withLock { $0.stopReason = "the ledger could not be written: \(error)" }
                     }

@@ -3,13 +3,11 @@ import Foundation
 import Synchronization
 
 /// One message to send, with what to do around it, all run on the sending thread: `prepare` builds the message
-/// (rendering is spread over the threads; `nil` means there is nothing to send, and `skip` is called), `begin` runs
-/// right before the SMTP transaction, `handedOver` right before the end of the message can leave (the ledger notes
-/// that it may now be delivered), `end` receives the outcome and how far the message got.
+/// (rendering is spread over the threads; `nil` means there is nothing to send, and `skip` is called),
+/// `handedOver` right before the end of the message can leave (the ledger counts the attempt and notes that it may
+/// now be delivered; a throw abandons the message before its end), `end` receives the outcome and how far the
+/// message got. Nothing is written before the transaction: until its end, a message is only claimed.
 struct SendJob: Sendable {
-    /// Thrown by `begin` when the delivery is no longer this run's to send.
-    struct NotOurs: Error {}
-
     /// How far a message got before its outcome.
     enum Reach: Sendable, Equatable {
         /// It ended before its end was offered: refused, timed out or cut off during the transaction.
@@ -22,7 +20,6 @@ struct SendJob: Sendable {
 
     var prepare: @Sendable () -> OutgoingMail?
     var skip: @Sendable () -> Void
-    var begin: @Sendable (OutgoingMail) throws -> Void = { _ in }
     var handedOver: @Sendable (OutgoingMail) throws -> Void = { _ in }
     var end: @Sendable (SendOutcome, Reach) -> Void
 }
@@ -58,14 +55,6 @@ final class SendPool: Sendable {
                         continue
                     }
                     limiter?.acquire()
-                    do { try job.begin(mail) } catch is SendJob.NotOurs {
-                        queue.finishedOne()  // another sender took the delivery over: not sent here
-                        continue
-                    } catch {
-                        job.end(.unusable("the ledger could not be written: \(error)"), .beforeEnd)
-                        queue.finishedOne()
-                        continue
-                    }
                     let started = ContinuousClock.now
                     var gateHeld = false
                     var inDoubtSince: Double?
