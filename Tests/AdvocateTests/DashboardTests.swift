@@ -1,6 +1,7 @@
 import Advocate
 import AdvocateCore
 import Foundation
+import Synchronization
 import Testing
 
 @Suite("The dashboard in a real browser", .serialized)
@@ -73,6 +74,28 @@ struct DashboardTests {
                 deliveryID: delivery.id, status: index == 0 ? .failed : .sent, error: nil, now: now)
         }
         return (directory, weeks)
+    }
+
+    @Test("a stale dashboard is served at once while its figures are read again, then the new one")
+    func staleWhileRevalidate() async throws {
+        let (directory, _) = try seeded()
+        let clock = Mutex(now)
+        let context = try AppContext.load(
+            configPath: directory.url.appendingPathComponent("config.json").path, now: { clock.withLock { $0 } })
+        let dashboard = try Dashboard(context: context, database: try context.openDatabase())
+        let first = try await dashboard.page()
+        clock.withLock { $0 += 10 }
+        #expect(try await dashboard.page() == first, "fresh for 30 s")
+        clock.withLock { $0 += 25 }
+        #expect(try await dashboard.page() == first, "stale: the kept page at once, not a wait for the reports")
+        // The page says when it was computed, so the new one differs; a poll with a deadline, not a timed wait.
+        var fresh = first
+        let deadline = Date().addingTimeInterval(20)
+        while fresh == first && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            fresh = try await dashboard.page()
+        }
+        #expect(fresh != first, "computed again in the background")
     }
 
     @Test("in headless Chromium the charts, goals and delivery figures show what the data says")

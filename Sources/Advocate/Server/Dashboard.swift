@@ -5,7 +5,7 @@ import Synchronization
 
 /// `GET /admin`: one server-rendered page with inline SVG charts — no JavaScript, no CDN. The figures are computed
 /// on the store's threads and kept for ``cacheSeconds``, so reloading the page or several people watching it cost
-/// one set of reports, not one per request.
+/// one set of reports, not one per request; after that the kept page is still served while it is computed again.
 public final class Dashboard: Sendable {
     let database: AppDatabase
     let template: MustacheTemplate
@@ -40,24 +40,34 @@ public final class Dashboard: Sendable {
         now = context.now
     }
 
-    /// The page, from the cache when it is fresh.
+    /// The page, from the cache when it is fresh. A stale page is served at once while the figures are read again
+    /// in the background (over millions of clicks the reports take seconds): only the first request after a start
+    /// waits for them.
     public func page() async throws -> String {
         let time = now()
-        if let cached = cache.withLock({ $0 }), time >= cached.at,
-            time.timeIntervalSince(cached.at) < Self.cacheSeconds
-        {
+        let cached = cache.withLock { $0 }
+        if let cached, time >= cached.at, time.timeIntervalSince(cached.at) < Self.cacheSeconds {
             return cached.page
         }
-        let task = inFlight.withLock { current in
+        let task = refresh(at: time)
+        if let cached { return cached.page }
+        return try await task.value
+    }
+
+    /// Starts reading the figures unless a reading is under way (every request that finds the cache stale shares
+    /// it: no stampede); the page is cached when it is done.
+    private func refresh(at time: Date) -> Task<String, any Error> {
+        inFlight.withLock { current in
             if let current { return current }
-            let task = Task { try await database.perform { [self] _ in try render() } }
+            let task = Task { [self] in
+                defer { inFlight.withLock { $0 = nil } }
+                let page = try await database.perform { [self] _ in try render() }
+                cache.withLock { $0 = (page, time) }
+                return page
+            }
             current = task
             return task
         }
-        defer { inFlight.withLock { if $0 == task { $0 = nil } } }
-        let page = try await task.value
-        cache.withLock { $0 = (page, time) }
-        return page
     }
 
     /// The page, computed now. Blocks on the store: call it through ``page()`` from async code.
