@@ -66,6 +66,28 @@ struct PostgresStoreTests {
         #expect(try tables(name).isEmpty, "no migration ran without a valid login")
     }
 
+    @Test("connections the server closed while idle are dropped: the next write and read run on new ones")
+    func closedIdleConnections() throws {
+        let cluster = try PostgresCluster.shared()
+        let url = try cluster.makeDatabase()
+        let name = try #require(url.split(separator: "/").last.map(String.init))
+        let database = try cluster.open(url)
+        _ = try database.appliedMigrations()  // leaves an idle connection in the pool
+        func sessions() throws -> Int {
+            Int(
+                try cluster.query(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = '\(name)'", database: "postgres"))
+                ?? -1
+        }
+        #expect(try sessions() >= 1)
+        // As a restart or an idle timeout would: the server ends every session of the database.
+        try cluster.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(name)'")
+        #expect(waitUntil(timeout: 10) { (try? sessions()) == 0 })
+        _ = try database.addAmbassador(
+            Ambassador(email: "anke@x.nl", name: "Anke", language: .nl, networks: [.x], joinedAt: at), now: at)
+        #expect(try database.ambassadorCounts()[.active] == 1)
+    }
+
     @Test("a database of a newer schema is refused on both backends before anything is written")
     func newerSchema() throws {
         let cluster = try PostgresCluster.shared()

@@ -7,7 +7,7 @@ import NIOSSL
 import PostgresNIO
 
 /// A small blocking pool of PostgreSQL connections for the store's synchronous calls: at most ``capacity`` open,
-/// idle ones reused, broken ones dropped.
+/// idle ones reused, closed ones dropped.
 final class PostgresConnectionPool: Sendable {
     let location: PostgresLocation
     let capacity: Int
@@ -69,18 +69,30 @@ final class PostgresConnectionPool: Sendable {
         }
     }
 
-    /// Runs `body` on a connection of the pool, waiting for one when all are busy.
-    func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+    /// Runs `body` on a connection of the pool, waiting for one when all are busy. Idle connections the server
+    /// closed meanwhile (a restart, an idle timeout, a terminated backend) are dropped, not handed out. With
+    /// `idempotent` (reads), a body that fails because its reused connection turns out closed runs once more on a
+    /// new one: the server may have closed it just before the query went out, before that was noticed here.
+    func withConnection<T>(idempotent: Bool = false, _ body: (PostgresConnection) throws -> T) throws -> T {
         slots.wait()
         defer { slots.signal() }
-        let connection = try idle.withLockedValue { $0.popLast() } ?? connect()
-        do {
-            let result = try body(connection)
-            release(connection)
-            return result
-        } catch {
-            release(connection)
-            throw error
+        var reused = idle.withLockedValue { idle -> PostgresConnection? in
+            while let connection = idle.popLast() {
+                if !connection.isClosed { return connection }
+            }
+            return nil
+        }
+        while true {
+            let connection = try reused ?? connect()
+            do {
+                let result = try body(connection)
+                release(connection)
+                return result
+            } catch {
+                release(connection)
+                guard idempotent, reused != nil, connection.isClosed else { throw error }
+                reused = nil
+            }
         }
     }
 

@@ -75,10 +75,24 @@ final class PostgresSession: SQLSession {
         var results: [PostgresQueryResult] = []
         var failure: (any Error)?
         for future in futures {
-            do { results.append(try future.wait()) } catch { failure = failure ?? error }
+            do { results.append(try answer(future)) } catch { failure = failure ?? error }
         }
         if let failure { throw PostgresErrors.converted(failure) }
         return Array(results.dropFirst(skipped))
+    }
+
+    /// Waits for `future`, or fails once the connection is closed. PostgresNIO drops a query written to a connection
+    /// that has closed (the server restarted, or ended an idle session) without completing its future, so waiting
+    /// for the future alone would block this thread, and the pool slot it holds, for ever.
+    private func answer(_ future: EventLoopFuture<PostgresQueryResult>) throws -> PostgresQueryResult {
+        let outcome = future.eventLoop.makePromise(of: PostgresQueryResult?.self)
+        future.whenComplete { result in outcome.completeWith(result.map { $0 }) }
+        // Whichever comes first wins: an answer that arrived before the close stands.
+        connection.closeFuture.whenComplete { _ in outcome.succeed(nil) }
+        guard let result = try outcome.futureResult.wait() else {
+            throw StoreError.unavailable(path: "PostgreSQL", reason: "the server closed the connection")
+        }
+        return result
     }
 
     private static func query(_ sql: String, _ arguments: SQLArguments) -> PostgresQuery {

@@ -75,7 +75,7 @@ struct PostgresStore: StoreBackend {
     }
 
     func read<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) throws -> T {
-        try pool.withConnection { connection in
+        try pool.withConnection(idempotent: true) { connection in
             let session = PostgresSession(connection, logger: pool.logger)
             // Queued with the first statement (one wait; a body that runs none sends nothing).
             session.prefix = ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"]
@@ -84,7 +84,7 @@ struct PostgresStore: StoreBackend {
     }
 
     func readStatement<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) throws -> T {
-        try pool.withConnection { try body(PostgresSession($0, logger: pool.logger)) }
+        try pool.withConnection(idempotent: true) { try body(PostgresSession($0, logger: pool.logger)) }
     }
 
     func writeStatement<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) throws -> T {
