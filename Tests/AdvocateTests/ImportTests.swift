@@ -96,6 +96,30 @@ struct ImportTests {
         #expect(moved.first?.texts == [SuggestedText(text: "three")])
     }
 
+    @Test("a NUL character in content is refused with its line and field, and nothing is imported")
+    func nulInContent() throws {
+        let directory = try TempDirectory()
+        let context = try makeContext(in: directory)
+        let database = try context.openDatabase()
+        let importer = Importer(database: database, rules: context.importRules())
+        let file = try directory.write(
+            "nul.json",
+            """
+            [{"url": "https://example.org/a", "title": "A"},
+             {"url": "https://example.org/b", "title": "B", "summary": "zon\\u0000wind"},
+             {"url": "https://example.org/c", "title": "C", "texts": ["deel\\u0000dit"]}]
+            """)
+        do {
+            _ = try importer.importContent(file: file, skipInvalid: false)
+            Issue.record("expected an error")
+        } catch {
+            let text = "\(error)"
+            #expect(text.contains("\(file) line 2, summary: contains a NUL character (U+0000)"), "\(text)")
+            #expect(text.contains("\(file) line 3, texts: a suggested text contains a NUL character"), "\(text)")
+        }
+        #expect(try database.contentItems().isEmpty)
+    }
+
     @Test("removing an ambassador keeps their deliveries as anonymous rows")
     func removal() throws {
         let directory = try TempDirectory()

@@ -88,6 +88,18 @@ struct PostgresStoreTests {
         #expect(try database.ambassadorCounts()[.active] == 1)
     }
 
+    @Test("text holding a NUL character is refused by both stores alike, and nothing is written")
+    func nulRefusedByBoth() throws {
+        try onBothStores { (database: AppDatabase) throws in
+            #expect(throws: StoreError.self) {
+                try database.addContent(
+                    ContentItem(url: "https://acme.example/a", title: "Zon", summary: "zon\u{0}wind", weeks: [week]),
+                    now: at)
+            }
+            #expect(try database.contentItems().isEmpty)
+        }
+    }
+
     @Test("a database of a newer schema is refused on both backends before anything is written")
     func newerSchema() throws {
         let cluster = try PostgresCluster.shared()

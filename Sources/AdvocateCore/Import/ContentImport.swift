@@ -69,6 +69,7 @@ public enum ContentImport {
             guard let text = value as? String else {
                 return .failure(ImportProblem(line: line, field: key, message: "must be a string"))
             }
+            guard !text.containsNUL else { return .failure(ImportProblem(line: line, field: key, message: nulMessage)) }
             return .success(text)
         }
         let url: String
@@ -149,6 +150,10 @@ public enum ContentImport {
                 texts: suggestions, language: language, prompt: prompt, variants: variants))
     }
 
+    /// Why a text holding U+0000 is refused: neither a mail nor PostgreSQL can carry it (SQLite would store it, and
+    /// the two stores would differ).
+    static let nulMessage = "contains a NUL character (U+0000), which neither mail nor PostgreSQL can carry"
+
     /// `"texts": ["…", {"network": "x", "text": "…"}]`.
     public static func suggestedTexts(_ value: Any?, field: String, line: Int) -> Result<[SuggestedText], ImportProblem>
     {
@@ -177,6 +182,7 @@ public enum ContentImport {
         if suggestions.contains(where: { $0.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) {
             return fail("a suggested text is empty")
         }
+        if suggestions.contains(where: { $0.text.containsNUL }) { return fail("a suggested text \(nulMessage)") }
         return .success(suggestions)
     }
 

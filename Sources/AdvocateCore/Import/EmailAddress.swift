@@ -71,4 +71,7 @@ extension String {
         if result.hasSuffix(" ") { result.removeLast() }
         return result
     }
+
+    /// Whether the text holds U+0000, which neither mail nor PostgreSQL can carry.
+    public var containsNUL: Bool { utf8.contains(0) }
 }

@@ -80,6 +80,11 @@ final class SQLiteSession: SQLSession {
                 message: "wrong number of statement arguments: \(arguments.values.count)", sql: statement.sql)
         }
         for (offset, value) in arguments.values.enumerated() {
+            // PostgreSQL refuses U+0000 in text; SQLite would store it, and the two stores would differ.
+            if case .text(let text) = value, text.utf8.contains(0) {
+                throw StoreError.conflict(
+                    "the change breaks a rule of the database (text may not hold a NUL character, U+0000)")
+            }
             let code = Self.bind(value, to: handle, at: CInt(offset + 1))
             guard code == SQLITE_OK else { throw error(code, statement) }
         }
