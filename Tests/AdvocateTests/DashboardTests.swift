@@ -81,7 +81,8 @@ struct DashboardTests {
         let (directory, _) = try seeded()
         let clock = Mutex(now)
         let context = try AppContext.load(
-            configPath: directory.url.appendingPathComponent("config.json").path, now: { clock.withLock { $0 } })
+            configPath: directory.url.appendingPathComponent("config.json").path, environment: TestBackend.environment,
+            now: { clock.withLock { $0 } })
         let dashboard = try Dashboard(context: context, database: try context.openDatabase())
         let first = try await dashboard.page()
         clock.withLock { $0 += 10 }

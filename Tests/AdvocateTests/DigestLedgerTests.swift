@@ -131,7 +131,7 @@ struct DigestLedgerTests {
         // RCPT never answers the first time: the message was certainly not delivered.
         try directory.write("people.csv", "email,name,language,themes,networks\nstallonce-a@example.org,A,en,,x\n")
         _ = try advocate(["ambassadors", "import", "people.csv"], in: directory.url)
-        try killWhileStalled { server.connections() >= 1 }
+        try killWhileStalled { server.stalls() >= 1 }
         let again = try advocate(["digest", "send", "--week", "2026-W49", "--json"], in: directory.url)
         #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
         #expect(again.stdout.contains("\"requeuedAfterStop\" : 1"))
@@ -172,8 +172,9 @@ struct DigestLedgerTests {
     func stalledEndAmongConnections() throws {
         let others = (1...6).map { "ok\($0)@example.org" }
         let (directory, server) = try prepared(
+            // One attempt each: a message held back is not an attempt, so it is still tried (not failed).
             smtp: """
-                "connections": 3, "maxAttempts": 5, "retryBaseSeconds": 0.1, "timeoutSeconds": 2,
+                "connections": 3, "maxAttempts": 1, "retryBaseSeconds": 0.1, "timeoutSeconds": 2,
                 "retryWithinRunSeconds": 30
                 """,
             people: (["stalldata-a@example.org"] + others).map { "\($0),Tester,nl,,x" })

@@ -107,7 +107,7 @@ struct InvitationTests {
         let (directory, server) = try prepare()
         // RCPT never answers the first time: the run is killed while its transaction waits.
         let process = try startAdvocate(["invite", "stallonce-a@example.org"], in: directory.url)
-        #expect(waitUntil(timeout: 20) { server.connections() >= 1 })
+        #expect(waitUntil(timeout: 20) { server.stalls() >= 1 })
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         let again = try advocate(["invite", "stallonce-a@example.org"], in: directory.url)

@@ -73,6 +73,12 @@ final class SMTPServerProcess: @unchecked Sendable {
         return max(text.split(separator: "\n").count - 1, 0)
     }
 
+    /// How many RCPTs the server has left unanswered (`stall-` and `stallonce-` addresses): a client is waiting.
+    func stalls() -> Int {
+        let text = (try? String(contentsOf: directory.appendingPathComponent("stalls"), encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").count
+    }
+
     /// Every stored message, parsed by Python's standard `email` package.
     func parsedMessages() throws -> [[String: Any]] {
         let data = try runFixture("Tests/Fixtures/inspect_mail.py", [directory.path])

@@ -13,7 +13,7 @@ Faults are chosen by the recipient's local part, so one server exercises every c
   stallonce-* the first RCPT for the address never answers; later ones succeed
   stalldata-* the message is stored, then no reply ever comes (the client times out after the final dot)
 --reject-connections N answers the first N connections with "421 busy" and hangs up.
-Every client connection adds a line to DIR/connections.
+Every client connection adds a line to DIR/connections, every RCPT left unanswered one to DIR/stalls.
 
 Prints "READY <port> <certificate or ->" on stdout once listening.
 """
@@ -62,9 +62,11 @@ class Handler:
             State.seen.add(("rcpt", address))
             return "451 4.3.0 Try again later"
         if local.startswith("stall-"):
+            note_stall(address)
             await asyncio.sleep(3600)
         if local.startswith("stallonce-") and ("stall", address) not in State.seen:
             State.seen.add(("stall", address))
+            note_stall(address)
             await asyncio.sleep(3600)
         envelope.rcpt_tos.append(address)
         return "250 OK"
@@ -81,6 +83,12 @@ class Handler:
         if local.startswith("stalldata-"):
             await asyncio.sleep(3600)
         return "250 Message accepted"
+
+
+def note_stall(address):
+    """A line in DIR/stalls for every RCPT left unanswered, so a test knows the client is waiting on it."""
+    with open(os.path.join(State.directory, "stalls"), "a") as f:
+        f.write(address + "\n")
 
 
 class FaultySMTP(SMTP):

@@ -170,7 +170,7 @@ extension AppDatabase {
         }
     }
 
-    /// Gives back the deliveries `sender` claimed but did not begin, for other runs to take.
+    /// Gives back the deliveries `sender` claimed but did not hand the end of over, for other runs to take.
     public func releaseClaims(digestID: Int64, sender: Int64) throws {
         try writeStatement { db in
             try db.execute(

@@ -65,7 +65,7 @@ public final class DigestSender: Sendable {
         progress.begin(total: min(options.limit ?? .max, (open[.pending] ?? 0) + (open[.retry] ?? 0)))
 
         let state = Locked(RunState(budget: options.limit ?? .max))
-        // Claimed deliveries this run did not begin go back to the queue, for the next run or another sender:
+        // Claimed deliveries this run did not finish go back to the queue, for the next run or another sender:
         // after the pool has finished its queued jobs (defers run in reverse).
         defer { try? database.releaseClaims(digestID: digest.id, sender: lock.sender) }
         let pool = try SendPool(transport: transport, settings: smtp)
@@ -160,8 +160,9 @@ public final class DigestSender: Sendable {
                 },
                 end: { outcome, reach in
                     let time = now()
-                    // A message held back before its end was not tried: it does not use up an attempt.
-                    let attempt = reach == .heldBack ? max(delivery.attempts, 1) : delivery.attempts + 1
+                    // A message held back before its end was not tried: it does not use up an attempt, and it is
+                    // always tried again (attempt 0 is below any maxAttempts).
+                    let attempt = reach == .heldBack ? 0 : delivery.attempts + 1
                     let entry = outcome.ledgerEntry(attempt: attempt, maxAttempts: smtp.maxAttempts)
                     let next =
                         entry.retry

@@ -56,6 +56,11 @@ public final class InvitationSender: Sendable {
         defer { pool.shutdown() }
         var cursor: Int64 = 0
         while state.withLock({ $0.stopReason == nil }) {
+            // A run whose lock is gone (its PostgreSQL session ended) may have a successor: it sends no more.
+            guard lock.isHeld() else {
+                throw StoreError.unavailable(
+                    path: "database", reason: "this run lost its invitation lock (the connection to it ended)")
+            }
             let batch = try database.dueInvitations(after: cursor, limit: 256)
             guard let last = batch.last else { break }
             cursor = last.id
@@ -93,8 +98,9 @@ public final class InvitationSender: Sendable {
                     try database.markInvitationHandedOver(id: invitation.id, messageID: mail.messageID, now: now())
                 },
                 end: { outcome, reach in
-                    // A message held back before its end was not tried: it does not use up an attempt.
-                    let attempt = reach == .heldBack ? max(invitation.attempts, 1) : invitation.attempts + 1
+                    // A message held back before its end was not tried: it does not use up an attempt, and it is
+                    // always tried again (attempt 0 is below any maxAttempts).
+                    let attempt = reach == .heldBack ? 0 : invitation.attempts + 1
                     let entry = outcome.ledgerEntry(attempt: attempt, maxAttempts: maxAttempts)
                     do {
                         try database.recordInvitationOutcome(

@@ -15,6 +15,8 @@ public enum MetricsFile {
         text += "advocate_digest_run_seconds{week=\"\(summary.week)\"} \(summary.seconds)\n"
         text += "# TYPE advocate_digest_in_doubt_share gauge\n"
         text += "advocate_digest_in_doubt_share{week=\"\(summary.week)\"} \(summary.inDoubtShare)\n"
+        text += "# TYPE advocate_digest_held_back gauge\n"
+        text += "advocate_digest_held_back{week=\"\(summary.week)\"} \(summary.heldBackThisRun)\n"
         text += "# TYPE advocate_digest_last_run_timestamp_seconds gauge\n"
         text += "advocate_digest_last_run_timestamp_seconds \(Int(Date().timeIntervalSince1970))\n"
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")

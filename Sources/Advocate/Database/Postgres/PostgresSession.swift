@@ -71,6 +71,9 @@ final class PostgresSession: SQLSession {
         let all = prefix.map { PostgresQuery(unsafeSQL: $0) } + queries
         let skipped = prefix.count
         prefix = []
+        guard !connection.isClosed else {
+            throw StoreError.unavailable(path: "PostgreSQL", reason: "the server closed the connection")
+        }
         let futures = all.map { connection.query($0, logger: logger) }
         var results: [PostgresQueryResult] = []
         var failure: (any Error)?
@@ -83,12 +86,18 @@ final class PostgresSession: SQLSession {
 
     /// Waits for `future`, or fails once the connection is closed. PostgresNIO drops a query written to a connection
     /// that has closed (the server restarted, or ended an idle session) without completing its future, so waiting
-    /// for the future alone would block this thread, and the pool slot it holds, for ever.
+    /// for the future alone would block this thread, and the pool slot it holds, for ever. A check every second
+    /// ends such a wait; it is cancelled with the answer (a callback on the connection's close instead would stay
+    /// registered, with its result, until the connection closes).
     private func answer(_ future: EventLoopFuture<PostgresQueryResult>) throws -> PostgresQueryResult {
         let outcome = future.eventLoop.makePromise(of: PostgresQueryResult?.self)
         future.whenComplete { result in outcome.completeWith(result.map { $0 }) }
-        // Whichever comes first wins: an answer that arrived before the close stands.
-        connection.closeFuture.whenComplete { _ in outcome.succeed(nil) }
+        let watch = future.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) {
+            [connection] _ in
+            // An answer that arrived before the close stands: a completed promise ignores this.
+            if connection.isClosed { outcome.succeed(nil) }
+        }
+        defer { watch.cancel() }
         guard let result = try outcome.futureResult.wait() else {
             throw StoreError.unavailable(path: "PostgreSQL", reason: "the server closed the connection")
         }
