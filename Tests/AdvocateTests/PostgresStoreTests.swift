@@ -100,6 +100,42 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test("the end of a delivery settled meanwhile, or taken over, is refused at hand-over on both stores")
+    func handOverChecks() throws {
+        try onBothStores { (database: AppDatabase) throws in
+            var ids: [Int64] = []
+            for name in ["anke", "bob"] {
+                ids.append(
+                    try database.addAmbassador(
+                        Ambassador(email: "\(name)@x.nl", name: name, language: .nl, networks: [.x], joinedAt: at),
+                        now: at
+                    ).id!)
+            }
+            _ = try database.addContent(
+                ContentItem(url: "https://acme.example/a", title: "Zon", weeks: [week]), now: at)
+            let digest = try database.beginDigest(week: week, now: at)
+            try database.enqueueDeliveries(digestID: digest.id, week: week, now: at)
+            let claimed = try database.claimDeliveries(digestID: digest.id, now: at, sender: 7, limit: 10)
+            #expect(claimed.count == 2)
+            // Anke unsubscribes while her message is on its way; another run settles her delivery.
+            try database.setStatus(.unsubscribed, ambassadorID: ids[0], now: at)
+            #expect(try database.settleInactive(digestID: digest.id, week: week, now: at) == 1)
+            let anke = try #require(claimed.first { $0.ambassador.id == ids[0] })
+            #expect(throws: DeliverySettled.self) {
+                try database.markHandedOver(deliveryID: anke.id, messageID: "<a@acme>", now: at, sender: 7)
+            }
+            let bob = try #require(claimed.first { $0.ambassador.id == ids[1] })
+            #expect(throws: StoreError.self, "claimed by run 7, not 8") {
+                try database.markHandedOver(deliveryID: bob.id, messageID: "<b@acme>", now: at, sender: 8)
+            }
+            try database.markHandedOver(deliveryID: bob.id, messageID: "<b@acme>", now: at, sender: 7)
+            let ledger = Dictionary(
+                uniqueKeysWithValues: try database.deliveries(digestID: digest.id).map { ($0.email ?? "", $0) })
+            #expect(ledger["anke@x.nl"]?.status == .skipped && ledger["anke@x.nl"]?.attempts == 0)
+            #expect(ledger["bob@x.nl"]?.status == .sending && ledger["bob@x.nl"]?.attempts == 1)
+        }
+    }
+
     @Test("a database of a newer schema is refused on both backends before anything is written")
     func newerSchema() throws {
         let cluster = try PostgresCluster.shared()

@@ -184,8 +184,9 @@ extension AppDatabase {
     /// Notes that the end of a delivery's message is about to be handed to the relay, and counts the attempt: one
     /// commit that moves the delivery to `sending` with its Message-ID, committed before the end leaves. Until then
     /// the delivery is only claimed, and a run that dies leaves nothing to settle but its claim (given back: the
-    /// message certainly did not go). With `sender`, fails when that run no longer holds the claim: the end of the
-    /// message is then never sent.
+    /// message certainly did not go). Throws ``DeliverySettled`` when the delivery was settled meanwhile (another
+    /// sender marked it `skipped` because the person unsubscribed): the end of the message is then never sent. With
+    /// `sender`, fails when that run no longer holds the claim: the end is not sent either.
     public func markHandedOver(deliveryID: Int64, messageID: String, now: Date, sender: Int64? = nil) throws {
         try writeStatement { db in
             // Cached (on SQLite): these statements run for every message of a send.
@@ -193,14 +194,19 @@ extension AppDatabase {
                 sql: """
                     UPDATE delivery SET status = 'sending', attempts = attempts + 1, messageId = ?, updatedAt = ?,
                         handedOverAt = ?
-                    WHERE id = ?\(Self.owned(sender))
+                    WHERE id = ? AND status IN ('pending', 'retry')\(Self.owned(sender))
                     """
             ).execute(arguments: [messageID, now, now, deliveryID] + Self.owner(sender))
-            if sender != nil, db.changesCount == 0 {
+            guard db.changesCount == 0 else { return }
+            let owned = try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM delivery WHERE id = ?\(Self.owned(sender))",
+                arguments: [deliveryID] + Self.owner(sender))
+            guard owned == true else {
                 throw StoreError.conflict(
                     "delivery \(deliveryID) was taken over by another sender (this run's sender lock was lost); "
                         + "its message was not finished")
             }
+            throw DeliverySettled(deliveryID: deliveryID)
         }
     }
 
@@ -378,4 +384,10 @@ extension AppDatabase {
             }
         }
     }
+}
+
+/// Thrown by ``AppDatabase/markHandedOver(deliveryID:messageID:now:sender:)`` for a delivery that is no longer due
+/// (settled as `skipped` while its transaction ran): its end must not be sent, and it has no outcome to record.
+public struct DeliverySettled: Error {
+    public var deliveryID: Int64
 }

@@ -155,10 +155,14 @@ public final class DigestSender: Sendable {
                     progress.advance()
                 },
                 handedOver: { mail in
-                    try database.markHandedOver(
-                        deliveryID: delivery.id, messageID: mail.messageID, now: now(), sender: sender)
+                    do {
+                        try database.markHandedOver(
+                            deliveryID: delivery.id, messageID: mail.messageID, now: now(), sender: sender)
+                    } catch is DeliverySettled { throw SendJob.Withdrawn() }
                 },
                 end: { outcome, reach in
+                    // Settled by another sender while it was being sent (the person unsubscribed): not sent.
+                    guard reach != .withdrawn else { return progress.advance() }
                     let time = now()
                     // A message held back before its end was not tried: it does not use up an attempt, and it is
                     // always tried again (attempt 0 is below any maxAttempts).

@@ -16,7 +16,13 @@ struct SendJob: Sendable {
         case heldBack
         /// `handedOver` ran and returned: the ledger knows its end may have left.
         case handedOver
+        /// `handedOver` threw ``Withdrawn``: the ledger settled the message otherwise meanwhile; its end was not
+        /// sent and it has no outcome to record.
+        case withdrawn
     }
+
+    /// Thrown by `handedOver` for a message that must not be finished and has nothing to record.
+    struct Withdrawn: Error {}
 
     var prepare: @Sendable () -> OutgoingMail?
     var skip: @Sendable () -> Void
@@ -66,7 +72,10 @@ final class SendPool: Sendable {
                             throw EndHeldBack(reason: "another message's reply took too long; this one was held back")
                         }
                         gateHeld = true
-                        try job.handedOver(mail)
+                        do { try job.handedOver(mail) } catch is SendJob.Withdrawn {
+                            reach = .withdrawn
+                            throw EndHeldBack(reason: "withdrawn: settled otherwise while it was being sent")
+                        }
                         reach = .handedOver
                         inDoubtSince = ends.time
                     }
