@@ -146,4 +146,30 @@ struct InvitationTests {
         #expect(joined.status == .failed && joined.lastError == "not sent: already an ambassador")
         #expect(try database.invitations().allSatisfy { $0.email != "erased@example.org" })
     }
+
+    @Test("an invitation settled while it is being sent is refused at hand-over: its end is not sent")
+    func settledAtHandOver() throws {
+        let (directory, _) = try prepare()
+        let context = try AppContext.load(
+            configPath: directory.path("config.json"),
+            environment: ["ADVOCATE_LINK_KEYS": testLinkKeys].merging(TestBackend.environment) { $1 },
+            now: { fixedNow })
+        let database = try context.openDatabase()
+        _ = try database.queueInvitations(
+            ["joined", "plain"].map { InvitationRequest(email: "\($0)@example.org", name: $0, language: .en) },
+            force: false, cooldownDays: 30, now: fixedNow)
+        let listed = Dictionary(uniqueKeysWithValues: try database.invitations().map { ($0.email, $0.id) })
+        // The person joins while the run sends the invitation; the run settles it.
+        _ = try database.addAmbassador(
+            Ambassador(email: "joined@example.org", name: "J", language: .en, networks: [.x], joinedAt: fixedNow),
+            now: fixedNow)
+        #expect(try database.settleInvitationsOfMembers(now: fixedNow) == 1)
+        #expect(throws: InvitationSettled.self) {
+            try database.markInvitationHandedOver(id: listed["joined@example.org"]!, messageID: "<j@x>", now: fixedNow)
+        }
+        try database.markInvitationHandedOver(id: listed["plain@example.org"]!, messageID: "<p@x>", now: fixedNow)
+        let after = Dictionary(uniqueKeysWithValues: try database.invitations().map { ($0.email, $0) })
+        #expect(after["joined@example.org"]?.status == .failed && after["joined@example.org"]?.attempts == 0)
+        #expect(after["plain@example.org"]?.status == .sending && after["plain@example.org"]?.attempts == 1)
+    }
 }

@@ -95,9 +95,13 @@ public final class InvitationSender: Sendable {
                 },
                 skip: {},
                 handedOver: { mail in
-                    try database.markInvitationHandedOver(id: invitation.id, messageID: mail.messageID, now: now())
+                    do {
+                        try database.markInvitationHandedOver(id: invitation.id, messageID: mail.messageID, now: now())
+                    } catch is InvitationSettled { throw SendJob.Withdrawn() }
                 },
                 end: { outcome, reach in
+                    // Erased or settled while it was being sent: not sent, nothing to record.
+                    guard reach != .withdrawn else { return }
                     // A message held back before its end was not tried: it does not use up an attempt, and it is
                     // always tried again (attempt 0 is below any maxAttempts).
                     let attempt = reach == .heldBack ? 0 : invitation.attempts + 1
