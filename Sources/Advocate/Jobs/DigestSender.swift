@@ -194,9 +194,15 @@ struct RunState {
     var heldBack = 0
     var stopReason: String?
 
-    /// Counts an attempt, or a message held back; an unusable transport stops the run.
+    /// Counts an attempt, or a message held back (it gives its share of `--limit` back: it is claimed again); an
+    /// unusable transport stops the run.
     mutating func note(_ outcome: SendOutcome, reach: SendJob.Reach) {
-        if reach == .heldBack { heldBack += 1 } else { attempts += 1 }
+        if reach == .heldBack {
+            heldBack += 1
+            if budget < .max { budget += 1 }  // invitation runs have no limit
+        } else {
+            attempts += 1
+        }
         if case .sent = outcome { sent += 1 }
         if case .unusable(let reason) = outcome, stopReason == nil { stopReason = reason }
     }
