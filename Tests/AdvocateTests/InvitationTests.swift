@@ -12,6 +12,14 @@ struct InvitationTests {
         return (directory, server)
     }
 
+    /// The context of `directory`'s config.json, on the fixed clock.
+    func context(_ directory: TempDirectory) throws -> AppContext {
+        try AppContext.load(
+            configPath: directory.path("config.json"),
+            environment: ["ADVOCATE_LINK_KEYS": testLinkKeys].merging(TestBackend.environment) { $1 },
+            now: { fixedNow })
+    }
+
     @Test("invitations: personal mail and link, nobody twice, --force, members, unsubscribed and removed left out")
     func rules() throws {
         let (directory, server) = try prepare()
@@ -124,10 +132,7 @@ struct InvitationTests {
     @Test("a queued invitation is not sent to someone who joined meanwhile, nor to someone who was erased")
     func settledBeforeSending() throws {
         let (directory, server) = try prepare()
-        let context = try AppContext.load(
-            configPath: directory.path("config.json"),
-            environment: ["ADVOCATE_LINK_KEYS": testLinkKeys].merging(TestBackend.environment) { $1 },
-            now: { fixedNow })
+        let context = try context(directory)
         let database = try context.openDatabase()
         let queued = try database.queueInvitations(
             ["joined", "erased", "plain"].map {
@@ -150,10 +155,7 @@ struct InvitationTests {
     @Test("an invitation settled while it is being sent is refused at hand-over: its end is not sent")
     func settledAtHandOver() throws {
         let (directory, _) = try prepare()
-        let context = try AppContext.load(
-            configPath: directory.path("config.json"),
-            environment: ["ADVOCATE_LINK_KEYS": testLinkKeys].merging(TestBackend.environment) { $1 },
-            now: { fixedNow })
+        let context = try context(directory)
         let database = try context.openDatabase()
         _ = try database.queueInvitations(
             ["joined", "plain"].map { InvitationRequest(email: "\($0)@example.org", name: $0, language: .en) },
@@ -164,7 +166,7 @@ struct InvitationTests {
             Ambassador(email: "joined@example.org", name: "J", language: .en, networks: [.x], joinedAt: fixedNow),
             now: fixedNow)
         #expect(try database.settleInvitationsOfMembers(now: fixedNow) == 1)
-        #expect(throws: InvitationSettled.self) {
+        #expect(throws: NoLongerDue.self) {
             try database.markInvitationHandedOver(id: listed["joined@example.org"]!, messageID: "<j@x>", now: fixedNow)
         }
         try database.markInvitationHandedOver(id: listed["plain@example.org"]!, messageID: "<p@x>", now: fixedNow)

@@ -121,7 +121,7 @@ struct PostgresStoreTests {
             try database.setStatus(.unsubscribed, ambassadorID: ids[0], now: at)
             #expect(try database.settleInactive(digestID: digest.id, week: week, now: at) == 1)
             let anke = try #require(claimed.first { $0.ambassador.id == ids[0] })
-            #expect(throws: DeliverySettled.self) {
+            #expect(throws: NoLongerDue.self) {
                 try database.markHandedOver(deliveryID: anke.id, messageID: "<a@acme>", now: at, sender: 7)
             }
             let bob = try #require(claimed.first { $0.ambassador.id == ids[1] })

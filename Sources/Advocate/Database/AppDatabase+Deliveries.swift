@@ -184,7 +184,7 @@ extension AppDatabase {
     /// Notes that the end of a delivery's message is about to be handed to the relay, and counts the attempt: one
     /// commit that moves the delivery to `sending` with its Message-ID, committed before the end leaves. Until then
     /// the delivery is only claimed, and a run that dies leaves nothing to settle but its claim (given back: the
-    /// message certainly did not go). Throws ``DeliverySettled`` when the delivery was settled meanwhile (another
+    /// message certainly did not go). Throws ``NoLongerDue`` when the delivery was settled meanwhile (another
     /// sender marked it `skipped` because the person unsubscribed): the end of the message is then never sent. With
     /// `sender`, fails when that run no longer holds the claim: the end is not sent either.
     public func markHandedOver(deliveryID: Int64, messageID: String, now: Date, sender: Int64? = nil) throws {
@@ -206,7 +206,7 @@ extension AppDatabase {
                     "delivery \(deliveryID) was taken over by another sender (this run's sender lock was lost); "
                         + "its message was not finished")
             }
-            throw DeliverySettled(deliveryID: deliveryID)
+            throw NoLongerDue(id: deliveryID)
         }
     }
 
@@ -384,10 +384,4 @@ extension AppDatabase {
             }
         }
     }
-}
-
-/// Thrown by ``AppDatabase/markHandedOver(deliveryID:messageID:now:sender:)`` for a delivery that is no longer due
-/// (settled as `skipped` while its transaction ran): its end must not be sent, and it has no outcome to record.
-public struct DeliverySettled: Error {
-    public var deliveryID: Int64
 }

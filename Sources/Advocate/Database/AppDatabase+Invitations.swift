@@ -114,7 +114,7 @@ extension AppDatabase {
     /// Notes that the end of an invitation is about to be handed to the relay, and counts the attempt: `sending`,
     /// with its Message-ID, committed before the end leaves (until then the invitation is still `pending`, and a run
     /// that dies leaves it to be sent by the next).
-    /// Throws ``InvitationSettled`` when the invitation is no longer due (the person was erased, or joined and it
+    /// Throws ``NoLongerDue`` when the invitation is no longer due (the person was erased, or joined and it
     /// was settled, while it was being sent): its end is then not sent.
     public func markInvitationHandedOver(id: Int64, messageID: String, now: Date) throws {
         try writeStatement { db in
@@ -124,7 +124,7 @@ extension AppDatabase {
                         handedOverAt = ?
                     WHERE id = ? AND status IN ('pending', 'retry')
                     """, arguments: [messageID, now, now, id])
-            if db.changesCount == 0 { throw InvitationSettled(id: id) }
+            if db.changesCount == 0 { throw NoLongerDue(id: id) }
         }
     }
 
@@ -200,9 +200,4 @@ extension AppDatabase {
             lastError: row["lastError"], createdAt: row["createdAt"], sentAt: row["sentAt"],
             acceptedAt: row["acceptedAt"])
     }
-}
-
-/// Thrown by ``AppDatabase/markInvitationHandedOver(id:messageID:now:)`` for an invitation that is no longer due.
-public struct InvitationSettled: Error {
-    public var id: Int64
 }

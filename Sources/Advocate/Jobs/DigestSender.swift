@@ -155,10 +155,8 @@ public final class DigestSender: Sendable {
                     progress.advance()
                 },
                 handedOver: { mail in
-                    do {
-                        try database.markHandedOver(
-                            deliveryID: delivery.id, messageID: mail.messageID, now: now(), sender: sender)
-                    } catch is DeliverySettled { throw SendJob.Withdrawn() }
+                    try database.markHandedOver(
+                        deliveryID: delivery.id, messageID: mail.messageID, now: now(), sender: sender)
                 },
                 end: { outcome, reach in
                     // Settled by another sender while it was being sent (the person unsubscribed): not sent.

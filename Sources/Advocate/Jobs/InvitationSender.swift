@@ -95,9 +95,7 @@ public final class InvitationSender: Sendable {
                 },
                 skip: {},
                 handedOver: { mail in
-                    do {
-                        try database.markInvitationHandedOver(id: invitation.id, messageID: mail.messageID, now: now())
-                    } catch is InvitationSettled { throw SendJob.Withdrawn() }
+                    try database.markInvitationHandedOver(id: invitation.id, messageID: mail.messageID, now: now())
                 },
                 end: { outcome, reach in
                     // Erased or settled while it was being sent: not sent, nothing to record.

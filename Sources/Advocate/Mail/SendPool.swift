@@ -16,13 +16,10 @@ struct SendJob: Sendable {
         case heldBack
         /// `handedOver` ran and returned: the ledger knows its end may have left.
         case handedOver
-        /// `handedOver` threw ``Withdrawn``: the ledger settled the message otherwise meanwhile; its end was not
-        /// sent and it has no outcome to record.
+        /// `handedOver` threw ``NoLongerDue``: the ledger settled the message otherwise meanwhile; its end was
+        /// not sent and it has no outcome to record.
         case withdrawn
     }
-
-    /// Thrown by `handedOver` for a message that must not be finished and has nothing to record.
-    struct Withdrawn: Error {}
 
     var prepare: @Sendable () -> OutgoingMail?
     var skip: @Sendable () -> Void
@@ -72,7 +69,7 @@ final class SendPool: Sendable {
                             throw EndHeldBack(reason: "another message's reply took too long; this one was held back")
                         }
                         gateHeld = true
-                        do { try job.handedOver(mail) } catch is SendJob.Withdrawn {
+                        do { try job.handedOver(mail) } catch is NoLongerDue {
                             reach = .withdrawn
                             throw EndHeldBack(reason: "withdrawn: settled otherwise while it was being sent")
                         }
