@@ -7,12 +7,17 @@ import Testing
 struct ImportTests {
     let header = "email,name,language,themes,networks\n"
 
-    @Test("an invalid row means nothing is imported; --skip-invalid imports the rest")
-    func allOrNothing() throws {
+    /// A new folder with its store and an importer over it.
+    func fresh() throws -> (TempDirectory, AppContext, AppDatabase, Importer) {
         let directory = try TempDirectory()
         let context = try makeContext(in: directory)
         let database = try context.openDatabase()
-        let importer = Importer(database: database, rules: context.importRules())
+        return (directory, context, database, Importer(database: database, rules: context.importRules()))
+    }
+
+    @Test("an invalid row means nothing is imported; --skip-invalid imports the rest")
+    func allOrNothing() throws {
+        let (directory, _, database, importer) = try fresh()
         let file = try directory.write(
             "people.csv", header + "a@example.org,A,nl,,\nbroken,B,nl,,\nc@example.org,C,en,,x\n")
 
@@ -44,10 +49,7 @@ struct ImportTests {
 
     @Test("re-importing updates by e-mail and never re-subscribes someone who left")
     func reimport() throws {
-        let directory = try TempDirectory()
-        let context = try makeContext(in: directory)
-        let database = try context.openDatabase()
-        let importer = Importer(database: database, rules: context.importRules())
+        let (directory, _, database, importer) = try fresh()
         let first = try directory.write("a.csv", header + "zoe@example.org,Zoe,nl,,linkedin\n")
         _ = try importer.importAmbassadors(file: first, skipInvalid: false)
         let zoe = try #require(try database.ambassador(email: "zoe@example.org"))
@@ -69,10 +71,7 @@ struct ImportTests {
 
     @Test("content import is all-or-nothing and re-import replaces weeks and texts")
     func content() throws {
-        let directory = try TempDirectory()
-        let context = try makeContext(in: directory)
-        let database = try context.openDatabase()
-        let importer = Importer(database: database, rules: context.importRules())
+        let (directory, context, database, importer) = try fresh()
         let bad = try directory.write(
             "bad.json",
             "[{\"url\": \"https://example.org/a\", \"title\": \"A\"}, {\"url\": \"https://example.org/b\", \"week\": \"2026-W54\", \"title\": \"B\"}]"
@@ -98,10 +97,7 @@ struct ImportTests {
 
     @Test("a NUL character in content is refused with its line and field, and nothing is imported")
     func nulInContent() throws {
-        let directory = try TempDirectory()
-        let context = try makeContext(in: directory)
-        let database = try context.openDatabase()
-        let importer = Importer(database: database, rules: context.importRules())
+        let (directory, _, database, importer) = try fresh()
         let file = try directory.write(
             "nul.json",
             """
