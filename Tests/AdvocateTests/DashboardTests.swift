@@ -1,8 +1,10 @@
-import Advocate
 import AdvocateCore
 import Foundation
+import Logging
 import Synchronization
 import Testing
+
+@testable import Advocate
 
 @Suite("The dashboard in a real browser", .serialized)
 struct DashboardTests {
@@ -83,20 +85,48 @@ struct DashboardTests {
         let context = try AppContext.load(
             configPath: directory.url.appendingPathComponent("config.json").path, environment: TestBackend.environment,
             now: { clock.withLock { $0 } })
-        let dashboard = try Dashboard(context: context, database: try context.openDatabase())
+        let log = LogLines()
+        let dashboard = try Dashboard(context: context, database: try context.openDatabase(), logger: log.logger)
         let first = try await dashboard.page()
         clock.withLock { $0 += 10 }
         #expect(try await dashboard.page() == first, "fresh for 30 s")
         clock.withLock { $0 += 25 }
         #expect(try await dashboard.page() == first, "stale: the kept page at once, not a wait for the reports")
-        // The page says when it was computed, so the new one differs; a poll with a deadline, not a timed wait.
-        var fresh = first
-        let deadline = Date().addingTimeInterval(20)
-        while fresh == first && Date() < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-            fresh = try await dashboard.page()
-        }
-        #expect(fresh != first, "computed again in the background")
+        await dashboard.settled()
+        // The page says when it was computed, so the new one differs.
+        #expect(try await dashboard.page() != first, "computed again in the background")
+        #expect(log.lines.isEmpty)
+    }
+
+    @Test("a reading that fails keeps the last page, is logged, and is tried again after retrySeconds")
+    func failedReading() async throws {
+        let (directory, _) = try seeded()
+        let clock = Mutex(now)
+        let context = try AppContext.load(
+            configPath: directory.url.appendingPathComponent("config.json").path, environment: TestBackend.environment,
+            now: { clock.withLock { $0 } })
+        let database = try context.openDatabase()
+        let log = LogLines()
+        let dashboard = try Dashboard(context: context, database: database, logger: log.logger)
+        let first = try await dashboard.page()
+        try database.write { try $0.execute(sql: "ALTER TABLE click RENAME TO click_away") }
+        clock.withLock { $0 += 31 }
+        #expect(try await dashboard.page() == first)
+        await dashboard.settled()
+        #expect(try await dashboard.page() == first, "the reading failed: the last page is still served")
+        #expect(log.lines.count == 1)
+        #expect(log.lines.first?.contains("the dashboard's figures could not be read") == true)
+
+        try database.write { try $0.execute(sql: "ALTER TABLE click_away RENAME TO click") }
+        clock.withLock { $0 += Dashboard.retrySeconds - 1 }
+        #expect(try await dashboard.page() == first)
+        await dashboard.settled()
+        #expect(try await dashboard.page() == first, "not tried again within retrySeconds")
+        clock.withLock { $0 += 1 }
+        #expect(try await dashboard.page() == first)
+        await dashboard.settled()
+        #expect(try await dashboard.page() != first, "tried again, and read")
+        #expect(log.lines.count == 1)
     }
 
     @Test("in headless Chromium the charts, goals and delivery figures show what the data says")
@@ -147,5 +177,23 @@ struct DashboardTests {
         #expect(reach.contains("6 shares clicked · 3 confirmed"), "\(reach)")
         #expect(reach.contains("24 visits · 6 unique readers"), "\(reach)")
         #expect(reach.contains("Earned media value: EUR 12.00 (an estimate"), "\(reach)")
+    }
+}
+
+/// A logger whose error lines the test can read.
+final class LogLines: Sendable {
+    private let stored = Mutex<[String]>([])
+    var lines: [String] { stored.withLock { $0 } }
+    var logger: Logger { Logger(label: "test") { _ in Handler(lines: self) } }
+
+    struct Handler: LogHandler {
+        let lines: LogLines
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .error
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) { lines.stored.withLock { $0.append("\(event.message)") } }
     }
 }

@@ -1,6 +1,7 @@
 import Advocate
 import AdvocateCore
 import Foundation
+import Logging
 import Testing
 
 @Suite("One definition of a share")
@@ -85,7 +86,7 @@ struct ShareFiguresTests {
         #expect(goal.visits == visits)
         #expect(goal.activeAmbassadors == 2, "Bob and Carla; Anke is gone")
 
-        let page = try Dashboard(context: context, database: database).render()
+        let page = try Dashboard(context: context, database: database, logger: Logger(label: "test")).render()
         #expect(page.contains("<title>W49: \(shares) human</title>"))
         #expect(page.contains("\(shares) / 10 (40%)"))
         #expect(page.contains("\(visits) / 100 (3%)"))

@@ -20,7 +20,7 @@ func addEditorRoutes(
         database: database, pages: try EditorPages.load(directory: config.resolve(config.templatesDirectory)),
         context: context, fetcher: PageFetcher(settings: config.fetch), transport: transport, logger: logger,
         base: base)
-    let dashboard = try Dashboard(context: context, database: database)
+    let dashboard = try Dashboard(context: context, database: database, logger: logger)
     let adminToken = context.secrets.adminToken
     let trusted = config.server.trustedProxies
 

@@ -1,5 +1,6 @@
 import AdvocateCore
 import Foundation
+import Logging
 import Mustache
 import Synchronization
 
@@ -14,16 +15,21 @@ public final class Dashboard: Sendable {
     let clicks: ClicksConfig
     let timeZone: TimeZone
     let now: @Sendable () -> Date
+    let logger: Logger
     /// Weeks in the trend charts.
     static let weeks = 12
     /// How long a computed page is served before the figures are read again.
     static let cacheSeconds: TimeInterval = 30
+    /// How long after a failed reading the kept page is served before the figures are read again.
+    static let retrySeconds: TimeInterval = 5
     private let cache = Mutex<(page: String, at: Date)?>(nil)
+    /// When the last reading failed, while the kept page is served.
+    private let failedAt = Mutex<Date?>(nil)
     /// The computation under way, which every request that finds the cache stale waits for (no stampede).
     private let inFlight = Mutex<Task<String, any Error>?>(nil)
 
     /// Loads `Templates/admin.html.mustache`.
-    public init(context: AppContext, database: AppDatabase) throws {
+    public init(context: AppContext, database: AppDatabase, logger: Logger) throws {
         let file = context.config.resolve(context.config.templatesDirectory).appendingPathComponent(
             "admin.html.mustache")
         guard let source = try? String(contentsOf: file, encoding: .utf8) else {
@@ -38,20 +44,30 @@ public final class Dashboard: Sendable {
         clicks = context.config.clicks
         timeZone = context.config.timeZone
         now = context.now
+        self.logger = logger
     }
 
     /// The page, from the cache when it is fresh. A stale page is served at once while the figures are read again
     /// in the background (over millions of clicks the reports take seconds): only the first request after a start
-    /// waits for them.
+    /// waits for them. When a reading fails, the kept page is still served, the failure is logged, and the figures
+    /// are read again after ``retrySeconds``.
     public func page() async throws -> String {
         let time = now()
         let cached = cache.withLock { $0 }
         if let cached, time >= cached.at, time.timeIntervalSince(cached.at) < Self.cacheSeconds {
             return cached.page
         }
-        let task = refresh(at: time)
-        if let cached { return cached.page }
-        return try await task.value
+        guard let cached else { return try await refresh(at: time).value }
+        if let failed = failedAt.withLock({ $0 }), time >= failed, time.timeIntervalSince(failed) < Self.retrySeconds {
+            return cached.page
+        }
+        _ = refresh(at: time)
+        return cached.page
+    }
+
+    /// Waits for the reading under way, if any, whether it succeeds or not.
+    public func settled() async {
+        _ = await inFlight.withLock { $0 }?.result
     }
 
     /// Starts reading the figures unless a reading is under way (every request that finds the cache stale shares
@@ -61,9 +77,18 @@ public final class Dashboard: Sendable {
             if let current { return current }
             let task = Task { [self] in
                 defer { inFlight.withLock { $0 = nil } }
-                let page = try await database.perform { [self] _ in try render() }
-                cache.withLock { $0 = (page, time) }
-                return page
+                do {
+                    let page = try await database.perform { [self] _ in try render() }
+                    cache.withLock { $0 = (page, time) }
+                    failedAt.withLock { $0 = nil }
+                    return page
+                } catch {
+                    failedAt.withLock { $0 = time }
+                    logger.error(
+                        "the dashboard's figures could not be read (the last page, if any, is served until they can): \(error)"
+                    )
+                    throw error
+                }
             }
             current = task
             return task
