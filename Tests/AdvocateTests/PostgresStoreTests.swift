@@ -100,11 +100,13 @@ struct PostgresStoreTests {
         }
     }
 
-    @Test("the end of a delivery settled meanwhile, or taken over, is refused at hand-over on both stores")
+    @Test(
+        "the end of a delivery settled meanwhile, whose person left meanwhile, or taken over, is refused at hand-over on both stores"
+    )
     func handOverChecks() throws {
         try onBothStores { (database: AppDatabase) throws in
             var ids: [Int64] = []
-            for name in ["anke", "bob"] {
+            for name in ["anke", "bob", "carla", "dirk"] {
                 ids.append(
                     try database.addAmbassador(
                         Ambassador(email: "\(name)@x.nl", name: name, language: .nl, networks: [.x], joinedAt: at),
@@ -116,7 +118,7 @@ struct PostgresStoreTests {
             let digest = try database.beginDigest(week: week, now: at)
             try database.enqueueDeliveries(digestID: digest.id, week: week, now: at)
             let claimed = try database.claimDeliveries(digestID: digest.id, now: at, sender: 7, limit: 10)
-            #expect(claimed.count == 2)
+            #expect(claimed.count == 4)
             // Anke unsubscribes while her message is on its way; another run settles her delivery.
             try database.setStatus(.unsubscribed, ambassadorID: ids[0], now: at)
             #expect(try database.settleInactive(digestID: digest.id, week: week, now: at) == 1)
@@ -129,10 +131,25 @@ struct PostgresStoreTests {
                 try database.markHandedOver(deliveryID: bob.id, messageID: "<b@acme>", now: at, sender: 8)
             }
             try database.markHandedOver(deliveryID: bob.id, messageID: "<b@acme>", now: at, sender: 7)
-            let ledger = Dictionary(
-                uniqueKeysWithValues: try database.deliveries(digestID: digest.id).map { ($0.email ?? "", $0) })
+            // Carla unsubscribes and Dirk is removed while their messages are on their way, before any settling:
+            // the hand-over itself refuses their ends and settles their deliveries.
+            try database.setStatus(.unsubscribed, ambassadorID: ids[2], now: at)
+            #expect(try database.removeAmbassador(email: "dirk@x.nl", now: at))
+            for index in [2, 3] {
+                let delivery = try #require(claimed.first { $0.ambassador.id == ids[index] })
+                #expect(throws: NoLongerDue.self) {
+                    try database.markHandedOver(deliveryID: delivery.id, messageID: "<c@acme>", now: at, sender: 7)
+                }
+            }
+            let deliveries = try database.deliveries(digestID: digest.id)
+            let ledger = Dictionary(uniqueKeysWithValues: deliveries.map { ($0.email ?? "", $0) })
             #expect(ledger["anke@x.nl"]?.status == .skipped && ledger["anke@x.nl"]?.attempts == 0)
             #expect(ledger["bob@x.nl"]?.status == .sending && ledger["bob@x.nl"]?.attempts == 1)
+            #expect(ledger["carla@x.nl"]?.status == .skipped && ledger["carla@x.nl"]?.attempts == 0)
+            #expect(ledger["carla@x.nl"]?.lastError?.hasPrefix("the ambassador is unsubscribed") == true)
+            let dirk = try #require(deliveries.first { $0.email == nil })
+            #expect(dirk.status == .skipped && dirk.attempts == 0)
+            #expect(dirk.lastError?.hasPrefix("the ambassador was removed") == true)
         }
     }
 

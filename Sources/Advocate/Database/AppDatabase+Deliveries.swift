@@ -184,9 +184,10 @@ extension AppDatabase {
     /// Notes that the end of a delivery's message is about to be handed to the relay, and counts the attempt: one
     /// commit that moves the delivery to `sending` with its Message-ID, committed before the end leaves. Until then
     /// the delivery is only claimed, and a run that dies leaves nothing to settle but its claim (given back: the
-    /// message certainly did not go). Throws ``NoLongerDue`` when the delivery was settled meanwhile (another
-    /// sender marked it `skipped` because the person unsubscribed): the end of the message is then never sent. With
-    /// `sender`, fails when that run no longer holds the claim: the end is not sent either.
+    /// message certainly did not go). Throws ``NoLongerDue`` when the delivery is no longer due: another sender
+    /// settled it meanwhile, or its ambassador unsubscribed or was removed since it was claimed (the delivery is
+    /// then settled as `skipped` here, with the reason). The end of the message is never sent. With `sender`,
+    /// fails when that run no longer holds the claim: the end is not sent either.
     public func markHandedOver(deliveryID: Int64, messageID: String, now: Date, sender: Int64? = nil) throws {
         try writeStatement { db in
             // Cached (on SQLite): these statements run for every message of a send.
@@ -195,16 +196,32 @@ extension AppDatabase {
                     UPDATE delivery SET status = 'sending', attempts = attempts + 1, messageId = ?, updatedAt = ?,
                         handedOverAt = ?
                     WHERE id = ? AND status IN ('pending', 'retry')\(Self.owned(sender))
+                      AND EXISTS (SELECT 1 FROM ambassador a WHERE a.id = delivery.ambassadorId AND a.status = 'active')
                     """
             ).execute(arguments: [messageID, now, now, deliveryID] + Self.owner(sender))
             guard db.changesCount == 0 else { return }
-            let owned = try Bool.fetchOne(
-                db, sql: "SELECT 1 FROM delivery WHERE id = ?\(Self.owned(sender))",
-                arguments: [deliveryID] + Self.owner(sender))
-            guard owned == true else {
+            // The rare path: tell a takeover from a delivery that is no longer due.
+            let row = try SQLRow.fetchOne(
+                db,
+                sql: """
+                    SELECT d.status, d.claimedBy, a.id AS ambassadorId, a.status AS ambassadorStatus
+                    FROM delivery d LEFT JOIN ambassador a ON a.id = d.ambassadorId WHERE d.id = ?
+                    """, arguments: [deliveryID])
+            guard let row, sender == nil || row["claimedBy"] as Int64? == sender else {
                 throw StoreError.conflict(
                     "delivery \(deliveryID) was taken over by another sender (this run's sender lock was lost); "
                         + "its message was not finished")
+            }
+            if ["pending", "retry"].contains(row["status"] as String) {
+                let reason =
+                    row["ambassadorId"] as Int64? == nil
+                    ? "the ambassador was removed" : "the ambassador is \(row["ambassadorStatus"] as String)"
+                try db.execute(
+                    sql: """
+                        UPDATE delivery SET status = 'skipped', updatedAt = ?, nextAttemptAt = NULL, lastError = ?
+                        WHERE id = ? AND status IN ('pending', 'retry')
+                        """,
+                    arguments: [now, reason + " (while the message was being sent: it was not finished)", deliveryID])
             }
             throw NoLongerDue(id: deliveryID)
         }

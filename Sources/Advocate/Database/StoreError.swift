@@ -45,8 +45,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
 }
 
 /// Thrown at hand-over for a delivery or invitation that is no longer due (settled as `skipped` or `failed`, or
-/// erased, while its message was being sent): the end of the message must not be sent, and there is no outcome to
-/// record. The send pool withdraws the message (``SendJob/Reach/withdrawn``).
+/// erased, or its person unsubscribed or was removed, while its message was being sent): the end of the message must
+/// not be sent, and there is no outcome to record. The send pool withdraws the message (``SendJob/Reach/withdrawn``).
 public struct NoLongerDue: Error {
     public var id: Int64
 }

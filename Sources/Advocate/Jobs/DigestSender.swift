@@ -159,7 +159,8 @@ public final class DigestSender: Sendable {
                         deliveryID: delivery.id, messageID: mail.messageID, now: now(), sender: sender)
                 },
                 end: { outcome, reach in
-                    // Settled by another sender while it was being sent (the person unsubscribed): not sent.
+                    // No longer due when its end was to leave (the person unsubscribed or was removed meanwhile): not
+                    // sent, and the ledger has settled it.
                     guard reach != .withdrawn else { return progress.advance() }
                     let time = now()
                     // A message held back before its end was not tried: it does not use up an attempt, and it is
