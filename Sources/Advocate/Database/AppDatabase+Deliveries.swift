@@ -213,13 +213,18 @@ extension AppDatabase {
                         + "its message was not finished")
             }
             if ["pending", "retry"].contains(row["status"] as String) {
+                // Settled here, and given up by this run; unless the person came back meanwhile (then the delivery
+                // stays due, and its claim is given back when the run ends).
                 let reason =
                     row["ambassadorId"] as Int64? == nil
                     ? "the ambassador was removed" : "the ambassador is \(row["ambassadorStatus"] as String)"
                 try db.execute(
                     sql: """
-                        UPDATE delivery SET status = 'skipped', updatedAt = ?, nextAttemptAt = NULL, lastError = ?
+                        UPDATE delivery SET status = 'skipped', updatedAt = ?, nextAttemptAt = NULL, lastError = ?,
+                            claimedBy = NULL
                         WHERE id = ? AND status IN ('pending', 'retry')
+                          AND NOT EXISTS (
+                              SELECT 1 FROM ambassador a WHERE a.id = delivery.ambassadorId AND a.status = 'active')
                         """,
                     arguments: [now, reason + " (while the message was being sent: it was not finished)", deliveryID])
             }

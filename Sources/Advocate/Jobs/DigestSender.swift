@@ -161,7 +161,10 @@ public final class DigestSender: Sendable {
                 end: { outcome, reach in
                     // No longer due when its end was to leave (the person unsubscribed or was removed meanwhile): not
                     // sent, and the ledger has settled it.
-                    guard reach != .withdrawn else { return progress.advance() }
+                    guard reach != .withdrawn else {
+                        state.withLock { $0.note(outcome, reach: reach) }
+                        return progress.advance()
+                    }
                     let time = now()
                     // A message held back before its end was not tried: it does not use up an attempt, and it is
                     // always tried again (attempt 0 is below any maxAttempts).
@@ -193,13 +196,14 @@ struct RunState {
     var heldBack = 0
     var stopReason: String?
 
-    /// Counts an attempt, or a message held back (it gives its share of `--limit` back: it is claimed again); an
-    /// unusable transport stops the run.
+    /// Counts an attempt, or a message held back (claimed again) or withdrawn (no longer due), which are not
+    /// attempts and give their share of `--limit` back; an unusable transport stops the run.
     mutating func note(_ outcome: SendOutcome, reach: SendJob.Reach) {
-        if reach == .heldBack {
-            heldBack += 1
+        switch reach {
+        case .heldBack, .withdrawn:
+            if reach == .heldBack { heldBack += 1 }
             if budget < .max { budget += 1 }  // invitation runs have no limit
-        } else {
+        case .beforeEnd, .handedOver:
             attempts += 1
         }
         if case .sent = outcome { sent += 1 }

@@ -22,9 +22,9 @@ public final class Dashboard: Sendable {
     static let cacheSeconds: TimeInterval = 30
     /// How long after a failed reading the kept page is served before the figures are read again.
     static let retrySeconds: TimeInterval = 5
-    private let cache = Mutex<(page: String, at: Date)?>(nil)
-    /// When the last reading failed, while the kept page is served.
-    private let failedAt = Mutex<Date?>(nil)
+    /// The page last computed and when its figures were read, and when the last reading failed since (while the
+    /// kept page is served).
+    private let cache = Mutex<(page: String, at: Date, failedAt: Date?)?>(nil)
     /// The computation under way, which every request that finds the cache stale waits for (no stampede).
     private let inFlight = Mutex<Task<String, any Error>?>(nil)
 
@@ -58,7 +58,7 @@ public final class Dashboard: Sendable {
             return cached.page
         }
         guard let cached else { return try await refresh(at: time).value }
-        if let failed = failedAt.withLock({ $0 }), time >= failed, time.timeIntervalSince(failed) < Self.retrySeconds {
+        if let failed = cached.failedAt, time >= failed, time.timeIntervalSince(failed) < Self.retrySeconds {
             return cached.page
         }
         _ = refresh(at: time)
@@ -79,11 +79,12 @@ public final class Dashboard: Sendable {
                 defer { inFlight.withLock { $0 = nil } }
                 do {
                     let page = try await database.perform { [self] _ in try render() }
-                    cache.withLock { $0 = (page, time) }
-                    failedAt.withLock { $0 = nil }
+                    cache.withLock { $0 = (page, time, nil) }
                     return page
                 } catch {
-                    failedAt.withLock { $0 = time }
+                    // The pause before the next try counts from the failure: a reading can take seconds.
+                    let failed = now()
+                    cache.withLock { $0?.failedAt = failed }
                     logger.error(
                         "the dashboard's figures could not be read (the last page, if any, is served until they can): \(error)"
                     )
