@@ -158,7 +158,7 @@ struct InvitationTests {
         let context = try context(directory)
         let database = try context.openDatabase()
         _ = try database.queueInvitations(
-            ["joined", "plain"].map { InvitationRequest(email: "\($0)@example.org", name: $0, language: .en) },
+            ["joined", "plain", "late"].map { InvitationRequest(email: "\($0)@example.org", name: $0, language: .en) },
             force: false, cooldownDays: 30, now: fixedNow)
         let listed = Dictionary(uniqueKeysWithValues: try database.invitations().map { ($0.email, $0.id) })
         // The person joins while the run sends the invitation; the run settles it.
@@ -173,5 +173,16 @@ struct InvitationTests {
         let after = Dictionary(uniqueKeysWithValues: try database.invitations().map { ($0.email, $0) })
         #expect(after["joined@example.org"]?.status == .failed && after["joined@example.org"]?.attempts == 0)
         #expect(after["plain@example.org"]?.status == .sending && after["plain@example.org"]?.attempts == 1)
+
+        // Joins after the run's last settling, while the invitation's end is about to leave: refused and settled
+        // at hand-over itself.
+        _ = try database.addAmbassador(
+            Ambassador(email: "late@example.org", name: "L", language: .en, networks: [.x], joinedAt: fixedNow),
+            now: fixedNow)
+        #expect(throws: NoLongerDue.self) {
+            try database.markInvitationHandedOver(id: listed["late@example.org"]!, messageID: "<l@x>", now: fixedNow)
+        }
+        let late = try #require(try database.invitations().first { $0.email == "late@example.org" })
+        #expect(late.status == .failed && late.attempts == 0 && late.lastError == "not sent: already an ambassador")
     }
 }

@@ -207,27 +207,28 @@ extension AppDatabase {
                     SELECT d.status, d.claimedBy, a.id AS ambassadorId, a.status AS ambassadorStatus
                     FROM delivery d LEFT JOIN ambassador a ON a.id = d.ambassadorId WHERE d.id = ?
                     """, arguments: [deliveryID])
-            guard let row, sender == nil || row["claimedBy"] as Int64? == sender else {
+            guard let row else { throw NoLongerDue(id: deliveryID) }
+            // Settled meanwhile (its claim may be gone with it): not a takeover.
+            guard ["pending", "retry"].contains(row["status"] as String) else { throw NoLongerDue(id: deliveryID) }
+            guard sender == nil || row["claimedBy"] as Int64? == sender else {
                 throw StoreError.conflict(
                     "delivery \(deliveryID) was taken over by another sender (this run's sender lock was lost); "
                         + "its message was not finished")
             }
-            if ["pending", "retry"].contains(row["status"] as String) {
-                // Settled here, and given up by this run; unless the person came back meanwhile (then the delivery
-                // stays due, and its claim is given back when the run ends).
-                let reason =
-                    row["ambassadorId"] as Int64? == nil
-                    ? "the ambassador was removed" : "the ambassador is \(row["ambassadorStatus"] as String)"
-                try db.execute(
-                    sql: """
-                        UPDATE delivery SET status = 'skipped', updatedAt = ?, nextAttemptAt = NULL, lastError = ?,
-                            claimedBy = NULL
-                        WHERE id = ? AND status IN ('pending', 'retry')
-                          AND NOT EXISTS (
-                              SELECT 1 FROM ambassador a WHERE a.id = delivery.ambassadorId AND a.status = 'active')
-                        """,
-                    arguments: [now, reason + " (while the message was being sent: it was not finished)", deliveryID])
-            }
+            // Settled here, and given up by this run; unless the person came back meanwhile (then the delivery
+            // stays due, and its claim is given back when the run ends).
+            let reason =
+                row["ambassadorId"] as Int64? == nil
+                ? "the ambassador was removed" : "the ambassador is \(row["ambassadorStatus"] as String)"
+            try db.execute(
+                sql: """
+                    UPDATE delivery SET status = 'skipped', updatedAt = ?, nextAttemptAt = NULL, lastError = ?,
+                        claimedBy = NULL
+                    WHERE id = ? AND status IN ('pending', 'retry')
+                      AND NOT EXISTS (
+                          SELECT 1 FROM ambassador a WHERE a.id = delivery.ambassadorId AND a.status = 'active')
+                    """,
+                arguments: [now, reason + " (while the message was being sent: it was not finished)", deliveryID])
             throw NoLongerDue(id: deliveryID)
         }
     }
@@ -264,7 +265,8 @@ extension AppDatabase {
         try write { db in
             let settle = try db.cachedStatement(
                 sql: """
-                    UPDATE delivery SET status = 'skipped', updatedAt = ?, nextAttemptAt = NULL, lastError = ?
+                    UPDATE delivery SET status = 'skipped', updatedAt = ?, nextAttemptAt = NULL, lastError = ?,
+                        claimedBy = NULL
                     WHERE id = ?
                     """)
             var settled = 0

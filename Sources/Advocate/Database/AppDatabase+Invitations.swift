@@ -114,8 +114,8 @@ extension AppDatabase {
     /// Notes that the end of an invitation is about to be handed to the relay, and counts the attempt: `sending`,
     /// with its Message-ID, committed before the end leaves (until then the invitation is still `pending`, and a run
     /// that dies leaves it to be sent by the next).
-    /// Throws ``NoLongerDue`` when the invitation is no longer due (the person was erased, or joined and it
-    /// was settled, while it was being sent): its end is then not sent.
+    /// Throws ``NoLongerDue`` when the invitation is no longer due (the person was erased, or joined, while it was
+    /// being sent; one who joined has the invitation settled here): its end is then not sent.
     public func markInvitationHandedOver(id: Int64, messageID: String, now: Date) throws {
         try writeStatement { db in
             try db.execute(
@@ -123,8 +123,18 @@ extension AppDatabase {
                     UPDATE invitation SET status = 'sending', attempts = attempts + 1, messageId = ?, updatedAt = ?,
                         handedOverAt = ?
                     WHERE id = ? AND status IN ('pending', 'retry')
+                      AND NOT EXISTS (
+                          SELECT 1 FROM ambassador a WHERE a.email = invitation.email AND a.status = 'active')
                     """, arguments: [messageID, now, now, id])
-            if db.changesCount == 0 { throw NoLongerDue(id: id) }
+            guard db.changesCount == 0 else { return }
+            // The person joined while the invitation was on its way: settled as the run's start would have.
+            try db.execute(
+                sql: """
+                    UPDATE invitation SET status = 'failed', updatedAt = ?, lastError = 'not sent: already an ambassador'
+                    WHERE id = ? AND status IN ('pending', 'retry')
+                      AND EXISTS (SELECT 1 FROM ambassador a WHERE a.email = invitation.email AND a.status = 'active')
+                    """, arguments: [now, id])
+            throw NoLongerDue(id: id)
         }
     }
 
