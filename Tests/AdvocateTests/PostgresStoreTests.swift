@@ -155,8 +155,20 @@ struct PostgresStoreTests {
             try database.setStatus(.active, ambassadorID: ids[0], now: at)
             try database.setStatus(.active, ambassadorID: ids[2], now: at)
             #expect(try database.requeueSkipped(digestID: digest.id, now: at) == 2)
+            // Run 7, still sending Anke's old message, is refused without being stopped: the delivery is due, but
+            // no longer its own.
+            #expect(throws: NoLongerDue.self) {
+                try database.markHandedOver(deliveryID: anke.id, messageID: "<a@acme>", now: at, sender: 7)
+            }
             let next = try database.claimDeliveries(digestID: digest.id, now: at, sender: 9, limit: 10)
             #expect(next.map(\.ambassador.id) == [ids[0], ids[2]])
+            // Run 9 hands Anke's end over; run 7, which lost her, is refused (the end is withheld), not counted.
+            try database.markHandedOver(deliveryID: anke.id, messageID: "<a2@acme>", now: at, sender: 9)
+            #expect(throws: NoLongerDue.self) {
+                try database.markHandedOver(deliveryID: anke.id, messageID: "<a@acme>", now: at, sender: 7)
+            }
+            let anke2 = try #require(try database.deliveries(digestID: digest.id).first { $0.email == "anke@x.nl" })
+            #expect(anke2.status == .sending && anke2.attempts == 1)
         }
     }
 

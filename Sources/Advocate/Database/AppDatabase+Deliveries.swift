@@ -184,10 +184,11 @@ extension AppDatabase {
     /// Notes that the end of a delivery's message is about to be handed to the relay, and counts the attempt: one
     /// commit that moves the delivery to `sending` with its Message-ID, committed before the end leaves. Until then
     /// the delivery is only claimed, and a run that dies leaves nothing to settle but its claim (given back: the
-    /// message certainly did not go). Throws ``NoLongerDue`` when the delivery is no longer due: another sender
-    /// settled it meanwhile, or its ambassador unsubscribed or was removed since it was claimed (the delivery is
-    /// then settled as `skipped` here, with the reason). The end of the message is never sent. With `sender`,
-    /// fails when that run no longer holds the claim: the end is not sent either.
+    /// message certainly did not go). Throws ``NoLongerDue`` when the delivery is no longer due, or no longer this
+    /// run's: another sender settled it meanwhile, its claim was dropped, or its ambassador unsubscribed or was
+    /// removed since it was claimed (the delivery is then settled as `skipped` here, with the reason). The end of
+    /// the message is never sent. With `sender`, fails when another run holds the claim (this one lost its lock):
+    /// the end is not sent either.
     public func markHandedOver(deliveryID: Int64, messageID: String, now: Date, sender: Int64? = nil) throws {
         try writeStatement { db in
             // Cached (on SQLite): these statements run for every message of a send.
@@ -207,13 +208,21 @@ extension AppDatabase {
                     SELECT d.status, d.claimedBy, a.id AS ambassadorId, a.status AS ambassadorStatus
                     FROM delivery d LEFT JOIN ambassador a ON a.id = d.ambassadorId WHERE d.id = ?
                     """, arguments: [deliveryID])
-            guard let row else { throw NoLongerDue(id: deliveryID) }
             // Settled meanwhile (its claim may be gone with it): not a takeover.
-            guard ["pending", "retry"].contains(row["status"] as String) else { throw NoLongerDue(id: deliveryID) }
-            guard sender == nil || row["claimedBy"] as Int64? == sender else {
-                throw StoreError.conflict(
-                    "delivery \(deliveryID) was taken over by another sender (this run's sender lock was lost); "
-                        + "its message was not finished")
+            guard let row, ["pending", "retry"].contains(row["status"] as String) else {
+                throw NoLongerDue(id: deliveryID)
+            }
+            let holder = row["claimedBy"] as Int64?
+            if let sender, holder != sender {
+                // Claimed by another run: this one lost its claim, which stops it.
+                guard holder == nil else {
+                    throw StoreError.conflict(
+                        "delivery \(deliveryID) was taken over by another sender (this run's sender lock was lost); "
+                            + "its message was not finished")
+                }
+                // Its claim was dropped meanwhile (settled, then queued again when the person came back; or given
+                // back by a run that took this one for dead): still due, but for a run that claims it anew.
+                throw NoLongerDue(id: deliveryID)
             }
             // Settled here, and given up by this run; unless the person came back meanwhile (then the delivery
             // stays due, and its claim is given back when the run ends).
