@@ -78,55 +78,64 @@ struct DashboardTests {
         return (directory, weeks)
     }
 
-    @Test("a stale dashboard is served at once while its figures are read again, then the new one")
-    func staleWhileRevalidate() async throws {
+    /// A dashboard over ``seeded()`` on a clock the test moves, with its store and the error lines it logs.
+    struct Clocked {
+        let directory: TempDirectory  // kept: the folder goes with it
+        let clock: TestClock
+        let database: AppDatabase
+        let dashboard: Dashboard
+        let log: LogLines
+    }
+
+    func clocked() throws -> Clocked {
         let (directory, _) = try seeded()
-        let clock = Mutex(now)
+        let clock = TestClock(now)
         let context = try AppContext.load(
             configPath: directory.url.appendingPathComponent("config.json").path, environment: TestBackend.environment,
-            now: { clock.withLock { $0 } })
+            now: { clock.now })
+        let database = try context.openDatabase()
         let log = LogLines()
-        let dashboard = try Dashboard(context: context, database: try context.openDatabase(), logger: log.logger)
-        let first = try await dashboard.page()
-        clock.withLock { $0 += 10 }
-        #expect(try await dashboard.page() == first, "fresh for 30 s")
-        clock.withLock { $0 += 25 }
-        #expect(try await dashboard.page() == first, "stale: the kept page at once, not a wait for the reports")
-        await dashboard.settled()
+        return Clocked(
+            directory: directory, clock: clock, database: database,
+            dashboard: try Dashboard(context: context, database: database, logger: log.logger), log: log)
+    }
+
+    @Test("a stale dashboard is served at once while its figures are read again, then the new one")
+    func staleWhileRevalidate() async throws {
+        let fixture = try clocked()
+        let first = try await fixture.dashboard.page()
+        fixture.clock.advance(by: 10)
+        #expect(try await fixture.dashboard.page() == first, "fresh for 30 s")
+        fixture.clock.advance(by: 25)
+        #expect(try await fixture.dashboard.page() == first, "stale: the kept page at once, not a wait for the reports")
+        await fixture.dashboard.settled()
         // The page says when it was computed, so the new one differs.
-        #expect(try await dashboard.page() != first, "computed again in the background")
-        #expect(log.lines.isEmpty)
+        #expect(try await fixture.dashboard.page() != first, "computed again in the background")
+        #expect(fixture.log.lines.isEmpty)
     }
 
     @Test("a reading that fails keeps the last page, is logged, and is tried again after retrySeconds")
     func failedReading() async throws {
-        let (directory, _) = try seeded()
-        let clock = Mutex(now)
-        let context = try AppContext.load(
-            configPath: directory.url.appendingPathComponent("config.json").path, environment: TestBackend.environment,
-            now: { clock.withLock { $0 } })
-        let database = try context.openDatabase()
-        let log = LogLines()
-        let dashboard = try Dashboard(context: context, database: database, logger: log.logger)
-        let first = try await dashboard.page()
-        try database.write { try $0.execute(sql: "ALTER TABLE click RENAME TO click_away") }
-        clock.withLock { $0 += 31 }
-        #expect(try await dashboard.page() == first)
-        await dashboard.settled()
-        #expect(try await dashboard.page() == first, "the reading failed: the last page is still served")
-        #expect(log.lines.count == 1)
-        #expect(log.lines.first?.contains("the dashboard's figures could not be read") == true)
+        let fixture = try clocked()
+        let first = try await fixture.dashboard.page()
+        try fixture.database.write { try $0.execute(sql: "ALTER TABLE click RENAME TO click_away") }
+        fixture.clock.advance(by: 31)
+        #expect(try await fixture.dashboard.page() == first)
+        await fixture.dashboard.settled()
+        #expect(try await fixture.dashboard.page() == first, "the reading failed: the last page is still served")
+        #expect(fixture.log.lines.count == 1)
+        #expect(fixture.log.lines.first?.contains("the dashboard's figures could not be read") == true)
 
-        try database.write { try $0.execute(sql: "ALTER TABLE click_away RENAME TO click") }
-        clock.withLock { $0 += Dashboard.retrySeconds - 1 }
-        #expect(try await dashboard.page() == first)
-        await dashboard.settled()
-        #expect(try await dashboard.page() == first, "not tried again within retrySeconds")
-        clock.withLock { $0 += 1 }
-        #expect(try await dashboard.page() == first)
-        await dashboard.settled()
-        #expect(try await dashboard.page() != first, "tried again, and read")
-        #expect(log.lines.count == 1)
+        try fixture.database.write { try $0.execute(sql: "ALTER TABLE click_away RENAME TO click") }
+        fixture.clock.advance(by: Dashboard.retrySeconds - 1)
+        #expect(try await fixture.dashboard.page() == first)
+        await fixture.dashboard.settled()
+        #expect(try await fixture.dashboard.page() == first, "not tried again within retrySeconds")
+        fixture.clock.advance(by: 1)
+        #expect(try await fixture.dashboard.page() == first)
+        await fixture.dashboard.settled()
+        #expect(try await fixture.dashboard.page() != first, "tried again, and read")
+        #expect(fixture.log.lines.count == 1)
     }
 
     @Test("in headless Chromium the charts, goals and delivery figures show what the data says")
