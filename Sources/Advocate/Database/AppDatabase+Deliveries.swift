@@ -197,49 +197,59 @@ extension AppDatabase {
                     UPDATE delivery SET status = 'sending', attempts = attempts + 1, messageId = ?, updatedAt = ?,
                         handedOverAt = ?
                     WHERE id = ? AND status IN ('pending', 'retry')\(Self.owned(sender))
-                      AND EXISTS (SELECT 1 FROM ambassador a WHERE a.id = delivery.ambassadorId AND a.status = 'active')
+                      AND \(Self.ambassadorActive)
                     """
             ).execute(arguments: [messageID, now, now, deliveryID] + Self.owner(sender))
-            guard db.changesCount == 0 else { return }
-            // The rare path: tell a takeover from a delivery that is no longer due.
-            let row = try SQLRow.fetchOne(
-                db,
-                sql: """
-                    SELECT d.status, d.claimedBy, a.id AS ambassadorId, a.status AS ambassadorStatus
-                    FROM delivery d LEFT JOIN ambassador a ON a.id = d.ambassadorId WHERE d.id = ?
-                    """, arguments: [deliveryID])
-            // Settled meanwhile (its claim may be gone with it): not a takeover.
-            guard let row, ["pending", "retry"].contains(row["status"] as String) else {
-                throw NoLongerDue(id: deliveryID)
-            }
-            let holder = row["claimedBy"] as Int64?
-            if let sender, holder != sender {
-                // Claimed by another run: this one lost its claim, which stops it.
-                guard holder == nil else {
-                    throw StoreError.conflict(
-                        "delivery \(deliveryID) was taken over by another sender (this run's sender lock was lost); "
-                            + "its message was not finished")
-                }
-                // Its claim was dropped meanwhile (settled, then queued again when the person came back; or given
-                // back by a run that took this one for dead): still due, but for a run that claims it anew.
-                throw NoLongerDue(id: deliveryID)
-            }
-            // Settled here, and given up by this run; unless the person came back meanwhile (then the delivery
-            // stays due, and its claim is given back when the run ends).
-            let reason =
-                row["ambassadorId"] as Int64? == nil
-                ? "the ambassador was removed" : "the ambassador is \(row["ambassadorStatus"] as String)"
+            if db.changesCount == 0 { try Self.refuseHandOver(db, deliveryID: deliveryID, sender: sender, now: now) }
+        }
+    }
+
+    /// For a statement on `delivery`: its ambassador exists and is active.
+    private static let ambassadorActive =
+        "EXISTS (SELECT 1 FROM ambassador a WHERE a.id = delivery.ambassadorId AND a.status = 'active')"
+
+    /// Why a delivery cannot be sent to an ambassador of this status (nil: removed); nil for an active one.
+    private static func leftReason(_ status: String?) -> String? {
+        switch status {
+        case nil: "the ambassador was removed"
+        case "active": nil
+        case let status?: "the ambassador is \(status)"
+        }
+    }
+
+    /// The rare path of ``markHandedOver(deliveryID:messageID:now:sender:)``, which changed no row: tells a takeover
+    /// (another run's claim, which stops this one) from a delivery that is no longer due or no longer this run's.
+    private static func refuseHandOver(_ db: any SQLSession, deliveryID: Int64, sender: Int64?, now: Date) throws
+        -> Never
+    {
+        let row = try SQLRow.fetchOne(
+            db,
+            sql: """
+                SELECT d.status, d.claimedBy, a.status AS ambassadorStatus
+                FROM delivery d LEFT JOIN ambassador a ON a.id = d.ambassadorId WHERE d.id = ?
+                """, arguments: [deliveryID])
+        // Settled meanwhile (its claim may be gone with it): not a takeover.
+        guard let row, ["pending", "retry"].contains(row["status"] as String) else { throw NoLongerDue(id: deliveryID) }
+        let holder = row["claimedBy"] as Int64?
+        if let sender, holder != sender, holder != nil {
+            throw StoreError.conflict(
+                "delivery \(deliveryID) was taken over by another sender (this run's sender lock was lost); "
+                    + "its message was not finished")
+        }
+        // Its claim was dropped meanwhile (settled, then queued again when the person came back; or given back by a
+        // run that took this one for dead): still due, but for a run that claims it anew.
+        if sender != nil && holder == nil { throw NoLongerDue(id: deliveryID) }
+        // The person left since the claim: settled here, and given up by this run (unless they came back meanwhile).
+        if let reason = leftReason(row["ambassadorStatus"]) {
             try db.execute(
                 sql: """
                     UPDATE delivery SET status = 'skipped', updatedAt = ?, nextAttemptAt = NULL, lastError = ?,
                         claimedBy = NULL
-                    WHERE id = ? AND status IN ('pending', 'retry')
-                      AND NOT EXISTS (
-                          SELECT 1 FROM ambassador a WHERE a.id = delivery.ambassadorId AND a.status = 'active')
+                    WHERE id = ? AND status IN ('pending', 'retry') AND NOT \(ambassadorActive)
                     """,
                 arguments: [now, reason + " (while the message was being sent: it was not finished)", deliveryID])
-            throw NoLongerDue(id: deliveryID)
         }
+        throw NoLongerDue(id: deliveryID)
     }
 
     /// Puts in-doubt deliveries back in the queue (`--resend-in-doubt`). Returns how many.
@@ -287,13 +297,10 @@ extension AppDatabase {
                     WHERE d.digestId = ? AND d.status IN ('pending', 'retry')
                     """, arguments: [digestID])
             {
-                let reason: String? =
-                    switch row["status"] as String? {
-                    case nil: "the ambassador was removed"
-                    case "active": Self.schedule(row).skipReason(for: week)
-                    case let status?: "the ambassador is \(status)"
-                    }
-                guard let reason else { continue }
+                let status = row["status"] as String?
+                guard
+                    let reason = status == "active" ? Self.schedule(row).skipReason(for: week) : Self.leftReason(status)
+                else { continue }
                 try settle.execute(arguments: [now, reason, row["deliveryId"] as Int64])
                 settled += 1
             }

@@ -122,18 +122,11 @@ extension AppDatabase {
                 sql: """
                     UPDATE invitation SET status = 'sending', attempts = attempts + 1, messageId = ?, updatedAt = ?,
                         handedOverAt = ?
-                    WHERE id = ? AND status IN ('pending', 'retry')
-                      AND NOT EXISTS (
-                          SELECT 1 FROM ambassador a WHERE a.email = invitation.email AND a.status = 'active')
+                    WHERE id = ? AND status IN ('pending', 'retry') AND NOT \(Self.inviteeIsMember)
                     """, arguments: [messageID, now, now, id])
             guard db.changesCount == 0 else { return }
             // The person joined while the invitation was on its way: settled as the run's start would have.
-            try db.execute(
-                sql: """
-                    UPDATE invitation SET status = 'failed', updatedAt = ?, lastError = 'not sent: already an ambassador'
-                    WHERE id = ? AND status IN ('pending', 'retry')
-                      AND EXISTS (SELECT 1 FROM ambassador a WHERE a.email = invitation.email AND a.status = 'active')
-                    """, arguments: [now, id])
+            try Self.settleMembers(db, id: id, now: now)
             throw NoLongerDue(id: id)
         }
     }
@@ -142,15 +135,22 @@ extension AppDatabase {
     /// sent. Returns how many.
     @discardableResult
     public func settleInvitationsOfMembers(now: Date) throws -> Int {
-        try write { db in
-            try db.execute(
-                sql: """
-                    UPDATE invitation SET status = 'failed', updatedAt = ?, lastError = 'not sent: already an ambassador'
-                    WHERE status IN ('pending', 'retry')
-                      AND email IN (SELECT email FROM ambassador WHERE status = 'active')
-                    """, arguments: [now])
-            return db.changesCount
-        }
+        try write { db in try Self.settleMembers(db, id: nil, now: now) }
+    }
+
+    /// For a statement on `invitation`: its address belongs to an active ambassador.
+    private static let inviteeIsMember =
+        "EXISTS (SELECT 1 FROM ambassador a WHERE a.email = invitation.email AND a.status = 'active')"
+
+    /// Settles the due invitations (all, or the one with `id`) of people who are active ambassadors; returns how many.
+    @discardableResult
+    private static func settleMembers(_ db: any SQLSession, id: Int64?, now: Date) throws -> Int {
+        try db.execute(
+            sql: """
+                UPDATE invitation SET status = 'failed', updatedAt = ?, lastError = 'not sent: already an ambassador'
+                WHERE status IN ('pending', 'retry') AND \(inviteeIsMember)\(id == nil ? "" : " AND id = ?")
+                """, arguments: [now] + (id.map { [$0] } ?? []))
+        return db.changesCount
     }
 
     /// Whether an invitation may still be sent: it exists (the person was not erased meanwhile) and is due.
