@@ -200,12 +200,11 @@ struct RunState {
     /// attempts and give their share of `--limit` back; an unusable transport stops the run.
     mutating func note(_ outcome: SendOutcome, reach: SendJob.Reach) {
         switch reach {
-        case .heldBack, .withdrawn:
-            if reach == .heldBack { heldBack += 1 }
-            if budget < .max { budget += 1 }  // invitation runs have no limit
-        case .beforeEnd, .handedOver:
-            attempts += 1
+        case .beforeEnd, .handedOver: attempts += 1
+        case .heldBack: heldBack += 1
+        case .withdrawn: break
         }
+        if reach == .heldBack || reach == .withdrawn, budget < .max { budget += 1 }  // invitation runs have no limit
         if case .sent = outcome { sent += 1 }
         if case .unusable(let reason) = outcome, stopReason == nil { stopReason = reason }
     }
