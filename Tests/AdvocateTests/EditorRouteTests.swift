@@ -9,6 +9,7 @@ import NIOCore
 import Testing
 
 /// A browser-like client for the editor: keeps every cookie the server sets and posts the page's CSRF token.
+/// Sendable by hand: a client belongs to one test, which awaits each request before the next (cookies stay in order).
 final class EditorClient: @unchecked Sendable {
     let client: any TestClientProtocol
     var cookies: [String: String] = [:]

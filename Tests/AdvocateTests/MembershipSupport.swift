@@ -77,6 +77,7 @@ struct MembershipFixture {
 }
 
 /// A browser-like client over Hummingbird's test client: it keeps the CSRF cookie and reads the form's token.
+/// Sendable by hand: a client belongs to one test, which awaits each request before the next (the cookie stays in order).
 final class FormClient: @unchecked Sendable {
     let client: any TestClientProtocol
     /// `__Host-advocate_csrf=…` (https) or `advocate_csrf=…`, once the server set it.

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 /// The aiosmtpd test server (Tests/Fixtures/smtp_server.py) running as a real process on a free loopback port.
+/// Sendable by hand: immutable after `init`; `Process` and `Pipe` are thread-safe for the calls made here.
 final class SMTPServerProcess: @unchecked Sendable {
     let process = Process()
     let input = Pipe()

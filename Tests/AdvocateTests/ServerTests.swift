@@ -4,6 +4,7 @@ import Foundation
 import Testing
 
 /// `advocate serve` running as a real process on a free loopback port.
+/// Sendable by hand: immutable after `init`; `Process` itself is thread-safe for terminate and wait.
 final class ServerProcess: @unchecked Sendable {
     let process = Process()
     let baseURL: String

@@ -5,6 +5,7 @@ import Synchronization
 
 /// A folder under the system temp directory, removed when the value is dropped. With the PostgreSQL test backend
 /// (``TestBackend``) it also owns a fresh database, which every config.json written here names.
+/// Sendable by hand: immutable after `init`; only `deinit` touches the folder.
 final class TempDirectory: @unchecked Sendable {
     let url: URL
     /// The test's PostgreSQL database, when the suite runs on PostgreSQL.

@@ -1,6 +1,7 @@
 import Foundation
 
 /// Tests/Fixtures/web_server.py on a free loopback port: saved real-world-shaped pages and feeds.
+/// Sendable by hand: immutable after `init`; `Process` itself is thread-safe for terminate and wait.
 final class WebServerProcess: @unchecked Sendable {
     let process = Process()
     let directory: URL

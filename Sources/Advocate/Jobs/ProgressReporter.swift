@@ -1,6 +1,7 @@
 import Foundation
 
 /// Shows a progress bar with count, rate and ETA on a terminal; prints nothing otherwise (cron gets the summary line).
+/// Sendable by hand: every mutable field is touched only under `lock`.
 public final class ProgressReporter: @unchecked Sendable {
     private let lock = NSLock()
     private let enabled: Bool

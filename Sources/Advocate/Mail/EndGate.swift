@@ -11,6 +11,7 @@ import Foundation
 /// the time (``SMTPConfig/inDoubtShare``); after a message was in doubt for `d` in a busy run, the next end begins
 /// `d × (1 − share) / share` later. The relay reads the other connections' bodies meanwhile, so
 /// their ends are shorter, and the pace costs less throughput than the share suggests.
+/// Sendable by hand: every mutable field is touched only under `condition`.
 final class EndGate: @unchecked Sendable {
     private let condition = NSCondition()
     /// Whether a message is in its end; guarded by `condition`.

@@ -107,6 +107,7 @@ final class SendPool: Sendable {
 }
 
 /// Hands a session to exactly one thread.
+/// Sendable by hand: the box goes to exactly one thread, the only one that ever uses the session.
 private final class SessionBox: @unchecked Sendable {
     let session: any MailSession
     init(session: any MailSession) { self.session = session }
@@ -115,6 +116,7 @@ private final class SessionBox: @unchecked Sendable {
 /// A bounded FIFO for threads: `put` waits while full, `take` waits while empty and returns `nil` once closed.
 /// Waiters are woken only by the change they wait for (the queue no longer empty, no longer full, or idle), not by
 /// every message: the sending threads and the producer would otherwise wake each other several times per message.
+/// Sendable by hand: every mutable field is touched only under `condition`.
 final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
     private var items: [Element] = []

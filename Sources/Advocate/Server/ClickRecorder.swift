@@ -4,6 +4,7 @@ import Foundation
 /// Writes clicks with group commit: every click waiting when the writer comes round goes into one transaction, and
 /// each caller is resumed only after that transaction committed. A redirect is therefore never sent for a click
 /// that is not stored, yet thousands of concurrent clicks cost a handful of transactions.
+/// Sendable by hand: `pending`, `stopping` and `stopped` are touched only under `condition`; the rest is immutable.
 public final class ClickRecorder: @unchecked Sendable {
     private let database: AppDatabase
     private let condition = NSCondition()

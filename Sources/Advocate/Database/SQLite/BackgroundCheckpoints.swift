@@ -6,6 +6,7 @@ import GRDB
 /// and sync twice: under load that stalled every click of the batch by tens of milliseconds. While this runs, the
 /// writer's own automatic checkpoint only starts at ``fallbackPages`` (a bound on the log should this thread fall
 /// behind), and this thread runs a passive checkpoint, which never blocks a writer, every ``interval``.
+/// Sendable by hand: `stopping` and `stopped` are touched only under `condition`; the connection is its thread's alone.
 public final class BackgroundCheckpoints: @unchecked Sendable {
     static let interval: TimeInterval = 0.25
     static let fallbackPages = 20_000
