@@ -37,6 +37,15 @@ struct DigestSelectionTests {
         #expect(DigestSelection.text(for: item, network: .whatsapp, ambassadorID: 1) == picks[0])
     }
 
+    @Test("percent-encoding leaves only the unreserved characters, byte by byte, in upper-case hex")
+    func percentEncoding() {
+        #expect(ShareIntent.percentEncode("") == "")
+        #expect(ShareIntent.percentEncode("Az09-._~") == "Az09-._~")
+        #expect(ShareIntent.percentEncode("a b&c=d#e/f?g+h%") == "a%20b%26c%3Dd%23e%2Ff%3Fg%2Bh%25")
+        #expect(ShareIntent.percentEncode("Zoë 🚀\n") == "Zo%C3%AB%20%F0%9F%9A%80%0A")
+        #expect(ShareIntent.percentEncode("\u{7F}\u{1}") == "%7F%01")
+    }
+
     @Test("share intents are percent-encoded and point at the right dialogs", arguments: Network.allCases)
     func intents(network: Network) throws {
         let text = "Zoë's zon & wind #groen 🚀"
