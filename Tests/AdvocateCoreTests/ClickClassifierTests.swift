@@ -1,6 +1,7 @@
-import AdvocateCore
 import Foundation
 import Testing
+
+@testable import AdvocateCore
 
 @Suite("Click classification")
 struct ClickClassifierTests {
@@ -31,6 +32,30 @@ struct ClickClassifierTests {
         #expect(verdict(agent: browser, deliveredAt: now.addingTimeInterval(-3600)).classification == .human)
         #expect(verdict(agent: browser, others: [now.addingTimeInterval(-1)]).classification == .scanner)
         #expect(verdict(agent: browser, others: [now.addingTimeInterval(-60)]).classification == .human)
+    }
+
+    @Test("the agent's patterns: the first of each list that occurs, as searching each in turn finds")
+    func firstPatterns() {
+        // A plain search per pattern, in list order, is the reference; the agents hold every pattern, several at
+        // once, overlapping ones, and near misses.
+        func reference(_ agent: String, _ patterns: [String]) -> Int? {
+            patterns.firstIndex { agent.lowercased().range(of: $0) != nil }
+        }
+        let all = ClickClassifier.scanners + ClickClassifier.crawlers
+        var agents = [
+            browser, "", "b", "bo", "bot", "BOT/", "Bingpreview/1.0", "Mozilla/5.0 (compatible; bingbot/2.0)",
+        ]
+        agents += all.map { "Mozilla/5.0 (X11) \($0.uppercased())/1.2" }
+        agents += all.map { String($0.dropLast()) }  // one byte short: no match of that pattern
+        agents += zip(all, all.reversed()).map { "\($0)\($1)" }
+        agents += ["preview-twitterbot", "curl/8 linkedinbot", "slack-imgproxy (+https://api.slack.com/robots)"]
+        for agent in agents {
+            let bytes = agent.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }
+            let found = ClickClassifier.firstPatterns(in: bytes)
+            #expect(found.scanner == reference(agent, ClickClassifier.scanners), "\(agent)")
+            #expect(found.crawler == reference(agent, ClickClassifier.crawlers), "\(agent)")
+        }
+        #expect(ClickClassifier.firstPatterns(in: Array("x curl/8 twitterbot".utf8)) == (10, 4))
     }
 }
 

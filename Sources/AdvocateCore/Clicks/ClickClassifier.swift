@@ -162,10 +162,11 @@ public struct ClickClassifier: Sendable {
         // Byte-level, ASCII case-insensitive matching: this runs for every click.
         let agent = (hit.userAgent ?? "").utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }
         if agent.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return Judgement(ClickVerdict(.scanner, "no user agent")) }
-        if let index = Self.scannerPatterns.firstIndex(where: { Self.contains(agent, $0) }) {
+        let found = Self.firstPatterns(in: agent)
+        if let index = found.scanner {
             return Judgement(ClickVerdict(.scanner, "user agent: \(Self.scanners[index])"))
         }
-        if let index = Self.crawlerPatterns.firstIndex(where: { Self.contains(agent, $0) }) {
+        if let index = found.crawler {
             let name = Self.crawlers[index]
             if hit.kind == .visit, let network = hit.network,
                 let bots = Self.previewers[network], bots.contains(where: { Self.contains(agent, Array($0.utf8)) })
@@ -244,6 +245,33 @@ public struct ClickClassifier: Sendable {
                 method: method, userAgent: userAgent, at: time, kind: .share, deliveredAt: deliveredAt,
                 link: "this", mailHits: otherLinksOfMail.map { MailHit(at: $0, link: "other", client: 0) })
         ).verdict
+    }
+
+    /// Every scanner and crawler pattern under its first byte, with its list (0 scanners, 1 crawlers) and its place
+    /// in it.
+    static let patternsByFirstByte: [[(pattern: [UInt8], list: Int, index: Int)]] = {
+        var table = Array(repeating: [(pattern: [UInt8], list: Int, index: Int)](), count: 256)
+        for (list, patterns) in [scannerPatterns, crawlerPatterns].enumerated() {
+            for (index, pattern) in patterns.enumerated() { table[Int(pattern[0])].append((pattern, list, index)) }
+        }
+        return table
+    }()
+
+    /// The first scanner and the first crawler pattern, in list order, that occur in `agent` (lower-case bytes): what
+    /// searching for each pattern in turn finds, in one pass over the agent that tries only the patterns starting
+    /// with the byte at hand (this runs for every click).
+    static func firstPatterns(in agent: [UInt8]) -> (scanner: Int?, crawler: Int?) {
+        var first = [Int.max, Int.max]
+        for start in agent.indices {
+            for candidate in patternsByFirstByte[Int(agent[start])] where candidate.index < first[candidate.list] {
+                let pattern = candidate.pattern
+                guard start + pattern.count <= agent.count else { continue }
+                var offset = 1
+                while offset < pattern.count && agent[start + offset] == pattern[offset] { offset += 1 }
+                if offset == pattern.count { first[candidate.list] = candidate.index }
+            }
+        }
+        return (first[0] == .max ? nil : first[0], first[1] == .max ? nil : first[1])
     }
 
     static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
