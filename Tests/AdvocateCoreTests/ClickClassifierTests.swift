@@ -36,10 +36,10 @@ struct ClickClassifierTests {
 
     @Test("the agent's patterns: the first of each list that occurs, as searching each in turn finds")
     func firstPatterns() {
-        // A plain search per pattern, in list order, is the reference; the agents hold every pattern, several at
-        // once, overlapping ones, and near misses.
-        func reference(_ agent: String, _ patterns: [String]) -> Int? {
-            patterns.firstIndex { agent.lowercased().range(of: $0) != nil }
+        // A plain search per pattern, in list order, over the same bytes is the reference; the agents hold every
+        // pattern, several at once, overlapping ones, near misses and bytes beyond ASCII (only A–Z are folded).
+        func reference(_ agent: [UInt8], _ patterns: [[UInt8]]) -> Int? {
+            patterns.firstIndex { ClickClassifier.contains(agent, $0) }
         }
         let all = ClickClassifier.scanners + ClickClassifier.crawlers
         var agents = [
@@ -49,13 +49,15 @@ struct ClickClassifierTests {
         agents += all.map { String($0.dropLast()) }  // one byte short: no match of that pattern
         agents += zip(all, all.reversed()).map { "\($0)\($1)" }
         agents += ["preview-twitterbot", "curl/8 linkedinbot", "slack-imgproxy (+https://api.slack.com/robots)"]
+        agents += ["Zoë curl/8 ÄBOT/", "O\u{212A}HTTP", "ĞooglebotÿBingPreview", "\u{80}\u{FF}wget"]
         for agent in agents {
             let bytes = agent.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }
             let found = ClickClassifier.firstPatterns(in: bytes)
-            #expect(found.scanner == reference(agent, ClickClassifier.scanners), "\(agent)")
-            #expect(found.crawler == reference(agent, ClickClassifier.crawlers), "\(agent)")
+            #expect(found.scanner == reference(bytes, ClickClassifier.scannerPatterns), "\(agent)")
+            #expect(found.crawler == reference(bytes, ClickClassifier.crawlerPatterns), "\(agent)")
         }
         #expect(ClickClassifier.firstPatterns(in: Array("x curl/8 twitterbot".utf8)) == (10, 4))
+        #expect(ClickClassifier.firstPatterns(in: Array("O\u{212A}HTTP ĝ".utf8)) == (nil, nil))  // Kelvin sign: not k
     }
 }
 

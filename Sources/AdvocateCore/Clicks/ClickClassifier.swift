@@ -261,17 +261,20 @@ public struct ClickClassifier: Sendable {
     /// searching for each pattern in turn finds, in one pass over the agent that tries only the patterns starting
     /// with the byte at hand (this runs for every click).
     static func firstPatterns(in agent: [UInt8]) -> (scanner: Int?, crawler: Int?) {
-        var first = [Int.max, Int.max]
+        var scanner = Int.max
+        var crawler = Int.max
         for start in agent.indices {
-            for candidate in patternsByFirstByte[Int(agent[start])] where candidate.index < first[candidate.list] {
+            for candidate in patternsByFirstByte[Int(agent[start])]
+            where candidate.index < (candidate.list == 0 ? scanner : crawler) {
                 let pattern = candidate.pattern
                 guard start + pattern.count <= agent.count else { continue }
                 var offset = 1
                 while offset < pattern.count && agent[start + offset] == pattern[offset] { offset += 1 }
-                if offset == pattern.count { first[candidate.list] = candidate.index }
+                guard offset == pattern.count else { continue }
+                if candidate.list == 0 { scanner = candidate.index } else { crawler = candidate.index }
             }
         }
-        return (first[0] == .max ? nil : first[0], first[1] == .max ? nil : first[1])
+        return (scanner == .max ? nil : scanner, crawler == .max ? nil : crawler)
     }
 
     static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
