@@ -106,8 +106,7 @@ final class SendPool: Sendable {
     }
 }
 
-/// Hands a session to exactly one thread.
-/// Sendable by hand: the box goes to exactly one thread, the only one that ever uses the session.
+/// Hands a session to exactly one thread, the only one that ever uses it: hence Sendable by hand.
 private final class SessionBox: @unchecked Sendable {
     let session: any MailSession
     init(session: any MailSession) { self.session = session }

@@ -247,12 +247,11 @@ public struct ClickClassifier: Sendable {
         ).verdict
     }
 
-    /// Every scanner and crawler pattern under its first byte, with its list (0 scanners, 1 crawlers) and its place
-    /// in it.
-    static let patternsByFirstByte: [[(pattern: [UInt8], list: Int, index: Int)]] = {
-        var table = Array(repeating: [(pattern: [UInt8], list: Int, index: Int)](), count: 256)
-        for (list, patterns) in [scannerPatterns, crawlerPatterns].enumerated() {
-            for (index, pattern) in patterns.enumerated() { table[Int(pattern[0])].append((pattern, list, index)) }
+    /// Every scanner and crawler pattern under its first byte, with its list and its place in that list.
+    static let patternsByFirstByte: [[(pattern: [UInt8], isScanner: Bool, index: Int)]] = {
+        var table = Array(repeating: [(pattern: [UInt8], isScanner: Bool, index: Int)](), count: 256)
+        for (isScanner, patterns) in [(true, scannerPatterns), (false, crawlerPatterns)] {
+            for (index, pattern) in patterns.enumerated() { table[Int(pattern[0])].append((pattern, isScanner, index)) }
         }
         return table
     }()
@@ -265,13 +264,13 @@ public struct ClickClassifier: Sendable {
         var crawler = Int.max
         for start in agent.indices {
             for candidate in patternsByFirstByte[Int(agent[start])]
-            where candidate.index < (candidate.list == 0 ? scanner : crawler) {
+            where candidate.index < (candidate.isScanner ? scanner : crawler) {
                 let pattern = candidate.pattern
                 guard start + pattern.count <= agent.count else { continue }
                 var offset = 1
                 while offset < pattern.count && agent[start + offset] == pattern[offset] { offset += 1 }
                 guard offset == pattern.count else { continue }
-                if candidate.list == 0 { scanner = candidate.index } else { crawler = candidate.index }
+                if candidate.isScanner { scanner = candidate.index } else { crawler = candidate.index }
             }
         }
         return (scanner == .max ? nil : scanner, crawler == .max ? nil : crawler)
