@@ -2,6 +2,7 @@ import Advocate
 import AdvocateCore
 import Foundation
 import Hummingbird
+import Synchronization
 
 // Benchmark helper for scripts/bench. It prints figures; the script compares them with peers run on the same machine.
 //
@@ -15,6 +16,8 @@ import Hummingbird
 //                                    statement, for the peer (Benchmarks/sqlite_clicks.py) to run the same inserts
 //   advocate-bench bare PORT DIR     serve a bare Hummingbird route on 127.0.0.1:PORT that answers every /s/ link with
 //                                    a constant 302: the framework's own limit, the peer of scripts/loadcheck
+//   advocate-bench curlsend N DIR    send DIR/message.eml N times to the relay at $SMTP_URL over 4 libcurl sessions
+//                                    (Advocate's SMTP transport alone: no rendering, no ledger) and print the rate
 
 let networks: [Network] = [.linkedin, .x, .facebook, .whatsapp, .bluesky, .email]
 let week = try! ISOWeek(parsing: "2026-W49")
@@ -60,6 +63,43 @@ case "bare":
     }
     let application = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: count)))
     try await application.runService()
+
+case "curlsend":
+    // What libcurl's SMTP alone reaches: the transport the digest send uses, with a message already built and
+    // nothing recorded, against the same relay as smtp-source.
+    let url = ProcessInfo.processInfo.environment["SMTP_URL"] ?? "smtp://127.0.0.1:25"
+    let settings = try JSONDecoder().decode(
+        SMTPConfig.self, from: Data(#"{"url": "\#(url)", "startTLS": "off", "reconnectAfter": 1000}"#.utf8))
+    let transport = CurlSMTPTransport(settings: settings, password: nil, caFile: nil, heloDomain: "acme.example")
+    let data = try [UInt8](Data(contentsOf: directory.appendingPathComponent("message.eml")))
+    let mail = OutgoingMail(
+        sender: "ambassadors@acme.example", recipient: "person@example.org", messageID: "bench@acme.example",
+        data: data)
+    let next = Atomic<Int>(0)
+    let failed = Atomic<Int>(0)
+    let done = DispatchGroup()
+    let started = ContinuousClock.now
+    for _ in 0..<4 {
+        done.enter()
+        Thread {
+            let session = try! transport.makeSession()  // sessions are made on the thread that uses them
+            while next.add(1, ordering: .relaxed).oldValue < count {
+                if case .sent = session.send(mail) {} else { failed.add(1, ordering: .relaxed) }
+            }
+            session.close()
+            done.leave()
+        }.start()
+    }
+    done.wait()
+    let seconds = (ContinuousClock.now - started) / .seconds(1)
+    let failures = failed.load(ordering: .relaxed)
+    print(
+        String(
+            format:
+                "libcurl SMTP alone   : %6d messages in %6.1f s = %7.0f msg/s (%d bytes each, 4 sessions, %d failed)",
+            count, seconds, Double(count) / seconds, data.count, failures))
+    print("CURLSEND_RATE \(Double(count) / seconds)")
+    if failures > 0 { exit(1) }
 
 case "seed":
     var csv = "email,name,language,themes,networks\n"
