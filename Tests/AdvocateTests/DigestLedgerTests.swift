@@ -198,18 +198,23 @@ struct DigestLedgerTests {
     }
 
     @Test(
-        "someone who unsubscribes or is removed while the run sends gets nothing: the end of their message is withheld")
+        "someone who pauses, unsubscribes or is removed while the run sends gets nothing: their end is withheld")
     func leftWhileSending() throws {
         let (directory, server) = try prepared(
             smtp: "\"connections\": 1, \"maxPerSecond\": 2",
             people: (1...16).map { "p\($0)@example.org,P \($0),nl,,x" })
         let output = directory.url.appendingPathComponent("run.json")
-        // --limit 15: the two withheld messages are not attempts and give their share back, so p16 is still sent.
+        // --limit 15: the three withheld messages are not attempts and give their share back, so p16 is still sent.
         let run = try startAdvocate(
             ["digest", "send", "--week", "2026-W49", "--json", "--limit", "15"], in: directory.url, output: output)
-        // The run claims everyone at its start. Once it sends, p14 unsubscribes and p15 is removed: at two messages
-        // a second, theirs are more than six seconds away, and they were claimed before they left.
+        // The run claims everyone at its start. Once it sends, p13 pauses through the week, p14 unsubscribes and
+        // p15 is removed: at two messages a second, theirs are more than six seconds away, and they were claimed
+        // before they left.
         #expect(waitUntil(timeout: 60) { !server.received().isEmpty })
+        // A month from today: within the pause's limit whenever the suite runs, and past the week's Monday.
+        let until = CalendarDay(Date().addingTimeInterval(30 * 86_400), in: .current).description
+        let pause = try advocate(["ambassadors", "set", "p13@example.org", "--pause-until", until], in: directory.url)
+        #expect(pause.status == 0, "\(pause.stderr)")
         let unsubscribe = try advocate(
             ["ambassadors", "set", "p14@example.org", "--status", "unsubscribed"], in: directory.url)
         #expect(unsubscribe.status == 0, "\(unsubscribe.stderr)")
@@ -219,16 +224,18 @@ struct DigestLedgerTests {
         #expect(run.terminationStatus == 0, "\((try? String(contentsOf: output, encoding: .utf8)) ?? "")")
 
         let received = server.receivedCounts()
-        let stayed = (1...16).filter { $0 != 14 && $0 != 15 }.map { "p\($0)@example.org" }
+        let stayed = (1...16).filter { !(13...15).contains($0) }.map { "p\($0)@example.org" }
         #expect(stayed.allSatisfy { received[$0] == 1 }, "\(received)")
-        #expect(received["p14@example.org"] == nil && received["p15@example.org"] == nil, "\(received)")
+        #expect((13...15).allSatisfy { received["p\($0)@example.org"] == nil }, "\(received)")
         let ledger = try deliveries(in: directory)
+        #expect(ledger["p13@example.org"]?.status == .skipped && ledger["p13@example.org"]?.attempts == 0)
+        #expect(ledger["p13@example.org"]?.lastError == "paused until \(until)")
         #expect(ledger["p14@example.org"]?.status == .skipped && ledger["p14@example.org"]?.attempts == 0)
         #expect(ledger["p14@example.org"]?.lastError?.hasPrefix("the ambassador is unsubscribed") == true)
         #expect(ledger[""]?.status == .skipped && ledger[""]?.attempts == 0, "the removed person's delivery, nameless")
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String: Any]
-        #expect(summary?["sentThisRun"] as? Int == 14)
-        #expect(summary?["attemptsThisRun"] as? Int == 14, "withheld ends are not attempts")
+        #expect(summary?["sentThisRun"] as? Int == 13)
+        #expect(summary?["attemptsThisRun"] as? Int == 13, "withheld ends are not attempts")
     }
 
     @Test("ends are paced: against a relay that syncs each message, a run is in doubt at most inDoubtShare of the time")

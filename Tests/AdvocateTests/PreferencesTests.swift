@@ -143,16 +143,29 @@ struct PreferencesTests {
         let digest = try #require(try database.digest(week: self.week.next))
         #expect(try database.deliveries(digestID: digest.id).count == 1, "people off that week are not queued")
 
-        // Someone who pauses after the week was queued is settled as skipped, with the reason.
+        // Someone who pauses after the week was queued is settled as skipped at once, with the reason, in every
+        // open digest; the others' deliveries stay due.
         let later = week
         let queued = try database.beginDigest(week: later, now: fixedNow)
         #expect(try database.enqueueDeliveries(digestID: queued.id, week: later, now: fixedNow) == 2)
         let pause = try MemberForm(name: "weekly", language: "nl", networks: ["x"], pausedUntil: "2027-01-31")
             .validate(rules, checkEmail: false).get()
         try database.updatePreferences(ambassadorID: ids["weekly"]!, choices: pause, week: week, now: fixedNow)
-        #expect(try database.settleInactive(digestID: queued.id, week: later, now: fixedNow) == 1)
         let skipped = try database.deliveries(digestID: queued.id, status: .skipped)
         #expect(skipped.map(\.lastError) == ["paused until 2027-01-31"])
+        #expect(try database.deliveries(digestID: queued.id, status: .pending).count == 1, "the other one stays due")
+        #expect(try database.settleInactive(digestID: queued.id, week: later, now: fixedNow) == 0, "nothing left")
+        // Ending the pause queues the week again on the next run (the skipped delivery comes back).
+        let back = try MemberForm(name: "weekly", language: "nl", networks: ["x"]).validate(rules, checkEmail: false)
+            .get()
+        try database.updatePreferences(ambassadorID: ids["weekly"]!, choices: back, week: week, now: fixedNow)
+        #expect(try database.requeueSkipped(digestID: queued.id, now: fixedNow) == 1)
+        #expect(try database.settleInactive(digestID: queued.id, week: later, now: fixedNow) == 0)
+        #expect(try database.deliveries(digestID: queued.id, status: .pending).count == 2)
+        // Unsubscribing (the link in every mail) settles at once too.
+        try database.setStatus(.unsubscribed, ambassadorID: ids["weekly"]!, now: fixedNow)
+        let left = try database.deliveries(digestID: queued.id, status: .skipped)
+        #expect(left.map(\.lastError) == ["the ambassador is unsubscribed"])
     }
 
     @Test("download my data: everything stored about the person, as a JSON file")

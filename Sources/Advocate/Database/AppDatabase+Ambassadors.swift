@@ -138,6 +138,7 @@ extension AppDatabase {
                     WHERE id = ?
                     """,
                 arguments: [status.rawValue, now, status.rawValue, now, ambassadorID])
+            try Self.settleUnsendable(db, ambassadorID: ambassadorID, now: now)
         }
     }
 

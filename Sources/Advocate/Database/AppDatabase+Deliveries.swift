@@ -282,30 +282,57 @@ extension AppDatabase {
     @discardableResult
     public func settleInactive(digestID: Int64, week: ISOWeek, now: Date) throws -> Int {
         try write { db in
-            let settle = try db.cachedStatement(
-                sql: """
-                    UPDATE delivery SET status = 'skipped', updatedAt = ?, nextAttemptAt = NULL, lastError = ?,
-                        claimedBy = NULL
-                    WHERE id = ?
-                    """)
-            var settled = 0
-            for row in try SQLRow.fetchAll(
+            try Self.settleUnsendable(
                 db,
-                sql: """
-                    SELECT d.id AS deliveryId, a.id, a.status, a.frequency, a.frequencyAnchor, a.pausedUntil
+                rows: """
+                    SELECT d.id AS deliveryId, ? AS week, a.status, a.frequency, a.frequencyAnchor, a.pausedUntil
                     FROM delivery d LEFT JOIN ambassador a ON a.id = d.ambassadorId
                     WHERE d.digestId = ? AND d.status IN ('pending', 'retry')
-                    """, arguments: [digestID])
-            {
-                let status = row["status"] as String?
-                guard
-                    let reason = status == "active" ? Self.schedule(row).skipReason(for: week) : Self.leftReason(status)
-                else { continue }
-                try settle.execute(arguments: [now, reason, row["deliveryId"] as Int64])
-                settled += 1
-            }
-            return settled
+                    """, arguments: [week.description, digestID], now: now)
         }
+    }
+
+    /// Settles, in the caller's transaction, the open deliveries of one ambassador that can no longer be sent after
+    /// a change of their status or schedule, in every digest: a pause or an unsubscribe takes effect at once, also
+    /// for a digest being sent (its hand-over then finds the delivery settled and withholds the end).
+    @discardableResult
+    static func settleUnsendable(_ db: any SQLSession, ambassadorID: Int64, now: Date) throws -> Int {
+        // Driven from the digests, a handful a year, each probing the (digestId, ambassadorId) key: CROSS JOIN
+        // keeps SQLite from scanning every delivery instead (PostgreSQL plans it from its statistics).
+        try settleUnsendable(
+            db,
+            rows: """
+                SELECT d.id AS deliveryId, g.week, a.status, a.frequency, a.frequencyAnchor, a.pausedUntil
+                FROM digest g CROSS JOIN delivery d LEFT JOIN ambassador a ON a.id = d.ambassadorId
+                WHERE d.digestId = g.id AND d.ambassadorId = ? AND d.status IN ('pending', 'retry')
+                """, arguments: [ambassadorID], now: now)
+    }
+
+    /// Settles as `skipped`, with the reason, each delivery of `rows` (`deliveryId`, the digest's `week`, and the
+    /// ambassador's `status` and schedule) that cannot be sent: its ambassador left, or their schedule skips the week.
+    private static func settleUnsendable(_ db: any SQLSession, rows: String, arguments: SQLArguments, now: Date)
+        throws -> Int
+    {
+        let settle = try db.cachedStatement(
+            sql: """
+                UPDATE delivery SET status = 'skipped', updatedAt = ?, nextAttemptAt = NULL, lastError = ?,
+                    claimedBy = NULL
+                WHERE id = ?
+                """)
+        var settled = 0
+        for row in try SQLRow.fetchAll(db, sql: rows, arguments: arguments) {
+            let status = row["status"] as String?
+            let reason: String?
+            if status == "active", let week = try? ISOWeek(parsing: row["week"]) {
+                reason = schedule(row).skipReason(for: week)
+            } else {
+                reason = leftReason(status)
+            }
+            guard let reason else { continue }
+            try settle.execute(arguments: [now, reason, row["deliveryId"] as Int64])
+            settled += 1
+        }
+        return settled
     }
 
     /// Moves every delivery of a digest from one status to another, optionally noting why.

@@ -174,7 +174,8 @@ extension AppDatabase {
     // MARK: - Preferences
 
     /// Saves what an ambassador chose on their preferences page (or the operator through the CLI, with a new
-    /// `status`), in one transaction. Choosing every other week starts counting from `week`.
+    /// `status`), in one transaction. Choosing every other week starts counting from `week`. Open deliveries the
+    /// new choices rule out are settled in the same transaction (``settleUnsendable(_:ambassadorID:now:)``).
     public func updatePreferences(
         ambassadorID: Int64, choices: MemberForm.Choices, status: AmbassadorStatus? = nil, week: ISOWeek, now: Date
     ) throws {
@@ -200,26 +201,7 @@ extension AppDatabase {
                     Self.json(choices.networks.map(\.rawValue)), choices.leaderboard, choices.pausedUntil?.description,
                     choices.frequency.rawValue, week.ordinal, choices.frequency.rawValue, now, ambassadorID,
                 ])
-        }
-    }
-
-    /// Changes how often and from when an ambassador receives digests (`ambassadors set`).
-    public func setSchedule(
-        ambassadorID: Int64, frequency: Frequency?, pausedUntil: CalendarDay??, week: ISOWeek, now: Date
-    ) throws {
-        try write { db in
-            if let frequency {
-                try db.execute(
-                    sql: """
-                        UPDATE ambassador SET frequencyAnchor = CASE WHEN frequency = ? THEN frequencyAnchor ELSE ? END,
-                            frequency = ?, updatedAt = ? WHERE id = ?
-                        """, arguments: [frequency.rawValue, week.ordinal, frequency.rawValue, now, ambassadorID])
-            }
-            if let pausedUntil {
-                try db.execute(
-                    sql: "UPDATE ambassador SET pausedUntil = ?, updatedAt = ? WHERE id = ?",
-                    arguments: [pausedUntil?.description, now, ambassadorID])
-            }
+            try Self.settleUnsendable(db, ambassadorID: ambassadorID, now: now)
         }
     }
 
