@@ -184,6 +184,9 @@ struct MIMETests {
         #expect(head.contains("Date: Wed, 02 Dec 2026 10:00:00 +0100\r\n"))
         #expect(head.contains("To: =?UTF-8?Q?Zo=C3=AB_d=27Hondt?= <zoe@x.nl>\r\n"))
         #expect(head.contains("Message-ID: <advocate.2026-W49.7@acme.example>\r\n"))
+        #expect(
+            head.contains("boundary=\"=_advocate_e2026W497acmeexample\""), "the Message-ID's last 20 letters and digits"
+        )
         #expect(head.contains("List-Unsubscribe: <https://advocate.acme.example/u/TOKEN>\r\n"))
         #expect(head.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"))
         #expect(head.contains("MIME-Version: 1.0\r\n"))
@@ -203,5 +206,62 @@ struct MIMETests {
         let raw = String(decoding: message.encoded(), as: UTF8.self)
         #expect(!raw.contains("List-Unsubscribe"))
         #expect(!raw.contains("Bcc"))
+        for unsafe in [
+            "https://x.nl/u/a\nBcc: evil@x.nl", "https://x.nl/u/a b", "https://x.nl/u/<a", "https://x.nl/u/ä",
+            "https://x.nl/u/a\u{7F}", "javascript:alert(1)", "ftp://x.nl/u/a", "https://", "https:///u/a", "http://",
+            "mailto:a@x.nl", "", " https://x.nl/u/a",
+        ] {
+            message.unsubscribeURL = unsafe
+            #expect(!String(decoding: message.encoded(), as: UTF8.self).contains("List-Unsubscribe"), "\(unsafe)")
+        }
+        for safe in ["https://x.nl/u/AbC-_9", "http://127.0.0.1:8080/advocate/u/t?x=1&y=%20"] {
+            message.unsubscribeURL = safe
+            #expect(String(decoding: message.encoded(), as: UTF8.self).contains("List-Unsubscribe: <\(safe)>\r\n"))
+        }
+    }
+
+    @Test("a Message-ID with spaces loses them; its letters beyond ASCII stay in the boundary")
+    func messageIDSpaces() {
+        let message = MailMessage(
+            from: .init(name: "A", address: "a@x.nl"), to: .init(name: "B", address: "b@x.nl"), subject: "S",
+            date: Date(), timeZone: .current, messageID: "zoë 7@acme.example", text: "t", html: "h")
+        let raw = String(decoding: message.encoded(), as: UTF8.self)
+        #expect(raw.contains("Message-ID: <zoë7@acme.example>\r\n"))
+        #expect(raw.contains("boundary=\"=_advocate_zoë7acmeexample\""))
+    }
+
+    @Test("headers that repeat across messages are encoded anew for each different value")
+    func repeatedHeaders() {
+        var message = MailMessage(
+            from: .init(name: "Acme Energie", address: "news@acme.example"), to: .init(name: "B", address: "b@x.nl"),
+            subject: "Week 49", date: Date(), timeZone: .current, messageID: "m@x.nl",
+            listID: .init(name: "Acme", id: "ambassadors.acme.example"), text: "t", html: "h")
+        func head() -> String {
+            String(decoding: message.encoded(), as: UTF8.self).components(separatedBy: "\r\n\r\n")[0]
+        }
+        for round in 0..<2 {  // the second round is answered from what the first encoded
+            message.subject = "Week 49"
+            message.from = .init(name: "Acme Energie", address: "news@acme.example")
+            #expect(head().contains("Subject: Week 49\r\nMessage-ID"), "round \(round)")
+            #expect(head().contains("From: Acme Energie <news@acme.example>\r\n"))
+            message.subject = "Week 50 ☀️"
+            message.from = .init(name: "Zoë", address: "zoe@acme.example")
+            #expect(head().contains("Subject: =?UTF-8?Q?Week_50_=E2=98=80=EF=B8=8F?=\r\n"), "round \(round)")
+            #expect(head().contains("From: =?UTF-8?Q?Zo=C3=AB?= <zoe@acme.example>\r\n"))
+            message.listID = .init(name: "Other", id: "other.acme.example")
+            #expect(head().contains("List-Id: Other <other.acme.example>\r\n"))
+            message.listID = .init(name: "Acme", id: "ambassadors.acme.example")
+            #expect(head().contains("List-Id: Acme <ambassadors.acme.example>\r\n"))
+            // The same name with another address is another value.
+            message.listID = .init(name: "Acme", id: "other.acme.example")
+            #expect(head().contains("List-Id: Acme <other.acme.example>\r\n"))
+            message.from = .init(name: "Zoë", address: "news@acme.example")
+            #expect(head().contains("From: =?UTF-8?Q?Zo=C3=AB?= <news@acme.example>\r\n"))
+        }
+        // Many different subjects (more than the 64 kept) each still get their own header.
+        for index in 0..<200 {
+            message.subject = "Subject \(index)"
+            #expect(head().contains("Subject: Subject \(index)\r\n"))
+        }
     }
 }

@@ -70,22 +70,42 @@ public struct MailMessage: Sendable {
     public func encoded() -> [UInt8] {
         let boundary =
             "=_advocate_"
-            + messageID.unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) }
-            .map(String.init).joined().suffix(20)
+            + String(
+                String.UnicodeScalarView(
+                    messageID.unicodeScalars.filter { scalar in
+                        guard scalar.isASCII else { return scalar.properties.isAlphabetic }
+                        return ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar)
+                            || ("0"..."9").contains(scalar)
+                    }
+                ).suffix(20))
         var head = ""
         func header(_ name: String, _ value: String) { head += "\(name): \(value)\r\n" }
         header("Date", Self.rfc5322Date(date, timeZone: timeZone))
-        header("From", HeaderEncoding.mailbox(name: from.name, address: from.address, headerName: "From"))
+        // From, Subject and List-Id repeat across a send's messages: encoded once each (To never does).
+        header(
+            "From",
+            Self.recent("From", from.name, from.address) {
+                HeaderEncoding.mailbox(name: $0, address: $1, headerName: "From")
+            })
         header("To", HeaderEncoding.mailbox(name: to.name, address: to.address, headerName: "To"))
         if let replyTo { header("Reply-To", "<\(replyTo)>") }
-        header("Subject", HeaderEncoding.unstructured(subject, headerName: "Subject"))
-        header("Message-ID", "<\(messageID.collapsingWhitespace.replacingOccurrences(of: " ", with: ""))>")
+        header(
+            "Subject",
+            Self.recent("Subject", subject, "") { value, _ in HeaderEncoding.unstructured(value, headerName: "Subject")
+            })
+        let id = messageID.collapsingWhitespace
+        header(
+            "Message-ID", "<\(id.utf8.contains(UInt8(ascii: " ")) ? id.replacingOccurrences(of: " ", with: "") : id)>")
         header("MIME-Version", "1.0")
         if let listID {
-            header("List-Id", HeaderEncoding.mailbox(name: listID.name, address: listID.id, headerName: "List-Id"))
+            header(
+                "List-Id",
+                Self.recent("List-Id", listID.name, listID.id) {
+                    HeaderEncoding.mailbox(name: $0, address: $1, headerName: "List-Id")
+                })
         }
-        if let unsubscribeURL, let safe = WebURL.validated(unsubscribeURL), !safe.contains(">") {
-            header("List-Unsubscribe", "<\(safe)>")
+        if let unsubscribeURL, Self.fitsAngleBrackets(unsubscribeURL) {
+            header("List-Unsubscribe", "<\(unsubscribeURL)>")
             if oneClickUnsubscribe { header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click") }
         }
         header("Auto-Submitted", "auto-generated")
@@ -102,6 +122,35 @@ public struct MailMessage: Sendable {
         }
         output += Array("\r\n--\(boundary)--\r\n".utf8)
         return output
+    }
+
+    /// Whether `url` is an http(s) URL with a host that can stand between `<` and `>` in a header as it is: printable
+    /// ASCII only (no space, CR or LF), and no angle bracket. A byte check, not a URL parser: it runs for every
+    /// message, and the unsubscribe URL is one Advocate built from its own base URL and a token.
+    static func fitsAngleBrackets(_ url: String) -> Bool {
+        let bytes = url.utf8
+        let scheme =
+            bytes.starts(with: "https://".utf8) ? 8 : bytes.starts(with: "http://".utf8) ? 7 : bytes.count + 1
+        guard bytes.count > scheme, bytes.dropFirst(scheme).first != UInt8(ascii: "/") else { return false }
+        return bytes.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") }
+    }
+
+    /// Header values encoded lately, by header name and raw value: a send encodes the same From, List-Id and
+    /// (per group of readers) Subject for message after message. Cleared when it holds 64.
+    private static let recentValues = Mutex<[String: String]>([:])
+
+    /// `encode(first, second)`, or what it returned the last time for the same header and values.
+    private static func recent(
+        _ name: String, _ first: String, _ second: String, _ encode: (String, String) -> String
+    ) -> String {
+        let key = name + "\u{0}" + first + "\u{0}" + second
+        if let value = recentValues.withLock({ $0[key] }) { return value }
+        let value = encode(first, second)
+        recentValues.withLock { values in
+            if values.count >= 64 { values.removeAll(keepingCapacity: true) }
+            values[key] = value
+        }
+        return value
     }
 
     /// `Wed, 02 Dec 2026 10:00:00 +0100`. A send formats the same second for many messages, so the last one is
