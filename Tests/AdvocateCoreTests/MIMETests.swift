@@ -214,7 +214,7 @@ struct MIMETests {
             message.unsubscribeURL = unsafe
             #expect(!String(decoding: message.encoded(), as: UTF8.self).contains("List-Unsubscribe"), "\(unsafe)")
         }
-        for safe in ["https://x.nl/u/AbC-_9", "http://127.0.0.1:8080/advocate/u/t?x=1&y=%20"] {
+        for safe in ["https://x.nl/u/AbC-_9", "http://127.0.0.1:8080/advocate/u/t?x=1&y=%20", "HTTPS://X.nl/u/a"] {
             message.unsubscribeURL = safe
             #expect(String(decoding: message.encoded(), as: UTF8.self).contains("List-Unsubscribe: <\(safe)>\r\n"))
         }

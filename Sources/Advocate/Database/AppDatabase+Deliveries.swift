@@ -285,7 +285,7 @@ extension AppDatabase {
             try Self.settleUnsendable(
                 db,
                 rows: """
-                    SELECT d.id AS deliveryId, ? AS week, a.status, a.frequency, a.frequencyAnchor, a.pausedUntil
+                    SELECT d.id AS deliveryId, CAST(? AS TEXT) AS week, a.status, a.frequency, a.frequencyAnchor, a.pausedUntil
                     FROM delivery d LEFT JOIN ambassador a ON a.id = d.ambassadorId
                     WHERE d.digestId = ? AND d.status IN ('pending', 'retry')
                     """, arguments: [week.description, digestID], now: now)
@@ -297,7 +297,7 @@ extension AppDatabase {
     /// for a digest being sent (its hand-over then finds the delivery settled and withholds the end).
     @discardableResult
     static func settleUnsendable(_ db: any SQLSession, ambassadorID: Int64, now: Date) throws -> Int {
-        // Driven from the digests, a handful a year, each probing the (digestId, ambassadorId) key: CROSS JOIN
+        // Driven from the digests, one a week, each probing the (digestId, ambassadorId) key: CROSS JOIN
         // keeps SQLite from scanning every delivery instead (PostgreSQL plans it from its statistics).
         try settleUnsendable(
             db,
@@ -317,7 +317,7 @@ extension AppDatabase {
             sql: """
                 UPDATE delivery SET status = 'skipped', updatedAt = ?, nextAttemptAt = NULL, lastError = ?,
                     claimedBy = NULL
-                WHERE id = ?
+                WHERE id = ? AND status IN ('pending', 'retry')
                 """)
         var settled = 0
         for row in try SQLRow.fetchAll(db, sql: rows, arguments: arguments) {
@@ -329,8 +329,9 @@ extension AppDatabase {
                 reason = leftReason(status)
             }
             guard let reason else { continue }
+            // Re-checked on the row as it is now: on PostgreSQL a sender may have handed it over since the SELECT.
             try settle.execute(arguments: [now, reason, row["deliveryId"] as Int64])
-            settled += 1
+            settled += db.changesCount
         }
         return settled
     }

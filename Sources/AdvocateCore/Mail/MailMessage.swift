@@ -129,8 +129,9 @@ public struct MailMessage: Sendable {
     /// message, and the unsubscribe URL is one Advocate built from its own base URL and a token.
     static func fitsAngleBrackets(_ url: String) -> Bool {
         let bytes = url.utf8
+        let lowered = bytes.prefix(8).map { $0 | ($0 >= 65 && $0 <= 90 ? 32 : 0) }  // the scheme, any case
         let scheme =
-            bytes.starts(with: "https://".utf8) ? 8 : bytes.starts(with: "http://".utf8) ? 7 : bytes.count + 1
+            lowered.starts(with: "https://".utf8) ? 8 : lowered.starts(with: "http://".utf8) ? 7 : bytes.count + 1
         guard bytes.count > scheme, bytes.dropFirst(scheme).first != UInt8(ascii: "/") else { return false }
         return bytes.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") }
     }
