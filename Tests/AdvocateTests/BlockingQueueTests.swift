@@ -17,12 +17,13 @@ struct BlockingQueueTests {
         }
         producer.start()
         #expect(waitUntil(timeout: 10) { queue.waitingPutters == 1 }, "a put on a full queue waits")
-        // One taken leaves three of four: still more than half, so the producer stays asleep.
+        // One taken leaves three of four: still more than half, so the producer is not woken.
         #expect(queue.take() == 1)
-        Thread.sleep(forTimeInterval: 0.2)
-        #expect(putDone.withLock { $0 } == false, "woken before the queue was down to half")
+        #expect(queue.putterWakeups == 0, "woken before the queue was down to half")
+        #expect(queue.waitingPutters == 1)
         // Down to two of four: the producer is woken and puts its item.
         #expect(queue.take() == 2)
+        #expect(queue.putterWakeups == 1)
         #expect(waitUntil(timeout: 10) { putDone.withLock { $0 } })
         #expect((0..<3).map { _ in queue.take() } == [3, 4, 5], "in the order put")
         for _ in 1...5 { queue.finishedOne() }

@@ -126,6 +126,8 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     private var closed = false
     /// How many `put` calls wait for room.
     private var puttersWaiting = 0
+    /// How many times a take woke waiting putters.
+    private var wakeups = 0
     private let capacity: Int
 
     init(capacity: Int) { self.capacity = capacity }
@@ -143,6 +145,13 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// How many times a take woke waiting putters (for tests).
+    var putterWakeups: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return wakeups
+    }
+
     /// How many `put` calls wait for room (for tests).
     var waitingPutters: Int {
         condition.lock()
@@ -156,7 +165,10 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
         while head == items.count && !closed { condition.wait() }
         guard head < items.count else { return nil }
         // Putters wait only on a full queue, and are woken once it is down to half.
-        if puttersWaiting > 0 && items.count - head - 1 <= capacity / 2 { condition.broadcast() }
+        if puttersWaiting > 0 && items.count - head - 1 <= capacity / 2 {
+            wakeups += 1
+            condition.broadcast()
+        }
         let item = items[head]
         head += 1
         if head > 1024 {
