@@ -73,7 +73,7 @@ struct MemberFormTests {
         #expect(problems.byField["email"] == .domainNotAllowed)
     }
 
-    @Test("a pause skips every week that starts on or before its day; every other week alternates from its anchor")
+    @Test("a pause skips every week that starts on or before its day; every other week alternates from its anchor on")
     func schedule() throws {
         let w51 = try ISOWeek(parsing: "2026-W51")  // Monday 14 December
         let w52 = w51.next  // Monday 21 December
@@ -87,6 +87,10 @@ struct MemberFormTests {
         let weeks = (0..<6).reduce(into: [w51]) { list, _ in list.append(list.last!.next) }
         #expect(weeks.map(biweekly.includes) == [true, false, true, false, true, false, true])
         #expect(biweekly.skipReason(for: w52) == "every two weeks: not this week")
+        // Weeks before the anchor were due under the rhythm chosen earlier.
+        let chosenLater = DeliverySchedule(frequency: .biweekly, anchorWeek: w52.ordinal)
+        #expect(chosenLater.includes(w51))
+        #expect(!chosenLater.includes(w52.next))
     }
 
     @Test("week ordinals run on across the turn of a 53-week year")

@@ -162,6 +162,12 @@ struct PreferencesTests {
         #expect(try database.requeueSkipped(digestID: queued.id, now: fixedNow) == 1)
         #expect(try database.settleInactive(digestID: queued.id, week: later, now: fixedNow) == 0)
         #expect(try database.deliveries(digestID: queued.id, status: .pending).count == 2)
+        // Choosing every other week from the next week on leaves this week's open delivery due: it was due under
+        // the rhythm chosen before (only a pause or leaving withdraws an earlier week).
+        let rhythm = try MemberForm(name: "paused", language: "nl", networks: ["x"], frequency: "biweekly")
+            .validate(rules, checkEmail: false).get()
+        try database.updatePreferences(ambassadorID: ids["paused"]!, choices: rhythm, week: later.next, now: fixedNow)
+        #expect(try database.deliveries(digestID: queued.id, status: .pending).count == 2)
         // Unsubscribing (the link in every mail) settles at once too.
         try database.setStatus(.unsubscribed, ambassadorID: ids["weekly"]!, now: fixedNow)
         let left = try database.deliveries(digestID: queued.id, status: .skipped)

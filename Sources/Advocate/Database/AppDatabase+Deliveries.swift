@@ -185,9 +185,10 @@ extension AppDatabase {
     /// commit that moves the delivery to `sending` with its Message-ID, committed before the end leaves. Until then
     /// the delivery is only claimed, and a run that dies leaves nothing to settle but its claim (given back: the
     /// message certainly did not go). Throws ``NoLongerDue`` when the delivery is no longer due, or no longer this
-    /// run's: another sender settled it meanwhile, its claim was dropped, or its ambassador unsubscribed or was
-    /// removed since it was claimed (the delivery is then settled as `skipped` here, with the reason). The end of
-    /// the message is never sent. With `sender`, fails when another run holds the claim (this one lost its lock):
+    /// run's: another sender settled it meanwhile, its claim was dropped, or its ambassador paused or left since it
+    /// was claimed (usually settled already by that change, ``settleUnsendable(_:ambassadorID:now:)``; a removal or
+    /// a status set some other way is settled as `skipped` here, with the reason). The end of the message is never
+    /// sent. With `sender`, fails when another run holds the claim (this one lost its lock):
     /// the end is not sent either.
     public func markHandedOver(deliveryID: Int64, messageID: String, now: Date, sender: Int64? = nil) throws {
         try writeStatement { db in

@@ -83,10 +83,14 @@ public struct DeliverySchedule: Sendable, Hashable, Codable {
         self.pausedUntil = pausedUntil
     }
 
-    /// Why the digest of `week` is not sent, or `nil` when it is.
+    /// Why the digest of `week` is not sent, or `nil` when it is. Every other week counts from its anchor on: a
+    /// week before it was due under the rhythm chosen earlier, so choosing it does not withdraw that week's open
+    /// retry (a pause does).
     public func skipReason(for week: ISOWeek) -> String? {
         if let pausedUntil, week.monday <= pausedUntil { return "paused until \(pausedUntil)" }
-        if frequency == .biweekly && (week.ordinal - anchorWeek) % 2 != 0 { return "every two weeks: not this week" }
+        if frequency == .biweekly && week.ordinal > anchorWeek && (week.ordinal - anchorWeek) % 2 != 0 {
+            return "every two weeks: not this week"
+        }
         return nil
     }
 
