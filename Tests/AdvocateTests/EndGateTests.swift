@@ -52,6 +52,7 @@ struct EndGateTests {
             let measured = backToBack(gate, clock, count: 400, length: length)
             #expect(abs(measured - share) < 0.005, "share \(share), ends of \(length) s: \(measured)")
             #expect(abs(gate.share - measured) < 0.005, "the gate's own figure matches")
+            #expect(abs(gate.meanInDoubt - length) < 1e-9, "each end was in doubt for \(length) s")
             // After the first end, each waits what the previous one earned too little.
             let expected = length * (1 - share) / share
             #expect(clock.slept.allSatisfy { abs($0 - expected) < 1e-9 }, "\(clock.slept.prefix(3)) vs \(expected)")

@@ -128,6 +128,9 @@ struct OperationsTests {
         #expect(metrics.value("advocate_digest_last_run_timestamp_seconds") ?? 0 > Date().timeIntervalSince1970 - 600)
         let share = try #require(metrics.value("advocate_digest_in_doubt_share", ["week": "2026-W49"]))
         #expect(share > 0 && share <= 1, "three messages went through their end: \(share)")
+        let perMessage = try #require(
+            metrics.value("advocate_digest_in_doubt_seconds_per_message", ["week": "2026-W49"]))
+        #expect(perMessage > 0 && perMessage < 10, "each end's time in doubt, on average: \(perMessage) s")
         #expect(metrics.value("advocate_digest_held_back", ["week": "2026-W49"]) == 0, "no reply stalled")
         #expect(smtp.received().count == 3)
     }

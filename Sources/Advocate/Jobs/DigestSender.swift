@@ -123,6 +123,7 @@ public final class DigestSender: Sendable {
         }
         summary.seconds = Date().timeIntervalSince(started)
         summary.inDoubtShare = pool.inDoubtShare
+        summary.inDoubtSecondsPerMessage = pool.meanInDoubt
         return summary
     }
 

@@ -25,6 +25,9 @@ public struct SendSummary: Sendable, Codable {
     /// recorded outcome): how likely a crash at a random moment was to leave one so (``EndGate``, kept under
     /// `mail.smtp.inDoubtShare`).
     public var inDoubtShare = 0.0
+    /// The mean time a message was in doubt, in seconds: mostly the relay's reply to the final dot, and the
+    /// outcome's commit. The pace keeps a run to at most `inDoubtShare` divided by this many messages a second.
+    public var inDoubtSecondsPerMessage = 0.0
 
     /// Exit code: everything sent (or nothing to send) → 0; anything failed, in doubt or still waiting → 3.
     public var exitCode: Int32 {
@@ -46,7 +49,10 @@ public struct SendSummary: Sendable, Codable {
         return "digest \(week): \(sentThisRun) sent in this run (\(attemptsThisRun) attempts, "
             + (heldBackThisRun > 0 ? "\(heldBackThisRun) held back, " : "")
             + String(format: "%.1f s, %.0f/s", seconds, rate)
-            + (inDoubtShare > 0 ? String(format: ", in doubt %.0f %% of the time", inDoubtShare * 100) : "")
+            + (inDoubtShare > 0
+                ? String(
+                    format: ", in doubt %.0f %% of the time, %.2f ms per message", inDoubtShare * 100,
+                    inDoubtSecondsPerMessage * 1000) : "")
             + "); ledger: "
             + (parts.isEmpty ? "empty" : parts.joined(separator: ", "))
     }

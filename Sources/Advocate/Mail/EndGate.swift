@@ -26,8 +26,9 @@ final class EndGate: @unchecked Sendable {
     /// When `credit` was last brought up to date; `nil` until the first end, so that a run's start-up earns no
     /// burst (crashes early in a run would otherwise find a message in doubt more often).
     private var creditAt: Double?
-    /// Time a message was in doubt, and from the first such moment to the last.
+    /// Time a message was in doubt, over how many messages, and from the first such moment to the last.
     private var inDoubt = 0.0
+    private var inDoubtCount = 0
     private var span: (first: Double, last: Double)?
     private let rate: Double
     /// Credit saved while no end was waiting: a short burst, so that the pace does not hold back an end that
@@ -102,6 +103,15 @@ final class EndGate: @unchecked Sendable {
         return inDoubt / (span.last - span.first)
     }
 
+    /// The mean time a message was in doubt, in seconds (0 before the first). With the pace, a run sends at most
+    /// `share` divided by this many messages a second: the shorter the relay's reply and the outcome's commit, the
+    /// faster a run can go at the same risk.
+    var meanInDoubt: Double {
+        condition.lock()
+        defer { condition.unlock() }
+        return inDoubtCount > 0 ? inDoubt / Double(inDoubtCount) : 0
+    }
+
     /// Opens the gate for the next message, paced by how long this one was in doubt: from the ledger's note that its
     /// end may leave (`inDoubtSince`, system uptime; `nil` when the note was never written) until now.
     func leave(inDoubtSince start: Double?) {
@@ -110,6 +120,7 @@ final class EndGate: @unchecked Sendable {
         settle(at: time, spent: start.map { time - $0 } ?? 0)
         if let start {
             inDoubt += time - start
+            inDoubtCount += 1
             span = (span?.first ?? start, time)
         }
         busy = false

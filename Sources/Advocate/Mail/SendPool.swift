@@ -93,6 +93,9 @@ final class SendPool: Sendable {
     /// The share of the sending time a message was in doubt so far (``EndGate/share``).
     var inDoubtShare: Double { ends.share }
 
+    /// The mean time a message was in doubt so far, in seconds (``EndGate/meanInDoubt``).
+    var meanInDoubt: Double { ends.meanInDoubt }
+
     /// Queues a job, waiting while the queue is full.
     func submit(_ job: SendJob) { queue.put(job) }
 
