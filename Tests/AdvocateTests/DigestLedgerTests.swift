@@ -243,7 +243,7 @@ struct DigestLedgerTests {
         func share(_ smtp: String) throws -> Double {
             try measure(smtp).share
         }
-        func measure(_ smtp: String) throws -> (share: Double, perMessage: Double, seconds: Double) {
+        func measure(_ smtp: String) throws -> (share: Double, perMessage: Double) {
             let (directory, server) = try prepared(
                 smtp: smtp, people: (1...400).map { "p\($0)@example.org,P \($0),\($0 % 2 == 0 ? "nl" : "en"),,x" })
             let run = try advocate(["digest", "send", "--week", "2026-W49", "--json"], in: directory.url)
@@ -252,18 +252,14 @@ struct DigestLedgerTests {
             let summary = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
             return (
                 try #require(summary?["inDoubtShare"] as? Double),
-                try #require(summary?["inDoubtSecondsPerMessage"] as? Double),
-                try #require(summary?["seconds"] as? Double)
+                try #require(summary?["inDoubtSecondsPerMessage"] as? Double)
             )
         }
         let unpaced = try share("\"inDoubtShare\": 1")
         let paced = try measure("")
         let byDefault = paced.share
-        // The share is the time in doubt over the time from the first end to the last, within the run: so 400 ends
-        // of the mean time in doubt fit in the share of the run's time, and the pace keeps the rate under
-        // share / mean.
-        #expect(paced.perMessage > 0)
-        #expect(paced.perMessage * 400 <= byDefault * paced.seconds + 1e-6, "\(paced)")
+        // The time per message in doubt is given (its arithmetic is EndGateTests').
+        #expect(paced.perMessage > 0, "\(paced)")
         let quarter = try share("\"inDoubtShare\": 0.25")
         print("in doubt: \(unpaced) unpaced, \(byDefault) by default, \(quarter) at 0.25")
         // On SQLite about 0.9 unpaced; on PostgreSQL, whose commits wait for the disk, about 0.6.

@@ -92,6 +92,7 @@ struct EndGateTests {
         gate.leave(inDoubtSince: nil)
         end(gate, clock, lasting: 0.05)
         #expect(clock.slept.isEmpty, "\(clock.slept)")
+        #expect(abs(gate.meanInDoubt - (0.1 + 0.001 + 0.05) / 3) < 1e-9, "the end without a note is not counted")
         // That one was longer than the burst: the next waits for the rest.
         #expect(gate.enter(before: clock.now + 60))
         let rest = (0.05 - 0.05 * 0.25 - (EndGate.burst - 0.001 * 0.75)) / 0.25
@@ -123,5 +124,15 @@ struct EndGateTests {
         gate.leave(inDoubtSince: clock.now)
         #expect(done.wait(timeout: .now() + 10) == .success)
         #expect(order.withLock { $0 } == [0, 1, 2, 3, 4])
+    }
+
+    @Test("the summary line gives the share and the time per message in doubt, as scripts/bench reads them")
+    func summaryLine() {
+        var summary = SendSummary(week: "2026-W49")
+        summary.inDoubtShare = 0.5
+        summary.inDoubtSecondsPerMessage = 0.000_334
+        #expect(summary.line.contains("in doubt 50 % of the time, 0.33 ms per message"), "\(summary.line)")
+        summary.inDoubtShare = 0
+        #expect(!summary.line.contains("in doubt"), "no end went through: nothing said")
     }
 }

@@ -151,6 +151,7 @@ extension AppDatabase {
     /// for seconds with a million clicks, and every click recorded meanwhile waited. A removal cut short leaves the
     /// item in place, with some of its clicks already counted without it; running it again finishes it.
     func removeContent(id: Int64, now: Date, by editor: String, slice: Int) throws -> Bool {
+        precondition(slice > 0, "a slice of clicks must hold at least one")
         guard
             try read({ try Bool.fetchOne($0, sql: "SELECT 1 FROM contentItem WHERE id = ?", arguments: [id]) })
                 ?? false
