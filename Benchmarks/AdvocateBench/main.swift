@@ -16,6 +16,9 @@ import Synchronization
 //                                    statement, for the peer (Benchmarks/sqlite_clicks.py) to run the same inserts
 //   advocate-bench bare PORT DIR     serve a bare Hummingbird route on 127.0.0.1:PORT that answers every /s/ link with
 //                                    a constant 302: the framework's own limit, the peer of scripts/loadcheck
+//   advocate-bench ledger N DIR      commit the send ledger's note and outcome for N deliveries of the week after the seeded
+//                                    one in the store of DIR/config.json and print the time of each; the peer is
+//                                    Benchmarks/sqlite_ledger.py, the same statements in Python's sqlite3
 //   advocate-bench curlsend N DIR    send DIR/message.eml N times to the relay at $SMTP_URL over 4 libcurl sessions
 //                                    (Advocate's SMTP transport alone: no rendering, no ledger) and print the rate
 
@@ -240,6 +243,39 @@ case "clickwrite":
     for batch in batches { try database.insertClicks(batch) }
     let seconds = (ContinuousClock.now - started) / .seconds(1)
     print(String(format: "CLICKWRITE_US %.1f", seconds / Double(count) * 1e6))
+
+case "ledger":
+    // The send ledger's two commits per message, alone: note the hand-over, record "sent"; for the deliveries of
+    // the week after the seeded one, so that it can run on the store of a send of that one.
+    let database = try AppContext.load(configPath: directory.appendingPathComponent("config.json").path)
+        .openDatabase()
+    let lock = try database.acquireSendLock()
+    let ledgerWeek = week.next
+    let digest = try database.beginDigest(week: ledgerWeek, now: Date())
+    _ = try database.enqueueDeliveries(digestID: digest.id, week: ledgerWeek, now: Date())
+    var handOver = Duration.zero
+    var outcome = Duration.zero
+    var done = 0
+    while done < count {
+        let batch = try database.claimDeliveries(
+            digestID: digest.id, now: Date(), sender: lock.sender, limit: min(256, count - done))
+        if batch.isEmpty { break }
+        for delivery in batch {
+            let first = ContinuousClock.now
+            try database.markHandedOver(
+                deliveryID: delivery.id, messageID: "advocate.\(ledgerWeek).\(delivery.id)@acme.example", now: Date(),
+                sender: lock.sender)
+            let second = ContinuousClock.now
+            try database.recordOutcome(
+                deliveryID: delivery.id, status: .sent, error: nil, now: Date(), sender: lock.sender)
+            outcome += ContinuousClock.now - second
+            handOver += second - first
+        }
+        done += batch.count
+    }
+    print(String(format: "LEDGER_HANDOVER_US %.1f", handOver / .seconds(1) / Double(done) * 1e6))
+    print(String(format: "LEDGER_OUTCOME_US %.1f", outcome / .seconds(1) / Double(done) * 1e6))
+    withExtendedLifetime(lock) {}
 
 case "tokens":
     let keys = ProcessInfo.processInfo.environment["ADVOCATE_LINK_KEYS"] ?? ""
