@@ -142,6 +142,8 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
             condition.wait()
             puttersWaiting -= 1
         }
+        // Nothing would take it (the threads end once a closed queue is empty) and waitUntilIdle would hang.
+        precondition(!closed, "a job was queued after the queue was closed")
         if head == items.count { condition.broadcast() }  // takers wait only on an empty queue
         items.append(item)
         inFlight += 1

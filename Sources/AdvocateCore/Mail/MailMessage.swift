@@ -138,13 +138,20 @@ public struct MailMessage: Sendable {
 
     /// Header values encoded lately, by header name and raw value: a send encodes the same From, List-Id and
     /// (per group of readers) Subject for message after message. Cleared when it holds 64.
-    private static let recentValues = Mutex<[String: String]>([:])
+    private static let recentValues = Mutex<[RecentKey: String]>([:])
+
+    /// A header and the raw values it was encoded from.
+    private struct RecentKey: Hashable {
+        var name: String
+        var first: String
+        var second: String
+    }
 
     /// `encode(first, second)`, or what it returned the last time for the same header and values.
     private static func recent(
         _ name: String, _ first: String, _ second: String, _ encode: (String, String) -> String
     ) -> String {
-        let key = name + "\u{0}" + first + "\u{0}" + second
+        let key = RecentKey(name: name, first: first, second: second)
         if let value = recentValues.withLock({ $0[key] }) { return value }
         let value = encode(first, second)
         recentValues.withLock { values in
