@@ -1,10 +1,13 @@
 """The send ledger's peer: Python's sqlite3 module running the two statements a message commits
 (`advocate-bench ledger` runs them through Advocate's store): the note that its end is handed over, and its outcome
 ("sent"), each its own transaction, on a copy of the same database file, for the deliveries of the same week, claimed
-256 at a time. The SQL is that of Sources/Advocate/Database/AppDatabase+Deliveries.swift (markHandedOver,
-recordOutcome and claimDeliveries), with one sender. What it costs is what SQLite itself costs, without Advocate's code.
+256 at a time. The two timed statements are those of Sources/Advocate/Database/AppDatabase+Deliveries.swift
+(markHandedOver and recordOutcome with a sender); the untimed claim is the pending half of claimDeliveries (a new
+digest has no retries), and every active person gets a delivery (the seeded people are all weekly, none paused:
+scripts/bench checks that both sides did as many). What it costs is what SQLite itself costs, without Advocate's code.
 
-Usage: python3 sqlite_ledger.py DATABASE WEEK N     prints SQLITE_HANDOVER_US and SQLITE_OUTCOME_US (microseconds each)
+Usage: python3 sqlite_ledger.py DATABASE WEEK N     prints SQLITE_HANDOVER_US, SQLITE_OUTCOME_US (microseconds each)
+                                                    and SQLITE_COUNT (deliveries done)
 """
 import sqlite3
 import sys
@@ -60,6 +63,7 @@ def main():
         done += len(claimed)
     print("SQLITE_HANDOVER_US %.1f" % (hand_over / done * 1e6))
     print("SQLITE_OUTCOME_US %.1f" % (outcome / done * 1e6))
+    print("SQLITE_COUNT %d" % done)
 
 
 if __name__ == "__main__":

@@ -275,6 +275,7 @@ case "ledger":
     }
     print(String(format: "LEDGER_HANDOVER_US %.1f", handOver / .seconds(1) / Double(done) * 1e6))
     print(String(format: "LEDGER_OUTCOME_US %.1f", outcome / .seconds(1) / Double(done) * 1e6))
+    print("LEDGER_COUNT \(done)")
     withExtendedLifetime(lock) {}
 
 case "tokens":

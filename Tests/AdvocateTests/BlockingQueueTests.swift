@@ -6,7 +6,7 @@ import Testing
 
 @Suite("The send pool's bounded queue")
 struct BlockingQueueTests {
-    @Test("first in, first out; a full queue holds its producer until half is taken; close ends the takers")
+    @Test("first in, first out; a full queue holds its producer until half is taken; close ends takers and puts")
     func fullQueueWaitsForHalf() throws {
         let queue = BlockingQueue<Int>(capacity: 4)
         for value in 1...4 { queue.put(value) }
@@ -30,5 +30,8 @@ struct BlockingQueueTests {
         queue.waitUntilIdle()
         queue.close()
         #expect(queue.take() == nil, "a closed, empty queue ends its takers")
+        #expect(!queue.put(6), "a closed queue takes nothing more")
+        #expect(queue.take() == nil)
+        queue.waitUntilIdle()  // nothing in flight: returns at once
     }
 }

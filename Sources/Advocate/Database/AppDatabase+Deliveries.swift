@@ -298,8 +298,9 @@ extension AppDatabase {
     /// for a digest being sent (its hand-over then finds the delivery settled and withholds the end).
     @discardableResult
     static func settleUnsendable(_ db: any SQLSession, ambassadorID: Int64, now: Date) throws -> Int {
-        // Driven from the digests, one a week, each probing the (digestId, ambassadorId) key: CROSS JOIN
-        // keeps SQLite from scanning every delivery instead (PostgreSQL plans it from its statistics).
+        // Driven from the digests, one a week, each probing the (digestId, ambassadorId) key: CROSS JOIN fixes
+        // that order on SQLite (before delivery_ambassador it kept SQLite from scanning every delivery; PostgreSQL
+        // plans it from its statistics).
         try settleUnsendable(
             db,
             rows: """

@@ -135,19 +135,26 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
 
     init(capacity: Int) { self.capacity = capacity }
 
-    func put(_ item: Element) {
+    /// Adds an item, waiting while the queue is full; false, and nothing added, once the queue is closed (the
+    /// threads end once a closed queue is empty, so nothing might take it, and ``waitUntilIdle()`` would wait for
+    /// it for ever).
+    @discardableResult
+    func put(_ item: Element) -> Bool {
         condition.lock()
         while items.count - head >= capacity && !closed {
             puttersWaiting += 1
             condition.wait()
             puttersWaiting -= 1
         }
-        // Nothing would take it (the threads end once a closed queue is empty) and waitUntilIdle would hang.
-        precondition(!closed, "a job was queued after the queue was closed")
+        guard !closed else {
+            condition.unlock()
+            return false
+        }
         if head == items.count { condition.broadcast() }  // takers wait only on an empty queue
         items.append(item)
         inFlight += 1
         condition.unlock()
+        return true
     }
 
     /// How many times a take woke waiting putters (for tests).
