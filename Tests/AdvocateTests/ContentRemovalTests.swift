@@ -8,7 +8,7 @@ struct ContentRemovalTests {
     let week = try! ISOWeek(parsing: "2026-W49")
 
     @Test(
-        "content remove: the item goes, its clicks stay counted without it (more than one slice); an unknown id changes nothing"
+        "content remove: the item goes, its 450 clicks stay counted without it; an unknown id changes nothing"
     )
     func clicksStayCounted() throws {
         let directory = try TempDirectory()

@@ -240,9 +240,6 @@ struct DigestLedgerTests {
 
     @Test("ends are paced: against a relay that syncs each message, a run is in doubt at most inDoubtShare of the time")
     func endsArePaced() throws {
-        func share(_ smtp: String) throws -> Double {
-            try measure(smtp).share
-        }
         func measure(_ smtp: String) throws -> (share: Double, perMessage: Double) {
             let (directory, server) = try prepared(
                 smtp: smtp, people: (1...400).map { "p\($0)@example.org,P \($0),\($0 % 2 == 0 ? "nl" : "en"),,x" })
@@ -255,12 +252,12 @@ struct DigestLedgerTests {
                 try #require(summary?["inDoubtSecondsPerMessage"] as? Double)
             )
         }
-        let unpaced = try share("\"inDoubtShare\": 1")
+        let unpaced = try measure("\"inDoubtShare\": 1").share
         let paced = try measure("")
         let byDefault = paced.share
         // The time per message in doubt is given (its arithmetic is EndGateTests').
         #expect(paced.perMessage > 0, "\(paced)")
-        let quarter = try share("\"inDoubtShare\": 0.25")
+        let quarter = try measure("\"inDoubtShare\": 0.25").share
         print("in doubt: \(unpaced) unpaced, \(byDefault) by default, \(quarter) at 0.25")
         // On SQLite about 0.9 unpaced; on PostgreSQL, whose commits wait for the disk, about 0.6.
         #expect(unpaced > quarter + 0.25, "unpaced, this relay keeps a message in doubt much longer")

@@ -133,34 +133,17 @@ extension AppDatabase {
         }
     }
 
-    /// Removes an item with its weeks and texts. Returns whether it existed.
+    /// Removes an item with its weeks and texts. Returns whether it existed. Its clicks keep counting without it
+    /// (their item becomes NULL): detached ``detachSlice`` at a time, each slice its own short transaction, before
+    /// the item itself is deleted in one transaction with its audit note. One transaction for it all held the write
+    /// lock for seconds with a million clicks, and every click recorded meanwhile waited. A removal cut short leaves
+    /// the item in place, with some of its clicks already counted without it; running it again finishes it.
     public func removeContent(id: Int64, now: Date = Date(), by editor: String = "cli") throws -> Bool {
-        try removeContent(id: id, now: now, by: editor, slice: Self.detachSlice)
-    }
-
-    /// Clicks detached from a removed item per transaction: each is rewritten with its index entries (about 70 µs
-    /// a click on SQLite), so a slice holds the write lock for about 15 ms and the click server's writer waits
-    /// about that long between two. (Measured over 1,000,000 clicks, 125,000 of them the item's: one transaction
-    /// held the lock for 2.7 s; slices of 200 for 14 ms at the median, 48 ms at p99, 13 s in all, as each slice
-    /// rewrites the report index's pages anew.)
-    static let detachSlice = 200
-
-    /// ``removeContent(id:now:by:)`` detaching `slice` clicks per transaction. The item's clicks keep counting
-    /// without it (their item becomes NULL): detached in slices, each its own short transaction, before the item
-    /// itself is deleted in one transaction with its audit note. One transaction for it all held the write lock
-    /// for seconds with a million clicks, and every click recorded meanwhile waited. A removal cut short leaves the
-    /// item in place, with some of its clicks already counted without it; running it again finishes it.
-    func removeContent(id: Int64, now: Date, by editor: String, slice: Int) throws -> Bool {
-        precondition(slice > 0, "a slice of clicks must hold at least one")
-        guard
-            try read({ try Bool.fetchOne($0, sql: "SELECT 1 FROM contentItem WHERE id = ?", arguments: [id]) })
-                ?? false
-        else { return false }
         while try write({ db in
             try db.execute(
                 sql: "UPDATE click SET itemId = NULL WHERE id IN (SELECT id FROM click WHERE itemId = ? LIMIT ?)",
-                arguments: [id, slice])
-            return db.changesCount == slice
+                arguments: [id, Self.detachSlice])
+            return db.changesCount == Self.detachSlice
         }) {}
         return try write { db in
             let title = try String.fetchOne(db, sql: "SELECT title FROM contentItem WHERE id = ?", arguments: [id])
@@ -170,6 +153,13 @@ extension AppDatabase {
             return true
         }
     }
+
+    /// Clicks detached from a removed item per transaction: each is rewritten with its index entries (about 70 µs
+    /// a click on SQLite), so a slice holds the write lock for about 15 ms and the click server's writer waits
+    /// about that long between two. (Measured over 1,000,000 clicks, 125,000 of them the item's: one transaction
+    /// held the lock for 2.7 s; slices of 200 for 14 ms at the median, 48 ms at p99, 13 s in all, as each slice
+    /// rewrites the report index's pages anew.)
+    static let detachSlice = 200
 
     /// Moves an item one place up (`by: -1`) or down (`by: 1`) in `week`.
     public func moveContent(id: Int64, in week: ISOWeek, by offset: Int, now: Date, editor: String) throws {
