@@ -80,6 +80,11 @@ final class SMTPServerProcess: @unchecked Sendable {
         return text.split(separator: "\n").count
     }
 
+    /// Lets the server answer the final dot of `hold-` messages.
+    func release() {
+        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("release").path, contents: Data())
+    }
+
     /// Every stored message, parsed by Python's standard `email` package.
     func parsedMessages() throws -> [[String: Any]] {
         let data = try runFixture("Tests/Fixtures/inspect_mail.py", [directory.path])

@@ -12,6 +12,7 @@ Faults are chosen by the recipient's local part, so one server exercises every c
   stall-*     RCPT never answers (the client times out before sending the message)
   stallonce-* the first RCPT for the address never answers; later ones succeed
   stalldata-* the message is stored, then no reply ever comes (the client times out after the final dot)
+  hold-*      the message is stored, then the reply waits until the file DIR/release exists (at most a minute)
 --reject-connections N answers the first N connections with "421 busy" and hangs up.
 Every client connection adds a line to DIR/connections, every RCPT left unanswered one to DIR/stalls.
 
@@ -82,6 +83,11 @@ class Handler:
             return "250 OK"
         if local.startswith("stalldata-"):
             await asyncio.sleep(3600)
+        if local.startswith("hold-"):
+            for _ in range(6000):
+                if os.path.exists(os.path.join(self.directory, "release")):
+                    break
+                await asyncio.sleep(0.01)
         return "250 Message accepted"
 
 

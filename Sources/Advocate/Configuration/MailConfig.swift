@@ -157,7 +157,7 @@ public struct SMTPConfig: Sendable, Decodable {
     public var retryBaseSeconds = 1.0
     /// How long a run waits for retries that fall due; later ones are left for the next run.
     public var retryWithinRunSeconds = 120.0
-    /// At most this share of the sending time has a message between the end of its data and its recorded reply:
+    /// At most this share of the sending time has a message between the end of its data and its kept reply:
     /// the chance that a crash at a random moment leaves a message in doubt. Ends are paced to keep it; 1 takes
     /// them one at a time, unpaced.
     public var inDoubtShare = 0.5

@@ -108,6 +108,46 @@ extension AppDatabase {
         }
     }
 
+    /// Opens the digest run's journal of replies (``OutcomeJournal``; SQLite only: nil on PostgreSQL, whose runs
+    /// keep each message in doubt until its outcome is committed) and first records what a stopped run noted there
+    /// but had not committed, then empties it. Returns the journal and how many deliveries it settled. Call it while
+    /// holding the digest send lock, before ``markAbandonedInDoubt(digestID:now:)``: a delivery whose reply was
+    /// noted is then settled by that reply instead of being put in doubt.
+    func openOutcomeJournal() throws -> (journal: OutcomeJournal, recorded: Int)? {
+        guard let sqlite = backend as? SQLiteStore else { return nil }
+        let path = sqlite.fileURL.path + ".outcomes"
+        let journal = try OutcomeJournal(path: path)
+        let entries = try OutcomeJournal.entries(at: path)
+        let recorded = entries.isEmpty ? 0 : try recordJournaled(entries)
+        journal.empty()
+        return (journal, recorded)
+    }
+
+    /// Records noted replies in one transaction, in the order they were noted: each only on the attempt it answers,
+    /// and only while that attempt is still in `sending` (a reply the ledger holds already, or one to an earlier
+    /// attempt, changes nothing). Returns how many deliveries it settled.
+    func recordJournaled(_ entries: [OutcomeJournal.Entry]) throws -> Int {
+        try write { db in
+            var recorded = 0
+            let update = try db.cachedStatement(
+                sql: """
+                    UPDATE delivery SET status = ?, lastError = ?, nextAttemptAt = ?, updatedAt = ?,
+                        claimedBy = NULL, sentAt = CASE WHEN ? = 'sent' THEN ? ELSE sentAt END
+                    WHERE id = ? AND digestId = ? AND status = 'sending' AND attempts = ?
+                      AND handedOverAt IS NOT NULL
+                    """)
+            for entry in entries {
+                try update.execute(
+                    arguments: [
+                        entry.status.rawValue, entry.error, entry.nextAttemptAt, entry.at, entry.status.rawValue,
+                        entry.at, entry.deliveryID, entry.digestID, entry.attempt,
+                    ])
+                recorded += db.changesCount
+            }
+            return recorded
+        }
+    }
+
     /// Whether the run that claimed a `delivery` row is gone: always on SQLite (one run at a time); on PostgreSQL
     /// when no session holds its advisory lock (``SendLock/sender``) any longer.
     static func deadSender(_ db: any SQLSession) -> String {

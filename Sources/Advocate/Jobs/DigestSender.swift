@@ -53,6 +53,10 @@ public final class DigestSender: Sendable {
         defer { checkpoints?.stop() }
         var summary = SendSummary(week: options.week.description)
         let digest = try database.beginDigest(week: options.week, now: now())
+        // Replies a stopped run noted but did not commit settle their deliveries before the rest are put in doubt.
+        let opened = try database.openOutcomeJournal()
+        summary.recordedAfterStop = opened?.recorded ?? 0
+        let journal = opened?.journal
         (summary.abandonedInDoubt, summary.requeuedAfterStop) = try database.markAbandonedInDoubt(
             digestID: digest.id, now: now())
         if options.resendInDoubt { try database.requeueInDoubt(digestID: digest.id, now: now()) }
@@ -65,6 +69,8 @@ public final class DigestSender: Sendable {
         progress.begin(total: min(options.limit ?? .max, (open[.pending] ?? 0) + (open[.retry] ?? 0)))
 
         let state = Locked(RunState(budget: options.limit ?? .max))
+        // Emptied once the ledger holds every reply noted in it: after the pool's last job (defers run in reverse).
+        defer { if state.withLock({ !$0.journalUnrecorded }) { journal?.empty() } }
         // Claimed deliveries this run did not finish go back to the queue, for the next run or another sender:
         // after the pool has finished its queued jobs (defers run in reverse).
         defer { try? database.releaseClaims(digestID: digest.id, sender: lock.sender) }
@@ -90,7 +96,7 @@ public final class DigestSender: Sendable {
                     submitted += 1
                     submit(
                         delivery, items: items, results: results, week: options.week, pool: pool, state: state,
-                        sender: lock.sender)
+                        sender: lock.sender, journal: journal.map { ($0, digest.id) })
                 }
             }
             pool.drain()
@@ -129,7 +135,7 @@ public final class DigestSender: Sendable {
 
     private func submit(
         _ delivery: DueDelivery, items: [ContentItem], results: ResultsBlock, week: ISOWeek, pool: SendPool,
-        state: Locked<RunState>, sender: Int64
+        state: Locked<RunState>, sender: Int64, journal: (OutcomeJournal, digestID: Int64)?
     ) {
         let (database, composer, now, smtp, progress) = (
             self.database, self.composer, self.now, self.smtp, self.progress
@@ -159,7 +165,7 @@ public final class DigestSender: Sendable {
                     try database.markHandedOver(
                         deliveryID: delivery.id, messageID: mail.messageID, now: now(), sender: sender)
                 },
-                end: { outcome, reach in
+                end: { outcome, reach, kept in
                     // No longer due when its end was to leave (the person unsubscribed or was removed meanwhile): not
                     // sent, and the ledger has settled it.
                     guard reach != .withdrawn else {
@@ -175,12 +181,25 @@ public final class DigestSender: Sendable {
                         entry.retry
                         ? time.addingTimeInterval(smtp.retryBaseSeconds * pow(2, Double(attempt - 1))) : nil
                     AdvocateMetrics.delivery(entry.status.rawValue)
+                    // The reply to an end that was handed over is noted first: from then on a crash cannot lose it,
+                    // and the next message's end need not wait for the ledger's commit.
+                    var noted = false
+                    if reach == .handedOver, let (journal, digestID) = journal {
+                        noted = journal.append(
+                            OutcomeJournal.Entry(
+                                digestID: digestID, deliveryID: delivery.id, attempt: attempt, status: entry.status,
+                                error: entry.error, nextAttemptAt: next, at: time))
+                        if noted { kept() }
+                    }
                     do {
                         try database.recordOutcome(
                             deliveryID: delivery.id, status: entry.status, error: entry.error, nextAttemptAt: next,
                             countingAttempt: reach == .beforeEnd ? messageID : nil, now: time, sender: sender)
                     } catch {
-                        state.withLock { $0.stopReason = "the ledger could not be written: \(error)" }
+                        state.withLock {
+                            $0.stopReason = "the ledger could not be written: \(error)"
+                            if noted { $0.journalUnrecorded = true }
+                        }
                     }
                     state.withLock { $0.note(outcome, reach: reach) }
                     progress.advance()
@@ -196,6 +215,8 @@ struct RunState {
     /// Messages held back before their end (another message's reply took too long): tried again, not attempts.
     var heldBack = 0
     var stopReason: String?
+    /// A reply noted in the ``OutcomeJournal`` could not be committed: the journal is kept for the next run.
+    var journalUnrecorded = false
 
     /// Counts an attempt, or a message held back (claimed again) or withdrawn (no longer due), which are not
     /// attempts and give their share of `--limit` back; an unusable transport stops the run.

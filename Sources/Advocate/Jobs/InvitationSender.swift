@@ -97,7 +97,7 @@ public final class InvitationSender: Sendable {
                 handedOver: { mail in
                     try database.markInvitationHandedOver(id: invitation.id, messageID: mail.messageID, now: now())
                 },
-                end: { outcome, reach in
+                end: { outcome, reach, _ in
                     // Erased or settled while it was being sent: not sent, nothing to record.
                     guard reach != .withdrawn else { return }
                     // A message held back before its end was not tried: it does not use up an attempt, and it is

@@ -14,6 +14,9 @@ public struct SendSummary: Sendable, Codable {
     public var heldBackThisRun = 0
     /// Deliveries found in `sending` from a run that died after handing over their end, now in doubt.
     public var abandonedInDoubt = 0
+    /// Deliveries a run that died had handed over and had the relay's reply to, noted in its ``OutcomeJournal`` but
+    /// not yet committed: recorded with that reply now (sent, to retry or failed), not in doubt.
+    public var recordedAfterStop = 0
     /// Deliveries a run that died had taken but whose end it had not handed over (certainly not delivered): given
     /// back to the queue.
     public var requeuedAfterStop = 0
@@ -25,8 +28,8 @@ public struct SendSummary: Sendable, Codable {
     /// recorded outcome): how likely a crash at a random moment was to leave one so (``EndGate``, kept under
     /// `mail.smtp.inDoubtShare`).
     public var inDoubtShare = 0.0
-    /// The mean time a message was in doubt, in seconds: mostly the relay's reply to the final dot, and the
-    /// outcome's commit. The pace keeps a run to at most `inDoubtShare` divided by this many messages a second.
+    /// The mean time a message was in doubt, in seconds: mostly the relay's reply to the final dot, then noting
+    /// it (``OutcomeJournal`` on SQLite; the outcome's commit on PostgreSQL). The pace keeps a run to at most `inDoubtShare` divided by this many messages a second.
     public var inDoubtSecondsPerMessage = 0.0
 
     /// Exit code: everything sent (or nothing to send) → 0; anything failed, in doubt or still waiting → 3.

@@ -1,10 +1,12 @@
 import Foundation
 
-/// Held from the ledger's "handed over" note of a message until its outcome is recorded: the connections send their
-/// bodies side by side, but only one message at a time is between the end of its data and its recorded reply, so a
-/// crash leaves at most one delivery of a run in doubt.
+/// Held from the ledger's "handed over" note of a message until its outcome is kept (noted in the
+/// ``OutcomeJournal`` on SQLite, committed on PostgreSQL): the connections send their bodies side by side, but only
+/// one message at a time is between the end of its data and its kept reply, so a crash leaves at most one delivery of
+/// a run in doubt.
 ///
-/// How often a crash leaves one is the share of time a message is in doubt: from the note's commit to the outcome's.
+/// How often a crash leaves one is the share of time a message is in doubt: from the note's commit until the reply
+/// is kept.
 /// Against a relay that does its work after the final dot (reads the rest of the body, writes its queue file, syncs
 /// it) that is nearly all the time whenever the relay is the bottleneck. So the gate also paces, with a token
 /// bucket: the time in doubt earns `share` seconds per second and spends one, which keeps it to at most `share` of
@@ -104,7 +106,7 @@ final class EndGate: @unchecked Sendable {
     }
 
     /// The mean time a message was in doubt, in seconds (0 before the first). With the pace, a run sends at most
-    /// `share` divided by this many messages a second: the shorter the relay's reply and the outcome's commit, the
+    /// `share` divided by this many messages a second: the shorter the relay's reply and noting it, the
     /// faster a run can go at the same risk.
     var meanInDoubt: Double {
         condition.lock()

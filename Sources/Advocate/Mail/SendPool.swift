@@ -6,7 +6,9 @@ import Synchronization
 /// (rendering is spread over the threads; `nil` means there is nothing to send, and `skip` is called),
 /// `handedOver` right before the end of the message can leave (the ledger counts the attempt and notes that it may
 /// now be delivered; a throw abandons the message before its end), `end` receives the outcome and how far the
-/// message got. Nothing is written before the transaction: until its end, a message is only claimed.
+/// message got, and calls its third argument once the outcome is kept where a crash cannot take it (``OutcomeJournal``)
+/// if that is before the ledger's commit: the next message's end may then go. Nothing is written before the
+/// transaction: until its end, a message is only claimed.
 struct SendJob: Sendable {
     /// How far a message got before its outcome.
     enum Reach: Sendable, Equatable {
@@ -24,7 +26,7 @@ struct SendJob: Sendable {
     var prepare: @Sendable () -> OutgoingMail?
     var skip: @Sendable () -> Void
     var handedOver: @Sendable (OutgoingMail) throws -> Void = { _ in }
-    var end: @Sendable (SendOutcome, Reach) -> Void
+    var end: @Sendable (SendOutcome, Reach, _ kept: () -> Void) -> Void
 }
 
 /// A fixed set of dedicated threads, one per connection, that send jobs from a bounded queue. `curl_easy_perform`
@@ -77,8 +79,13 @@ final class SendPool: Sendable {
                         inDoubtSince = ends.time
                     }
                     AdvocateMetrics.smtp(ContinuousClock.now - started)
-                    job.end(outcome, reach)
-                    if gateHeld { ends.leave(inDoubtSince: inDoubtSince) }
+                    // The gate opens once the outcome is kept: when the job says so, or after it returns.
+                    let leave = {
+                        if gateHeld { ends.leave(inDoubtSince: inDoubtSince) }
+                        gateHeld = false
+                    }
+                    job.end(outcome, reach, leave)
+                    leave()
                     queue.finishedOne()
                 }
                 box.session.close()

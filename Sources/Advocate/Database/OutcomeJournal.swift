@@ -1,0 +1,144 @@
+import AdvocateCore
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The relay's replies to a digest run's messages, noted in a plain file beside the SQLite store before the ledger
+/// commits them. A message is in doubt from the ledger's note that its end may leave until its reply is kept where a
+/// crash cannot take it. One `write` to this file does that in microseconds; the ledger's commit, which rewrites the
+/// delivery's row and its status index, takes about 80. So the end gate (``EndGate``) lets the next message's end go
+/// as soon as the reply is noted here, and the pace, which allows `inDoubtShare` divided by the time a message is in
+/// doubt, allows more messages a second.
+///
+/// It keeps what the ledger keeps: a killed process loses nothing it wrote (the kernel holds it); a power cut may lose
+/// the last moments, as SQLite's `synchronous = NORMAL` may, and a reply lost so leaves its delivery in doubt, never
+/// mailed twice. The next digest run records what a stopped run left here before anything else
+/// (``AppDatabase/openOutcomeJournal(now:)``) and empties the file; a run that recorded every reply empties it at its
+/// end. Only the run that holds the digest send lock opens it.
+/// Sendable by hand: the descriptor is written only under `lock`.
+final class OutcomeJournal: @unchecked Sendable {
+    /// One reply to the end of a message: what the ledger is to record for that attempt.
+    struct Entry: Equatable, Sendable {
+        var digestID: Int64
+        var deliveryID: Int64
+        /// The attempt this reply answers (the delivery's `attempts` after its hand-over note): a reply is recorded
+        /// only on the attempt it belongs to.
+        var attempt: Int
+        var status: DeliveryStatus
+        var error: String?
+        var nextAttemptAt: Date?
+        var at: Date
+    }
+
+    let path: String
+    private let descriptor: Int32
+    private let lock = Mutex(())
+
+    /// Opens (creating when needed) the journal at `path` for appending.
+    init(path: String) throws {
+        self.path = path
+        descriptor = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw StoreError.unavailable(path: path, reason: String(cString: strerror(errno)))
+        }
+    }
+
+    deinit { Glibc.close(descriptor) }
+
+    /// Notes a reply with one `write`; false when it could not be written whole (the caller then keeps the message
+    /// in doubt until the ledger has committed it, as without a journal).
+    func append(_ entry: Entry) -> Bool {
+        var line = Self.line(entry)
+        return lock.withLock { _ in
+            line.withUTF8 { bytes in Glibc.write(descriptor, bytes.baseAddress, bytes.count) == bytes.count }
+        }
+    }
+
+    /// Empties the journal once the ledger holds everything in it.
+    func empty() {
+        lock.withLock { _ in _ = ftruncate(descriptor, 0) }
+    }
+
+    /// The whole lines of the journal at `path`, in the order they were written; none when there is no file. A last
+    /// line without its newline (a write cut short) and lines that do not parse are left out: their deliveries stay
+    /// in doubt.
+    static func entries(at path: String) throws -> [Entry] {
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw StoreError.unavailable(path: path, reason: error.localizedDescription)
+        }
+        var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        lines.removeLast()  // after the last newline: empty, or a line cut short
+        return lines.compactMap { entry(String(decoding: $0, as: UTF8.self)) }
+    }
+
+    /// `digest delivery attempt status at next error`: times in seconds since 1970 (`-` for no next attempt), the
+    /// error last and escaped (no newline in it), empty for none.
+    static func line(_ entry: Entry) -> String {
+        let next = entry.nextAttemptAt.map { "\($0.timeIntervalSince1970)" } ?? "-"
+        return
+            "\(entry.digestID) \(entry.deliveryID) \(entry.attempt) \(entry.status.rawValue) "
+            + "\(entry.at.timeIntervalSince1970) \(next) \(escape(entry.error ?? ""))\n"
+    }
+
+    /// Parses one line written by ``line(_:)``, without its newline.
+    static func entry(_ line: String) -> Entry? {
+        let fields = line.split(separator: " ", maxSplits: 6, omittingEmptySubsequences: false)
+        guard fields.count == 7, let digestID = Int64(fields[0]), let deliveryID = Int64(fields[1]),
+            let attempt = Int(fields[2]), let status = DeliveryStatus(rawValue: String(fields[3])),
+            let at = Double(fields[4])
+        else { return nil }
+        let next: Date?
+        if fields[5] == "-" {
+            next = nil
+        } else if let seconds = Double(fields[5]) {
+            next = Date(timeIntervalSince1970: seconds)
+        } else {
+            return nil
+        }
+        let error = unescape(String(fields[6]))
+        return Entry(
+            digestID: digestID, deliveryID: deliveryID, attempt: attempt, status: status,
+            error: error.isEmpty ? nil : error, nextAttemptAt: next, at: Date(timeIntervalSince1970: at))
+    }
+
+    private static func escape(_ text: String) -> String {
+        guard text.contains(where: { $0 == "\\" || $0 == "\n" || $0 == "\r" }) else { return text }
+        var out = ""
+        for character in text {
+            switch character {
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\r\n": out += "\\r\\n"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
+    private static func unescape(_ text: String) -> String {
+        guard text.contains("\\") else { return text }
+        var out = ""
+        var escaped = false
+        for character in text {
+            if escaped {
+                switch character {
+                case "n": out += "\n"
+                case "r": out += "\r"
+                default: out.append(character)
+                }
+                escaped = false
+            } else if character == "\\" {
+                escaped = true
+            } else {
+                out.append(character)
+            }
+        }
+        return out
+    }
+}
