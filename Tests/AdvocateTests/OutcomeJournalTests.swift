@@ -60,6 +60,13 @@ struct OutcomeJournalTests {
         #expect(settled.status == .sent && settled.attempts == 1)
         #expect(server.received().map(\.recipient) == ["hold-a@example.org"], "nothing was sent twice")
         #expect(try Data(contentsOf: URL(fileURLWithPath: journal)).isEmpty, "the journal is emptied once recorded")
+
+        // A run that records every reply it noted empties the journal at its end.
+        try directory.write("later.csv", "email,name,language,themes,networks\nlater@example.org,L,en,,x\n")
+        _ = try advocate(["ambassadors", "import", "later.csv"], in: directory.url)
+        let later = try advocate(["digest", "send", "--week", "2026-W49"], in: directory.url)
+        #expect(later.status == 0 && later.stdout.contains("1 sent in this run"), "\(later.stdout)\(later.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: journal)).isEmpty, "emptied at the end of a run")
     }
 
     /// Replaces the journal a killed run left with `lines`, in its format: digest, delivery, attempt, status, time,
@@ -68,7 +75,7 @@ struct OutcomeJournalTests {
         try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: journal))
     }
 
-    @Test("a noted reply settles only the attempt it answers, with its error as it was")
+    @Test("a noted reply settles only its digest's delivery on the attempt it answers, with its error as it was")
     func onlyItsAttempt() throws {
         let (directory, server, journal) = try killedAfterTheReply()
         let stopped = try delivery(in: directory)
@@ -77,16 +84,17 @@ struct OutcomeJournalTests {
         try rewrite(
             journal,
             [
-                "\(digestID) \(stopped.id) 2 sent \(at) - ",
-                "\(digestID) \(stopped.id) 1 failed \(at) - 554 refused\\nafter the dot \\\\ twice", "",
+                "\(digestID + 1) \(stopped.id) 1 sent \(at) - ", "\(digestID) \(stopped.id) 2 sent \(at) - ",
+                "\(digestID) \(stopped.id) 1 failed \(at) - 554 refused\\r\\nafter the dot \\\\ twice", "",
             ])
 
         let again = try advocate(["digest", "send", "--week", "2026-W49", "--json"], in: directory.url)
         #expect(again.status == 3, "a failed delivery leaves the digest open: \(again.stdout)\(again.stderr)")
         #expect(again.stdout.contains("\"recordedAfterStop\" : 1"))
         let settled = try delivery(in: directory)
-        #expect(settled.status == .failed && settled.attempts == 1, "the reply to attempt 2 did not apply")
-        #expect(settled.lastError == "554 refused\nafter the dot \\ twice")
+        #expect(
+            settled.status == .failed && settled.attempts == 1, "another digest's line and attempt 2's did not apply")
+        #expect(settled.lastError == "554 refused\r\nafter the dot \\ twice")
         #expect(server.received().count == 1)
     }
 

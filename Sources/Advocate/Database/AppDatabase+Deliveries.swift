@@ -112,14 +112,14 @@ extension AppDatabase {
     /// keep each message in doubt until its outcome is committed) and first records what a stopped run noted there
     /// but had not committed, then empties it. Returns the journal and how many deliveries it settled. Call it while
     /// holding the digest send lock, before ``markAbandonedInDoubt(digestID:now:)``: a delivery whose reply was
-    /// noted is then settled by that reply instead of being put in doubt.
+    /// noted is then settled by that reply instead of being put in doubt. The replies may belong to any week's digest:
+    /// a run of another week records them too (and counts them in its own summary).
     func openOutcomeJournal() throws -> (journal: OutcomeJournal, recorded: Int)? {
         guard let sqlite = backend as? SQLiteStore else { return nil }
-        let path = sqlite.fileURL.path + ".outcomes"
-        let journal = try OutcomeJournal(path: path)
-        let entries = try OutcomeJournal.entries(at: path)
+        let journal = try OutcomeJournal(databasePath: sqlite.fileURL.path)
+        let entries = try journal.entries()
         let recorded = entries.isEmpty ? 0 : try recordJournaled(entries)
-        journal.empty()
+        try journal.empty()
         return (journal, recorded)
     }
 

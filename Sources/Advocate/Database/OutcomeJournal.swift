@@ -16,10 +16,10 @@ import Synchronization
 /// It keeps what the ledger keeps: a killed process loses nothing it wrote (the kernel holds it); a power cut may lose
 /// the last moments, as SQLite's `synchronous = NORMAL` may, and a reply lost so leaves its delivery in doubt, never
 /// mailed twice. The next digest run records what a stopped run left here before anything else
-/// (``AppDatabase/openOutcomeJournal(now:)``) and empties the file; a run that recorded every reply empties it at its
-/// end. Only the run that holds the digest send lock opens it.
-/// Sendable by hand: the descriptor is written only under `lock`.
-final class OutcomeJournal: @unchecked Sendable {
+/// (``AppDatabase/openOutcomeJournal()``) and empties the file; a run that recorded every reply empties it at its
+/// end, so a killed run leaves at most its own replies (about 60 bytes each), replayed in one transaction. Only the
+/// run that holds the digest send lock opens it.
+final class OutcomeJournal: Sendable {
     /// One reply to the end of a message: what the ledger is to record for that attempt.
     struct Entry: Equatable, Sendable {
         var digestID: Int64
@@ -33,47 +33,66 @@ final class OutcomeJournal: @unchecked Sendable {
         var at: Date
     }
 
+    /// The database the journal belongs to, and the journal's own path beside it.
+    let databasePath: String
     let path: String
     private let descriptor: Int32
     private let lock = Mutex(())
 
-    /// Opens (creating when needed) the journal at `path` for appending.
-    init(path: String) throws {
-        self.path = path
+    /// Opens (creating when needed) the journal beside the SQLite file at `databasePath` for appending.
+    init(databasePath: String) throws {
+        self.databasePath = databasePath
+        path = databasePath + ".outcomes"
         descriptor = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
-            throw StoreError.unavailable(path: path, reason: String(cString: strerror(errno)))
+            throw Self.failure(databasePath, path, "cannot be opened for writing", String(cString: strerror(errno)))
         }
+    }
+
+    /// What went wrong with the journal, and what to check.
+    private static func failure(_ databasePath: String, _ path: String, _ what: String, _ why: String) -> StoreError {
+        .unavailable(
+            path: databasePath,
+            reason: "its journal of replies \(path) \(what) (\(why)); check the folder's permissions and free space")
     }
 
     deinit { Glibc.close(descriptor) }
 
     /// Notes a reply with one `write`; false when it could not be written whole (the caller then keeps the message
-    /// in doubt until the ledger has committed it, as without a journal).
+    /// in doubt until the ledger has committed it, as without a journal). A part written is cut off again, so that
+    /// the next line does not run on from it.
     func append(_ entry: Entry) -> Bool {
         var line = Self.line(entry)
         return lock.withLock { _ in
-            line.withUTF8 { bytes in Glibc.write(descriptor, bytes.baseAddress, bytes.count) == bytes.count }
+            line.withUTF8 { bytes in
+                let end = lseek(descriptor, 0, SEEK_END)
+                let written = Glibc.write(descriptor, bytes.baseAddress, bytes.count)
+                if written == bytes.count { return true }
+                if written > 0, end >= 0 { _ = ftruncate(descriptor, end) }
+                return false
+            }
         }
     }
 
     /// Empties the journal once the ledger holds everything in it.
-    func empty() {
-        lock.withLock { _ in _ = ftruncate(descriptor, 0) }
+    func empty() throws {
+        try lock.withLock { _ in
+            guard ftruncate(descriptor, 0) == 0 else {
+                throw Self.failure(databasePath, path, "cannot be emptied", String(cString: strerror(errno)))
+            }
+        }
     }
 
-    /// The whole lines of the journal at `path`, in the order they were written; none when there is no file. A last
-    /// line without its newline (a write cut short) and lines that do not parse are left out: their deliveries stay
-    /// in doubt.
-    static func entries(at path: String) throws -> [Entry] {
-        guard FileManager.default.fileExists(atPath: path) else { return [] }
+    /// The whole lines of the journal, in the order they were written. A last line without its newline (a write cut
+    /// short) and lines that do not parse are left out: their deliveries stay in doubt.
+    func entries() throws -> [Entry] {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw StoreError.unavailable(path: path, reason: error.localizedDescription)
+            throw Self.failure(databasePath, path, "cannot be read", "\(error)")
         }
         var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         lines.removeLast()  // after the last newline: empty, or a line cut short
-        return lines.compactMap { entry(String(decoding: $0, as: UTF8.self)) }
+        return lines.compactMap { Self.entry(String(decoding: $0, as: UTF8.self)) }
     }
 
     /// `digest delivery attempt status at next error`: times in seconds since 1970 (`-` for no next attempt), the
@@ -106,39 +125,39 @@ final class OutcomeJournal: @unchecked Sendable {
             error: error.isEmpty ? nil : error, nextAttemptAt: next, at: Date(timeIntervalSince1970: at))
     }
 
-    private static func escape(_ text: String) -> String {
-        guard text.contains(where: { $0 == "\\" || $0 == "\n" || $0 == "\r" }) else { return text }
-        var out = ""
-        for character in text {
-            switch character {
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\r\n": out += "\\r\\n"
-            default: out.append(character)
+    /// The error with backslashes, CRs and LFs escaped, so that it stays on its line (over Unicode scalars: a CRLF is
+    /// one `Character`).
+    static func escape(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\\": out.append(contentsOf: "\\\\".unicodeScalars)
+            case "\n": out.append(contentsOf: "\\n".unicodeScalars)
+            case "\r": out.append(contentsOf: "\\r".unicodeScalars)
+            default: out.append(scalar)
             }
         }
-        return out
+        return String(out)
     }
 
-    private static func unescape(_ text: String) -> String {
-        guard text.contains("\\") else { return text }
-        var out = ""
+    /// The text ``escape(_:)`` was given.
+    static func unescape(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
         var escaped = false
-        for character in text {
+        for scalar in text.unicodeScalars {
             if escaped {
-                switch character {
-                case "n": out += "\n"
-                case "r": out += "\r"
-                default: out.append(character)
+                switch scalar {
+                case "n": out.append("\n")
+                case "r": out.append("\r")
+                default: out.append(scalar)
                 }
                 escaped = false
-            } else if character == "\\" {
+            } else if scalar == "\\" {
                 escaped = true
             } else {
-                out.append(character)
+                out.append(scalar)
             }
         }
-        return out
+        return String(out)
     }
 }

@@ -70,7 +70,8 @@ public final class DigestSender: Sendable {
 
         let state = Locked(RunState(budget: options.limit ?? .max))
         // Emptied once the ledger holds every reply noted in it: after the pool's last job (defers run in reverse).
-        defer { if state.withLock({ !$0.journalUnrecorded }) { journal?.empty() } }
+        // (If it cannot be emptied, the next run empties it after finding every line recorded already.)
+        defer { if state.withLock({ !$0.journalUnrecorded }) { try? journal?.empty() } }
         // Claimed deliveries this run did not finish go back to the queue, for the next run or another sender:
         // after the pool has finished its queued jobs (defers run in reverse).
         defer { try? database.releaseClaims(digestID: digest.id, sender: lock.sender) }

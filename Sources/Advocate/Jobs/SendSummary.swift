@@ -15,7 +15,8 @@ public struct SendSummary: Sendable, Codable {
     /// Deliveries found in `sending` from a run that died after handing over their end, now in doubt.
     public var abandonedInDoubt = 0
     /// Deliveries a run that died had handed over and had the relay's reply to, noted in its ``OutcomeJournal`` but
-    /// not yet committed: recorded with that reply now (sent, to retry or failed), not in doubt.
+    /// not yet committed: recorded with that reply now (sent, to retry or failed), not in doubt. They may belong to
+    /// another week's digest than this run's.
     public var recordedAfterStop = 0
     /// Deliveries a run that died had taken but whose end it had not handed over (certainly not delivered): given
     /// back to the queue.
@@ -24,12 +25,13 @@ public struct SendSummary: Sendable, Codable {
     public var totals: [String: Int] = [:]
     /// Seconds the run took.
     public var seconds = 0.0
-    /// The share of the sending time a message was in doubt (from the ledger's note that its end may leave to its
-    /// recorded outcome): how likely a crash at a random moment was to leave one so (``EndGate``, kept under
+    /// The share of the sending time a message was in doubt (from the ledger's note that its end may leave until
+    /// its reply was kept): how likely a crash at a random moment was to leave one so (``EndGate``, kept under
     /// `mail.smtp.inDoubtShare`).
     public var inDoubtShare = 0.0
-    /// The mean time a message was in doubt, in seconds: mostly the relay's reply to the final dot, then noting
-    /// it (``OutcomeJournal`` on SQLite; the outcome's commit on PostgreSQL). The pace keeps a run to at most `inDoubtShare` divided by this many messages a second.
+    /// The mean time a message was in doubt, in seconds: mostly the relay's reply to the final dot, then keeping
+    /// it (noted in the ``OutcomeJournal`` on SQLite; the outcome's commit on PostgreSQL). The pace keeps a run to
+    /// at most `inDoubtShare` divided by this many messages a second.
     public var inDoubtSecondsPerMessage = 0.0
 
     /// Exit code: everything sent (or nothing to send) → 0; anything failed, in doubt or still waiting → 3.
