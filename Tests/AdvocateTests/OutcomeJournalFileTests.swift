@@ -16,7 +16,7 @@ struct OutcomeJournalFileTests {
 
     @Test(
         "a line read back is the entry written, on one line whatever the relay's error holds",
-        arguments: [nil, "452 4.3.1 full", "554 one\r\ntwo", "a\\nb \\ c\rd\ne\\", "ünïcode ✓ - 1 sent"])
+        arguments: [nil, "452 4.3.1 full", "554 one\r\ntwo", "a\\nb \\ c\rd\ne\\", "ünïcode ✓ - 1 sent", "\u{301}x"])
     func roundTrip(error: String?) throws {
         let written = entry(error: error)
         let line = OutcomeJournal.line(written)
@@ -53,17 +53,17 @@ struct OutcomeJournalFileTests {
                 prepare: { mail }, skip: {},
                 end: { _, _, kept in
                     firstInItsEnd.signal()
+                    // Not before: the gate opens when the job says the outcome is kept, not when its end begins.
+                    let early = secondHandedOver.wait(timeout: .now() + 0.3) == .success
                     kept()
                     // The ledger's commit would run here: the second message's end goes meanwhile.
                     let seen = secondHandedOver.wait(timeout: .now() + 10) == .success
-                    sawSecond.withLock { $0 = seen }
+                    sawSecond.withLock { $0 = seen && !early }
                 }))
         pool.submit(
             SendJob(
-                prepare: {
-                    firstInItsEnd.wait()
-                    return mail
-                }, skip: {}, handedOver: { _ in secondHandedOver.signal() }, end: { _, _, _ in }))
+                prepare: { firstInItsEnd.wait(timeout: .now() + 10) == .success ? mail : nil }, skip: {},
+                handedOver: { _ in secondHandedOver.signal() }, end: { _, _, _ in }))
         pool.drain()
         pool.shutdown()
         #expect(sawSecond.withLock { $0 } == true)

@@ -13,9 +13,10 @@ import Synchronization
 /// as soon as the reply is noted here, and the pace, which allows `inDoubtShare` divided by the time a message is in
 /// doubt, allows more messages a second.
 ///
-/// It keeps what the ledger keeps: a killed process loses nothing it wrote (the kernel holds it); a power cut may lose
-/// the last moments, as SQLite's `synchronous = NORMAL` may, and a reply lost so leaves its delivery in doubt, never
-/// mailed twice. The next digest run records what a stopped run left here before anything else
+/// It keeps what the ledger keeps: a killed process loses nothing it wrote (the kernel holds it). Like SQLite's WAL at
+/// `synchronous = NORMAL`, it is not synced: a power cut may lose its last lines (those deliveries are then in doubt)
+/// and, at worst, keep a line while losing the ledger's later commits, which, as for the ledger alone, could let a
+/// message be sent again. The next digest run records what a stopped run left here before anything else
 /// (``AppDatabase/openOutcomeJournal()``) and empties the file; a run that recorded every reply empties it at its
 /// end, so a killed run leaves at most its own replies (about 60 bytes each), replayed in one transaction. Only the
 /// run that holds the digest send lock opens it.
@@ -37,7 +38,9 @@ final class OutcomeJournal: Sendable {
     let databasePath: String
     let path: String
     private let descriptor: Int32
-    private let lock = Mutex(())
+    /// Whether a write failed and could not be cut back: every later reply then waits for the ledger's commit, as
+    /// without a journal. The lock of every write.
+    private let broken = Mutex(false)
 
     /// Opens (creating when needed) the journal beside the SQLite file at `databasePath` for appending.
     init(databasePath: String) throws {
@@ -63,12 +66,13 @@ final class OutcomeJournal: Sendable {
     /// the next line does not run on from it.
     func append(_ entry: Entry) -> Bool {
         var line = Self.line(entry)
-        return lock.withLock { _ in
-            line.withUTF8 { bytes in
+        return broken.withLock { broken in
+            guard !broken else { return false }
+            return line.withUTF8 { bytes in
                 let end = lseek(descriptor, 0, SEEK_END)
                 let written = Glibc.write(descriptor, bytes.baseAddress, bytes.count)
                 if written == bytes.count { return true }
-                if written > 0, end >= 0 { _ = ftruncate(descriptor, end) }
+                if written > 0 && (end < 0 || ftruncate(descriptor, end) != 0) { broken = true }
                 return false
             }
         }
@@ -76,7 +80,7 @@ final class OutcomeJournal: Sendable {
 
     /// Empties the journal once the ledger holds everything in it.
     func empty() throws {
-        try lock.withLock { _ in
+        try broken.withLock { _ in
             guard ftruncate(descriptor, 0) == 0 else {
                 throw Self.failure(databasePath, path, "cannot be emptied", String(cString: strerror(errno)))
             }
@@ -106,7 +110,11 @@ final class OutcomeJournal: Sendable {
 
     /// Parses one line written by ``line(_:)``, without its newline.
     static func entry(_ line: String) -> Entry? {
-        let fields = line.split(separator: " ", maxSplits: 6, omittingEmptySubsequences: false)
+        // Split over Unicode scalars: an error that begins with a combining mark would join the space before it in
+        // one Character.
+        let fields = line.unicodeScalars.split(separator: " ", maxSplits: 6, omittingEmptySubsequences: false).map {
+            String(String.UnicodeScalarView($0))
+        }
         guard fields.count == 7, let digestID = Int64(fields[0]), let deliveryID = Int64(fields[1]),
             let attempt = Int(fields[2]), let status = DeliveryStatus(rawValue: String(fields[3])),
             let at = Double(fields[4])
@@ -119,7 +127,7 @@ final class OutcomeJournal: Sendable {
         } else {
             return nil
         }
-        let error = unescape(String(fields[6]))
+        let error = unescape(fields[6])
         return Entry(
             digestID: digestID, deliveryID: deliveryID, attempt: attempt, status: status,
             error: error.isEmpty ? nil : error, nextAttemptAt: next, at: Date(timeIntervalSince1970: at))
