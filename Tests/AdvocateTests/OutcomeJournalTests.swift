@@ -13,8 +13,12 @@ struct OutcomeJournalTests {
 
     /// A run killed after the relay's reply to `hold-a@example.org` was noted but before the ledger committed it: the
     /// relay holds its reply to the final dot, the test takes SQLite's write lock, lets the relay answer, and kills
-    /// the run once the journal holds the reply (the ledger's commit waits for the lock).
-    func killedAfterTheReply() throws -> (directory: TempDirectory, server: SMTPServerProcess, journal: String) {
+    /// the run once the journal holds the reply (the ledger's commit waits for the lock). With `kill` false the lock
+    /// is held until the run gives up on its own (its commit fails after SQLite's busy timeout) and its exit status
+    /// is returned.
+    func killedAfterTheReply(kill killing: Bool = true) throws -> (
+        directory: TempDirectory, server: SMTPServerProcess, journal: String, status: Int32
+    ) {
         let directory = try TempDirectory(sqliteOnly: true)
         let server = try SMTPServerProcess(directory: directory.url.appendingPathComponent("mail"))
         try directory.write(
@@ -33,11 +37,15 @@ struct OutcomeJournalTests {
         let noted = waitUntil(timeout: 20) {
             ((try? FileManager.default.attributesOfItem(atPath: journal)[.size] as? Int) ?? 0) > 0
         }
-        kill(run.processIdentifier, SIGKILL)
+        if killing {
+            kill(run.processIdentifier, SIGKILL)
+        } else {
+            #expect(waitUntil(timeout: 90) { !run.isRunning }, "the run gives up when the ledger cannot be written")
+        }
         run.waitUntilExit()
         lock.release()
         #expect(noted, "the reply was noted while the ledger's commit waited for the lock")
-        return (directory, server, journal)
+        return (directory, server, journal, run.terminationStatus)
     }
 
     func delivery(in directory: TempDirectory) throws -> DeliveryListing {
@@ -48,7 +56,7 @@ struct OutcomeJournalTests {
 
     @Test("a reply noted before a kill settles its delivery on the next run: sent, not in doubt, not sent again")
     func replyNotedBeforeKill() throws {
-        let (directory, server, journal) = try killedAfterTheReply()
+        let (directory, server, journal, _) = try killedAfterTheReply()
         let stopped = try delivery(in: directory)
         #expect(stopped.status == .sending && stopped.attempts == 1, "the kill came before the ledger's commit")
 
@@ -69,6 +77,20 @@ struct OutcomeJournalTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: journal)).isEmpty, "emptied at the end of a run")
     }
 
+    @Test("a reply whose commit failed stays in the journal, and the next run records it")
+    func commitFailed() throws {
+        let (directory, server, journal, status) = try killedAfterTheReply(kill: false)
+        #expect(status != 0, "the run stops when the ledger cannot be written")
+        #expect(try delivery(in: directory).status == .sending)
+        #expect(try !Data(contentsOf: URL(fileURLWithPath: journal)).isEmpty, "the journal was kept")
+
+        let again = try advocate(["digest", "send", "--week", "2026-W49", "--json"], in: directory.url)
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        #expect(again.stdout.contains("\"recordedAfterStop\" : 1"))
+        #expect(try delivery(in: directory).status == .sent)
+        #expect(server.received().count == 1)
+    }
+
     /// Replaces the journal a killed run left with `lines`, in its format: digest, delivery, attempt, status, time,
     /// next attempt (`-`: none), error (escaped).
     func rewrite(_ journal: String, _ lines: [String]) throws {
@@ -77,7 +99,7 @@ struct OutcomeJournalTests {
 
     @Test("a noted reply settles only its digest's delivery on the attempt it answers, with its error as it was")
     func onlyItsAttempt() throws {
-        let (directory, server, journal) = try killedAfterTheReply()
+        let (directory, server, journal, _) = try killedAfterTheReply()
         let stopped = try delivery(in: directory)
         let digestID = try #require(try directory.openDatabase().digest(week: try ISOWeek(parsing: "2026-W49"))).id
         let at = Date().timeIntervalSince1970
@@ -100,7 +122,7 @@ struct OutcomeJournalTests {
 
     @Test("a line cut short (no newline: the write was cut by the kill) is left out, and the delivery is in doubt")
     func lineCutShort() throws {
-        let (directory, server, journal) = try killedAfterTheReply()
+        let (directory, server, journal, _) = try killedAfterTheReply()
         let stopped = try delivery(in: directory)
         let digestID = try #require(try directory.openDatabase().digest(week: try ISOWeek(parsing: "2026-W49"))).id
         try rewrite(journal, ["\(digestID) \(stopped.id) 1 sent \(Date().timeIntervalSince1970) - "])
