@@ -38,9 +38,10 @@ final class OutcomeJournal: Sendable {
     let databasePath: String
     let path: String
     private let descriptor: Int32
-    /// Whether a write failed and could not be cut back: every later reply then waits for the ledger's commit, as
-    /// without a journal. The lock of every write.
-    private let broken = Mutex(false)
+    /// The file's length as this journal wrote it (only the run holding the send lock writes it), so that a write
+    /// cut short can be cut back without asking the file; nil once one could not be: every later reply then waits
+    /// for the ledger's commit, as without a journal. The lock of every write.
+    private let length: Mutex<off_t?>
 
     /// Opens (creating when needed) the journal beside the SQLite file at `databasePath` for appending.
     init(databasePath: String) throws {
@@ -50,6 +51,8 @@ final class OutcomeJournal: Sendable {
         guard descriptor >= 0 else {
             throw Self.failure(databasePath, path, "cannot be opened for writing", String(cString: strerror(errno)))
         }
+        var status = stat()
+        length = Mutex(fstat(descriptor, &status) == 0 ? status.st_size : nil)
     }
 
     /// What went wrong with the journal, and what to check.
@@ -66,13 +69,15 @@ final class OutcomeJournal: Sendable {
     /// the next line does not run on from it.
     func append(_ entry: Entry) -> Bool {
         var line = Self.line(entry)
-        return broken.withLock { broken in
-            guard !broken else { return false }
+        return length.withLock { length in
+            guard let end = length else { return false }
             return line.withUTF8 { bytes in
-                let end = lseek(descriptor, 0, SEEK_END)
                 let written = Glibc.write(descriptor, bytes.baseAddress, bytes.count)
-                if written == bytes.count { return true }
-                if written > 0 && (end < 0 || ftruncate(descriptor, end) != 0) { broken = true }
+                if written == bytes.count {
+                    length = end + off_t(written)
+                    return true
+                }
+                if written > 0 && ftruncate(descriptor, end) != 0 { length = nil }
                 return false
             }
         }
@@ -80,10 +85,11 @@ final class OutcomeJournal: Sendable {
 
     /// Empties the journal once the ledger holds everything in it.
     func empty() throws {
-        try broken.withLock { _ in
+        try length.withLock { length in
             guard ftruncate(descriptor, 0) == 0 else {
                 throw Self.failure(databasePath, path, "cannot be emptied", String(cString: strerror(errno)))
             }
+            if length != nil { length = 0 }
         }
     }
 
