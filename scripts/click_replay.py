@@ -281,6 +281,9 @@ def main():
     everything = events + followups
     server.send_signal(signal.SIGTERM)
     server.wait(timeout=60)
+    # The report first: like every read of clicks, it moves what the server left in the click inbox.
+    report = json.loads(subprocess.run([args.binary, "report", "--week", week, "--format", "json"], cwd=work, env=env,
+                                       check=True, capture_output=True, text=True).stdout)["total"]
 
     # --- Match each request to its stored click: per link, in the order they were answered. ---
     database = sqlite3.connect(os.path.join(work, "advocate.sqlite"))
@@ -313,8 +316,6 @@ def main():
                 if event["category"] not in ambiguous:
                     documented[key[3]][(event["label"] == "human", klass == "human")] += 1
 
-    report = json.loads(subprocess.run([args.binary, "report", "--week", week, "--format", "json"], cwd=work, env=env,
-                                       check=True, capture_output=True, text=True).stdout)["total"]
     print(f"Click replay: {args.ambassadors} mails, {len(everything)} requests over "
           f"{max(e['t'] for e in everything):.0f} s (seed {args.seed}); {unmatched} unmatched")
     print(f"{'category':22} {'hits':>6} {'right':>7}")

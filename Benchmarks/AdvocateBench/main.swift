@@ -11,9 +11,11 @@ import Synchronization
 //   advocate-bench clicks N DIR      add N clicks (mixed kinds, classes, weeks) to the store of DIR/config.json
 //   advocate-bench tokens N DIR      write DIR/paths.txt: N real /s/ share paths (keys from ADVOCATE_LINK_KEYS)
 //                                    for ambassadors 1…N and items 1…8 of a seeded database
-//   advocate-bench clickwrite N DIR  store N share clicks in batches of 12 (the click server's group commits) in the store
-//                                    of DIR/config.json and print the time per click; DIR/click-insert.sql gets the
-//                                    statement, for the peer (Benchmarks/sqlite_clicks.py) to run the same inserts
+//   advocate-bench clickwrite N DIR  commit N share clicks in batches of 12 (the click server's group commits) to the
+//                                    click inbox of DIR/config.json, then move them into `click` in the idle server's
+//                                    slices, and print the time per click of each; DIR/click-inbox.sql and
+//                                    DIR/click-insert.sql get the statements, for the peer (Benchmarks/sqlite_clicks.py)
+//                                    to run the same inserts
 //   advocate-bench bare PORT DIR     serve a bare Hummingbird route on 127.0.0.1:PORT that answers every /s/ link with
 //                                    a constant 302: the framework's own limit, the peer of scripts/loadcheck
 //   advocate-bench ledger N DIR      commit the send ledger's note and outcome for N deliveries of the week after the seeded
@@ -227,6 +229,7 @@ case "clickwrite":
     let database = try AppContext.load(configPath: directory.appendingPathComponent("config.json").path)
         .openDatabase()
     try Data(AppDatabase.clickInsertSQL.utf8).write(to: directory.appendingPathComponent("click-insert.sql"))
+    try Data(AppDatabase.inboxInsertSQL.utf8).write(to: directory.appendingPathComponent("click-inbox.sql"))
     let batchSize = 12
     var batches: [[ClickRecord]] = []
     for start in stride(from: 0, to: count, by: batchSize) {
@@ -239,10 +242,18 @@ case "clickwrite":
                     ambassadorID: Int64(index % 5_000 + 1), verdict: verdict)
             })
     }
+    // What a click waits for before its redirect (the inbox's commit on SQLite), then the move into the indexed
+    // table in the idle server's slices, as the click server runs them.
     let started = ContinuousClock.now
-    for batch in batches { try database.insertClicks(batch) }
+    for batch in batches {
+        if database.usesClickInbox { try database.inboxClicks(batch) } else { try database.insertClicks(batch) }
+    }
     let seconds = (ContinuousClock.now - started) / .seconds(1)
     print(String(format: "CLICKWRITE_US %.1f", seconds / Double(count) * 1e6))
+    let moving = ContinuousClock.now
+    while try database.moveInboxClicks(limit: ClickRecorder.Limits().idleSlice) > 0 {}
+    let moved = (ContinuousClock.now - moving) / .seconds(1)
+    print(String(format: "CLICKMOVE_US %.1f", moved / Double(count) * 1e6))
 
 case "ledger":
     // The send ledger's two commits per message, alone: note the hand-over, record "sent"; for the deliveries of

@@ -141,6 +141,30 @@ struct ServerTests {
         #expect(try database.clickCounts().values.reduce(0, +) == redirects)
     }
 
+    @Test("an idle server moves its click inbox into the indexed table; a SIGKILL loses no answered click")
+    func clickInbox() throws {
+        let (directory, server, database) = try start()
+        defer { withExtendedLifetime(directory) {} }
+        defer { server.stop() }
+        let links = try tokens(database).filter { $0.kind == "s" || $0.kind == "l" }
+        func follow() throws {
+            for (kind, token) in links {
+                #expect([200, 302].contains(try http("\(server.baseURL)/\(kind)/\(token)").status))
+            }
+        }
+        try follow()
+        // No reader runs here: the server itself empties its inbox once no click has come for a moment.
+        #expect(waitUntil(timeout: 10) { (try? database.inboxCount()) == 0 })
+        #expect(try database.clickCounts().values.reduce(0, +) == links.count)
+        // Answered clicks are committed before their answers: a SIGKILL right after them loses none. The next
+        // read moves what the server could not.
+        try follow()
+        kill(server.process.processIdentifier, SIGKILL)
+        server.process.waitUntilExit()
+        #expect(try database.clickCounts().values.reduce(0, +) == 2 * links.count)
+        #expect(try database.inboxCount() == 0)
+    }
+
     @Test("a bounded fuzz of every route's path, query, headers and body finds no crash, hang or 5xx")
     func fuzz() throws {
         let (directory, server, database) = try start(environment: ["ADVOCATE_ADMIN_TOKEN": "fuzz"])

@@ -71,33 +71,36 @@ extension AppDatabase {
     /// first took the request).
     @discardableResult
     public func insertClicks(_ clicks: [ClickRecord]) throws -> [Bool] {
-        try write { db in
-            var stored: [Bool] = []
-            stored.reserveCapacity(clicks.count)
-            // Work is queued and run in the order one by one would run it, so each reclassification sees exactly
-            // the clicks before it; on PostgreSQL consecutive clicks go in multi-row INSERTs (one statement's
-            // planning and executor start instead of one per click). Only a click with a request id can be
-            // refused (stored before by another server): its reclassifications wait for that answer.
-            var queue: [ClickWork] = []
-            func flush() throws {
-                guard !queue.isEmpty else { return }
-                stored += try Self.run(queue, in: db)
-                queue.removeAll(keepingCapacity: true)
-            }
-            for click in clicks {
-                queue.append(.insert(Self.columns(of: click), requestID: click.requestID))
-                let reclassifications = Self.reclassifications(after: click)
-                guard !reclassifications.isEmpty else { continue }
-                if click.requestID != nil {
-                    try flush()
-                    // Already stored by the server that first took this request: nothing more to do for it.
-                    if stored.last == false { continue }
-                }
-                queue += reclassifications.map { .statement($0.sql, $0.arguments) }
-            }
-            try flush()
-            return stored
+        try write { db in try Self.store(clicks, in: db) }
+    }
+
+    /// Stores `clicks` in `click` inside the caller's transaction; see ``insertClicks(_:)``.
+    static func store(_ clicks: [ClickRecord], in db: any SQLSession) throws -> [Bool] {
+        var stored: [Bool] = []
+        stored.reserveCapacity(clicks.count)
+        // Work is queued and run in the order one by one would run it, so each reclassification sees exactly
+        // the clicks before it; on PostgreSQL consecutive clicks go in multi-row INSERTs (one statement's
+        // planning and executor start instead of one per click). Only a click with a request id can be
+        // refused (stored before by another server): its reclassifications wait for that answer.
+        var queue: [ClickWork] = []
+        func flush() throws {
+            guard !queue.isEmpty else { return }
+            stored += try run(queue, in: db)
+            queue.removeAll(keepingCapacity: true)
         }
+        for click in clicks {
+            queue.append(.insert(columns(of: click), requestID: click.requestID))
+            let reclassifications = reclassifications(after: click)
+            guard !reclassifications.isEmpty else { continue }
+            if click.requestID != nil {
+                try flush()
+                // Already stored by the server that first took this request: nothing more to do for it.
+                if stored.last == false { continue }
+            }
+            queue += reclassifications.map { .statement($0.sql, $0.arguments) }
+        }
+        try flush()
+        return stored
     }
 
     /// Loads a large history of final clicks at once (the benchmarks' seeds; a bulk import). On SQLite the click
@@ -298,19 +301,22 @@ extension AppDatabase {
 
     /// The proxy's request id of every stored click (`nil` where none came), for tests.
     public func clickRequestIDs() throws -> [String?] {
-        try read { db in
+        try settleClicks()
+        return try read { db in
             try SQLRow.fetchAll(db, sql: "SELECT requestId FROM click ORDER BY id").map { $0["requestId"] as String? }
         }
     }
 
     /// The reasons recorded with clicks, for tests.
     public func clickReasons() throws -> [String] {
-        try read { db in try String.fetchAll(db, sql: "SELECT reason FROM click ORDER BY id") }
+        try settleClicks()
+        return try read { db in try String.fetchAll(db, sql: "SELECT reason FROM click ORDER BY id") }
     }
 
     /// Click counts per kind and class, for tests and the load check.
     public func clickCounts() throws -> [String: Int] {
-        try read { db in
+        try settleClicks()
+        return try read { db in
             var counts: [String: Int] = [:]
             for row in try SQLRow.fetchAll(db, sql: "SELECT kind, class, COUNT(*) AS n FROM click GROUP BY kind, class")
             {

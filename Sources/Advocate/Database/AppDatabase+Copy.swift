@@ -21,6 +21,8 @@ extension AppDatabase {
     /// continue after them. Afterwards the rows of each table are counted on both sides; a difference fails the
     /// copy. Returns the counts.
     public func copy(to target: AppDatabase, batch: Int = 2_000) throws -> [TableCopy] {
+        // Clicks a server left in the inbox go into `click` first: the target has no inbox of its own.
+        try settleClicks()
         let counts = try read { db in
             // The target's transaction runs inside this read, on this thread: the session is not shared.
             nonisolated(unsafe) let source = db

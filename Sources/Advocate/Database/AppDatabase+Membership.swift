@@ -209,7 +209,8 @@ extension AppDatabase {
 
     /// Everything stored about an ambassador, for "download my data".
     public func personalData(ambassadorID: Int64) throws -> PersonalData? {
-        try read { db in
+        try settleClicks()
+        return try read { db in
             guard
                 let row = try SQLRow.fetchOne(
                     db, sql: "SELECT * FROM ambassador WHERE id = ?", arguments: [ambassadorID])

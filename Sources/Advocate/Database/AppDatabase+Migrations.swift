@@ -324,6 +324,33 @@ extension AppDatabase {
             // The ledger's commits never change the column, so sending does not pay for it.
             try db.executeSchema(sql: "CREATE INDEX delivery_ambassador ON delivery(ambassadorId)")
         },
+        StoreMigration("v17-click-inbox") { db in
+            // Clicks as the click server commits them before its redirect, without the indexes: moved into `click`
+            // in arrival order when the server is idle or before any read (see AppDatabase+ClickInbox). SQLite
+            // only: PostgreSQL, shared by several machines, stores clicks directly.
+            guard db.dialect == .sqlite else { return }
+            try db.executeSchema(
+                sql: """
+                    CREATE TABLE clickInbox (
+                        id INTEGER PRIMARY KEY,
+                        at DATETIME NOT NULL,
+                        kind TEXT NOT NULL,
+                        week TEXT NOT NULL,
+                        itemId INTEGER,
+                        network TEXT,
+                        ambassadorId INTEGER,
+                        class TEXT NOT NULL,
+                        reason TEXT NOT NULL,
+                        shareKey INTEGER,
+                        confirms TEXT,
+                        newReader INTEGER NOT NULL,
+                        newItemReader INTEGER NOT NULL,
+                        requestId TEXT,
+                        taints TEXT,
+                        checkBefore REAL
+                    )
+                    """)
+        },
     ]
 }
 

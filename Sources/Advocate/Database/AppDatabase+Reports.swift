@@ -73,6 +73,7 @@ extension AppDatabase {
     public func report(
         _ filter: ReportFilter, by grouping: ReportGrouping, costPerClick: [Network: Double] = [:]
     ) throws -> (rows: [ReportRow], total: ReportRow) {
+        try settleClicks()
         var conditions: [String] = []
         var values: [(any SQLValueConvertible)?] = []
         if let week = filter.week {
@@ -389,7 +390,8 @@ extension AppDatabase {
 
     /// Progress towards each goal, over the goal's own period in `timeZone`.
     public func progress(of goals: [Goal], timeZone: TimeZone) throws -> [GoalProgress] {
-        try read { db in
+        try settleClicks()
+        return try read { db in
             try goals.map { goal in
                 let range = goal.span.range(in: timeZone)
                 let row = try SQLRow.fetchOne(

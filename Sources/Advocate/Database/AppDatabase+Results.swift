@@ -52,6 +52,7 @@ extension AppDatabase {
         let week = digestWeek.previous
         let from = week.start(in: timeZone)
         let to = digestWeek.start(in: timeZone)
+        try settleClicks()
         return try read { db in
             var personal: [Int64: PersonalResults] = [:]
             for row in try SQLRow.fetchAll(

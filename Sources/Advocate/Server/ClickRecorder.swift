@@ -1,26 +1,58 @@
 import AdvocateCore
 import Foundation
+import Logging
 
 /// Writes clicks with group commit: every click waiting when the writer comes round goes into one transaction, and
 /// each caller is resumed only after that transaction committed. A redirect is therefore never sent for a click
 /// that is not stored, yet thousands of concurrent clicks cost a handful of transactions.
-/// Sendable by hand: `pending`, `stopping` and `stopped` are touched only under `condition`; the rest is immutable.
+///
+/// On SQLite the transaction commits to the click inbox (a table without indexes; see ``AppDatabase/inboxClicks(_:)``)
+/// and the writer moves the inbox into `click` when no click has come for ``Limits/idle``, or a slice per batch
+/// while more than ``Limits/backlog`` clicks wait (a long overload then costs what storing each click directly
+/// costs, in larger slices). Reads of clicks move what is left first, so the move's timing changes no figure.
+/// Sendable by hand: `pending`, `stopping`, `stopped` and `unmoved` are touched only under `condition` (`unmoved`
+/// by the writer thread alone); the rest is immutable.
 public final class ClickRecorder: @unchecked Sendable {
+    /// When the inbox is moved.
+    public struct Limits: Sendable {
+        /// Quiet time after which the writer moves the inbox.
+        public var idle: TimeInterval = 0.1
+        /// Clicks waiting in the inbox beyond which the writer moves a slice after each batch, busy or not.
+        public var backlog = 250_000
+        /// Clicks per move while busy (a click arriving then waits for one slice) and while idle.
+        public var busySlice = 512
+        public var idleSlice = 4_096
+
+        public init() {}
+    }
+
     private let database: AppDatabase
     private let condition = NSCondition()
     private var pending: [(ClickRecord, CheckedContinuation<Void, any Error>)] = []
     private var stopping = false
     private var stopped = false
     private let maxBatch: Int
+    private let limits: Limits
+    private let logger: Logger
+    /// Clicks in the inbox not yet moved, as far as this writer knows (other processes may add some; a move that
+    /// finds fewer than it asked for sets it to 0).
+    private var unmoved = 0
     /// The log is checkpointed beside the writer, never by it; `nil` if that could not start (SQLite then
     /// checkpoints as usual).
     private let checkpoints: BackgroundCheckpoints?
 
     /// Creates a recorder and starts its writer thread (SQLite writes block, so they stay off the cooperative pool).
-    public init(database: AppDatabase, maxBatch: Int = 2_048) {
+    public init(
+        database: AppDatabase, maxBatch: Int = 2_048, limits: Limits = Limits(),
+        logger: Logger = Logger(label: "advocate.clicks")
+    ) {
         self.database = database
+        self.logger = logger
         self.maxBatch = maxBatch
+        self.limits = limits
         checkpoints = try? database.checkpointInBackground()
+        // Clicks a killed server left in the inbox are moved once this one is idle.
+        unmoved = (try? database.inboxCount()) ?? 0
         let thread = Thread { [self] in writerLoop() }
         thread.name = "advocate-click-writer"
         thread.start()
@@ -41,7 +73,8 @@ public final class ClickRecorder: @unchecked Sendable {
         }
     }
 
-    /// Writes what is pending and stops the writer; later clicks fail.
+    /// Writes what is pending and stops the writer; later clicks fail. Clicks left in the inbox stay there,
+    /// committed, for the next server or the next read to move.
     public func shutdown() {
         condition.lock()
         stopping = true
@@ -54,31 +87,67 @@ public final class ClickRecorder: @unchecked Sendable {
     private func writerLoop() {
         while true {
             condition.lock()
-            while pending.isEmpty && !stopping { condition.wait() }
+            var idle = false
+            while pending.isEmpty && !stopping && !idle {
+                if unmoved == 0 {
+                    condition.wait()
+                } else {
+                    idle = !condition.wait(until: Date(timeIntervalSinceNow: limits.idle)) && pending.isEmpty
+                }
+            }
             if pending.isEmpty && stopping {
                 stopped = true
                 condition.broadcast()
                 condition.unlock()
                 return
             }
+            if idle {
+                condition.unlock()
+                move(limits.idleSlice)
+                continue
+            }
             let batch = Array(pending.prefix(maxBatch))
             pending.removeFirst(batch.count)
             let waiting = pending.count
             condition.unlock()
             AdvocateMetrics.clickBatch(size: batch.count, waiting: waiting)
-            do {
-                let stored = try database.insertClicks(batch.map(\.0))
-                for ((click, continuation), new) in zip(batch, stored) {
-                    // A request retried by the proxy after another server stored it is not counted twice.
-                    if new {
-                        AdvocateMetrics.click(
-                            kind: click.storedKind, classification: click.verdict.classification.rawValue)
-                    }
+            write(batch)
+            if unmoved > limits.backlog { move(limits.busySlice) }
+        }
+    }
+
+    private func write(_ batch: [(ClickRecord, CheckedContinuation<Void, any Error>)]) {
+        do {
+            if database.usesClickInbox {
+                try database.inboxClicks(batch.map(\.0))
+                unmoved += batch.count
+                for (click, continuation) in batch {
+                    AdvocateMetrics.click(kind: click.storedKind, classification: click.verdict.classification.rawValue)
                     continuation.resume()
                 }
-            } catch {
-                for (_, continuation) in batch { continuation.resume(throwing: error) }
+                return
             }
+            let stored = try database.insertClicks(batch.map(\.0))
+            for ((click, continuation), new) in zip(batch, stored) {
+                // A request retried by the proxy after another server stored it is not counted twice.
+                if new {
+                    AdvocateMetrics.click(kind: click.storedKind, classification: click.verdict.classification.rawValue)
+                }
+                continuation.resume()
+            }
+        } catch {
+            for (_, continuation) in batch { continuation.resume(throwing: error) }
+        }
+    }
+
+    /// Moves a slice of the inbox; a failure (the store busy beyond its timeout) leaves the clicks in the inbox,
+    /// committed, for the next move.
+    private func move(_ slice: Int) {
+        do {
+            let moved = try database.moveInboxClicks(limit: slice)
+            unmoved = moved < slice ? 0 : max(unmoved - moved, 0)
+        } catch {
+            logger.error("moving clicks from the inbox failed (they stay there, committed): \(error)")
         }
     }
 }

@@ -26,7 +26,7 @@ public func buildApplication(
     context: AppContext, database: AppDatabase, logger: Logger, metrics: PrometheusCollectorRegistry? = nil,
     onRunning: @escaping @Sendable (Int) -> Void = { _ in }
 ) throws -> ClickServer {
-    let recorder = ClickRecorder(database: database)
+    let recorder = ClickRecorder(database: database, logger: logger)
     let pages = try PageRenderer.load(directory: context.config.resolve(context.config.templatesDirectory))
     let sealer = LinkSealer(keyring: try context.secrets.linkKeys())
     let handler = LinkHandler(context: context, database: database, recorder: recorder, pages: pages, sealer: sealer)

@@ -1,0 +1,186 @@
+import AdvocateCore
+import Foundation
+import Testing
+
+@testable import Advocate
+
+/// The click inbox (SQLite): clicks committed narrow before their redirect, moved into `click` later.
+@Suite("The click inbox")
+struct ClickInboxTests {
+    let week = try! ISOWeek(parsing: "2026-W49")
+
+    /// A SQLite store with two ambassadors and two items.
+    func store() throws -> (TempDirectory, AppDatabase, [Int64], [Int64]) {
+        let directory = try TempDirectory(sqliteOnly: true)
+        let database = try makeContext(in: directory).openDatabase()
+        var people: [Int64] = []
+        for name in ["anke", "bert"] {
+            people.append(
+                try database.addAmbassador(
+                    Ambassador(email: "\(name)@x.nl", name: name, language: .nl, networks: [.x], joinedAt: fixedNow),
+                    now: fixedNow
+                ).id!)
+        }
+        var items: [Int64] = []
+        for path in ["a", "b"] {
+            items.append(
+                try database.addContent(
+                    ContentItem(url: "https://acme.example/\(path)", title: path, weeks: [week]), now: fixedNow
+                ).id!)
+        }
+        return (directory, database, people, items)
+    }
+
+    /// Clicks whose storing reclassifies earlier ones in every way the store knows, with a request retried on a
+    /// second server and a click of a person and an item that do not exist.
+    func history(people: [Int64], items: [Int64]) -> [ClickRecord] {
+        func click(
+            _ kind: LinkToken.Kind, _ verdict: ClickVerdict, at offset: TimeInterval, person: Int = 0, item: Int = 0,
+            network: Network = .x, edit: (inout ClickRecord) -> Void = { _ in }
+        ) -> ClickRecord {
+            var record = ClickRecord(
+                at: fixedNow.addingTimeInterval(offset), kind: kind, week: week,
+                itemID: kind == .trap ? nil : items[item], network: kind == .trap ? nil : network,
+                ambassadorID: people[person], verdict: verdict)
+            edit(&record)
+            return record
+        }
+        return [
+            // A time-of-click check, then the person's own click on the same link.
+            click(.share, ClickVerdict(.human, "browser"), at: 0.0004),
+            click(.share, ClickVerdict(.human, "browser"), at: 5) {
+                $0.checkBefore = fixedNow.addingTimeInterval(0.0004)
+            },
+            // A share, then the honeypot of the same mail hit together with it.
+            click(.share, ClickVerdict(.human, "browser"), at: 20.0017, person: 1),
+            click(.trap, ClickVerdict(.scanner, "honeypot link"), at: 20.5, person: 1) {
+                $0.taints = [fixedNow.addingTimeInterval(20.0017)]
+            },
+            // A share held for a paced scan, then confirmed by a reader.
+            click(.share, ClickVerdict(.scanner, "paced: 3 links of one mail in 9 s"), at: 30, item: 1),
+            click(.visit, ClickVerdict(.human, "browser"), at: 40, item: 1) {
+                $0.confirms = "reader"
+                $0.newReader = true
+                $0.newItemReader = true
+            },
+            // A request the proxy retried on a second server: stored once.
+            click(.share, ClickVerdict(.human, "browser"), at: 50, person: 1, item: 1) { $0.requestID = "req-0001" },
+            click(.share, ClickVerdict(.human, "browser"), at: 50.001, person: 1, item: 1) {
+                $0.requestID = "req-0001"
+            },
+            // A person and an item that no longer exist: stored without them.
+            ClickRecord(
+                at: fixedNow.addingTimeInterval(60), kind: .share, week: week, itemID: 999, network: .x,
+                ambassadorID: 998, verdict: ClickVerdict(.human, "browser")),
+        ]
+    }
+
+    /// Every stored click's columns but its id, in storing order.
+    func rows(_ database: AppDatabase) throws -> [[SQLValue]] {
+        try database.read { db in
+            try SQLRow.fetchAll(db, sql: "SELECT \(AppDatabase.clickColumnNames) FROM click ORDER BY id").map(\.values)
+        }
+    }
+
+    @Test("clicks moved from the inbox are stored exactly as stored on arrival: same rows, same reclassifications")
+    func sameAsDirect() throws {
+        let (directA, direct, peopleA, itemsA) = try store()
+        let (inboxB, inbox, peopleB, itemsB) = try store()
+        defer { withExtendedLifetime((directA, inboxB)) {} }
+        #expect(peopleA == peopleB && itemsA == itemsB)
+        let clicks = history(people: peopleA, items: itemsA)
+        for click in clicks { try direct.insertClicks([click]) }
+        // The inbox in the server's way: small group commits, then moves in slices smaller than the history.
+        try inbox.inboxClicks(Array(clicks.prefix(4)))
+        try inbox.inboxClicks(Array(clicks.dropFirst(4)))
+        #expect(try inbox.inboxCount() == clicks.count)
+        #expect(try rows(inbox).isEmpty)
+        #expect(try inbox.moveInboxClicks(limit: 3) == 3)
+        #expect(try inbox.inboxCount() == clicks.count - 3)
+        try inbox.settleClicks()
+        #expect(try inbox.inboxCount() == 0)
+        let stored = try rows(direct)
+        #expect(try rows(inbox) == stored)
+        // The history did reclassify (else the comparison proves little): the check, the honeypot, the reader.
+        #expect(
+            try direct.clickReasons() == [
+                "time-of-click check", "browser", "honeypot link of the same mail hit together", "honeypot link",
+                "confirmed by a reader", "browser", "browser", "browser",
+            ])
+        #expect(stored.last?[3] == .null && stored.last?[5] == .null, "the missing item and person are NULL")
+    }
+
+    @Test("every read of clicks counts what waits in the inbox: report, results, personal data, copy")
+    func readsSettle() throws {
+        let (directA, direct, people, items) = try store()
+        let (inboxB, inbox, _, _) = try store()
+        defer { withExtendedLifetime((directA, inboxB)) {} }
+        let clicks = history(people: people, items: items)
+        try direct.insertClicks(clicks)
+        /// The inbox store with the history waiting in its inbox and nothing in `click`.
+        func waiting() throws -> AppDatabase {
+            try inbox.write { db in try db.execute(sql: "DELETE FROM click") }
+            try inbox.inboxClicks(clicks)
+            return inbox
+        }
+        let report = try direct.report(ReportFilter(week: week), by: .network)
+        #expect(report.total.shares > 0 && report.total.visits > 0)
+        #expect(
+            String(describing: try waiting().report(ReportFilter(week: week), by: .network))
+                == String(describing: report))
+        let results = try direct.resultsSnapshot(digestWeek: week.next, timeZone: .gmt)
+        #expect(!results.personal.isEmpty)
+        #expect(
+            String(
+                describing: try waiting().resultsSnapshot(digestWeek: week.next, timeZone: .gmt).personal.sorted {
+                    $0.key < $1.key
+                }) == String(describing: results.personal.sorted { $0.key < $1.key }))
+        let personal = try #require(try direct.personalData(ambassadorID: people[1])?.clicks.map(\.count))
+        #expect(personal.reduce(0, +) == 3)
+        #expect(try waiting().personalData(ambassadorID: people[1])?.clicks.map(\.count) == personal)
+        _ = try waiting()
+        let target = try AppDatabase.open(at: inboxB.url.appendingPathComponent("copy.sqlite"))
+        let copied = try inbox.copy(to: target)
+        #expect(copied.first { $0.table == "click" }?.rows == clicks.count - 1)
+        #expect(try inbox.inboxCount() == 0)
+    }
+
+    @Test("the server's writer: clicks wait in the inbox while it is busy, and a backlog is moved a slice per batch")
+    func recorderBacklog() async throws {
+        let (directory, database, people, items) = try store()
+        defer { withExtendedLifetime(directory) {} }
+        var limits = ClickRecorder.Limits()
+        limits.idle = 3_600
+        limits.backlog = 10
+        limits.busySlice = 4
+        let recorder = ClickRecorder(database: database, limits: limits)
+        let click = ClickRecord(
+            at: fixedNow, kind: .share, week: week, itemID: items[0], network: .x, ambassadorID: people[0],
+            verdict: ClickVerdict(.human, "browser"))
+        for _ in 0..<10 { try await recorder.record(click) }
+        #expect(try database.inboxCount() == 10, "committed to the inbox, not moved while not idle")
+        for _ in 0..<30 { try await recorder.record(click) }
+        recorder.shutdown()
+        let waiting = try database.inboxCount()
+        #expect(waiting > 0 && waiting <= 11, "the backlog stays near its limit: \(waiting)")
+        #expect(try rows(database).count == 40 - waiting)
+        #expect(try database.clickCounts()["share/human"] == 40)
+    }
+
+    @Test("an idle writer moves the inbox by itself, and one that starts moves what a killed one left")
+    func recorderIdle() async throws {
+        let (directory, database, people, items) = try store()
+        defer { withExtendedLifetime(directory) {} }
+        try database.inboxClicks(history(people: people, items: items))
+        var limits = ClickRecorder.Limits()
+        limits.idle = 0.05
+        let recorder = ClickRecorder(database: database, limits: limits)
+        let click = ClickRecord(
+            at: fixedNow, kind: .share, week: week, itemID: items[0], network: .x, ambassadorID: people[0],
+            verdict: ClickVerdict(.human, "browser"))
+        try await recorder.record(click)
+        #expect(try await waitUntilAsync(timeout: 10) { try database.inboxCount() == 0 })
+        #expect(try rows(database).count == history(people: people, items: items).count)
+        recorder.shutdown()
+    }
+}
