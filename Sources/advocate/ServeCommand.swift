@@ -55,6 +55,8 @@ func makeLogger() -> Logger {
     let environment = ProcessInfo.processInfo.environment
     if environment["LOG_FORMAT"] == "json" {
         LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
+    } else {
+        LoggingSystem.bootstrap { TextLogHandler(label: $0) }
     }
     var logger = Logger(label: "advocate")
     logger.logLevel = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info

@@ -88,6 +88,24 @@ struct OperationsTests {
         #expect(!lines.filter { $0.contains("\"route\"") }.contains { $0.contains("127.0.0.1") }, "\(log)")
     }
 
+    @Test("text logs: one line per request on standard error as it happens, with route and status, never the token")
+    func textLog() throws {
+        let server = ServerTests()
+        let (directory, process, database) = try server.start(environment: ["LOG_LEVEL": "info"], errors: "serve.log")
+        defer { withExtendedLifetime(directory) {} }
+        defer { process.stop() }
+        let visit = try #require(try server.tokens(database).first { $0.kind == "l" }?.token)
+        #expect(try http("\(process.baseURL)/l/\(visit)").status == 302)
+        let file = directory.url.appendingPathComponent("serve.log")
+        // Written at once, while the server still runs (not when a buffer fills or the process ends).
+        #expect(waitUntil(timeout: 10) { ((try? String(contentsOf: file, encoding: .utf8)) ?? "").contains("302") })
+        let log = try String(contentsOf: file, encoding: .utf8)
+        let line = try #require(log.split(separator: "\n").first { $0.contains("302") })
+        #expect(line.contains(" info advocate: ") && line.contains("GET /l/… 302"), "\(line)")
+        #expect(line.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} "#, options: .regularExpression) != nil)
+        #expect(!log.contains(visit))
+    }
+
     @Test("without the admin token there is no /metrics at all")
     func noTokenNoMetrics() throws {
         let (directory, process, _) = try ServerTests().start()

@@ -9,11 +9,17 @@ public enum AdvocateMetrics {
     /// The route a path belongs to, as logs and metrics name it: its first segment when it is one of the server's
     /// (`/s/…`, `/admin/…`), else `other`, so that neither tokens nor made-up paths reach a log or a label.
     static func route(of path: String) -> String {
-        guard let first = path.split(separator: "/").first else { return "/" }
-        return knownRoutes.contains(first) ? "/\(first)/…" : "other"
+        // Runs on every request: the first segment is found in place, and the labels are made once.
+        let slash = UInt8(ascii: "/")
+        let rest = path.utf8.drop { $0 == slash }
+        guard !rest.isEmpty else { return "/" }
+        return knownRoutes[Substring(rest.prefix { $0 != slash })] ?? "other"
     }
 
-    private static let knownRoutes: Set<Substring> = ["s", "l", "t", "u", "p", "join", "admin", "healthz", "metrics"]
+    private static let knownRoutes: [Substring: String] = Dictionary(
+        uniqueKeysWithValues: ["s", "l", "t", "u", "p", "join", "admin", "healthz", "metrics"].map {
+            (Substring($0), "/\($0)/…")
+        })
 
     /// Requests answered, by route (`/s/…`, `/admin/…`) and status code.
     static func request(route: String, status: Int, duration: Duration) {
