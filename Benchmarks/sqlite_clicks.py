@@ -1,5 +1,5 @@
 """The click writer's peer: Python's sqlite3 module running the statements `advocate-bench clickwrite` runs, in the same
-batches of 12 (one transaction each) into the click inbox, then moving them into `click` in the same slices of 4,096
+batches of 12 (one transaction each) into the click inbox, then moving them into `click` in the same slices of 1,024
 (select, insert each, delete; one transaction per slice), with the same columns and ids, on a copy of the same database
 file (the share
 key is a SHA-256 prefix here and Advocate's own hash there: both spread evenly, which is what the index cares about). What it costs per
@@ -52,7 +52,7 @@ def main():
     started = time.perf_counter()
     while True:
         db.execute("BEGIN IMMEDIATE")
-        slice = db.execute(f"SELECT id, {columns} FROM clickInbox ORDER BY id LIMIT 4096").fetchall()
+        slice = db.execute(f"SELECT id, {columns} FROM clickInbox ORDER BY id LIMIT 1024").fetchall()
         for row in slice:
             db.execute(insert, row[1:]).fetchall()
         if slice:

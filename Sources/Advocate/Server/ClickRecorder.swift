@@ -8,10 +8,10 @@ import Logging
 ///
 /// On SQLite the transaction commits to the click inbox (a table without indexes; see ``AppDatabase/inboxClicks(_:)``)
 /// and the writer moves the inbox into `click` when no click has come for ``Limits/idle``, or a slice per batch
-/// while more than ``Limits/backlog`` clicks wait (a long overload then costs what storing each click directly
-/// costs, in larger slices). Reads of clicks move what is left first, so the move's timing changes no figure.
-/// Sendable by hand: `pending`, `stopping`, `stopped` and `unmoved` are touched only under `condition` (`unmoved`
-/// by the writer thread alone); the rest is immutable.
+/// while more than ``Limits/backlog`` clicks wait (a long overload then runs at the rate of storing each click
+/// directly). Reads of clicks move what is left first, so the move's timing changes no figure.
+/// Sendable by hand: `pending`, `stopping` and `stopped` are touched only under `condition`, `unmoved` only by the
+/// writer thread once it has started; the rest is immutable.
 public final class ClickRecorder: @unchecked Sendable {
     /// When the inbox is moved.
     public struct Limits: Sendable {
@@ -20,8 +20,8 @@ public final class ClickRecorder: @unchecked Sendable {
         /// Clicks waiting in the inbox beyond which the writer moves a slice after each batch, busy or not.
         public var backlog = 250_000
         /// Clicks per move while busy (a click arriving then waits for one slice) and while idle.
-        public var busySlice = 512
-        public var idleSlice = 4_096
+        public var busySlice = 256
+        public var idleSlice = 1_024
 
         public init() {}
     }
