@@ -18,7 +18,7 @@ public final class ClickRecorder: @unchecked Sendable {
         /// Quiet time after which the writer moves the inbox.
         public var idle: TimeInterval = 0.1
         /// Clicks waiting in the inbox beyond which the writer moves a slice after each batch, busy or not.
-        public var backlog = 250_000
+        public var backlog = 100_000
         /// Clicks per move while busy (a click arriving then waits for one slice) and while idle.
         public var busySlice = 256
         public var idleSlice = 1_024
