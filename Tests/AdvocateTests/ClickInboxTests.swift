@@ -180,7 +180,54 @@ struct ClickInboxTests {
             verdict: ClickVerdict(.human, "browser"))
         try await recorder.record(click)
         #expect(try await waitUntilAsync(timeout: 10) { try database.inboxCount() == 0 })
-        #expect(try rows(database).count == history(people: people, items: items).count)
+        // The history less the retried request, plus the click recorded here.
+        #expect(try rows(database).count == history(people: people, items: items).count - 1 + 1)
         recorder.shutdown()
+    }
+
+    @Test("erasing a person stores their waiting clicks first: a honeypot hit still reclassifies their shares")
+    func erasure() throws {
+        let (directA, direct, people, items) = try store()
+        let (inboxB, inbox, _, _) = try store()
+        defer { withExtendedLifetime((directA, inboxB)) {} }
+        // Bert's share, then the honeypot of his mail hit together with it (the history's third and fourth).
+        let clicks = Array(history(people: people, items: items)[2...3])
+        try direct.insertClicks(clicks)
+        try inbox.inboxClicks(clicks)
+        for database in [direct, inbox] { #expect(try database.removeAmbassador(email: "bert@x.nl")) }
+        #expect(try inbox.inboxCount() == 0)
+        #expect(try rows(inbox) == (try rows(direct)))
+        #expect(try inbox.clickReasons() == ["honeypot link of the same mail hit together", "honeypot link"])
+    }
+
+    @Test("the inbox refuses what the click table refuses, so every row it takes can be moved")
+    func checks() throws {
+        let (directory, database, _, _) = try store()
+        defer { withExtendedLifetime(directory) {} }
+        let good: [String] = ["'2026-12-01 10:00:00.000'", "'share'", "'2026-W49'", "'human'"]
+        let bad = [(1, "'bogus'"), (2, "'2026-49'"), (3, "'person'")]
+        for (index, value) in bad {
+            var changed = good
+            changed[index] = value
+            let values = changed
+            #expect(throws: (any Error).self) {
+                try database.write { db in
+                    try db.execute(
+                        sql: """
+                            INSERT INTO clickInbox (at, kind, week, class, reason, newReader, newItemReader)
+                            VALUES (\(values.joined(separator: ", ")), 'r', 0, 0)
+                            """)
+                }
+            }
+        }
+        try database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO clickInbox (at, kind, week, class, reason, newReader, newItemReader)
+                    VALUES (\(good.joined(separator: ", ")), 'r', 0, 0)
+                    """)
+        }
+        try database.settleClicks()
+        #expect(try database.clickCounts() == ["share/human": 1])
     }
 }

@@ -67,14 +67,15 @@ extension AppDatabase {
         VALUES (\(Array(repeating: "?", count: clickColumns + 2).joined(separator: ", ")))
         """
 
-    /// A click's inbox row. The moments are kept as seconds to the microsecond, so that the reclassification
-    /// windows on the move are the ones the arrival would have used.
+    /// A click's inbox row. The moments of its reclassifications are kept as `Date` holds them (seconds since its
+    /// reference date, as a double), so that the windows on the move are exactly the ones the arrival would have
+    /// used.
     static func inboxColumns(of click: ClickRecord) -> SQLArguments {
         var values = columns(of: click).values
         values.append(
             click.taints.isEmpty
-                ? .null : .text(click.taints.map { "\($0.timeIntervalSince1970)" }.joined(separator: " ")))
-        values.append(click.checkBefore.map { .real($0.timeIntervalSince1970) } ?? .null)
+                ? .null : .text(click.taints.map { "\($0.timeIntervalSinceReferenceDate)" }.joined(separator: " ")))
+        values.append(click.checkBefore.map { .real($0.timeIntervalSinceReferenceDate) } ?? .null)
         return SQLArguments(values: values)
     }
 }
@@ -92,8 +93,8 @@ extension ClickRecord {
         self.init(
             at: at, kind: kind, week: week, itemID: row["itemId"], network: network,
             ambassadorID: row["ambassadorId"], verdict: ClickVerdict(classification, row["reason"]),
-            taints: taints.map { Date(timeIntervalSince1970: $0) })
-        checkBefore = (row["checkBefore"] as Double?).map { Date(timeIntervalSince1970: $0) }
+            taints: taints.map { Date(timeIntervalSinceReferenceDate: $0) })
+        checkBefore = (row["checkBefore"] as Double?).map { Date(timeIntervalSinceReferenceDate: $0) }
         confirms = row["confirms"]
         newReader = row["newReader"]
         newItemReader = row["newItemReader"]

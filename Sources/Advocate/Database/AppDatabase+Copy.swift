@@ -26,6 +26,14 @@ extension AppDatabase {
         let counts = try read { db in
             // The target's transaction runs inside this read, on this thread: the session is not shared.
             nonisolated(unsafe) let source = db
+            // Settled above; a click a running server took since then would not reach the target.
+            if dialect == .sqlite, let waiting = try Int.fetchOne(source, sql: "SELECT COUNT(*) FROM clickInbox"),
+                waiting > 0
+            {
+                throw StoreError.failed(
+                    "\(waiting) clicks arrived while the copy began; stop `advocate serve` on this store and copy again"
+                )
+            }
             let sourceCounts = try Self.tables.map {
                 try Int.fetchOne(source, sql: "SELECT COUNT(*) FROM \($0.name)") ?? 0
             }

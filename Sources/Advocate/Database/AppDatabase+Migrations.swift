@@ -326,20 +326,21 @@ extension AppDatabase {
         },
         StoreMigration("v17-click-inbox") { db in
             // Clicks as the click server commits them before its redirect, without the indexes: moved into `click`
-            // in arrival order when the server is idle or before any read (see AppDatabase+ClickInbox). SQLite
-            // only: PostgreSQL, shared by several machines, stores clicks directly.
+            // in arrival order when the server is idle or before any read (see AppDatabase+ClickInbox). It checks
+            // what `click` checks, so that a row it takes can always be moved. SQLite only: PostgreSQL, shared by
+            // several machines, stores clicks directly.
             guard db.dialect == .sqlite else { return }
             try db.executeSchema(
                 sql: """
                     CREATE TABLE clickInbox (
                         id INTEGER PRIMARY KEY,
                         at DATETIME NOT NULL,
-                        kind TEXT NOT NULL,
-                        week TEXT NOT NULL,
+                        kind TEXT NOT NULL CHECK (kind IN ('share', 'visit', 'trap')),
+                        week TEXT NOT NULL CHECK (week GLOB '[0-9][0-9][0-9][0-9]-W[0-5][0-9]'),
                         itemId INTEGER,
                         network TEXT,
                         ambassadorId INTEGER,
-                        class TEXT NOT NULL,
+                        class TEXT NOT NULL CHECK (class IN ('human', 'crawler', 'scanner')),
                         reason TEXT NOT NULL,
                         shareKey INTEGER,
                         confirms TEXT,

@@ -27,6 +27,6 @@ public struct JSONLogHandler: LogHandler {
         fields["message"] = "\(event.message)"
         guard var line = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]) else { return }
         line.append(0x0A)
-        FileHandle.standardError.write(line)
+        try? FileHandle.standardError.write(contentsOf: line)
     }
 }

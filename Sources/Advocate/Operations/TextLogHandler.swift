@@ -29,7 +29,8 @@ public struct TextLogHandler: LogHandler {
         let pretty =
             fields.isEmpty ? "" : " " + fields.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: " ")
         let line = "\(Self.timestamp()) \(event.level) \(label):\(pretty) [\(event.source)] \(event.message)\n"
-        FileHandle.standardError.write(Data(line.utf8))
+        // A closed or full standard error loses the line, never the server.
+        try? FileHandle.standardError.write(contentsOf: Data(line.utf8))
     }
 
     /// The local time as `StreamLogHandler` writes it.

@@ -10,8 +10,8 @@ import Logging
 /// and the writer moves the inbox into `click` when no click has come for ``Limits/idle``, or a slice per batch
 /// while more than ``Limits/backlog`` clicks wait (a long overload then runs at the rate of storing each click
 /// directly). Reads of clicks move what is left first, so the move's timing changes no figure.
-/// Sendable by hand: `pending`, `stopping` and `stopped` are touched only under `condition`, `unmoved` only by the
-/// writer thread once it has started; the rest is immutable.
+/// Sendable by hand: `pending`, `stopping` and `stopped` are touched only under `condition`, `unmoved` and
+/// `failedMoves` only by the writer thread once it has started; the rest is immutable.
 public final class ClickRecorder: @unchecked Sendable {
     /// When the inbox is moved.
     public struct Limits: Sendable {
@@ -37,6 +37,8 @@ public final class ClickRecorder: @unchecked Sendable {
     /// Clicks in the inbox not yet moved, as far as this writer knows (other processes may add some; a move that
     /// finds fewer than it asked for sets it to 0).
     private var unmoved = 0
+    /// Moves that failed in a row (the writer thread's alone).
+    private var failedMoves = 0
     /// The log is checkpointed beside the writer, never by it; `nil` if that could not start (SQLite then
     /// checkpoints as usual).
     private let checkpoints: BackgroundCheckpoints?
@@ -85,14 +87,21 @@ public final class ClickRecorder: @unchecked Sendable {
     }
 
     private func writerLoop() {
+        // Once idle, slices follow each other without a pause until the inbox is empty or a click comes; after a
+        // failed move the pause doubles (up to a minute), so a store that keeps failing is not retried ten times a
+        // second.
+        var draining = false
         while true {
             condition.lock()
             var idle = false
             while pending.isEmpty && !stopping && !idle {
                 if unmoved == 0 {
                     condition.wait()
+                } else if draining {
+                    idle = true
                 } else {
-                    idle = !condition.wait(until: Date(timeIntervalSinceNow: limits.idle)) && pending.isEmpty
+                    let pause = min(limits.idle * Double(1 << min(failedMoves, 10)), 60)
+                    idle = !condition.wait(until: Date(timeIntervalSinceNow: pause)) && pending.isEmpty
                 }
             }
             if pending.isEmpty && stopping {
@@ -103,16 +112,18 @@ public final class ClickRecorder: @unchecked Sendable {
             }
             if idle {
                 condition.unlock()
-                move(limits.idleSlice)
+                draining = move(limits.idleSlice)
                 continue
             }
+            draining = false
             let batch = Array(pending.prefix(maxBatch))
             pending.removeFirst(batch.count)
             let waiting = pending.count
             condition.unlock()
             AdvocateMetrics.clickBatch(size: batch.count, waiting: waiting)
             write(batch)
-            if unmoved > limits.backlog { move(limits.busySlice) }
+            // At least as many as came in, so that the backlog cannot grow past its limit under any load.
+            if unmoved > limits.backlog { move(max(limits.busySlice, batch.count)) }
         }
     }
 
@@ -122,6 +133,8 @@ public final class ClickRecorder: @unchecked Sendable {
                 try database.inboxClicks(batch.map(\.0))
                 unmoved += batch.count
                 for (click, continuation) in batch {
+                    // Counted when taken: a request the proxy retried on another server after this one took it
+                    // counts on both servers (the store keeps one; see `advocate_clicks_total` in the README).
                     AdvocateMetrics.click(kind: click.storedKind, classification: click.verdict.classification.rawValue)
                     continuation.resume()
                 }
@@ -140,14 +153,19 @@ public final class ClickRecorder: @unchecked Sendable {
         }
     }
 
-    /// Moves a slice of the inbox; a failure (the store busy beyond its timeout) leaves the clicks in the inbox,
-    /// committed, for the next move.
-    private func move(_ slice: Int) {
+    /// Moves a slice of the inbox and returns whether it did; a failure (the store busy beyond its timeout) leaves
+    /// the clicks in the inbox, committed, for the next move.
+    @discardableResult
+    private func move(_ slice: Int) -> Bool {
         do {
             let moved = try database.moveInboxClicks(limit: slice)
             unmoved = moved < slice ? 0 : max(unmoved - moved, 0)
+            failedMoves = 0
+            return true
         } catch {
-            logger.error("moving clicks from the inbox failed (they stay there, committed): \(error)")
+            failedMoves += 1
+            logger.error("moving clicks from the inbox failed (they stay there, committed; retried): \(error)")
+            return false
         }
     }
 }
