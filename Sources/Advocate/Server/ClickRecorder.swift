@@ -100,7 +100,9 @@ public final class ClickRecorder: @unchecked Sendable {
                 } else if draining {
                     idle = true
                 } else {
-                    let pause = min(limits.idle * Double(1 << min(failedMoves, 10)), 60)
+                    let pause =
+                        failedMoves == 0
+                        ? limits.idle : max(limits.idle, min(limits.idle * Double(1 << min(failedMoves, 10)), 60))
                     idle = !condition.wait(until: Date(timeIntervalSinceNow: pause)) && pending.isEmpty
                 }
             }
