@@ -179,7 +179,7 @@ struct ClickInboxTests {
             at: fixedNow, kind: .share, week: week, itemID: items[0], network: .x, ambassadorID: people[0],
             verdict: ClickVerdict(.human, "browser"))
         try await recorder.record(click)
-        #expect(try await waitUntilAsync(timeout: 10) { try database.inboxCount() == 0 })
+        #expect(try await waitUntilAsync { try database.inboxCount() == 0 })
         // The history less the retried request, plus the click recorded here.
         #expect(try rows(database).count == history(people: people, items: items).count - 1 + 1)
         recorder.shutdown()

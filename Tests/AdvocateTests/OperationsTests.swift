@@ -98,7 +98,7 @@ struct OperationsTests {
         #expect(try http("\(process.baseURL)/l/\(visit)").status == 302)
         let file = directory.url.appendingPathComponent("serve.log")
         // Written at once, while the server still runs (not when a buffer fills or the process ends).
-        #expect(waitUntil(timeout: 10) { ((try? String(contentsOf: file, encoding: .utf8)) ?? "").contains("302") })
+        #expect(waitUntil { ((try? String(contentsOf: file, encoding: .utf8)) ?? "").contains("302") })
         let log = try String(contentsOf: file, encoding: .utf8)
         let line = try #require(log.split(separator: "\n").first { $0.contains("302") })
         #expect(line.contains(" info advocate: ") && line.contains("GET /l/… 302"), "\(line)")
