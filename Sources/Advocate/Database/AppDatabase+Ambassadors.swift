@@ -100,9 +100,11 @@ extension AppDatabase {
     /// person, so aggregate counts remain right; a fingerprint of the address is kept so that they are never
     /// invited again, and their pending sign-ups and invitations go too. Returns whether someone was removed.
     public func removeAmbassador(email: String, now: Date = Date()) throws -> Bool {
-        try write { db in
-            // Clicks waiting in the inbox are stored first, while the person is still there: a later hit of their
-            // mail reclassifies their earlier ones by ambassador, which it could not do once they are NULL.
+        // Clicks waiting in the inbox are stored first, while the person is still there: a later hit of their mail
+        // reclassifies their earlier ones by ambassador, which it could not do once they are NULL. A slice per
+        // transaction first (a click server beside it waits for one slice at most), then what came since.
+        try settleClicks()
+        return try write { db in
             if db.dialect == .sqlite { _ = try Self.moveInbox(db, limit: .max, upTo: .max) }
             // A relay's error text may quote the address: it goes with the person.
             try db.execute(

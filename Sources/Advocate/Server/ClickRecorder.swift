@@ -10,8 +10,8 @@ import Logging
 /// and the writer moves the inbox into `click` when no click has come for ``Limits/idle``, or a slice per batch
 /// while more than ``Limits/backlog`` clicks wait (a long overload then runs at the rate of storing each click
 /// directly). Reads of clicks move what is left first, so the move's timing changes no figure.
-/// Sendable by hand: `pending`, `stopping` and `stopped` are touched only under `condition`, `unmoved` and
-/// `failedMoves` only by the writer thread once it has started; the rest is immutable.
+/// Sendable by hand: `pending`, `stopping` and `stopped` are touched only under `condition`; `unmoved`,
+/// `failedMoves` and `retryAt` only by the writer thread once it has started; the rest is immutable.
 public final class ClickRecorder: @unchecked Sendable {
     /// When the inbox is moved.
     public struct Limits: Sendable {
@@ -39,6 +39,8 @@ public final class ClickRecorder: @unchecked Sendable {
     private var unmoved = 0
     /// Moves that failed in a row (the writer thread's alone).
     private var failedMoves = 0
+    /// No move before this moment after a failed one (the writer thread's alone).
+    private var retryAt = Date.distantPast
     /// The log is checkpointed beside the writer, never by it; `nil` if that could not start (SQLite then
     /// checkpoints as usual).
     private let checkpoints: BackgroundCheckpoints?
@@ -100,10 +102,8 @@ public final class ClickRecorder: @unchecked Sendable {
                 } else if draining {
                     idle = true
                 } else {
-                    let pause =
-                        failedMoves == 0
-                        ? limits.idle : max(limits.idle, min(limits.idle * Double(1 << min(failedMoves, 10)), 60))
-                    idle = !condition.wait(until: Date(timeIntervalSinceNow: pause)) && pending.isEmpty
+                    let wake = max(retryAt, Date(timeIntervalSinceNow: limits.idle))
+                    idle = !condition.wait(until: wake) && pending.isEmpty
                 }
             }
             if pending.isEmpty && stopping {
@@ -125,7 +125,7 @@ public final class ClickRecorder: @unchecked Sendable {
             AdvocateMetrics.clickBatch(size: batch.count, waiting: waiting)
             write(batch)
             // At least as many as came in, so that the backlog cannot grow past its limit under any load.
-            if unmoved > limits.backlog { move(max(limits.busySlice, batch.count)) }
+            if unmoved > limits.backlog && Date() >= retryAt { move(max(limits.busySlice, batch.count)) }
         }
     }
 
@@ -166,6 +166,9 @@ public final class ClickRecorder: @unchecked Sendable {
             return true
         } catch {
             failedMoves += 1
+            // 0.2 s after the first failure, doubling up to a minute (never sooner than the idle time).
+            let pause = min(limits.idle * Double(1 << min(failedMoves, 10)), 60)
+            retryAt = Date(timeIntervalSinceNow: pause)
             logger.error("moving clicks from the inbox failed (they stay there, committed; retried): \(error)")
             return false
         }
