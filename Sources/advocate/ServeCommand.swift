@@ -53,11 +53,8 @@ func reportingErrorsAsync(_ body: () async throws -> Void) async throws {
 /// The process's logger: LOG_LEVEL (default info) and LOG_FORMAT (`json` for JSON lines, else swift-log's text).
 func makeLogger() -> Logger {
     let environment = ProcessInfo.processInfo.environment
-    if environment["LOG_FORMAT"] == "json" {
-        LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
-    } else {
-        LoggingSystem.bootstrap { TextLogHandler(label: $0) }
-    }
+    let format: LogLineHandler.Format = environment["LOG_FORMAT"] == "json" ? .json : .text
+    LoggingSystem.bootstrap { LogLineHandler(label: $0, format: format) }
     var logger = Logger(label: "advocate")
     logger.logLevel = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
     return logger
