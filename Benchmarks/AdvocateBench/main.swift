@@ -245,9 +245,7 @@ case "clickwrite":
     // What a click waits for before its redirect (the inbox's commit on SQLite), then the move into the indexed
     // table in the idle server's slices, as the click server runs them.
     let started = ContinuousClock.now
-    for batch in batches {
-        if database.usesClickInbox { try database.inboxClicks(batch) } else { try database.insertClicks(batch) }
-    }
+    for batch in batches { try database.takeClicks(batch) }
     let seconds = (ContinuousClock.now - started) / .seconds(1)
     print(String(format: "CLICKWRITE_US %.1f", seconds / Double(count) * 1e6))
     let moving = ContinuousClock.now

@@ -12,6 +12,16 @@ extension AppDatabase {
     /// Whether the click server commits clicks to the inbox (SQLite) or straight to `click` (PostgreSQL).
     public var usesClickInbox: Bool { dialect == .sqlite }
 
+    /// Commits `clicks` as the click server takes them, in one transaction (group commit): to the inbox on SQLite,
+    /// where each is taken (true); straight into `click` on PostgreSQL, where a click whose request id another
+    /// server stored first is not (false; see ``insertClicks(_:)``).
+    @discardableResult
+    public func takeClicks(_ clicks: [ClickRecord]) throws -> [Bool] {
+        guard usesClickInbox else { return try insertClicks(clicks) }
+        try inboxClicks(clicks)
+        return Array(repeating: true, count: clicks.count)
+    }
+
     /// Commits `clicks` to the inbox in one transaction (group commit), in their order.
     public func inboxClicks(_ clicks: [ClickRecord]) throws {
         try write { db in
@@ -81,10 +91,12 @@ extension AppDatabase {
 }
 
 extension ClickRecord {
+    /// The kinds a stored click has (see ``storedKind``).
+    static let storedKinds: [String: LinkToken.Kind] = ["share": .share, "visit": .visit, "trap": .trap]
+
     /// The click an inbox row holds.
     init(inboxRow row: SQLRow) throws {
-        let kinds: [String: LinkToken.Kind] = ["share": .share, "visit": .visit, "trap": .trap]
-        guard let kind = kinds[row["kind"] as String], let at = row["at"] as Date?,
+        guard let kind = Self.storedKinds[row["kind"] as String], let at = row["at"] as Date?,
             let classification = ClickClass(rawValue: row["class"] as String),
             let week = try? ISOWeek(parsing: row["week"] as String)
         else { throw StoreError.failed("clickInbox row \(row["id"] as Int64? ?? -1) does not hold a click") }

@@ -131,20 +131,12 @@ public final class ClickRecorder: @unchecked Sendable {
 
     private func write(_ batch: [(ClickRecord, CheckedContinuation<Void, any Error>)]) {
         do {
-            if database.usesClickInbox {
-                try database.inboxClicks(batch.map(\.0))
-                unmoved += batch.count
-                for (click, continuation) in batch {
-                    // Counted when taken: a request the proxy retried on another server after this one took it
-                    // counts on both servers (the store keeps one; see `advocate_clicks_total` in the README).
-                    AdvocateMetrics.click(kind: click.storedKind, classification: click.verdict.classification.rawValue)
-                    continuation.resume()
-                }
-                return
-            }
-            let stored = try database.insertClicks(batch.map(\.0))
-            for ((click, continuation), new) in zip(batch, stored) {
-                // A request retried by the proxy after another server stored it is not counted twice.
+            let taken = try database.takeClicks(batch.map(\.0))
+            if database.usesClickInbox { unmoved += batch.count }
+            for ((click, continuation), new) in zip(batch, taken) {
+                // Counted when taken. On PostgreSQL a request the proxy retried after another server stored it is
+                // not counted twice; on SQLite the inbox cannot tell yet, and it counts on both servers (the store
+                // keeps one; see `advocate_clicks_total` in the README).
                 if new {
                     AdvocateMetrics.click(kind: click.storedKind, classification: click.verdict.classification.rawValue)
                 }
