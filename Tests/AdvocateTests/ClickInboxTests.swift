@@ -204,29 +204,21 @@ struct ClickInboxTests {
     func checks() throws {
         let (directory, database, _, _) = try store()
         defer { withExtendedLifetime(directory) {} }
-        let good: [String] = ["'2026-12-01 10:00:00.000'", "'share'", "'2026-W49'", "'human'"]
-        let bad = [(1, "'bogus'"), (2, "'2026-49'"), (3, "'person'")]
-        for (index, value) in bad {
-            var changed = good
-            changed[index] = value
-            let values = changed
-            #expect(throws: (any Error).self) {
-                try database.write { db in
-                    try db.execute(
-                        sql: """
-                            INSERT INTO clickInbox (at, kind, week, class, reason, newReader, newItemReader)
-                            VALUES (\(values.joined(separator: ", ")), 'r', 0, 0)
-                            """)
-                }
+        func insert(_ values: [String]) throws {
+            try database.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO clickInbox (at, kind, week, class, reason, newReader, newItemReader)
+                        VALUES (\(values.joined(separator: ", ")), 'r', 0, 0)
+                        """)
             }
         }
-        try database.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO clickInbox (at, kind, week, class, reason, newReader, newItemReader)
-                    VALUES (\(good.joined(separator: ", ")), 'r', 0, 0)
-                    """)
+        let good: [String] = ["'2026-12-01 10:00:00.000'", "'share'", "'2026-W49'", "'human'"]
+        for (index, value) in [(1, "'bogus'"), (2, "'2026-49'"), (3, "'person'")] {
+            let bad = good.indices.map { $0 == index ? value : good[$0] }
+            #expect(throws: (any Error).self) { try insert(bad) }
         }
+        try insert(good)
         try database.settleClicks()
         #expect(try database.clickCounts() == ["share/human": 1])
     }
