@@ -185,6 +185,57 @@ struct ClickInboxTests {
         recorder.shutdown()
     }
 
+    @Test("an idle writer also moves what another process committed to the inbox, past its own clicks")
+    func recorderOthers() async throws {
+        let (directory, database, people, items) = try store()
+        defer { withExtendedLifetime(directory) {} }
+        var limits = ClickRecorder.Limits()
+        limits.idle = 0.05
+        limits.idleSlice = 4
+        let recorder = ClickRecorder(database: database, limits: limits)
+        let click = ClickRecord(
+            at: fixedNow, kind: .share, week: week, itemID: items[0], network: .x, ambassadorID: people[0],
+            verdict: ClickVerdict(.human, "browser"))
+        // Another server on the same file commits 20 the writer does not know of; it then takes 4 of its own.
+        try database.inboxClicks(Array(repeating: click, count: 20))
+        for _ in 0..<4 { try await recorder.record(click) }
+        #expect(try await waitUntilAsync(timeout: 10) { try database.inboxCount() == 0 }, "all 24 moved, not 4")
+        #expect(try rows(database).count == 24)
+        recorder.shutdown()
+    }
+
+    @Test("a move that fails leaves the clicks in the inbox and is retried ever later, then succeeds")
+    func recorderBackOff() async throws {
+        let (directory, database, people, items) = try store()
+        defer { withExtendedLifetime(directory) {} }
+        let log = LogLines()
+        var limits = ClickRecorder.Limits()
+        limits.idle = 0.01
+        let recorder = ClickRecorder(database: database, limits: limits, logger: log.logger)
+        // Every move fails while the click table refuses inserts.
+        try database.write { db in
+            try db.execute(
+                sql:
+                    "CREATE TRIGGER refuse BEFORE INSERT ON click BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+            )
+        }
+        let click = ClickRecord(
+            at: fixedNow, kind: .share, week: week, itemID: items[0], network: .x, ambassadorID: people[0],
+            verdict: ClickVerdict(.human, "browser"))
+        let started = Date()
+        try await recorder.record(click)
+        func failures() -> Int { log.lines.filter { $0.contains("moving clicks from the inbox failed") }.count }
+        #expect(await waitUntilAsync(timeout: 20) { failures() >= 6 })
+        // Retried after 0.02, 0.04, 0.08, 0.16 and 0.32 s: without the back-off, six tries take 0.06 s.
+        #expect(
+            Date().timeIntervalSince(started) >= 0.5, "six failed moves within \(Date().timeIntervalSince(started)) s")
+        #expect(try database.inboxCount() == 1, "the click stays in the inbox, committed")
+        try database.write { db in try db.execute(sql: "DROP TRIGGER refuse") }
+        #expect(try await waitUntilAsync(timeout: 20) { try database.inboxCount() == 0 })
+        #expect(try rows(database).count == 1)
+        recorder.shutdown()
+    }
+
     @Test("erasing a person stores their waiting clicks first: a honeypot hit still reclassifies their shares")
     func erasure() throws {
         let (directA, direct, people, items) = try store()

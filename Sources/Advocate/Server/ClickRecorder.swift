@@ -153,7 +153,9 @@ public final class ClickRecorder: @unchecked Sendable {
     private func move(_ slice: Int) -> Bool {
         do {
             let moved = try database.moveInboxClicks(limit: slice)
-            unmoved = moved < slice ? 0 : max(unmoved - moved, 0)
+            // A full slice may leave clicks that this writer never counted (another process's, on the same file):
+            // keep moving until a slice comes back short.
+            unmoved = moved < slice ? 0 : max(unmoved - moved, 1)
             failedMoves = 0
             return true
         } catch {
