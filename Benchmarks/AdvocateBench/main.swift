@@ -16,6 +16,9 @@ import Synchronization
 //                                    slices, and print the time per click of each; DIR/click-inbox.sql and
 //                                    DIR/click-insert.sql get the statements, for the peer (Benchmarks/sqlite_clicks.py)
 //                                    to run the same inserts
+//   advocate-bench follow N DIR     call the /s/ link handler N times, 64 at once, without HTTP, on DIR/paths.txt:
+//                                    as test links (nothing recorded), then as real ones (each click committed), and
+//                                    print the process's CPU time per call of each
 //   advocate-bench bare PORT DIR     serve a bare Hummingbird route on 127.0.0.1:PORT that answers every /s/ link with
 //                                    a constant 302: the framework's own limit, the peer of scripts/loadcheck
 //   advocate-bench ledger N DIR      commit the send ledger's note and outcome for N deliveries of the week after the seeded
@@ -286,6 +289,50 @@ case "ledger":
     print(String(format: "LEDGER_OUTCOME_US %.1f", outcome / .seconds(1) / Double(done) * 1e6))
     print("LEDGER_COUNT \(done)")
     withExtendedLifetime(lock) {}
+
+case "follow":
+    // The link handler alone, without HTTP: 64 calls at once on the share links of DIR/paths.txt, first as test
+    // links (nothing recorded), then as they are (each click committed to the store before the call returns).
+    let context = try AppContext.load(configPath: directory.appendingPathComponent("config.json").path)
+    let database = try context.openDatabase()
+    let recorder = ClickRecorder(database: database)
+    let sealer = LinkSealer(keyring: try context.secrets.linkKeys())
+    let handler = LinkHandler(
+        context: context, database: database, recorder: recorder,
+        pages: try PageRenderer.load(directory: context.config.resolve(context.config.templatesDirectory)),
+        sealer: sealer)
+    let links = try String(contentsOf: directory.appendingPathComponent("paths.txt"), encoding: .utf8)
+        .split(separator: "\n").map { String($0.dropFirst("/s/".count)) }
+    let testLinks = links.map { link in
+        var token = sealer.open(link)!
+        token.test = true
+        return sealer.seal(token)
+    }
+    /// CPU seconds of the whole process (the writer thread's included).
+    func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+        return user + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+    for (label, tokens) in [("HANDLER_TEST_US", testLinks), ("HANDLER_CLICK_US", links)] {
+        let started = cpuSeconds()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for first in 0..<64 {
+                group.addTask {
+                    for index in stride(from: first, to: count, by: 64) {
+                        let answer = try await handler.follow(
+                            tokens[index % tokens.count], kind: .share, method: "GET",
+                            userAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0", client: [127, 0, 0, 1])
+                        guard answer.status == 302 || answer.status == 200 else { fatalError("answered \(answer)") }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        print(String(format: "%@ %.1f", label, (cpuSeconds() - started) / Double(count) * 1e6))
+    }
+    recorder.shutdown()
 
 case "tokens":
     let keys = ProcessInfo.processInfo.environment["ADVOCATE_LINK_KEYS"] ?? ""
