@@ -152,6 +152,14 @@ struct ServerTests {
                 #expect([200, 302].contains(try http("\(server.baseURL)/\(kind)/\(token)").status))
             }
         }
+        // Its threads carry names that top -H and perf show (Linux refuses a name over 15 bytes).
+        let threads = try FileManager.default.contentsOfDirectory(
+            atPath: "/proc/\(server.process.processIdentifier)/task"
+        )
+        .map {
+            try String(contentsOfFile: "/proc/\(server.process.processIdentifier)/task/\($0)/comm", encoding: .utf8)
+        }
+        #expect(threads.contains("click-writer\n") && threads.contains("wal-checkpoint\n"), "\(threads)")
         try follow()
         // No reader runs here: the server itself empties its inbox once no click has come for a moment.
         #expect(waitUntil { (try? database.inboxCount()) == 0 })

@@ -52,7 +52,7 @@ final class SendPool: Sendable {
             let session = try transport.makeSession()
             let box = SessionBox(session: session)
             done.enter()
-            let thread = Thread { [queue, limiter, done, ends] in
+            let thread = Thread.named("smtp-\(index)") { [queue, limiter, done, ends] in
                 while let job = queue.take() {
                     guard let mail = job.prepare() else {
                         job.skip()
@@ -91,7 +91,6 @@ final class SendPool: Sendable {
                 box.session.close()
                 done.leave()
             }
-            thread.name = "advocate-smtp-\(index)"
             thread.stackSize = 1 << 20
             thread.start()
         }

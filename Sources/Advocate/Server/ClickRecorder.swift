@@ -57,9 +57,7 @@ public final class ClickRecorder: @unchecked Sendable {
         checkpoints = try? database.checkpointInBackground()
         // Clicks a killed server left in the inbox are moved once this one is idle.
         unmoved = (try? database.inboxCount()) ?? 0
-        let thread = Thread { [self] in writerLoop() }
-        thread.name = "advocate-click-writer"
-        thread.start()
+        Thread.named("click-writer") { [self] in writerLoop() }.start()
     }
 
     /// Stores a click; returns once it is committed.

@@ -21,9 +21,7 @@ public final class BackgroundCheckpoints: @unchecked Sendable {
         try store.writer.writeWithoutTransaction {
             try $0.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.fallbackPages)")
         }
-        let thread = Thread { [self] in run(connection) }
-        thread.name = "advocate-checkpoint"
-        thread.start()
+        Thread.named("wal-checkpoint") { [self] in run(connection) }.start()
     }
 
     private func run(_ connection: DatabaseQueue) {
