@@ -10,14 +10,15 @@ import Synchronization
 //   advocate-bench render N DIR      time N personal renders; write DIR/contexts.jsonl for the chevron comparison
 //   advocate-bench clicks N DIR      add N clicks (mixed kinds, classes, weeks) to the store of DIR/config.json
 //   advocate-bench tokens N DIR      write DIR/paths.txt: N real /s/ share paths (keys from ADVOCATE_LINK_KEYS)
-//                                    for ambassadors 1…N and items 1…8 of a seeded database
+//                                    for ambassadors 1…N and items 1…8 of a seeded database, and DIR/paths-test.txt:
+//                                    the same links as a test message's (they redirect alike and record nothing)
 //   advocate-bench clickwrite N DIR  commit N share clicks in batches of 12 (the click server's group commits) to the
 //                                    click inbox of DIR/config.json, then move them into `click` in the idle server's
 //                                    slices, and print the time per click of each; DIR/click-inbox.sql and
 //                                    DIR/click-insert.sql get the statements, for the peer (Benchmarks/sqlite_clicks.py)
 //                                    to run the same inserts
-//   advocate-bench follow N DIR     call the /s/ link handler N times, 64 at once, without HTTP, on DIR/paths.txt:
-//                                    as test links (nothing recorded), then as real ones (each click committed), and
+//   advocate-bench follow N DIR     call the /s/ link handler N times, 64 at once, without HTTP: on the test links of
+//                                    DIR/paths-test.txt (nothing recorded), then on DIR/paths.txt (each click committed), and
 //                                    print the process's CPU time per call of each
 //   advocate-bench bare PORT DIR     serve a bare Hummingbird route on 127.0.0.1:PORT that answers every /s/ link with
 //                                    a constant 302: the framework's own limit, the peer of scripts/loadcheck
@@ -301,12 +302,9 @@ case "follow":
         context: context, database: database, recorder: recorder,
         pages: try PageRenderer.load(directory: context.config.resolve(context.config.templatesDirectory)),
         sealer: sealer)
-    let links = try String(contentsOf: directory.appendingPathComponent("paths.txt"), encoding: .utf8)
-        .split(separator: "\n").map { String($0.dropFirst("/s/".count)) }
-    let testLinks = links.map { link in
-        var token = sealer.open(link)!
-        token.test = true
-        return sealer.seal(token)
+    func links(_ file: String) throws -> [String] {
+        try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
+            .split(separator: "\n").map { String($0.dropFirst("/s/".count)) }
     }
     /// CPU seconds of the whole process (the writer thread's included).
     func cpuSeconds() -> Double {
@@ -315,7 +313,9 @@ case "follow":
         let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
         return user + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
     }
-    for (label, tokens) in [("HANDLER_TEST_US", testLinks), ("HANDLER_CLICK_US", links)] {
+    for (label, tokens) in [
+        ("HANDLER_TEST_US", try links("paths-test.txt")), ("HANDLER_CLICK_US", try links("paths.txt")),
+    ] {
         let started = cpuSeconds()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for first in 0..<64 {
@@ -338,13 +338,17 @@ case "tokens":
     let keys = ProcessInfo.processInfo.environment["ADVOCATE_LINK_KEYS"] ?? ""
     let sealer = LinkSealer(keyring: try LinkKeyring(parsing: keys))
     var paths = ""
+    var testPaths = ""
     for id in 1...count {
-        let token = LinkToken(
+        var token = LinkToken(
             kind: .share, ambassadorID: Int64(id), itemID: Int64(id % 8 + 1), network: networks[id % networks.count],
             week: week)
         paths += "/s/\(sealer.seal(token))\n"
+        token.test = true
+        testPaths += "/s/\(sealer.seal(token))\n"
     }
     try Data(paths.utf8).write(to: directory.appendingPathComponent("paths.txt"))
+    try Data(testPaths.utf8).write(to: directory.appendingPathComponent("paths-test.txt"))
     print("wrote \(count) share paths")
 
 default:
