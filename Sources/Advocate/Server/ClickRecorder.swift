@@ -145,17 +145,20 @@ public final class ClickRecorder: @unchecked Sendable {
         }
     }
 
-    /// Moves a slice of the inbox and returns whether it did; a failure (the store busy beyond its timeout) leaves
-    /// the clicks in the inbox, committed, for the next move.
+    /// Moves a slice of the inbox and returns whether the next slice may follow at once (this writer's own clicks
+    /// still wait); a failure (the store busy beyond its timeout) leaves the clicks in the inbox, committed, for the
+    /// next move.
     @discardableResult
     private func move(_ slice: Int) -> Bool {
         do {
             let moved = try database.moveInboxClicks(limit: slice)
-            // A full slice may leave clicks that this writer never counted (another process's, on the same file):
-            // keep moving until a slice comes back short.
-            unmoved = moved < slice ? 0 : max(unmoved - moved, 1)
+            let own = unmoved - moved
+            // A full slice may leave clicks that this writer never counted: another process's on the same file.
+            // They are moved too, until a slice comes back short, but one slice per idle time, so that a server
+            // taking a burst beside this one is not kept waiting for the write lock slice after slice.
+            unmoved = moved < slice ? 0 : max(own, 1)
             failedMoves = 0
-            return true
+            return moved == slice && own > 0
         } catch {
             failedMoves += 1
             // 0.2 s after the first failure, doubling up to a minute (never sooner than the idle time).
