@@ -317,11 +317,14 @@ case "follow":
     let runs = [("HANDLER_TEST_US", try links("paths-test.txt")), ("HANDLER_CLICK_US", try links("paths.txt"))]
     // Once over every link of both kinds first, unmeasured: the item, language and delivery caches are then warm
     // for both measured runs alike.
+    @Sendable func follow(_ token: String) async throws {
+        let answer = try await handler.follow(
+            token, kind: .share, method: "GET", userAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
+            client: [127, 0, 0, 1])
+        guard answer.status == 302 || answer.status == 200 else { fatalError("answered \(answer)") }
+    }
     for (_, tokens) in runs {
-        for token in tokens {
-            _ = try await handler.follow(
-                token, kind: .share, method: "GET", userAgent: "Mozilla/5.0", client: [127, 0, 0, 1])
-        }
+        for token in tokens { try await follow(token) }
     }
     for (label, tokens) in runs {
         let started = cpuSeconds()
@@ -329,10 +332,7 @@ case "follow":
             for first in 0..<64 {
                 group.addTask {
                     for index in stride(from: first, to: count, by: 64) {
-                        let answer = try await handler.follow(
-                            tokens[index % tokens.count], kind: .share, method: "GET",
-                            userAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0", client: [127, 0, 0, 1])
-                        guard answer.status == 302 || answer.status == 200 else { fatalError("answered \(answer)") }
+                        try await follow(tokens[index % tokens.count])
                     }
                 }
             }

@@ -1,5 +1,6 @@
 import AdvocateCore
 import Foundation
+import Logging
 import Testing
 
 @testable import Advocate
@@ -29,6 +30,23 @@ struct ClickInboxTests {
                 ).id!)
         }
         return (directory, database, people, items)
+    }
+
+    /// The server's click writer on `database`, with the limits `set` changes.
+    func writer(
+        on database: AppDatabase, logger: Logger = Logger(label: "advocate.clicks"),
+        _ set: (inout ClickRecorder.Limits) -> Void
+    ) -> ClickRecorder {
+        var limits = ClickRecorder.Limits()
+        set(&limits)
+        return ClickRecorder(database: database, limits: limits, logger: logger)
+    }
+
+    /// A person's share click from a browser: what the writer tests record.
+    func browserShare(people: [Int64], items: [Int64]) -> ClickRecord {
+        ClickRecord(
+            at: fixedNow, kind: .share, week: week, itemID: items[0], network: .x, ambassadorID: people[0],
+            verdict: ClickVerdict(.human, "browser"))
     }
 
     /// Clicks whose storing reclassifies earlier ones in every way the store knows, with a request retried on a
@@ -149,14 +167,12 @@ struct ClickInboxTests {
     func recorderBacklog() async throws {
         let (directory, database, people, items) = try store()
         defer { withExtendedLifetime(directory) {} }
-        var limits = ClickRecorder.Limits()
-        limits.idle = 3_600
-        limits.backlog = 10
-        limits.busySlice = 4
-        let recorder = ClickRecorder(database: database, limits: limits)
-        let click = ClickRecord(
-            at: fixedNow, kind: .share, week: week, itemID: items[0], network: .x, ambassadorID: people[0],
-            verdict: ClickVerdict(.human, "browser"))
+        let recorder = writer(on: database) {
+            $0.idle = 3_600
+            $0.backlog = 10
+            $0.busySlice = 4
+        }
+        let click = browserShare(people: people, items: items)
         for _ in 0..<10 { try await recorder.record(click) }
         #expect(try database.inboxCount() == 10, "committed to the inbox, not moved while not idle")
         for _ in 0..<30 { try await recorder.record(click) }
@@ -172,12 +188,8 @@ struct ClickInboxTests {
         let (directory, database, people, items) = try store()
         defer { withExtendedLifetime(directory) {} }
         try database.inboxClicks(history(people: people, items: items))
-        var limits = ClickRecorder.Limits()
-        limits.idle = 0.05
-        let recorder = ClickRecorder(database: database, limits: limits)
-        let click = ClickRecord(
-            at: fixedNow, kind: .share, week: week, itemID: items[0], network: .x, ambassadorID: people[0],
-            verdict: ClickVerdict(.human, "browser"))
+        let recorder = writer(on: database) { $0.idle = 0.05 }
+        let click = browserShare(people: people, items: items)
         try await recorder.record(click)
         #expect(try await waitUntilAsync { try database.inboxCount() == 0 })
         // The history less the retried request, plus the click recorded here.
@@ -189,13 +201,11 @@ struct ClickInboxTests {
     func recorderOthers() async throws {
         let (directory, database, people, items) = try store()
         defer { withExtendedLifetime(directory) {} }
-        var limits = ClickRecorder.Limits()
-        limits.idle = 0.25
-        limits.idleSlice = 4
-        let recorder = ClickRecorder(database: database, limits: limits)
-        let click = ClickRecord(
-            at: fixedNow, kind: .share, week: week, itemID: items[0], network: .x, ambassadorID: people[0],
-            verdict: ClickVerdict(.human, "browser"))
+        let recorder = writer(on: database) {
+            $0.idle = 0.25
+            $0.idleSlice = 4
+        }
+        let click = browserShare(people: people, items: items)
         // Another server on the same file commits 20 the writer does not know of; it then takes 4 of its own.
         try database.inboxClicks(Array(repeating: click, count: 20))
         for _ in 0..<4 { try await recorder.record(click) }
@@ -214,9 +224,7 @@ struct ClickInboxTests {
         let (directory, database, people, items) = try store()
         defer { withExtendedLifetime(directory) {} }
         let log = LogLines()
-        var limits = ClickRecorder.Limits()
-        limits.idle = 0.01
-        let recorder = ClickRecorder(database: database, limits: limits, logger: log.logger)
+        let recorder = writer(on: database, logger: log.logger) { $0.idle = 0.01 }
         // Every move fails while the click table refuses inserts.
         try database.write { db in
             try db.execute(
@@ -224,9 +232,7 @@ struct ClickInboxTests {
                     "CREATE TRIGGER refuse BEFORE INSERT ON click BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
             )
         }
-        let click = ClickRecord(
-            at: fixedNow, kind: .share, week: week, itemID: items[0], network: .x, ambassadorID: people[0],
-            verdict: ClickVerdict(.human, "browser"))
+        let click = browserShare(people: people, items: items)
         let started = Date()
         try await recorder.record(click)
         func failures() -> Int { log.lines.filter { $0.contains("moving clicks from the inbox failed") }.count }
