@@ -1,9 +1,10 @@
 """The click writer's peer: Python's sqlite3 module running the statements `advocate-bench clickwrite` runs, in the same
-batches of 12 (one transaction each) into the click inbox, then moving them into `click` in the same slices of 1,024
-(select, insert each, delete; one transaction per slice), with the same columns and ids, on a copy of the same database
-file (the share
-key is a SHA-256 prefix here and Advocate's own hash there: both spread evenly, which is what the index cares about). What it costs per
-click is what SQLite itself costs (B-tree and index updates, WAL writes, checkpoints), without Advocate's code.
+batches of 12 (one transaction each, the batch's clicks as one parcel: a line of tab-separated fields per click, the
+text Advocate writes) into the click inbox, then moving them into `click` in the same slices of 1,024 (select the
+parcels, insert each click, delete; one transaction per slice), with the same columns and ids, on a copy of the same
+database file (the share key is a SHA-256 prefix here and Advocate's own hash there: both spread evenly, which is what
+the index cares about). What it costs per click is what SQLite itself costs (B-tree and index updates, WAL writes,
+checkpoints), with Python's text handling in place of Advocate's.
 
 Usage: python3 sqlite_clicks.py DATABASE INBOX_SQL_FILE INSERT_SQL_FILE N
 prints SQLITE_CLICKWRITE_US and SQLITE_CLICKMOVE_US <microseconds per click>
@@ -12,7 +13,7 @@ import hashlib
 import sqlite3
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 NETWORKS = ["linkedin", "x", "facebook", "whatsapp", "bluesky", "email"]
 
@@ -33,32 +34,46 @@ def main():
     db.execute("PRAGMA busy_timeout = 10000")
     week = "2026-W49"
     rows = []
+    reference = datetime(2001, 1, 1, tzinfo=timezone.utc)
     for index in range(count):
         network = NETWORKS[index % len(NETWORKS)]
         item, ambassador = index % 8 + 1, index % 5000 + 1
-        at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
-        rows.append((at, "share", week, item, network, ambassador, "human", "browser",
-                     share_key(ambassador, item, network, week), None, 0, 0, None, None, None))
+        rows.append((datetime.now(timezone.utc), "share", week, item, network, ambassador, "human", "browser",
+                     share_key(ambassador, item, network, week), None, 0, 0, None))
     started = time.perf_counter()
     for start in range(0, count, 12):
+        batch = rows[start:start + 12]
+        # The parcel's fields: at (seconds since 2001), kind, week, item, network, person, class, reason, confirms,
+        # newReader, newItemReader, requestId, taints, checkBefore; \N for none.
+        lines = "".join("%r\t%s\t%s\t%d\t%s\t%d\t%s\t%s\t\\N\t0\t0\t\\N\t\t\\N\n" % (
+            (row[0] - reference).total_seconds(), *row[1:8]) for row in batch)
         db.execute("BEGIN IMMEDIATE")
-        for row in rows[start:start + 12]:
-            db.execute(inbox, row)
+        db.execute(inbox, (len(batch), lines))
         db.execute("COMMIT")
     elapsed = time.perf_counter() - started
     print("SQLITE_CLICKWRITE_US %.1f" % (elapsed / count * 1e6))
-    columns = "at, kind, week, itemId, network, ambassadorId, class, reason, shareKey, confirms, newReader, " \
-        "newItemReader, requestId"
+    keys = {(row[5], row[3], row[4]): row[8] for row in rows}
     started = time.perf_counter()
     while True:
         db.execute("BEGIN IMMEDIATE")
-        slice = db.execute(f"SELECT id, {columns} FROM clickInbox ORDER BY id LIMIT 1024").fetchall()
-        for row in slice:
-            db.execute(insert, row[1:]).fetchall()
-        if slice:
-            db.execute("DELETE FROM clickInbox WHERE id <= ?", (slice[-1][0],))
+        # Whole parcels up to 1,024 clicks, as the idle server's slices take them.
+        sizes = db.execute("SELECT id, clicks FROM clickParcel ORDER BY id LIMIT 1024").fetchall()
+        total, end = 0, None
+        for parcel, clicks in sizes:
+            if total >= 1024:
+                break
+            total, end = total + clicks, parcel
+        if end is not None:
+            for (lines,) in db.execute("SELECT lines FROM clickParcel WHERE id <= ? ORDER BY id", (end,)).fetchall():
+                for line in lines.split("\n")[:-1]:
+                    f = line.split("\t")
+                    at = (reference + timedelta(seconds=float(f[0]))).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+                    item, ambassador = int(f[3]), int(f[5])
+                    db.execute(insert, (at, f[1], f[2], item, f[4], ambassador, f[6], f[7],
+                                        keys[(ambassador, item, f[4])], None, 0, 0, None)).fetchall()
+            db.execute("DELETE FROM clickParcel WHERE id <= ?", (end,))
         db.execute("COMMIT")
-        if not slice:
+        if end is None:
             break
     elapsed = time.perf_counter() - started
     print("SQLITE_CLICKMOVE_US %.1f" % (elapsed / count * 1e6))

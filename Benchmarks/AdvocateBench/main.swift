@@ -13,10 +13,10 @@ import Synchronization
 //                                    for ambassadors 1…N and items 1…8 of a seeded database, and DIR/paths-test.txt:
 //                                    the same links as a test message's (they redirect alike and record nothing)
 //   advocate-bench clickwrite N DIR  commit N share clicks in batches of 12 (the click server's group commits) to the
-//                                    click inbox of DIR/config.json, then move them into `click` in the idle server's
-//                                    slices, and print the time per click of each; DIR/click-inbox.sql and
-//                                    DIR/click-insert.sql get the statements, for the peer (Benchmarks/sqlite_clicks.py)
-//                                    to run the same inserts
+//                                    click inbox of DIR/config.json (a parcel each), then move them into `click` in
+//                                    the idle server's slices, and print the time per click of each;
+//                                    DIR/click-inbox.sql and DIR/click-insert.sql get the statements, for the peer
+//                                    (Benchmarks/sqlite_clicks.py) to run the same inserts
 //   advocate-bench follow N DIR     call the /s/ link handler N times, 64 at once, without HTTP (after one unmeasured
 //                                    call per link to warm its caches): on the test links of
 //                                    DIR/paths-test.txt (nothing recorded), then on DIR/paths.txt (each click committed), and
@@ -234,7 +234,7 @@ case "clickwrite":
     let database = try AppContext.load(configPath: directory.appendingPathComponent("config.json").path)
         .openDatabase()
     try Data(AppDatabase.clickInsertSQL.utf8).write(to: directory.appendingPathComponent("click-insert.sql"))
-    try Data(AppDatabase.inboxInsertSQL.utf8).write(to: directory.appendingPathComponent("click-inbox.sql"))
+    try Data(AppDatabase.parcelInsertSQL.utf8).write(to: directory.appendingPathComponent("click-inbox.sql"))
     let batchSize = 12
     var batches: [[ClickRecord]] = []
     for start in stride(from: 0, to: count, by: batchSize) {

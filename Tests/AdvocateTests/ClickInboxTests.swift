@@ -108,13 +108,16 @@ struct ClickInboxTests {
         #expect(peopleA == peopleB && itemsA == itemsB)
         let clicks = history(people: peopleA, items: itemsA)
         for click in clicks { try direct.insertClicks([click]) }
-        // The inbox in the server's way: small group commits, then moves in slices smaller than the history.
-        try inbox.inboxClicks(Array(clicks.prefix(4)))
+        // The inbox in the server's way: small group commits, then moves in slices smaller than the history. A
+        // slice ends with a whole commit: asked for 3, the move takes the first two commits of 2.
+        try inbox.inboxClicks(Array(clicks.prefix(2)))
+        try inbox.inboxClicks(Array(clicks[2..<4]))
         try inbox.inboxClicks(Array(clicks.dropFirst(4)))
         #expect(try inbox.inboxCount() == clicks.count)
         #expect(try rows(inbox).isEmpty)
-        #expect(try inbox.moveInboxClicks(limit: 3) == 3)
-        #expect(try inbox.inboxCount() == clicks.count - 3)
+        #expect(try inbox.moveInboxClicks(limit: 3) == 4)
+        #expect(try inbox.inboxCount() == clicks.count - 4)
+        #expect(try rows(inbox).count == 4)
         try inbox.settleClicks()
         #expect(try inbox.inboxCount() == 0)
         let stored = try rows(direct)
@@ -206,8 +209,9 @@ struct ClickInboxTests {
             $0.idleSlice = 4
         }
         let click = browserShare(people: people, items: items)
-        // Another server on the same file commits 20 the writer does not know of; it then takes 4 of its own.
-        try database.inboxClicks(Array(repeating: click, count: 20))
+        // Another server on the same file commits 20 the writer does not know of, 4 at a time; it then takes 4 of
+        // its own.
+        for _ in 0..<5 { try database.inboxClicks(Array(repeating: click, count: 4)) }
         // Its own 4 at once, so that they come in one group commit however slow the machine is.
         let started = Date()
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -221,6 +225,41 @@ struct ClickInboxTests {
         // 1 s even if its own 4 came in two commits with a move between); back to back, 0.25 s.
         #expect(Date().timeIntervalSince(started) >= 1, "moved back to back")
         recorder.shutdown()
+    }
+
+    @Test("clicks are stored in the order they were built, however many are recorded at once")
+    func recorderOrder() async throws {
+        let (directory, database, people, items) = try store()
+        defer { withExtendedLifetime(directory) {} }
+        let recorder = writer(on: database) { $0.idle = 0.05 }
+        let ticks = Shared(0)
+        let click = browserShare(people: people, items: items)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<200 {
+                group.addTask {
+                    try await recorder.record {
+                        var built = click
+                        let tick = ticks.withLock {
+                            $0 += 1
+                            return $0
+                        }
+                        built.at = fixedNow.addingTimeInterval(Double(tick) / 1_000)
+                        // Work after the moment is taken, as judging does, longer for every other click: a click
+                        // built meanwhile on another thread would be queued first, with a later moment.
+                        var spin = 0
+                        for index in 0..<(tick % 2 == 1 ? 200_000 : 10) { spin &+= index }
+                        built.requestID = spin == 0 ? "never" : nil
+                        return built
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        recorder.shutdown()
+        try database.settleClicks()
+        let moments = try database.read { db in try String.fetchAll(db, sql: "SELECT at FROM click ORDER BY id") }
+        #expect(moments.count == 200)
+        #expect(moments == moments.sorted(), "stored in the order built")
     }
 
     @Test("a move that fails leaves the clicks in the inbox and is retried ever later, then succeeds")
@@ -266,7 +305,74 @@ struct ClickInboxTests {
         #expect(try inbox.clickReasons() == ["honeypot link of the same mail hit together", "honeypot link"])
     }
 
-    @Test("the inbox refuses what the click table refuses, so every row it takes can be moved")
+    /// Commits `clicks` to `clickInbox` as versions before the parcels did, a row each.
+    func legacy(_ database: AppDatabase, _ clicks: [ClickRecord]) throws {
+        try database.write { db in
+            for click in clicks {
+                try db.execute(sql: AppDatabase.inboxInsertSQL, arguments: AppDatabase.inboxColumns(of: click))
+            }
+        }
+    }
+
+    @Test("what an older version left in its inbox, a row per click, is moved first and stored as on arrival")
+    func olderInbox() throws {
+        let (directA, direct, people, items) = try store()
+        let (inboxB, inbox, _, _) = try store()
+        defer { withExtendedLifetime((directA, inboxB)) {} }
+        let clicks = history(people: people, items: items)
+        try direct.insertClicks(clicks)
+        // The first half as an older server left it, the rest as this one commits them.
+        try legacy(inbox, Array(clicks.prefix(4)))
+        try inbox.inboxClicks(Array(clicks.dropFirst(4)))
+        #expect(try inbox.inboxCount() == clicks.count)
+        #expect(try inbox.moveInboxClicks(limit: 2) == 2, "row by row: two of the older rows")
+        try inbox.settleClicks()
+        #expect(try inbox.inboxCount() == 0)
+        #expect(try rows(inbox) == (try rows(direct)))
+    }
+
+    @Test("a parcel holds its clicks exactly: every field, absent ones, escapes, moments to the last bit")
+    func parcelText() {
+        var clicks = history(people: [1, 2], items: [1, 2])
+        var odd = clicks[0]
+        odd.verdict.reason = "tab\there, line\nbreak, CR\r, back\\slash \\N, ünï ☀️"
+        odd.requestID = "\\N"
+        odd.confirms = ""
+        odd.at = Date(timeIntervalSinceReferenceDate: 817_000_000.123_456_7)
+        odd.taints = [Date(timeIntervalSinceReferenceDate: -1.5), Date(timeIntervalSinceReferenceDate: 0.1 + 0.2)]
+        odd.checkBefore = Date(timeIntervalSinceReferenceDate: 1e-9)
+        odd.newReader = true
+        clicks.append(odd)
+        let text = ClickParcel.encode(clicks)
+        #expect(text.split(separator: "\n").count == clicks.count, "a line per click, whatever the texts hold")
+        #expect(ClickParcel.decode(text) == clicks)
+        #expect(ClickParcel.decode(ClickParcel.encode([])) == [])
+        // Text that no encoding gives is refused whole, not read in part.
+        for bad in [
+            String(text.dropLast()), text + "x\n", text.replacingOccurrences(of: "\tshare\t", with: "\tclick\t"),
+            text.replacingOccurrences(of: "\\t", with: "\\q"),
+        ] {
+            #expect(ClickParcel.decode(bad) == nil)
+        }
+    }
+
+    @Test("a parcel that does not hold the clicks it counts stops the move with its id, and nothing moves")
+    func brokenParcel() throws {
+        let (directory, database, people, items) = try store()
+        defer { withExtendedLifetime(directory) {} }
+        let click = browserShare(people: people, items: items)
+        try database.inboxClicks([click, click])
+        try database.write { db in try db.execute(sql: "INSERT INTO clickParcel (clicks, lines) VALUES (1, 'x')") }
+        let error = #expect(throws: StoreError.self) { try database.settleClicks() }
+        #expect("\(error.map { "\($0)" } ?? "")".contains("clickParcel row 2 does not hold the clicks it counts"))
+        #expect(try rows(database).isEmpty)
+        #expect(try database.inboxCount() == 3)
+        #expect(throws: (any Error).self) {
+            try database.write { db in try db.execute(sql: "INSERT INTO clickParcel (clicks, lines) VALUES (0, '')") }
+        }
+    }
+
+    @Test("the older inbox refuses what the click table refuses, so every row it took can be moved")
     func checks() throws {
         let (directory, database, _, _) = try store()
         defer { withExtendedLifetime(directory) {} }

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import Synchronization
 import Testing
 
 /// The click server's routes, driven in-process through Hummingbird's test client with a clock the test moves.
@@ -27,7 +28,7 @@ struct RouteTests {
         var item: Int64
     }
 
-    func start(adminToken: String? = nil) throws -> Fixture {
+    func start(adminToken: String? = nil, now: (@Sendable () -> Date)? = nil) throws -> Fixture {
         let directory = try TempDirectory()
         let configPath = try directory.write(
             "config.json",
@@ -39,7 +40,8 @@ struct RouteTests {
         let clock = TestClock()
         var environment = ["ADVOCATE_LINK_KEYS": testLinkKeys].merging(TestBackend.environment) { $1 }
         environment["ADVOCATE_ADMIN_TOKEN"] = adminToken
-        let context = try AppContext.load(configPath: configPath, environment: environment, now: { clock.now })
+        let context = try AppContext.load(
+            configPath: configPath, environment: environment, now: now ?? { clock.now })
         let database = try context.openDatabase()
         let zoe = try database.addAmbassador(
             Ambassador(email: "zoe@example.org", name: "Zoë", language: .en, networks: [.x], joinedAt: fixedNow),
@@ -194,6 +196,26 @@ struct RouteTests {
             let after = try fixture.database.clickCounts()
             #expect(after["trap/scanner"] == 1)
             #expect(after["share/human"] == nil, "the honeypot marks the mail's hits around it as scanner hits")
+        }
+    }
+
+    @Test("a share hit held up in its lookups is judged after the honeypot hit that overtook it")
+    func overtaken() async throws {
+        // The share hit's first reading of the clock waits until the honeypot hit is answered: as when its delivery
+        // time had to be read from the store while the same scanner's honeypot hit went through.
+        let gate = ClockGate()
+        let fixture = try start(now: { gate.now() })
+        let (share, trap) = (token(fixture, .share, .x), token(fixture, .trap))
+        let browser = browser
+        try await withClient(fixture) { client in
+            async let first = client.execute(uri: "/s/\(share)", method: .get, headers: browser)
+            #expect(await waitUntilAsync { gate.held })
+            #expect(try await client.execute(uri: "/t/\(trap)", method: .get, headers: browser).status == .ok)
+            gate.release()
+            #expect(try await first.status == .found)
+            let counts = try fixture.database.clickCounts()
+            #expect(counts["trap/scanner"] == 1)
+            #expect(counts["share/scanner"] == 1, "a hit of the honeypot's client a moment before it: \(counts)")
         }
     }
 
@@ -371,4 +393,24 @@ struct RouteTests {
             #expect(!String(buffer: response.body).contains("Zon"))
         }
     }
+}
+
+/// A clock whose first reading waits (at most 10 s) until released; each reading is 1 ms after the one before.
+private final class ClockGate: Sendable {
+    private let readings = Mutex(0)
+    private let released = DispatchSemaphore(value: 0)
+
+    /// Whether the first reading has begun.
+    var held: Bool { readings.withLock { $0 } > 0 }
+
+    func now() -> Date {
+        let reading = readings.withLock {
+            $0 += 1
+            return $0
+        }
+        if reading == 1 { _ = released.wait(timeout: .now() + 10) }
+        return fixedNow.addingTimeInterval(Double(reading) / 1_000)
+    }
+
+    func release() { released.signal() }
 }

@@ -105,7 +105,7 @@ extension AppDatabase {
         // transaction first (a click server beside it waits for one slice at most), then what came since.
         try settleClicks()
         return try write { db in
-            if db.dialect == .sqlite { _ = try Self.moveInbox(db, limit: .max, upTo: .max) }
+            if db.dialect == .sqlite { _ = try Self.moveInbox(db, limit: .max, upTo: .newest) }
             // A relay's error text may quote the address: it goes with the person.
             try db.execute(
                 sql: """

@@ -27,9 +27,7 @@ extension AppDatabase {
             // The target's transaction runs inside this read, on this thread: the session is not shared.
             nonisolated(unsafe) let source = db
             // Settled above; a click a running server took since then would not reach the target.
-            if dialect == .sqlite, let waiting = try Int.fetchOne(source, sql: "SELECT COUNT(*) FROM clickInbox"),
-                waiting > 0
-            {
+            if dialect == .sqlite, case let waiting = try Self.inboxCount(source), waiting > 0 {
                 throw StoreError.failed(
                     "\(waiting) clicks arrived while the copy began; stop `advocate serve` on this store and copy again"
                 )

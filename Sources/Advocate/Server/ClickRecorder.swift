@@ -6,7 +6,8 @@ import Logging
 /// each caller is resumed only after that transaction committed. A redirect is therefore never sent for a click
 /// that is not stored, yet thousands of concurrent clicks cost a handful of transactions.
 ///
-/// On SQLite the transaction commits to the click inbox (a table without indexes; see ``AppDatabase/inboxClicks(_:)``)
+/// On SQLite the transaction commits one row to the click inbox (a table without indexes that holds each group
+/// commit's clicks as text; see ``AppDatabase/inboxClicks(_:)``)
 /// and the writer moves the inbox into `click` when no click has come for ``Limits/idle``, or a slice per batch
 /// while more than ``Limits/backlog`` clicks wait (a long overload then runs at the rate of storing each click
 /// directly). Reads of clicks move what is left first, so the move's timing changes no figure.
@@ -62,6 +63,13 @@ public final class ClickRecorder: @unchecked Sendable {
 
     /// Stores a click; returns once it is committed.
     public func record(_ click: ClickRecord) async throws {
+        try await record { click }
+    }
+
+    /// Stores the click `build` makes; returns once it is committed. `build` runs under the writer's lock, so clicks
+    /// are queued, and stored, in the order they were built: a click judged against the hits noted before it is
+    /// stored after them, and its reclassifications find them stored. `build` must be quick and must not record.
+    public func record(_ build: () -> ClickRecord) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             condition.lock()
             if stopped {
@@ -69,7 +77,7 @@ public final class ClickRecorder: @unchecked Sendable {
                 continuation.resume(throwing: StoreError.failed("the click recorder has stopped"))
                 return
             }
-            pending.append((click, continuation))
+            pending.append((build(), continuation))
             condition.signal()
             condition.unlock()
         }
@@ -155,10 +163,11 @@ public final class ClickRecorder: @unchecked Sendable {
             let own = unmoved - moved
             // A full slice may leave clicks that this writer never counted: another process's on the same file.
             // They are moved too, until a slice comes back short, but one slice per idle time, so that a server
-            // taking a burst beside this one is not kept waiting for the write lock slice after slice.
+            // taking a burst beside this one is not kept waiting for the write lock slice after slice. (A slice
+            // ends with a whole group commit, so it may hold more than asked for.)
             unmoved = moved < slice ? 0 : max(own, 1)
             failedMoves = 0
-            return moved == slice && own > 0
+            return moved >= slice && own > 0
         } catch {
             failedMoves += 1
             // 0.2 s after the first failure, doubling up to a minute (never sooner than the idle time).

@@ -89,7 +89,7 @@ public struct LinkHandler: Sendable {
         if kind != .trap && (item == nil || token.network == nil) { return notFound }
         if !token.test {
             try await record(
-                token, link: text, method: method, userAgent: userAgent, client: client, requestID: requestID, at: time)
+                token, link: text, method: method, userAgent: userAgent, client: client, requestID: requestID)
         }
         guard let item, let network = token.network else {
             return LinkResponse(status: 200, location: nil, html: "")
@@ -162,40 +162,45 @@ public struct LinkHandler: Sendable {
         return LinkResponse(status: 204, location: nil, html: nil)
     }
 
-    /// Classifies a hit and stores it; returns once it is committed.
+    /// Classifies a hit and stores it; returns once it is committed. The hit's moment is taken after the lookups,
+    /// and taking it, noting the hit among its mail's, judging it and queueing it happen under the writer's lock,
+    /// in one order for all hits: a share hit whose delivery time had to be read cannot be noted after a honeypot
+    /// hit of the same scanner yet carry the earlier moment (it would then be judged before the honeypot and never
+    /// tainted by it), and a hit that taints earlier ones is stored after them.
     private func record(
-        _ token: LinkToken, link: String, method: String, userAgent: String?, client: [UInt8]?, requestID: String?,
-        at time: Date
+        _ token: LinkToken, link: String, method: String, userAgent: String?, client: [UInt8]?, requestID: String?
     ) async throws {
-        var hit = Hit(
-            method: method, userAgent: userAgent, at: time, kind: token.kind, network: token.network,
-            scannerNetwork: clicks.scannerNetwork(of: client), link: link,
-            client: clientHash(client, userAgent))
-        // Read before noting the hit, so that noting, judging and queueing the click follow in arrival order.
-        if token.kind == .share {
-            hit.deliveredAt = try await directory.deliveredAt(
-                ambassadorID: token.ambassadorID, week: token.week, now: time)
+        let clientHash = clientHash(client, userAgent)
+        let scannerNetwork = clicks.scannerNetwork(of: client)
+        let deliveredAt =
+            token.kind == .share
+            ? try await directory.deliveredAt(ambassadorID: token.ambassadorID, week: token.week, now: now()) : nil
+        try await recorder.record {
+            let time = now()
+            var hit = Hit(
+                method: method, userAgent: userAgent, at: time, kind: token.kind, network: token.network,
+                deliveredAt: deliveredAt, scannerNetwork: scannerNetwork, link: link, client: clientHash)
+            hit.mailHits = directory.noteMailHit(
+                ambassadorID: token.ambassadorID, week: token.week,
+                hit: MailHit(
+                    at: time, link: link, client: clientHash, trap: token.kind == .trap, visit: token.kind == .visit),
+                window: 60)
+            let judgement = classifier.judge(hit)
+            var record = ClickRecord(
+                at: time, kind: token.kind, week: token.week, itemID: token.kind == .trap ? nil : token.itemID,
+                network: token.network, ambassadorID: token.ambassadorID, verdict: judgement.verdict,
+                taints: judgement.taints)
+            record.checkBefore = judgement.checkBefore
+            record.confirms = judgement.confirms
+            record.requestID = requestID
+            if token.kind == .visit, judgement.verdict.classification == .human, let key = record.shareKey {
+                let fresh = readers.note(
+                    address: client, userAgent: userAgent, shareKey: key, itemID: token.itemID, at: time)
+                record.newReader = fresh.share
+                record.newItemReader = fresh.item
+            }
+            return record
         }
-        hit.mailHits = directory.noteMailHit(
-            ambassadorID: token.ambassadorID, week: token.week,
-            hit: MailHit(
-                at: time, link: link, client: hit.client, trap: token.kind == .trap, visit: token.kind == .visit),
-            window: 60)
-        let judgement = classifier.judge(hit)
-        var record = ClickRecord(
-            at: time, kind: token.kind, week: token.week, itemID: token.kind == .trap ? nil : token.itemID,
-            network: token.network, ambassadorID: token.ambassadorID, verdict: judgement.verdict,
-            taints: judgement.taints)
-        record.checkBefore = judgement.checkBefore
-        record.confirms = judgement.confirms
-        record.requestID = requestID
-        if token.kind == .visit, judgement.verdict.classification == .human, let key = record.shareKey {
-            let fresh = readers.note(
-                address: client, userAgent: userAgent, shareKey: key, itemID: token.itemID, at: time)
-            record.newReader = fresh.share
-            record.newItemReader = fresh.item
-        }
-        try await recorder.record(record)
     }
 
     /// A keyed hash of address and agent that tells clients apart within this process; never stored. SipHash
