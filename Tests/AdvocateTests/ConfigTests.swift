@@ -1,6 +1,7 @@
-import Advocate
 import Foundation
 import Testing
+
+@testable import Advocate
 
 @Suite("Configuration")
 struct ConfigTests {
@@ -120,5 +121,21 @@ struct ConfigTests {
             path: path, environment: ["ADVOCATE_LINK_KEYS": "9:" + String(repeating: "A", count: 43)])
         #expect(try fromEnvironment.linkKeys().current.id == 9, "the environment wins over the file")
         #expect(try Secrets.createFileIfMissing(config: config) == nil, "an existing file is never overwritten")
+    }
+
+    @Test("a secret left empty in the secrets file is no secret: an empty admin token opens nothing")
+    func emptySecret() throws {
+        let directory = try TempDirectory()
+        let path = try directory.write("config.json", "{\"secretsFile\": \"secrets.env\"}")
+        try directory.write("secrets.env", "ADVOCATE_ADMIN_TOKEN=\nADVOCATE_SMTP_PASSWORD=  \n")
+        let (_, secrets) = try ConfigLoader.load(path: path, environment: [:])
+        #expect(secrets.adminToken == nil)
+        #expect(secrets.smtpPassword == nil)
+        try directory.write("secrets.env", "ADVOCATE_ADMIN_TOKEN= t0ken \n")
+        #expect(try ConfigLoader.load(path: path, environment: [:]).1.adminToken == "t0ken")
+        // Basic auth with an empty password (":" is "Og==") against an empty token.
+        #expect(!AdminAuth.allows("Basic Og==", token: ""))
+        #expect(!AdminAuth.allows("Bearer ", token: ""))
+        #expect(AdminAuth.allows("Basic \(Data(":t0ken".utf8).base64EncodedString())", token: "t0ken"))
     }
 }

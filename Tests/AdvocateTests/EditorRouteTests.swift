@@ -234,12 +234,21 @@ struct EditorRouteTests {
         let sealer = sealer
         try await run(fixture) { browser in
             #expect(try await browser.signIn().status == .seeOther)
-            let page = try await browser.get("/admin/weeks/2026-W49/preview?ambassador=zoe@example.org")
+            // The form is posted; the preview's address names the person by id, never by e-mail address.
+            let posted = try await browser.post("/admin/weeks/2026-W49/preview", [("ambassador", "Zoe@Example.org")])
+            #expect(posted.status == .seeOther)
+            let location = try #require(posted.headers[.location])
+            #expect(location.hasPrefix("/admin/weeks/2026-W49/preview?id=") && !location.contains("@"))
+            let page = try await browser.get(location)
             #expect(page.status == .ok)
             let body = String(buffer: page.body)
             #expect(body.contains("Ready to share, week 49: Eerste"))
             #expect(body.contains("sandbox=\"allow-popups allow-popups-to-escape-sandbox\""))
-            let frame = try await browser.get("/admin/weeks/2026-W49/preview.html?ambassador=zoe%40example.org")
+            let source = try #require(
+                body.components(separatedBy: "src=\"").dropFirst().first { $0.contains("preview.html") })
+            let frameURL = String(source.prefix { $0 != "\"" }).replacingOccurrences(of: "&amp;", with: "&")
+            #expect(!frameURL.contains("@") && !frameURL.contains("%40"))
+            let frame = try await browser.get(frameURL)
             #expect(frame.headers[.contentSecurityPolicy]?.contains("sandbox") == true)
             let html = String(buffer: frame.body)
             let tokens = html.components(separatedBy: "/s/").dropFirst().map {
@@ -247,8 +256,16 @@ struct EditorRouteTests {
             }
             #expect(!tokens.isEmpty)
             #expect(tokens.allSatisfy { sealer.open($0)?.test == true }, "every share link in a preview is a test link")
-            let nobody = try await browser.get("/admin/weeks/2026-W49/preview?ambassador=nobody@example.org")
-            #expect(String(buffer: nobody.body).contains("No digest"))
+            let nobody = try await browser.post("/admin/weeks/2026-W49/preview", [("ambassador", "nobody@example.org")])
+            #expect(String(buffer: nobody.body).contains("No digest: nobody@example.org is not an ambassador"))
+            #expect(
+                String(buffer: try await browser.get("/admin/weeks/2026-W49/preview?id=999").body).contains("No digest")
+            )
+            #expect(try await browser.get("/admin/weeks/2026-W49/preview.html?id=999").status == .notFound)
+            // Without the form's token, nothing.
+            #expect(
+                try await browser.post("/admin/weeks/2026-W49/preview", [("ambassador", "zoe@example.org")], csrf: "x")
+                    .status == .forbidden)
         }
     }
 

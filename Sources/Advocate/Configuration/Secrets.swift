@@ -35,7 +35,9 @@ public struct Secrets: Sendable {
                         throw ConfigError.invalidValue(
                             path: "secretsFile", reason: "\(url.path) line \(number + 1) is not KEY=VALUE")
                     }
-                    values[String(trimmed[..<equals])] = String(trimmed[trimmed.index(after: equals)...])
+                    // An empty value is no value, as in the environment: `KEY=` left as a placeholder sets nothing.
+                    let value = trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+                    if !value.isEmpty { values[String(trimmed[..<equals])] = value }
                 }
             }
         }

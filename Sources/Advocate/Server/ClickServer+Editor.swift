@@ -99,7 +99,8 @@ func addEditorRoutes(
         let name = fields["name"] ?? ""
         let address = requestContext.clientAddress(of: request, server: config.server)
         // A trusted proxy that names no client is not a client: it gets no counter that all visitors would share.
-        let client = address.flatMap { bytes in trusted.contains { $0.contains(bytes) } ? nil : AddressRange.text(bytes)
+        let client = address.flatMap { bytes in
+            trusted.contains { $0.contains(bytes) } ? nil : EditorAuth.clientKey(bytes)
         }
         switch try await auth.signIn(name: name, password: fields["password"] ?? "", client: client) {
         case .signedIn(let editor, let cookie):
@@ -135,18 +136,24 @@ func addEditorRoutes(
             return try await handler.weekPage(week, editor: editor, csrf: token, notice: done(request))
         }
     }
+    router.post("/admin/weeks/:week/preview") { request, requestContext in
+        try await signedInPost(request) { editor, token, fields in
+            guard let week = week(requestContext) else { return handler.notFound(editor: editor, csrf: token) }
+            return try await handler.preview(week: week, fields: fields, editor: editor, csrf: token)
+        }
+    }
     router.get("/admin/weeks/:week/preview") { request, requestContext in
         try await signedIn(request) { editor, token in
             guard let week = week(requestContext) else { return handler.notFound(editor: editor, csrf: token) }
-            let email = request.uri.queryParameters["ambassador"].map(String.init) ?? ""
-            return try await handler.previewPage(week: week, email: email, editor: editor, csrf: token)
+            let id = request.uri.queryParameters["id"].flatMap { Int64(String($0)) }
+            return try await handler.previewPage(week: week, ambassadorID: id, editor: editor, csrf: token)
         }
     }
     router.get("/admin/weeks/:week/preview.html") { request, requestContext in
         try await signedIn(request) { editor, token in
             guard let week = week(requestContext) else { return handler.notFound(editor: editor, csrf: token) }
-            let email = request.uri.queryParameters["ambassador"].map(String.init) ?? ""
-            return try await handler.previewHTML(week: week, email: email)
+            let id = request.uri.queryParameters["id"].flatMap { Int64(String($0)) }
+            return try await handler.previewHTML(week: week, ambassadorID: id)
         }
     }
     router.post("/admin/weeks/:week/test") { request, requestContext in

@@ -177,7 +177,8 @@ struct GuardMiddleware<Context: RequestContext>: RouterMiddleware {
 /// user name), compared in constant time. Without ADVOCATE_ADMIN_TOKEN the dashboard does not exist at all.
 enum AdminAuth {
     static func allows(_ header: String?, token: String) -> Bool {
-        guard let header else { return false }
+        // An empty token opens nothing (an empty password would otherwise match it).
+        guard let header, !token.isEmpty else { return false }
         var presented: String?
         if header.hasPrefix("Bearer ") {
             presented = String(header.dropFirst(7))

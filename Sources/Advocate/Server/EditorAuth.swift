@@ -15,16 +15,36 @@ public final class EditorAuth: Sendable {
     /// Password checks under way: bcrypt is slow on purpose, so a flood of attempts is turned away, not queued.
     private let checking = Mutex(0)
     static let window: TimeInterval = 15 * 60
-    static let maxConcurrentChecks = 4
+    /// Password checks at once; an attempt beyond them is turned away (429) without counting as a failure.
+    let maxConcurrentChecks: Int
+    /// Failure counters kept at most; past it, those with the fewest failures go first.
+    let capacity: Int
     /// Spent on unknown names too, at the configured cost, so that timing does not tell which names exist.
     private let decoy = Mutex<String?>(nil)
 
     /// Creates the sign-in over `database`; `secure` (an https publicBaseURL) makes the cookie `__Host-` and Secure.
-    public init(database: AppDatabase, settings: EditorConfig, secure: Bool, now: @escaping @Sendable () -> Date) {
+    public init(
+        database: AppDatabase, settings: EditorConfig, secure: Bool, now: @escaping @Sendable () -> Date,
+        maxConcurrentChecks: Int = 4, capacity: Int = 10_000
+    ) {
         self.database = database
         self.settings = settings
         self.secure = secure
         self.now = now
+        self.maxConcurrentChecks = maxConcurrentChecks
+        self.capacity = capacity
+    }
+
+    /// The counter a client address counts against: the address, or for IPv6 its /64 (one host commonly holds a
+    /// whole /64, so counting per address would give it billions of tries).
+    static func clientKey(_ address: [UInt8]) -> String {
+        let mapped =
+            address.count == 16 && address[0..<10].allSatisfy { $0 == 0 } && address[10] == 0xFF
+            && address[11] == 0xFF
+        guard address.count == 16, !mapped else {
+            return AddressRange.text(mapped ? Array(address[12...]) : address)
+        }
+        return AddressRange.text(Array(address[0..<8]) + Array(repeating: 0, count: 8)) + "/64"
     }
 
     /// The session cookie's name.
@@ -54,14 +74,16 @@ public final class EditorAuth: Sendable {
     func signIn(name: String, password: String, client: String?) async throws -> Outcome {
         guard name.count <= 64, password.utf8.count <= 1_024 else { return .refused }
         let keys = ["name:\(name.lowercased())"] + (client.map { ["client:\($0)"] } ?? [])
-        guard reserve(keys) else { return .paused }
+        // A slot first: an attempt turned away because checks are busy is not a failed password, and must not use
+        // up the account's or the address's tries.
         let started = checking.withLock { count in
-            guard count < Self.maxConcurrentChecks else { return false }
+            guard count < maxConcurrentChecks else { return false }
             count += 1
             return true
         }
         guard started else { return .paused }
         defer { checking.withLock { $0 -= 1 } }
+        guard reserve(keys) else { return .paused }
         let credentials = try await database.perform { try $0.editorCredentials(name: name) }
         let decoy = decoyHash()
         let valid = try await offThePool { Bcrypt.verify(password, hash: credentials?.passwordHash ?? decoy) }
@@ -114,9 +136,19 @@ public final class EditorAuth: Sendable {
     private func reserve(_ keys: [String]) -> Bool {
         let time = now()
         return failures.withLock { state in
-            if state.count > 10_000 {
+            if state.count > capacity {
                 state = state.filter { $0.value.contains { time.timeIntervalSince($0) < Self.window } }
-                if state.count > 10_000 { state = state.filter { $0.key.hasPrefix("name:") } }
+                // Still full (a flood of made-up names or addresses): keep the half with the most failures, the
+                // latest first among equals, so that a flood of single tries cannot wipe the counter of an address
+                // or account that is being tried again and again.
+                if state.count > capacity {
+                    let kept = state.sorted {
+                        ($0.value.count, $0.value.last ?? .distantPast) > (
+                            $1.value.count, $1.value.last ?? .distantPast
+                        )
+                    }.prefix(capacity / 2)
+                    state = Dictionary(uniqueKeysWithValues: kept.map { ($0.key, $0.value) })
+                }
             }
             for key in keys {
                 state[key] = (state[key] ?? []).filter { time.timeIntervalSince($0) < Self.window }
@@ -130,6 +162,12 @@ public final class EditorAuth: Sendable {
     /// Per account the configured number; per client address four times as many (colleagues behind one NAT).
     private func limit(for key: String) -> Int {
         key.hasPrefix("name:") ? settings.maxFailedLogins : settings.maxFailedLogins * 4
+    }
+
+    /// The failures counted against `key` in the window (for tests).
+    func failureCount(_ key: String) -> Int {
+        let time = now()
+        return failures.withLock { $0[key]?.filter { time.timeIntervalSince($0) < Self.window }.count ?? 0 }
     }
 
 }

@@ -230,11 +230,10 @@ struct EditorHandler: Sendable {
     // MARK: - Preview and test
 
     /// The digest of `week` for one ambassador, rendered by the same composer as the mail, with test links.
-    func composed(week: ISOWeek, email: String) async throws -> (Ambassador, MailMessage, RenderedDigest)? {
-        let address = EmailAddress.normalized(email) ?? email
-        return try await database.perform { [context] database in
+    func composed(week: ISOWeek, ambassadorID: Int64) async throws -> (Ambassador, MailMessage, RenderedDigest)? {
+        try await database.perform { [context] database in
             let composer = try context.makeComposer()  // fresh, off the event loops: an edit a second ago must show
-            guard let ambassador = try database.ambassador(email: address) else { return nil }
+            guard let ambassador = try database.ambassador(id: ambassadorID) else { return nil }
             let items = try database.contentItems(week: week)
             let results = composer.resultsBlock(
                 try database.resultsSnapshot(digestWeek: week, timeZone: context.config.timeZone))
@@ -247,27 +246,37 @@ struct EditorHandler: Sendable {
         }
     }
 
-    func previewPage(week: ISOWeek, email: String, editor: Editor, csrf: String) async throws -> PageResponse {
-        guard let (ambassador, _, rendered) = try await composed(week: week, email: email) else {
+    /// `POST …/preview` (the week page's form names the person by address): to the preview by the person's id, so
+    /// that no address ends up in a URL (browser history, a proxy's access log).
+    func preview(week: ISOWeek, fields: [String: String], editor: Editor, csrf: String) async throws -> PageResponse {
+        let email = fields["ambassador"] ?? ""
+        let address = EmailAddress.normalized(email) ?? email
+        guard let id = try await database.perform({ try $0.ambassador(email: address)?.id }) else {
+            return try await weekPage(
+                week, editor: editor, csrf: csrf, notice: nil, problem: "No digest: \(email) is not an ambassador.")
+        }
+        return redirect("\(base)/weeks/\(week)/preview?id=\(id)")
+    }
+
+    func previewPage(week: ISOWeek, ambassadorID: Int64?, editor: Editor, csrf: String) async throws -> PageResponse {
+        guard let ambassadorID,
+            let (ambassador, _, rendered) = try await composed(week: week, ambassadorID: ambassadorID)
+        else {
             return try await weekPage(
                 week, editor: editor, csrf: csrf, notice: nil,
-                problem: "No digest: \(email) is not an ambassador, or nothing of \(week) fits them.")
+                problem: "No digest: no such ambassador, or nothing of \(week) fits them.")
         }
         var values = frame("Preview \(week)", editor: editor, csrf: csrf)
         values["week"] = week.description
         values["ambassador"] = ambassador.email
         values["subject"] = rendered.subject
         values["text"] = rendered.text
-        let query =
-            ambassador.email.addingPercentEncoding(
-                withAllowedCharacters: .init(
-                    charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~@")) ?? ""
-        values["htmlURL"] = "\(base)/weeks/\(week)/preview.html?ambassador=\(query)"
+        values["htmlURL"] = "\(base)/weeks/\(week)/preview.html?id=\(ambassadorID)"
         return page("preview", values)
     }
 
-    func previewHTML(week: ISOWeek, email: String) async throws -> PageResponse {
-        guard let (_, _, rendered) = try await composed(week: week, email: email) else {
+    func previewHTML(week: ISOWeek, ambassadorID: Int64?) async throws -> PageResponse {
+        guard let ambassadorID, let (_, _, rendered) = try await composed(week: week, ambassadorID: ambassadorID) else {
             return PageResponse(status: 404, body: "no digest", contentType: "text/plain; charset=utf-8")
         }
         var response = PageResponse(body: rendered.html)
