@@ -61,6 +61,14 @@ struct MIMETests {
             #expect(word.count <= 75)
         }
         #expect(decodeHeader(header) == subject)
+        // One character longer than a word can hold (the flag of England: 7 code points, 28 bytes, 84 encoded) is
+        // split between its code points, and still decodes to the same text.
+        let flags = "Go 🏴󠁧󠁢󠁥󠁮󠁧󠁿 and 👨‍👩‍👧‍👦!"
+        let flagged = HeaderEncoding.unstructured(flags, headerName: "Subject")
+        for word in flagged.replacingOccurrences(of: "\r\n ", with: " ").split(separator: " ") {
+            #expect(word.count <= 75, "\(word)")
+        }
+        #expect(decodeHeader(flagged) == flags)
     }
 
     @Test(

@@ -50,8 +50,8 @@ struct DigestLedgerTests {
         func state(_ local: String) -> (DeliveryStatus?, Int?) {
             (ledger["\(local)@example.org"]?.status, ledger["\(local)@example.org"]?.attempts)
         }
-        #expect(state("ok1") == (.sent, 2), "421 at connect is temporary and retried")
-        #expect(state("ok2") == (.sent, 2))
+        #expect(state("ok1") == (.sent, 1), "421 at connect is retried, and is no attempt on the recipient")
+        #expect(state("ok2") == (.sent, 1))
         #expect(state("ok3") == (.sent, 1))
         #expect(state("rcpt451-a") == (.sent, 2), "451 on RCPT is retried")
         #expect(state("rcpt550-a") == (.failed, 1), "550 is permanent, never retried")
@@ -108,6 +108,47 @@ struct DigestLedgerTests {
             #expect(ledger["\(local)@example.org"]?.status == .inDoubt, "\(local)")
             #expect(ledger["\(local)@example.org"]?.attempts == 1, "\(local)")
         }
+    }
+
+    @Test(
+        "a relay that turns connections away uses up no attempts: sent once it answers, else waiting for the next run")
+    func relayDown() throws {
+        let smtp = """
+            "connections": 1, "maxAttempts": 2, "retryBaseSeconds": 0.05, "timeoutSeconds": 2,
+            "connectTimeoutSeconds": 2
+            """
+        // Six connections turned away (421): with two attempts allowed, each would once have been one, and the
+        // person would have been given up on after the second.
+        let (directory, server) = try prepared(
+            smtp: smtp + ", \"retryWithinRunSeconds\": 30", rejectConnections: 6, people: ["ok1@example.org,A,nl,,x"])
+        let run = try advocate(["digest", "send", "--week", "2026-W49", "--json"], in: directory.url)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("\"unreachableThisRun\" : 6"))
+        let sent = try #require(try deliveries(in: directory)["ok1@example.org"])
+        #expect(sent.status == .sent && sent.attempts == 1)
+        #expect(server.receivedCounts() == ["ok1@example.org": 1])
+
+        // Down for longer than the run's patience: the run ends, the delivery waits with no attempt used.
+        let (down, busy) = try prepared(
+            smtp: smtp + ", \"retryWithinRunSeconds\": 1", rejectConnections: 1_000, people: ["ok2@example.org,B,nl,,x"]
+        )
+        let gaveUp = try advocate(["digest", "send", "--week", "2026-W49"], in: down.url)
+        #expect(gaveUp.status == 3, "\(gaveUp.stdout)\(gaveUp.stderr)")
+        #expect(gaveUp.stdout.contains("not sent: relay unreachable"))
+        let waiting = try #require(try deliveries(in: down)["ok2@example.org"])
+        #expect(waiting.status == .retry && waiting.attempts == 0, "\(waiting)")
+        #expect(waiting.lastError?.hasPrefix("421") == true, "\(waiting.lastError ?? "")")
+        #expect(busy.receivedCounts().isEmpty)
+
+        // A relay that is not there at all (connection refused) is the same.
+        let (gone, stopped) = try prepared(
+            smtp: smtp + ", \"retryWithinRunSeconds\": 1", people: ["ok3@example.org,C,nl,,x"])
+        stopped.stop()
+        let refused = try advocate(["digest", "send", "--week", "2026-W49", "--json"], in: gone.url)
+        #expect(refused.status == 3)
+        #expect(!refused.stdout.contains("\"unreachableThisRun\" : 0"))
+        let still = try #require(try deliveries(in: gone)["ok3@example.org"])
+        #expect(still.status == .retry && still.attempts == 0, "\(still)")
     }
 
     @Test("killed before the end of a message was handed over: sent again; after it: in doubt")

@@ -155,7 +155,7 @@ struct PostgresStoreTests {
             // a run's settling or the hand-over skipped them.
             try database.setStatus(.active, ambassadorID: ids[0], now: at)
             try database.setStatus(.active, ambassadorID: ids[2], now: at)
-            #expect(try database.requeueSkipped(digestID: digest.id, now: at) == 2)
+            #expect(try database.requeueSkipped(digestID: digest.id, week: week, now: at) == 2)
             // Run 7, still sending Anke's old message, is refused without being stopped: the delivery is due, but
             // no longer its own.
             #expect(throws: NoLongerDue.self) {

@@ -155,11 +155,15 @@ struct PreferencesTests {
         #expect(skipped.map(\.lastError) == ["paused until 2027-01-31"])
         #expect(try database.deliveries(digestID: queued.id, status: .pending).count == 1, "the other one stays due")
         #expect(try database.settleInactive(digestID: queued.id, week: later, now: fixedNow) == 0, "nothing left")
+        // A run meanwhile reopens no paused person's delivery, so no sender beside it can claim one.
+        #expect(try database.requeueSkipped(digestID: queued.id, week: later, now: fixedNow) == 0)
+        #expect(try database.claimDeliveries(digestID: queued.id, now: fixedNow, sender: 9, limit: 10).count == 1)
+        try database.releaseClaims(digestID: queued.id, sender: 9)
         // Ending the pause queues the week again on the next run (the skipped delivery comes back).
         let back = try MemberForm(name: "weekly", language: "nl", networks: ["x"]).validate(rules, checkEmail: false)
             .get()
         try database.updatePreferences(ambassadorID: ids["weekly"]!, choices: back, week: week, now: fixedNow)
-        #expect(try database.requeueSkipped(digestID: queued.id, now: fixedNow) == 1)
+        #expect(try database.requeueSkipped(digestID: queued.id, week: later, now: fixedNow) == 1)
         #expect(try database.settleInactive(digestID: queued.id, week: later, now: fixedNow) == 0)
         #expect(try database.deliveries(digestID: queued.id, status: .pending).count == 2)
         // Choosing every other week from the next week on leaves this week's open delivery due: it was due under

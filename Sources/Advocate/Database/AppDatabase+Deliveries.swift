@@ -96,8 +96,10 @@ extension AppDatabase {
                 sql: """
                     UPDATE delivery SET status = 'pending', updatedAt = ?, claimedBy = NULL,
                         lastError = 'the sending process stopped before the end of this message was handed over'
-                    WHERE digestId = ? AND status = 'sending' AND \(dead)
+                    WHERE digestId = ? AND status = 'sending' AND handedOverAt IS NULL AND \(dead)
                     """, arguments: [now, digestID])
+            // (Not one handed over since the statement before: on PostgreSQL a sender that lost its lock may still
+            // hand an end over in between; it stays `sending`, in doubt on the next call, and is never sent twice.)
             let requeued = db.changesCount
             try db.execute(
                 sql: """
@@ -299,20 +301,28 @@ extension AppDatabase {
         try move(digestID: digestID, from: .inDoubt, to: .pending, now: now)
     }
 
-    /// Puts skipped deliveries of active ambassadors back in the queue, so that content added later in the week
-    /// reaches people who had nothing before, and people who re-subscribed or ended a pause get the week's digest
-    /// (``settleInactive(digestID:week:now:)`` settles again whoever still cannot get it). Returns how many.
+    /// Puts skipped deliveries of active ambassadors whose schedule includes `week` back in the queue, so that
+    /// content added later in the week reaches people who had nothing before, and people who re-subscribed or ended
+    /// a pause get the week's digest. A person still paused or off that week is not reopened, not even for a moment:
+    /// on PostgreSQL another sender may claim a reopened delivery before this run settles it again. Returns how many.
     @discardableResult
-    public func requeueSkipped(digestID: Int64, now: Date) throws -> Int {
+    public func requeueSkipped(digestID: Int64, week: ISOWeek, now: Date) throws -> Int {
         try write { db in
-            try db.execute(
+            let reopen = try db.cachedStatement(
+                sql: "UPDATE delivery SET status = 'pending', updatedAt = ? WHERE id = ? AND status = 'skipped'")
+            var reopened = 0
+            for row in try SQLRow.fetchAll(
+                db,
                 sql: """
-                    UPDATE delivery SET status = 'pending', updatedAt = ?
-                    WHERE digestId = ? AND status = 'skipped'
-                      AND ambassadorId IN (SELECT id FROM ambassador WHERE status = 'active')
-                    """,
-                arguments: [now, digestID])
-            return db.changesCount
+                    SELECT d.id AS deliveryId, a.frequency, a.frequencyAnchor, a.pausedUntil
+                    FROM delivery d JOIN ambassador a ON a.id = d.ambassadorId
+                    WHERE d.digestId = ? AND d.status = 'skipped' AND a.status = 'active'
+                    """, arguments: [digestID])
+            where Self.schedule(row).skipReason(for: week) == nil {
+                try reopen.execute(arguments: [now, row["deliveryId"] as Int64])
+                reopened += db.changesCount
+            }
+            return reopened
         }
     }
 

@@ -105,7 +105,7 @@ extension AppDatabase {
                 sql: """
                     UPDATE invitation SET status = 'pending', updatedAt = ?,
                         lastError = 'the sending process stopped before the end of this invitation was handed over'
-                    WHERE status = 'sending'
+                    WHERE status = 'sending' AND handedOverAt IS NULL
                     """, arguments: [now])
             return inDoubt
         }

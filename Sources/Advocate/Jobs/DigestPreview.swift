@@ -60,7 +60,8 @@ public struct DigestPreview: Sendable {
             defer { session.close() }
             switch session.send(composer.outgoing(composed.message)) {
             case .sent: return ambassador.email
-            case .temporary(let reason), .permanent(let reason), .inDoubt(let reason), .unusable(let reason):
+            case .temporary(let reason), .permanent(let reason), .inDoubt(let reason), .unusable(let reason),
+                .unreachable(let reason):
                 throw MailError.transport(reason)
             }
         }

@@ -60,7 +60,7 @@ public final class DigestSender: Sendable {
         (summary.abandonedInDoubt, summary.requeuedAfterStop) = try database.markAbandonedInDoubt(
             digestID: digest.id, now: now())
         if options.resendInDoubt { try database.requeueInDoubt(digestID: digest.id, now: now()) }
-        try database.requeueSkipped(digestID: digest.id, now: now())
+        try database.requeueSkipped(digestID: digest.id, week: options.week, now: now())
         try database.enqueueDeliveries(digestID: digest.id, week: options.week, now: now())
         try database.settleInactive(digestID: digest.id, week: options.week, now: now())
         let items = try database.contentItems(week: options.week)
@@ -115,6 +115,13 @@ public final class DigestSender: Sendable {
             else { break }
             let wait = next.timeIntervalSince(now())
             guard wait <= smtp.retryWithinRunSeconds else { break }
+            // A relay unreachable for longer than the run's patience: its deliveries wait (`retry`, no attempt used)
+            // for the next run.
+            if let since = state.withLock({ $0.unreachableSince }),
+                now().timeIntervalSince(since) + wait > smtp.retryWithinRunSeconds
+            {
+                break
+            }
             if wait > 0 { Thread.sleep(forTimeInterval: wait) }
         }
         progress.end()
@@ -127,6 +134,7 @@ public final class DigestSender: Sendable {
             summary.sentThisRun = $0.sent
             summary.attemptsThisRun = $0.attempts
             summary.heldBackThisRun = $0.heldBack
+            summary.unreachableThisRun = $0.unreachable
         }
         summary.seconds = Date().timeIntervalSince(started)
         summary.inDoubtShare = pool.inDoubtShare
@@ -174,13 +182,16 @@ public final class DigestSender: Sendable {
                         return progress.advance()
                     }
                     let time = now()
-                    // A message held back before its end was not tried: it does not use up an attempt, and it is
-                    // always tried again (attempt 0 is below any maxAttempts).
-                    let attempt = reach == .heldBack ? 0 : delivery.attempts + 1
+                    // A message held back before its end, or not sent because the relay could not be reached, was
+                    // not tried: it does not use up an attempt, and it is always tried again (attempt 0 is below any
+                    // maxAttempts); while the relay stays unreachable, ever later.
+                    let attempt = reach == .heldBack || !outcome.isAttempt ? 0 : delivery.attempts + 1
                     let entry = outcome.ledgerEntry(attempt: attempt, maxAttempts: smtp.maxAttempts)
-                    let next =
-                        entry.retry
-                        ? time.addingTimeInterval(smtp.retryBaseSeconds * pow(2, Double(attempt - 1))) : nil
+                    let delay =
+                        outcome.isAttempt
+                        ? smtp.retryBaseSeconds * pow(2, Double(attempt - 1))
+                        : state.withLock { $0.relayDown(at: time, base: smtp.retryBaseSeconds) }
+                    let next = entry.retry ? time.addingTimeInterval(delay) : nil
                     AdvocateMetrics.delivery(entry.status.rawValue)
                     // The reply to an end that was handed over is noted first: from then on a crash cannot lose it,
                     // and the next message's end need not wait for the ledger's commit.
@@ -195,7 +206,8 @@ public final class DigestSender: Sendable {
                     do {
                         try database.recordOutcome(
                             deliveryID: delivery.id, status: entry.status, error: entry.error, nextAttemptAt: next,
-                            countingAttempt: reach == .beforeEnd ? messageID : nil, now: time, sender: sender)
+                            countingAttempt: reach == .beforeEnd && outcome.isAttempt ? messageID : nil, now: time,
+                            sender: sender)
                     } catch {
                         state.withLock {
                             $0.stopReason = "the ledger could not be written: \(error)"
@@ -215,19 +227,39 @@ struct RunState {
     var attempts = 0
     /// Messages held back before their end (another message's reply took too long): tried again, not attempts.
     var heldBack = 0
+    /// Messages not sent because the relay could not be reached: tried again, not attempts.
+    var unreachable = 0
     var stopReason: String?
     /// A reply noted in the ``OutcomeJournal`` could not be committed: the journal is kept for the next run.
     var journalUnrecorded = false
+    /// Since when every message found the relay unreachable (nil once it answered again), and how many in a row.
+    var unreachableSince: Date?
+    var unreachableInARow = 0
 
-    /// Counts an attempt, or a message held back (claimed again) or withdrawn (no longer due), which are not
-    /// attempts and give their share of `--limit` back; an unusable transport stops the run.
+    /// Notes a message that found the relay unreachable at `time` and returns how long it waits: `base` doubled
+    /// for each one in a row, at most a minute, so that a relay that is down is not asked again and again.
+    mutating func relayDown(at time: Date, base: Double) -> Double {
+        if unreachableSince == nil { unreachableSince = time }
+        unreachableInARow += 1
+        return min(base * pow(2, Double(min(unreachableInARow - 1, 16))), 60)
+    }
+
+    /// Counts an attempt, or a message held back (claimed again), not sent because the relay could not be reached,
+    /// or withdrawn (no longer due), which are not attempts and give their share of `--limit` back; an unusable
+    /// transport stops the run.
     mutating func note(_ outcome: SendOutcome, reach: SendJob.Reach) {
+        let tried = outcome.isAttempt && (reach == .beforeEnd || reach == .handedOver)
         switch reach {
-        case .beforeEnd, .handedOver: attempts += 1
+        case .beforeEnd, .handedOver: if tried { attempts += 1 } else { unreachable += 1 }
         case .heldBack: heldBack += 1
         case .withdrawn: break
         }
-        if reach == .heldBack || reach == .withdrawn, budget < .max { budget += 1 }  // invitation runs have no limit
+        // The relay answered: a later unreachable spell starts its own wait.
+        if tried {
+            unreachableSince = nil
+            unreachableInARow = 0
+        }
+        if !tried, budget < .max { budget += 1 }  // invitation runs have no limit
         if case .sent = outcome { sent += 1 }
         if case .unusable(let reason) = outcome, stopReason == nil { stopReason = reason }
     }

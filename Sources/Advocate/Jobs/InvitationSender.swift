@@ -102,12 +102,12 @@ public final class InvitationSender: Sendable {
                     guard reach != .withdrawn else { return }
                     // A message held back before its end was not tried: it does not use up an attempt, and it is
                     // always tried again (attempt 0 is below any maxAttempts).
-                    let attempt = reach == .heldBack ? 0 : invitation.attempts + 1
+                    let attempt = reach == .heldBack || !outcome.isAttempt ? 0 : invitation.attempts + 1
                     let entry = outcome.ledgerEntry(attempt: attempt, maxAttempts: maxAttempts)
                     do {
                         try database.recordInvitationOutcome(
                             id: invitation.id, status: entry.status, error: entry.error,
-                            countingAttempt: reach == .beforeEnd ? messageID : nil, now: now())
+                            countingAttempt: reach == .beforeEnd && outcome.isAttempt ? messageID : nil, now: now())
                     } catch {
                         state.withLock { $0.stopReason = "the ledger could not be written: \(error)" }
                     }

@@ -12,6 +12,10 @@ public struct SendSummary: Sendable, Codable {
     /// Messages held back before their end because another message's reply took too long (``SendPool``): queued
     /// again without using up an attempt. More than a few mean the relay stalls.
     public var heldBackThisRun = 0
+    /// Messages not sent because the relay could not be reached (refused or timed out connecting, or answered 421):
+    /// queued again without using up an attempt. A run ends once the relay has been unreachable for longer than
+    /// `mail.smtp.retryWithinRunSeconds`; the deliveries then wait (`retry`) for the next run.
+    public var unreachableThisRun = 0
     /// Deliveries found in `sending` from a run that died after handing over their end, now in doubt.
     public var abandonedInDoubt = 0
     /// Deliveries a run that died had handed over and had the relay's reply to, noted in its ``OutcomeJournal`` but
@@ -53,6 +57,7 @@ public struct SendSummary: Sendable, Codable {
         }
         return "digest \(week): \(sentThisRun) sent in this run (\(attemptsThisRun) attempts, "
             + (heldBackThisRun > 0 ? "\(heldBackThisRun) held back, " : "")
+            + (unreachableThisRun > 0 ? "\(unreachableThisRun) not sent: relay unreachable, " : "")
             + String(format: "%.1f s, %.0f/s", seconds, rate)
             + (inDoubtShare > 0
                 ? String(

@@ -127,6 +127,7 @@ final class CurlSMTPSession: MailSession {
             return .sent
         }
         let detail = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
+        let wasConnected = connected(handle)
         close()  // never reuse a connection in an unknown state
         if let failure = upload.failure { return EndHeldBack.outcome(of: failure) }
         switch code {
@@ -135,10 +136,23 @@ final class CurlSMTPSession: MailSession {
             return .unusable(detail)
         case _ where [530, 534, 535, 538].contains(reply):
             return .unusable("\(reply) authentication failed: \(detail)")
+        case CURLE_COULDNT_CONNECT:
+            return .unreachable(detail)
+        case CURLE_OPERATION_TIMEDOUT where !wasConnected && upload.offset == 0:
+            // Timed out connecting (no byte of the message was taken: a timeout after one is a failed attempt, or
+            // in doubt once the whole message went).
+            return .unreachable(detail)
         default:
             return SendOutcome.smtp(
                 succeeded: false, replyCode: reply, messageComplete: upload.finished, detail: detail)
         }
+    }
+
+    /// Whether the last transfer on `handle` got as far as a connection.
+    private func connected(_ handle: UnsafeMutableRawPointer) -> Bool {
+        var microseconds = 0
+        advocate_curl_get_long(handle, CURLINFO_CONNECT_TIME_T, &microseconds)
+        return microseconds > 0
     }
 
     private func configure(_ handle: UnsafeMutableRawPointer) {

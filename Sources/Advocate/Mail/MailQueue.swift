@@ -23,6 +23,7 @@ public final class MailQueue: Sendable {
         case .permanent: "refused"
         case .inDoubt: "no answer after the message"
         case .unusable: "the relay cannot be used"
+        case .unreachable: "the relay could not be reached"
         }
     }
 

@@ -35,36 +35,48 @@ public enum HeaderEncoding {
         return fold(words: words + [angle], firstLineUsed: headerName.count + 2)
     }
 
-    /// UTF-8 "Q" encoded-words of at most 75 characters, split between characters, never inside one. The first word
-    /// is kept short enough to share the first line with the header name (`firstLineUsed` columns).
+    /// UTF-8 "Q" encoded-words of at most 75 characters, split between characters, never inside one, except a
+    /// character too long for a word on its own (a flag or family emoji of many code points), which is split between
+    /// its code points. The first word is kept short enough to share the first line with the header name
+    /// (`firstLineUsed` columns).
     public static func encodedWords(_ text: String, firstLineUsed: Int = 0) -> [String] {
         let prefix = "=?UTF-8?Q?"
         let suffix = "?="
+        let fullRoom = 75 - prefix.count - suffix.count
         var room = min(75, 78 - firstLineUsed) - prefix.count - suffix.count
         var words: [String] = []
         var current: [UInt8] = []
         for character in text {
-            var encoded: [UInt8] = []
-            for byte in String(character).utf8 {
-                switch byte {
-                case UInt8(ascii: " "): encoded.append(UInt8(ascii: "_"))
-                case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "!"), UInt8(ascii: "*"), UInt8(ascii: "+"),
-                    UInt8(ascii: "-"), UInt8(ascii: "/"):
-                    encoded.append(byte)
-                default:
-                    encoded += [UInt8(ascii: "="), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+            let whole = encoded(String(character).utf8)
+            let units = whole.count <= fullRoom ? [whole] : character.unicodeScalars.map { encoded(String($0).utf8) }
+            for unit in units {
+                if current.count + unit.count > room && !current.isEmpty {
+                    words.append(prefix + String(decoding: current, as: UTF8.self) + suffix)
+                    current = []
+                    room = fullRoom
                 }
+                current += unit
             }
-            if current.count + encoded.count > room && !current.isEmpty {
-                words.append(prefix + String(decoding: current, as: UTF8.self) + suffix)
-                current = []
-                room = 75 - prefix.count - suffix.count
-            }
-            current += encoded
         }
         if !current.isEmpty { words.append(prefix + String(decoding: current, as: UTF8.self) + suffix) }
         return words
+    }
+
+    /// The "Q" encoding of `bytes`.
+    private static func encoded(_ bytes: String.UTF8View) -> [UInt8] {
+        var encoded: [UInt8] = []
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: " "): encoded.append(UInt8(ascii: "_"))
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "!"), UInt8(ascii: "*"), UInt8(ascii: "+"),
+                UInt8(ascii: "-"), UInt8(ascii: "/"):
+                encoded.append(byte)
+            default:
+                encoded += [UInt8(ascii: "="), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+            }
+        }
+        return encoded
     }
 
     /// Joins words with spaces, folding (CRLF + space) before a word that would pass 78 columns.

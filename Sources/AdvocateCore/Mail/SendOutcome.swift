@@ -12,16 +12,27 @@ public enum SendOutcome: Sendable, Equatable {
     /// The transport itself cannot work (login refused, TLS impossible, bad certificate): the message was not sent,
     /// and no other message will go either, so the run stops instead of failing every recipient.
     case unusable(String)
+    /// The relay could not be reached, or it answered 421 (service not available): nothing about this recipient
+    /// was learnt. Not an attempt: a relay that is down for a while (a restart, a failover) must not use up every
+    /// recipient's attempts and give up on them; it is tried again later, for as long as it takes.
+    case unreachable(String)
 
     /// How a send ledger records this outcome of attempt number `attempt` (1 for the first) when at most
     /// `maxAttempts` are made: the new status, the error to note, and whether it is to be tried again later.
     /// Digests and invitations share this one rule.
+    /// Whether the outcome counts as an attempt on the recipient (an unreachable relay does not).
+    public var isAttempt: Bool {
+        if case .unreachable = self { return false }
+        return true
+    }
+
     public func ledgerEntry(attempt: Int, maxAttempts: Int) -> (status: DeliveryStatus, error: String?, retry: Bool) {
         switch self {
         case .sent: (.sent, nil, false)
         case .permanent(let reason): (.failed, reason, false)
         case .inDoubt(let reason): (.inDoubt, reason, false)
         case .unusable(let reason): (.pending, reason, false)
+        case .unreachable(let reason): (.retry, reason, true)
         case .temporary(let reason) where attempt >= maxAttempts:
             (.failed, "gave up after \(attempt) attempts: \(reason)", false)
         case .temporary(let reason): (.retry, reason, true)
@@ -29,10 +40,12 @@ public enum SendOutcome: Sendable, Equatable {
     }
 
     /// Classifies the end of an SMTP transaction from the last reply code seen (0 for none) and whether the whole
-    /// message, including the final dot, had been handed over. `detail` describes the failure for the ledger.
+    /// message, including the final dot, had been handed over. `detail` describes the failure for the ledger. A 421,
+    /// at any step, is the relay closing down, not a reply about the message (RFC 5321 4.2.2).
     public static func smtp(succeeded: Bool, replyCode: Int, messageComplete: Bool, detail: String) -> SendOutcome {
         if succeeded { return .sent }
         switch replyCode {
+        case 421: return .unreachable("\(replyCode) \(detail)")
         case 400..<500: return .temporary("\(replyCode) \(detail)")
         case 500..<600: return .permanent("\(replyCode) \(detail)")
         default:
