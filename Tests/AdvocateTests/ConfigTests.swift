@@ -131,7 +131,7 @@ struct ConfigTests {
         let (_, secrets) = try ConfigLoader.load(path: path, environment: [:])
         #expect(secrets.adminToken == nil)
         #expect(secrets.smtpPassword == nil)
-        try directory.write("secrets.env", "ADVOCATE_ADMIN_TOKEN= t0ken \n")
+        try directory.write("secrets.env", "ADVOCATE_ADMIN_TOKEN=t0ken\n")
         #expect(try ConfigLoader.load(path: path, environment: [:]).1.adminToken == "t0ken")
         // Basic auth with an empty password (":" is "Og==") against an empty token.
         #expect(!AdminAuth.allows("Basic Og==", token: ""))

@@ -1,4 +1,3 @@
-import Advocate
 import AdvocateCore
 import Foundation
 import HTTPTypes
@@ -6,8 +5,9 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
-import Synchronization
 import Testing
+
+@testable import Advocate
 
 /// The click server's routes, driven in-process through Hummingbird's test client with a clock the test moves.
 /// (ServerTests keeps what needs a real process: signals, and requests no HTTP client would send.)
@@ -199,23 +199,34 @@ struct RouteTests {
         }
     }
 
-    @Test("a share hit held up in its lookups is judged after the honeypot hit that overtook it")
-    func overtaken() async throws {
-        // The share hit's first reading of the clock waits until the honeypot hit is answered: as when its delivery
-        // time had to be read from the store while the same scanner's honeypot hit went through.
-        let gate = ClockGate()
-        let fixture = try start(now: { gate.now() })
-        let (share, trap) = (token(fixture, .share, .x), token(fixture, .trap))
+    @Test("a hit's moment is taken when it is noted and judged, after its lookups, not when it arrived")
+    func momentAfterLookups() async throws {
+        // A share hit whose delivery time had to be read from the store must not carry its arrival's moment: a
+        // honeypot hit of the same scanner noted meanwhile would come after it, and never taint it. Each reading of
+        // this clock is 1 ms after the one before; the hit reads it on arrival and again when it is noted.
+        let readings = Shared(0)
+        let fixture = try start(now: {
+            fixedNow.addingTimeInterval(
+                Double(
+                    readings.withLock {
+                        $0 += 1
+                        return $0
+                    }) / 1_000)
+        })
+        let share = token(fixture, .share, .x)
         let browser = browser
         try await withClient(fixture) { client in
-            async let first = client.execute(uri: "/s/\(share)", method: .get, headers: browser)
-            #expect(await waitUntilAsync { gate.held })
-            #expect(try await client.execute(uri: "/t/\(trap)", method: .get, headers: browser).status == .ok)
-            gate.release()
-            #expect(try await first.status == .found)
-            let counts = try fixture.database.clickCounts()
-            #expect(counts["trap/scanner"] == 1)
-            #expect(counts["share/scanner"] == 1, "a hit of the honeypot's client a moment before it: \(counts)")
+            let arrival = readings.withLock { $0 } + 1
+            #expect(try await client.execute(uri: "/s/\(share)", method: .get, headers: browser).status == .found)
+            let last = readings.withLock { $0 }
+            try fixture.database.settleClicks()
+            let stored = try #require(
+                try fixture.database.read { db in try String.fetchOne(db, sql: "SELECT at FROM click") }
+                    .flatMap { Date.fromSQLValue(.text($0)) })
+            #expect(last > arrival, "the hit read the clock again after arriving")
+            #expect(
+                abs(stored.timeIntervalSince(fixedNow.addingTimeInterval(Double(last) / 1_000))) < 0.000_5,
+                "stored at its last reading (\(last)), not at its arrival (\(arrival)): \(stored)")
         }
     }
 
@@ -393,24 +404,4 @@ struct RouteTests {
             #expect(!String(buffer: response.body).contains("Zon"))
         }
     }
-}
-
-/// A clock whose first reading waits (at most 10 s) until released; each reading is 1 ms after the one before.
-private final class ClockGate: Sendable {
-    private let readings = Mutex(0)
-    private let released = DispatchSemaphore(value: 0)
-
-    /// Whether the first reading has begun.
-    var held: Bool { readings.withLock { $0 } > 0 }
-
-    func now() -> Date {
-        let reading = readings.withLock {
-            $0 += 1
-            return $0
-        }
-        if reading == 1 { _ = released.wait(timeout: .now() + 10) }
-        return fixedNow.addingTimeInterval(Double(reading) / 1_000)
-    }
-
-    func release() { released.signal() }
 }

@@ -204,6 +204,13 @@ public struct SMTPConfig: Sendable, Decodable {
         ] where value < 1 {
             throw ConfigError.invalidValue(path: "mail.smtp.\(key)", reason: "must be at least 1")
         }
+        guard retryBaseSeconds > 0, retryBaseSeconds <= 3_600 else {
+            throw ConfigError.invalidValue(
+                path: "mail.smtp.retryBaseSeconds", reason: "must be more than 0, at most 3600")
+        }
+        guard retryWithinRunSeconds >= 0 else {
+            throw ConfigError.invalidValue(path: "mail.smtp.retryWithinRunSeconds", reason: "must be 0 or more")
+        }
         guard maxPerSecond >= 0 else {
             throw ConfigError.invalidValue(path: "mail.smtp.maxPerSecond", reason: "must be 0 (no limit) or more")
         }

@@ -36,7 +36,7 @@ public struct Secrets: Sendable {
                             path: "secretsFile", reason: "\(url.path) line \(number + 1) is not KEY=VALUE")
                     }
                     // An empty value is no value, as in the environment: `KEY=` left as a placeholder sets nothing.
-                    let value = trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+                    let value = String(trimmed[trimmed.index(after: equals)...])
                     if !value.isEmpty { values[String(trimmed[..<equals])] = value }
                 }
             }

@@ -73,7 +73,7 @@ extension AppDatabase {
             sql: "SELECT (SELECT COUNT(*) FROM clickInbox) + (SELECT COALESCE(SUM(clicks), 0) FROM clickParcel)") ?? 0
     }
 
-    /// The newest row of each inbox table a move may take (ids only grow).
+    /// The newest row of each inbox table a move may take (parcel ids only grow; `clickInbox` takes no new rows).
     struct InboxEnd: Equatable {
         var row: Int64
         var parcel: Int64

@@ -354,12 +354,13 @@ extension AppDatabase {
         },
         StoreMigration("v18-click-parcel") { db in
             // The clicks of one group commit as one row of text (ClickParcel): the click server writes a row per
-            // commit instead of one per click. What an older server left in clickInbox is moved first. SQLite only.
+            // commit instead of one per click. What an older server left in clickInbox is moved first. Ids never
+            // come back once the table is empty (AUTOINCREMENT), so a reader's upper bound holds. SQLite only.
             guard db.dialect == .sqlite else { return }
             try db.executeSchema(
                 sql: """
                     CREATE TABLE clickParcel (
-                        id INTEGER PRIMARY KEY,
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
                         clicks INTEGER NOT NULL CHECK (clicks > 0),
                         lines TEXT NOT NULL
                     )

@@ -78,11 +78,17 @@ public final class DigestSender: Sendable {
         let pool = try SendPool(transport: transport, settings: smtp)
         defer { pool.shutdown() }
 
+        /// Whether the relay has turned every message away for longer than the run's patience: then nothing more is
+        /// claimed, and what is left waits (`retry`, no attempt used) for the next run.
+        func relayGone() -> Bool {
+            guard let since = state.withLock({ $0.unreachableSince }) else { return false }
+            return now().timeIntervalSince(since) > smtp.retryWithinRunSeconds
+        }
         while true {
             var submitted = 0
             pass: while true {
                 let budget = state.withLock { $0.stopReason == nil ? $0.budget : 0 }
-                guard budget > 0 else { break }
+                guard budget > 0, !relayGone() else { break }
                 // A run whose sender lock is gone counts as dead to the others: it must not claim or send more.
                 guard lock.isHeld() else {
                     throw StoreError.unavailable(
@@ -93,7 +99,7 @@ public final class DigestSender: Sendable {
                     digestID: digest.id, now: now(), sender: lock.sender, limit: min(256, budget))
                 if batch.isEmpty { break }
                 for delivery in batch {
-                    guard state.withLock({ $0.take() }) else { break pass }
+                    guard !relayGone(), state.withLock({ $0.take() }) else { break pass }
                     submitted += 1
                     submit(
                         delivery, items: items, results: results, week: options.week, pool: pool, state: state,
@@ -102,6 +108,7 @@ public final class DigestSender: Sendable {
             }
             pool.drain()
             if let reason = state.withLock({ $0.stopReason }) { throw MailError.transport(reason) }
+            if relayGone() { break }
             if submitted > 0 && state.withLock({ $0.budget > 0 }) { continue }
             if database.allowsSeveralSenders {
                 // Another sender of this week may have died meanwhile: its work comes back to the queue.
@@ -174,7 +181,9 @@ public final class DigestSender: Sendable {
                     try database.markHandedOver(
                         deliveryID: delivery.id, messageID: mail.messageID, now: now(), sender: sender)
                 },
-                end: { outcome, reach, kept in
+                end: { reported, reach, kept in
+                    // An end handed over was an attempt (the hand-over note counted it), whatever the reply.
+                    let outcome = reach == .handedOver ? reported.asAttempt : reported
                     // No longer due when its end was to leave (the person unsubscribed or was removed meanwhile): not
                     // sent, and the ledger has settled it.
                     guard reach != .withdrawn else {

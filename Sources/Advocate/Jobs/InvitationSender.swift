@@ -97,7 +97,9 @@ public final class InvitationSender: Sendable {
                 handedOver: { mail in
                     try database.markInvitationHandedOver(id: invitation.id, messageID: mail.messageID, now: now())
                 },
-                end: { outcome, reach, _ in
+                end: { reported, reach, _ in
+                    // An end handed over was an attempt (the hand-over note counted it), whatever the reply.
+                    let outcome = reach == .handedOver ? reported.asAttempt : reported
                     // Erased or settled while it was being sent: not sent, nothing to record.
                     guard reach != .withdrawn else { return }
                     // A message held back before its end was not tried: it does not use up an attempt, and it is

@@ -12,7 +12,8 @@ public enum SendOutcome: Sendable, Equatable {
     /// The transport itself cannot work (login refused, TLS impossible, bad certificate): the message was not sent,
     /// and no other message will go either, so the run stops instead of failing every recipient.
     case unusable(String)
-    /// The relay could not be reached, or it answered 421 (service not available): nothing about this recipient
+    /// The relay could not be reached, or it answered 421 (service not available) to the greeting: nothing about
+    /// this recipient
     /// was learnt. Not an attempt: a relay that is down for a while (a restart, a failover) must not use up every
     /// recipient's attempts and give up on them; it is tried again later, for as long as it takes.
     case unreachable(String)
@@ -24,6 +25,13 @@ public enum SendOutcome: Sendable, Equatable {
     public var isAttempt: Bool {
         if case .unreachable = self { return false }
         return true
+    }
+
+    /// The outcome as an attempt: an unreachable relay as a temporary failure (for a message whose end was
+    /// handed over, which was an attempt whatever the reply).
+    public var asAttempt: SendOutcome {
+        if case .unreachable(let reason) = self { return .temporary(reason) }
+        return self
     }
 
     public func ledgerEntry(attempt: Int, maxAttempts: Int) -> (status: DeliveryStatus, error: String?, retry: Bool) {
@@ -40,12 +48,10 @@ public enum SendOutcome: Sendable, Equatable {
     }
 
     /// Classifies the end of an SMTP transaction from the last reply code seen (0 for none) and whether the whole
-    /// message, including the final dot, had been handed over. `detail` describes the failure for the ledger. A 421,
-    /// at any step, is the relay closing down, not a reply about the message (RFC 5321 4.2.2).
+    /// message, including the final dot, had been handed over. `detail` describes the failure for the ledger.
     public static func smtp(succeeded: Bool, replyCode: Int, messageComplete: Bool, detail: String) -> SendOutcome {
         if succeeded { return .sent }
         switch replyCode {
-        case 421: return .unreachable("\(replyCode) \(detail)")
         case 400..<500: return .temporary("\(replyCode) \(detail)")
         case 500..<600: return .permanent("\(replyCode) \(detail)")
         default:
