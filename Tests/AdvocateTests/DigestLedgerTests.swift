@@ -36,6 +36,7 @@ struct DigestLedgerTests {
     func faults() throws {
         let addresses = [
             "ok1", "ok2", "rcpt451-a", "rcpt550-a", "data454-a", "drop-a", "stall-a", "stalldata-a", "ok3",
+            "rcpt421-a",
         ].map { "\($0)@example.org" }
         let (directory, server) = try prepared(
             smtp: """
@@ -60,6 +61,7 @@ struct DigestLedgerTests {
         #expect(state("drop-a") == (.inDoubt, 1), "a cut after the final dot leaves the outcome unknown")
         #expect(state("stall-a") == (.failed, 3), "a stall before the message is temporary until attempts run out")
         #expect(ledger["stall-a@example.org"]?.lastError?.hasPrefix("gave up after 3 attempts") == true)
+        #expect(state("rcpt421-a") == (.failed, 3), "a 421 to RCPT (a rate limit) counts like any 4xx")
         #expect(state("stalldata-a") == (.inDoubt, 1), "a timeout after the final dot is in doubt")
 
         var received = server.receivedCounts()

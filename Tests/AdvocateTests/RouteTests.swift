@@ -224,9 +224,10 @@ struct RouteTests {
                 try fixture.database.read { db in try String.fetchOne(db, sql: "SELECT at FROM click") }
                     .flatMap { Date.fromSQLValue(.text($0)) })
             #expect(last > arrival, "the hit read the clock again after arriving")
+            // Compared as stored (to the millisecond, rounded down).
+            let expected = Date.fromSQLValue(fixedNow.addingTimeInterval(Double(last) / 1_000).sqlValue)
             #expect(
-                abs(stored.timeIntervalSince(fixedNow.addingTimeInterval(Double(last) / 1_000))) < 0.000_5,
-                "stored at its last reading (\(last)), not at its arrival (\(arrival)): \(stored)")
+                stored == expected, "stored at its last reading (\(last)), not at its arrival (\(arrival)): \(stored)")
         }
     }
 

@@ -7,6 +7,7 @@ flushed at once, so a test can count exactly what arrived even when the client i
 Faults are chosen by the recipient's local part, so one server exercises every case at once:
   rcpt451-*   first RCPT for the address answers 451, later ones succeed
   rcpt550-*   RCPT always answers 550
+  rcpt421-*   RCPT always answers 421 (a relay's rate limit: the connection stays open)
   data454-*   first time: 454 after the message, nothing stored; later: accepted
   drop-*      the message is stored, then the connection is cut before the reply (client cannot know)
   stall-*     RCPT never answers (the client times out before sending the message)
@@ -59,6 +60,8 @@ class Handler:
         local = address.split("@")[0]
         if local.startswith("rcpt550-"):
             return "550 5.1.1 No such user here"
+        if local.startswith("rcpt421-"):
+            return "421 4.7.0 Too many messages, try again later"
         if local.startswith("rcpt451-") and ("rcpt", address) not in State.seen:
             State.seen.add(("rcpt", address))
             return "451 4.3.0 Try again later"

@@ -141,9 +141,10 @@ final class CurlSMTPSession: MailSession {
         case _
         where (code == CURLE_WEIRD_SERVER_REPLY || code == CURLE_REMOTE_ACCESS_DENIED) && reply == 421
             && upload.offset == 0:
-            // 421 to the greeting or EHLO: the relay is not taking mail now (RFC 5321 4.2.2), before any word about
-            // this message. (A 421 to MAIL, RCPT or the data, which some relays use for rate limits, stays a
-            // temporary failure that counts.)
+            // 421 to the greeting (or to EHLO when STARTTLS is required): the relay is not taking mail now (RFC 5321
+            // 4.2.2), before any word about this message. (A 421 to MAIL, RCPT or the data, which some relays use
+            // for rate limits, stays a temporary failure that counts; so does a 421 to a plain EHLO, which libcurl
+            // answers with HELO and reports as a send error.)
             return .unreachable("\(reply) \(detail)")
         case CURLE_OPERATION_TIMEDOUT where !wasConnected && upload.offset == 0:
             // Timed out connecting (no byte of the message was taken: a timeout after one is a failed attempt, or
