@@ -32,6 +32,26 @@ struct ClickInboxTests {
         return (directory, database, people, items)
     }
 
+    /// Two stores alike: one that stores clicks directly, one whose clicks go through the inbox.
+    struct Pair {
+        var directFolder: TempDirectory
+        var inboxFolder: TempDirectory
+        var direct: AppDatabase
+        var inbox: AppDatabase
+        var people: [Int64]
+        var items: [Int64]
+    }
+
+    /// Two stores with the same people and items (and so the same ids).
+    func pair() throws -> Pair {
+        let (directFolder, direct, people, items) = try store()
+        let (inboxFolder, inbox, inboxPeople, inboxItems) = try store()
+        #expect(people == inboxPeople && items == inboxItems)
+        return Pair(
+            directFolder: directFolder, inboxFolder: inboxFolder, direct: direct, inbox: inbox, people: people,
+            items: items)
+    }
+
     /// The server's click writer on `database`, with the limits `set` changes.
     func writer(
         on database: AppDatabase, logger: Logger = Logger(label: "advocate.clicks"),
@@ -102,11 +122,10 @@ struct ClickInboxTests {
 
     @Test("clicks moved from the inbox are stored exactly as stored on arrival: same rows, same reclassifications")
     func sameAsDirect() throws {
-        let (directA, direct, peopleA, itemsA) = try store()
-        let (inboxB, inbox, peopleB, itemsB) = try store()
-        defer { withExtendedLifetime((directA, inboxB)) {} }
-        #expect(peopleA == peopleB && itemsA == itemsB)
-        let clicks = history(people: peopleA, items: itemsA)
+        let stores = try pair()
+        defer { withExtendedLifetime(stores) {} }
+        let (direct, inbox) = (stores.direct, stores.inbox)
+        let clicks = history(people: stores.people, items: stores.items)
         for click in clicks { try direct.insertClicks([click]) }
         // The inbox in the server's way: small group commits, then moves in slices smaller than the history. A
         // slice ends with a whole commit: asked for 3, the move takes the first two commits of 2.
@@ -133,9 +152,9 @@ struct ClickInboxTests {
 
     @Test("every read of clicks counts what waits in the inbox: report, results, personal data, copy")
     func readsSettle() throws {
-        let (directA, direct, people, items) = try store()
-        let (inboxB, inbox, _, _) = try store()
-        defer { withExtendedLifetime((directA, inboxB)) {} }
+        let stores = try pair()
+        defer { withExtendedLifetime(stores) {} }
+        let (direct, inbox, people, items) = (stores.direct, stores.inbox, stores.people, stores.items)
         let clicks = history(people: people, items: items)
         try direct.insertClicks(clicks)
         /// The inbox store with the history waiting in its inbox and nothing in `click`.
@@ -160,7 +179,7 @@ struct ClickInboxTests {
         #expect(personal.reduce(0, +) == 3)
         #expect(try waiting().personalData(ambassadorID: people[1])?.clicks.map(\.count) == personal)
         _ = try waiting()
-        let target = try AppDatabase.open(at: inboxB.url.appendingPathComponent("copy.sqlite"))
+        let target = try AppDatabase.open(at: stores.inboxFolder.url.appendingPathComponent("copy.sqlite"))
         let copied = try inbox.copy(to: target)
         #expect(copied.first { $0.table == "click" }?.rows == clicks.count - 1)
         #expect(try inbox.inboxCount() == 0)
@@ -292,9 +311,9 @@ struct ClickInboxTests {
 
     @Test("erasing a person stores their waiting clicks first: a honeypot hit still reclassifies their shares")
     func erasure() throws {
-        let (directA, direct, people, items) = try store()
-        let (inboxB, inbox, _, _) = try store()
-        defer { withExtendedLifetime((directA, inboxB)) {} }
+        let stores = try pair()
+        defer { withExtendedLifetime(stores) {} }
+        let (direct, inbox, people, items) = (stores.direct, stores.inbox, stores.people, stores.items)
         // Bert's share, then the honeypot of his mail hit together with it (the history's third and fourth).
         let clicks = Array(history(people: people, items: items)[2...3])
         try direct.insertClicks(clicks)
@@ -316,9 +335,9 @@ struct ClickInboxTests {
 
     @Test("what an older version left in its inbox, a row per click, is moved first and stored as on arrival")
     func olderInbox() throws {
-        let (directA, direct, people, items) = try store()
-        let (inboxB, inbox, _, _) = try store()
-        defer { withExtendedLifetime((directA, inboxB)) {} }
+        let stores = try pair()
+        defer { withExtendedLifetime(stores) {} }
+        let (direct, inbox, people, items) = (stores.direct, stores.inbox, stores.people, stores.items)
         let clicks = history(people: people, items: items)
         try direct.insertClicks(clicks)
         // The first half as an older server left it, the rest as this one commits them.

@@ -59,11 +59,7 @@ public struct ClicksConfig: Sendable, Decodable {
 
     /// The network a client address lies in, if it is a documented scanner network.
     public func scannerNetwork(of address: [UInt8]?) -> String? {
-        guard var address else { return nil }
-        // An IPv4 client on a dual-stack listener arrives as ::ffff:a.b.c.d.
-        if address.count == 16, address[0..<10].allSatisfy({ $0 == 0 }), address[10] == 0xFF, address[11] == 0xFF {
-            address = Array(address[12..<16])
-        }
+        guard let address = address.map(AddressRange.unmapped) else { return nil }
         return scannerNetworks.first { $0.value.contains { $0.contains(address) } }?.key
     }
 }

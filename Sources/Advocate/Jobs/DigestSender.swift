@@ -78,11 +78,12 @@ public final class DigestSender: Sendable {
         let pool = try SendPool(transport: transport, settings: smtp)
         defer { pool.shutdown() }
 
-        /// Whether the relay has turned every message away for longer than the run's patience: then nothing more is
-        /// claimed, and what is left waits (`retry`, no attempt used) for the next run.
-        func relayGone() -> Bool {
+        /// Whether the relay will have turned every message away for longer than the run's patience `after` seconds
+        /// from now: then nothing more is claimed or waited for, and what is left waits (`retry`, no attempt used)
+        /// for the next run.
+        func relayGone(after wait: TimeInterval = 0) -> Bool {
             guard let since = state.withLock({ $0.unreachableSince }) else { return false }
-            return now().timeIntervalSince(since) > smtp.retryWithinRunSeconds
+            return now().timeIntervalSince(since) + wait > smtp.retryWithinRunSeconds
         }
         while true {
             var submitted = 0
@@ -121,14 +122,7 @@ public final class DigestSender: Sendable {
             guard state.withLock({ $0.budget > 0 }), let next = try database.nextRetryTime(digestID: digest.id)
             else { break }
             let wait = next.timeIntervalSince(now())
-            guard wait <= smtp.retryWithinRunSeconds else { break }
-            // A relay unreachable for longer than the run's patience: its deliveries wait (`retry`, no attempt used)
-            // for the next run.
-            if let since = state.withLock({ $0.unreachableSince }),
-                now().timeIntervalSince(since) + wait > smtp.retryWithinRunSeconds
-            {
-                break
-            }
+            guard wait <= smtp.retryWithinRunSeconds, !relayGone(after: wait) else { break }
             if wait > 0 { Thread.sleep(forTimeInterval: wait) }
         }
         progress.end()
@@ -181,9 +175,7 @@ public final class DigestSender: Sendable {
                     try database.markHandedOver(
                         deliveryID: delivery.id, messageID: mail.messageID, now: now(), sender: sender)
                 },
-                end: { reported, reach, kept in
-                    // An end handed over was an attempt (the hand-over note counted it), whatever the reply.
-                    let outcome = reach == .handedOver ? reported.asAttempt : reported
+                end: { outcome, reach, kept in
                     // No longer due when its end was to leave (the person unsubscribed or was removed meanwhile): not
                     // sent, and the ledger has settled it.
                     guard reach != .withdrawn else {
@@ -194,7 +186,7 @@ public final class DigestSender: Sendable {
                     // A message held back before its end, or not sent because the relay could not be reached, was
                     // not tried: it does not use up an attempt, and it is always tried again (attempt 0 is below any
                     // maxAttempts); while the relay stays unreachable, ever later.
-                    let attempt = reach == .heldBack || !outcome.isAttempt ? 0 : delivery.attempts + 1
+                    let attempt = reach.isAttempt(outcome) ? delivery.attempts + 1 : 0
                     let entry = outcome.ledgerEntry(attempt: attempt, maxAttempts: smtp.maxAttempts)
                     let delay =
                         outcome.isAttempt
@@ -215,8 +207,8 @@ public final class DigestSender: Sendable {
                     do {
                         try database.recordOutcome(
                             deliveryID: delivery.id, status: entry.status, error: entry.error, nextAttemptAt: next,
-                            countingAttempt: reach == .beforeEnd && outcome.isAttempt ? messageID : nil, now: time,
-                            sender: sender)
+                            countingAttempt: reach == .beforeEnd && reach.isAttempt(outcome) ? messageID : nil,
+                            now: time, sender: sender)
                     } catch {
                         state.withLock {
                             $0.stopReason = "the ledger could not be written: \(error)"
@@ -257,7 +249,7 @@ struct RunState {
     /// or withdrawn (no longer due), which are not attempts and give their share of `--limit` back; an unusable
     /// transport stops the run.
     mutating func note(_ outcome: SendOutcome, reach: SendJob.Reach) {
-        let tried = outcome.isAttempt && (reach == .beforeEnd || reach == .handedOver)
+        let tried = reach.isAttempt(outcome)
         switch reach {
         case .beforeEnd, .handedOver: if tried { attempts += 1 } else { unreachable += 1 }
         case .heldBack: heldBack += 1

@@ -97,19 +97,19 @@ public final class InvitationSender: Sendable {
                 handedOver: { mail in
                     try database.markInvitationHandedOver(id: invitation.id, messageID: mail.messageID, now: now())
                 },
-                end: { reported, reach, _ in
-                    // An end handed over was an attempt (the hand-over note counted it), whatever the reply.
-                    let outcome = reach == .handedOver ? reported.asAttempt : reported
+                end: { outcome, reach, _ in
                     // Erased or settled while it was being sent: not sent, nothing to record.
                     guard reach != .withdrawn else { return }
-                    // A message held back before its end was not tried: it does not use up an attempt, and it is
-                    // always tried again (attempt 0 is below any maxAttempts).
-                    let attempt = reach == .heldBack || !outcome.isAttempt ? 0 : invitation.attempts + 1
+                    // A message held back before its end, or turned away by a relay that could not be reached, was
+                    // not tried: it does not use up an attempt, and it is always tried again (attempt 0 is below any
+                    // maxAttempts).
+                    let attempt = reach.isAttempt(outcome) ? invitation.attempts + 1 : 0
                     let entry = outcome.ledgerEntry(attempt: attempt, maxAttempts: maxAttempts)
                     do {
                         try database.recordInvitationOutcome(
                             id: invitation.id, status: entry.status, error: entry.error,
-                            countingAttempt: reach == .beforeEnd && outcome.isAttempt ? messageID : nil, now: now())
+                            countingAttempt: reach == .beforeEnd && reach.isAttempt(outcome) ? messageID : nil,
+                            now: now())
                     } catch {
                         state.withLock { $0.stopReason = "the ledger could not be written: \(error)" }
                     }

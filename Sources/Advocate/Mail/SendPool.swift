@@ -21,6 +21,12 @@ struct SendJob: Sendable {
         /// `handedOver` threw ``NoLongerDue``: the ledger settled the message otherwise meanwhile; its end was
         /// not sent and it has no outcome to record.
         case withdrawn
+
+        /// Whether a message that got this far with `outcome` was an attempt on its recipient: not held back,
+        /// withdrawn, or turned away by a relay that could not be reached.
+        func isAttempt(_ outcome: SendOutcome) -> Bool {
+            (self == .beforeEnd || self == .handedOver) && outcome.isAttempt
+        }
     }
 
     var prepare: @Sendable () -> OutgoingMail?
@@ -84,7 +90,8 @@ final class SendPool: Sendable {
                         if gateHeld { ends.leave(inDoubtSince: inDoubtSince) }
                         gateHeld = false
                     }
-                    job.end(outcome, reach, leave)
+                    // An end handed over was an attempt (the hand-over note counted it), whatever the reply.
+                    job.end(reach == .handedOver ? outcome.asAttempt : outcome, reach, leave)
                     leave()
                     queue.finishedOne()
                 }

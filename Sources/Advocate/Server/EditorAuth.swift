@@ -38,12 +38,8 @@ public final class EditorAuth: Sendable {
     /// The counter a client address counts against: the address, or for IPv6 its /64 (one host commonly holds a
     /// whole /64, so counting per address would give it billions of tries).
     static func clientKey(_ address: [UInt8]) -> String {
-        let mapped =
-            address.count == 16 && address[0..<10].allSatisfy { $0 == 0 } && address[10] == 0xFF
-            && address[11] == 0xFF
-        guard address.count == 16, !mapped else {
-            return AddressRange.text(mapped ? Array(address[12...]) : address)
-        }
+        let address = AddressRange.unmapped(address)
+        guard address.count == 16 else { return AddressRange.text(address) }
         return AddressRange.text(Array(address[0..<8]) + Array(repeating: 0, count: 8)) + "/64"
     }
 

@@ -58,6 +58,13 @@ public struct AddressRange: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { "\(Self.text(network))/\(prefix)" }
 
+    /// An IPv4 client on a dual-stack listener arrives as `::ffff:a.b.c.d`: its 4 bytes; any other address as it is.
+    public static func unmapped(_ address: [UInt8]) -> [UInt8] {
+        guard address.count == 16, address[0..<10].allSatisfy({ $0 == 0 }), address[10] == 0xFF, address[11] == 0xFF
+        else { return address }
+        return Array(address[12..<16])
+    }
+
     /// An address's usual text: dotted IPv4, or IPv6 as eight hexadecimal groups.
     public static func text(_ bytes: [UInt8]) -> String {
         guard bytes.count == 16 else { return bytes.map(String.init).joined(separator: ".") }
