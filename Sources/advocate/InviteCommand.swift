@@ -54,7 +54,9 @@ extension AdvocateCommand {
                     }
                     print(Self.describe(queued))
                     print(
-                        "Sent \(summary.sent) invitation(s) in this run (\(summary.attempts) attempts); ledger: "
+                        "Sent \(summary.sent) invitation(s) in this run (\(summary.attempts) attempts"
+                            + (summary.unreachable > 0 ? ", \(summary.unreachable) not sent: relay unreachable" : "")
+                            + "); ledger: "
                             + summary.totals.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
                             .joined(separator: ", "))
                 } catch let error as StoreError {

@@ -77,6 +77,31 @@ struct InvitationTests {
         #expect(bad.status == 64 && bad.stderr.contains("neither a .csv file nor an e-mail address"))
     }
 
+    @Test("a relay that stays unreachable: the run pauses, stops after its patience, and uses up no attempts")
+    func relayDown() throws {
+        let directory = try TempDirectory()
+        let server = try SMTPServerProcess(
+            directory: directory.url.appendingPathComponent("mail"), rejectConnections: 1_000)
+        try directory.write(
+            "config.json",
+            smtpConfig(
+                port: server.port, certificate: nil, username: nil,
+                extra: "\"connections\": 1, \"retryBaseSeconds\": 0.05, \"retryWithinRunSeconds\": 1"))
+        let people = (1...30).map { "p\($0)@example.org,P\($0),en" }
+        try directory.write("people.csv", "email,name,language\n" + people.joined(separator: "\n") + "\n")
+        let run = try advocate(["invite", "people.csv"], in: directory.url)
+        #expect(run.status == 3, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("not sent: relay unreachable"), "\(run.stdout)")
+        // Paused ever longer (0.05, 0.1, 0.2 … s) and stopped after a second: far fewer tries than invitations.
+        let tries = server.connections()
+        #expect(tries >= 2 && tries < 20, "\(tries) connections")
+        let status = try advocate(["invite", "--status", "--json"], in: directory.url)
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
+        #expect(list.count == 30)
+        #expect(list.allSatisfy { $0["attempts"] as? Int == 0 && $0["status"] as? String != "sent" })
+        #expect(server.received().isEmpty)
+    }
+
     @Test("kill -9 during an invitation run: re-running until done invites everyone exactly once")
     func killAndRerun() throws {
         let (directory, server) = try prepare()

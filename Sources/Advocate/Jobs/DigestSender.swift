@@ -82,8 +82,7 @@ public final class DigestSender: Sendable {
         /// from now: then nothing more is claimed or waited for, and what is left waits (`retry`, no attempt used)
         /// for the next run.
         func relayGone(after wait: TimeInterval = 0) -> Bool {
-            guard let since = state.withLock({ $0.unreachableSince }) else { return false }
-            return now().timeIntervalSince(since) + wait > smtp.retryWithinRunSeconds
+            state.withLock { $0.relayGone(at: now(), patience: smtp.retryWithinRunSeconds, after: wait) }
         }
         while true {
             var submitted = 0
@@ -152,8 +151,10 @@ public final class DigestSender: Sendable {
         )
         // The same for every attempt: counted with an attempt that ends before its end is handed over.
         let messageID = composer.messageID(week: week, ambassadorID: delivery.ambassador.id ?? 0)
+        let patience = smtp.retryWithinRunSeconds
         pool.submit(
             SendJob(
+                abandoned: { state.withLock { $0.relayGone(at: now(), patience: patience) } },
                 prepare: {
                     composer.compose(
                         for: delivery.ambassador, weekItems: items, week: week, now: now(), results: results
@@ -217,58 +218,10 @@ public final class DigestSender: Sendable {
                     }
                     state.withLock { $0.note(outcome, reach: reach) }
                     progress.advance()
+                    if !outcome.isAttempt {
+                        Thread.sleep(
+                            forTimeInterval: state.withLock { $0.pause(delay, at: time, patience: patience) })
+                    }
                 }))
-    }
-}
-
-/// Counters shared by the producer and the sending threads.
-struct RunState {
-    var budget: Int
-    var sent = 0
-    var attempts = 0
-    /// Messages held back before their end (another message's reply took too long): tried again, not attempts.
-    var heldBack = 0
-    /// Messages not sent because the relay could not be reached: tried again, not attempts.
-    var unreachable = 0
-    var stopReason: String?
-    /// A reply noted in the ``OutcomeJournal`` could not be committed: the journal is kept for the next run.
-    var journalUnrecorded = false
-    /// Since when every message found the relay unreachable (nil once it answered again), and how many in a row.
-    var unreachableSince: Date?
-    var unreachableInARow = 0
-
-    /// Notes a message that found the relay unreachable at `time` and returns how long it waits: `base` doubled
-    /// for each one in a row, at most a minute, so that a relay that is down is not asked again and again.
-    mutating func relayDown(at time: Date, base: Double) -> Double {
-        if unreachableSince == nil { unreachableSince = time }
-        unreachableInARow += 1
-        return min(base * pow(2, Double(min(unreachableInARow - 1, 16))), 60)
-    }
-
-    /// Counts an attempt, or a message held back (claimed again), not sent because the relay could not be reached,
-    /// or withdrawn (no longer due), which are not attempts and give their share of `--limit` back; an unusable
-    /// transport stops the run.
-    mutating func note(_ outcome: SendOutcome, reach: SendJob.Reach) {
-        let tried = reach.isAttempt(outcome)
-        switch reach {
-        case .beforeEnd, .handedOver: if tried { attempts += 1 } else { unreachable += 1 }
-        case .heldBack: heldBack += 1
-        case .withdrawn: break
-        }
-        // The relay answered: a later unreachable spell starts its own wait.
-        if tried {
-            unreachableSince = nil
-            unreachableInARow = 0
-        }
-        if !tried, budget < .max { budget += 1 }  // invitation runs have no limit
-        if case .sent = outcome { sent += 1 }
-        if case .unusable(let reason) = outcome, stopReason == nil { stopReason = reason }
-    }
-
-    /// Takes one delivery from the budget; false when it is used up or the run is stopping.
-    mutating func take() -> Bool {
-        guard budget > 0, stopReason == nil else { return false }
-        budget -= 1
-        return true
     }
 }

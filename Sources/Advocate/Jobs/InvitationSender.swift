@@ -7,6 +7,9 @@ public struct InvitationSummary: Sendable, Codable {
     public var attempts = 0
     /// Invitations left in `sending` by a run that died, now in doubt.
     public var abandonedInDoubt = 0
+    /// Invitations not sent because the relay could not be reached: left due, no attempt used. A run stops once
+    /// the relay has been unreachable for `retryWithinRunSeconds`.
+    public var unreachable = 0
     /// Totals per status after the run.
     public var totals: [String: Int] = [:]
 
@@ -55,7 +58,10 @@ public final class InvitationSender: Sendable {
         let pool = try SendPool(transport: transport, settings: smtp)
         defer { pool.shutdown() }
         var cursor: Int64 = 0
-        while state.withLock({ $0.stopReason == nil }) {
+        let patience = smtp.retryWithinRunSeconds
+        // Once the relay has been unreachable for longer than the run's patience, what is left waits for the next
+        // run (``RunState/relayGone(at:patience:after:)``).
+        while state.withLock({ $0.stopReason == nil && !$0.relayGone(at: now(), patience: patience) }) {
             // A run whose lock is gone (its PostgreSQL session ended) may have a successor: it sends no more.
             guard lock.isHeld() else {
                 throw StoreError.unavailable(
@@ -72,17 +78,19 @@ public final class InvitationSender: Sendable {
         state.withLock {
             summary.sent = $0.sent
             summary.attempts = $0.attempts
+            summary.unreachable = $0.unreachable
         }
         return summary
     }
 
     private func submit(_ invitation: InvitationListing, pool: SendPool, state: Locked<RunState>) {
         let (database, notices, links, now, timeZone) = (self.database, self.notices, self.links, self.now, timeZone)
-        let maxAttempts = smtp.maxAttempts
+        let (maxAttempts, patience, base) = (smtp.maxAttempts, smtp.retryWithinRunSeconds, smtp.retryBaseSeconds)
         // The same for every attempt: counted with an attempt that ends before its end is handed over.
         let messageID = "advocate.invite.\(invitation.id)@\(EmailAddress.domain(of: notices.mail.fromAddress))"
         pool.submit(
             SendJob(
+                abandoned: { state.withLock { $0.relayGone(at: now(), patience: patience) } },
                 prepare: {
                     // Erased or settled since it was queued: not sent.
                     guard (try? database.invitationIsDue(id: invitation.id)) == true else { return nil }
@@ -114,6 +122,15 @@ public final class InvitationSender: Sendable {
                         state.withLock { $0.stopReason = "the ledger could not be written: \(error)" }
                     }
                     state.withLock { $0.note(outcome, reach: reach) }
+                    // A relay that is down is not asked again at once: this connection pauses, ever longer.
+                    if !outcome.isAttempt {
+                        let time = now()
+                        Thread.sleep(
+                            forTimeInterval: state.withLock {
+                                let delay = $0.relayDown(at: time, base: base)
+                                return $0.pause(delay, at: time, patience: patience)
+                            })
+                    }
                 }))
     }
 }

@@ -29,6 +29,9 @@ struct SendJob: Sendable {
         }
     }
 
+    /// Whether the run gave up before the job's turn (the relay is gone): then the job is dropped untouched, its
+    /// recipient left due (a claimed delivery is given back with the run's claims).
+    var abandoned: @Sendable () -> Bool = { false }
     var prepare: @Sendable () -> OutgoingMail?
     var skip: @Sendable () -> Void
     var handedOver: @Sendable (OutgoingMail) throws -> Void = { _ in }
@@ -60,6 +63,10 @@ final class SendPool: Sendable {
             done.enter()
             let thread = Thread.named("smtp-\(index)") { [queue, limiter, done, ends] in
                 while let job = queue.take() {
+                    if job.abandoned() {
+                        queue.finishedOne()
+                        continue
+                    }
                     guard let mail = job.prepare() else {
                         job.skip()
                         queue.finishedOne()
