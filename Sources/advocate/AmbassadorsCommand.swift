@@ -36,6 +36,12 @@ extension AdvocateCommand.Ambassadors {
                 let outcome = try importer.importAmbassadors(file: file, skipInvalid: skipInvalid)
                 if json { return try Output.json(outcome) }
                 print("Imported \(file): \(outcome.count.created) added, \(outcome.count.updated) updated.")
+                let erased = outcome.count.erased
+                if !erased.isEmpty {
+                    print(
+                        "  left out \(erased.count) who asked to be erased (never added back by an import): "
+                            + erased.joined(separator: ", "))
+                }
                 for problem in outcome.skipped { print("  skipped \(file) \(problem)") }
             }
         }
@@ -140,7 +146,7 @@ extension AdvocateCommand.Ambassadors {
                 let database = try context.openDatabase()
                 let address = EmailAddress.normalized(email) ?? email
                 guard let ambassador = try database.ambassador(email: address), let id = ambassador.id else {
-                    throw StoreError.notFound("no ambassador with e-mail \(address)")
+                    throw StoreError.notFound("no ambassador, sign-up or invitation with e-mail \(address)")
                 }
                 let now = context.now()
                 let today = CalendarDay(now, in: context.config.timeZone)
@@ -194,7 +200,7 @@ extension AdvocateCommand.Ambassadors {
             try reportingErrors {
                 let address = EmailAddress.normalized(email) ?? email
                 guard try global.context().openDatabase().removeAmbassador(email: address) else {
-                    throw StoreError.notFound("no ambassador with e-mail \(address)")
+                    throw StoreError.notFound("no ambassador, sign-up or invitation with e-mail \(address)")
                 }
                 print("Removed \(address).")
             }

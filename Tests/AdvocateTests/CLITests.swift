@@ -65,7 +65,7 @@ struct CLITests {
 
         let missing = try advocate(["ambassadors", "remove", "nobody@example.org"], in: directory.url)
         #expect(missing.status == 1)
-        #expect(missing.stderr == "error: no ambassador with e-mail nobody@example.org\n")
+        #expect(missing.stderr == "error: no ambassador, sign-up or invitation with e-mail nobody@example.org\n")
 
         let badWeek = try advocate(["content", "list", "--week", "2026-W54"], in: directory.url)
         #expect(badWeek.status != 0)

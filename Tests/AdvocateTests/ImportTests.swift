@@ -130,4 +130,38 @@ struct ImportTests {
         #expect(try database.ambassador(id: saved.id!) == nil)
         #expect(try database.deliveryCounts(digestID: digest.id)[.pending] == 1)
     }
+
+    @Test("erasing someone who was only invited or signed up; an import never brings an erased person back")
+    func erasedStayGone() throws {
+        let (directory, _, database, importer) = try fresh()
+        _ = try database.queueInvitations(
+            [InvitationRequest(email: "ann@example.org", name: "Ann", language: .en)], force: false, cooldownDays: 30,
+            now: fixedNow)
+        try database.createSignup(
+            tokenHash: "h",
+            choices: MemberForm.Choices(
+                email: "sam@example.org", name: "Sam", language: .nl, themes: [], networks: [.x]),
+            now: fixedNow, expiresAt: fixedNow.addingTimeInterval(86_400))
+        #expect(try database.removeAmbassador(email: "ann@example.org", now: fixedNow))
+        #expect(try database.removeAmbassador(email: "sam@example.org", now: fixedNow))
+        #expect(try database.invitations().isEmpty)
+        #expect(try database.pendingSignupLanguage(tokenHash: "h", now: fixedNow) == nil)
+        #expect(try database.isSuppressed("ann@example.org") && database.isSuppressed("sam@example.org"))
+        #expect(try !database.removeAmbassador(email: "nobody@example.org", now: fixedNow))
+        #expect(try !database.isSuppressed("nobody@example.org"), "nothing known, nothing kept")
+
+        // Someone erased as an ambassador, and the two above: the staff list brings none of them back.
+        _ = try database.addAmbassador(
+            Ambassador(email: "gone@example.org", name: "Gone", language: .nl, networks: [.x], joinedAt: fixedNow),
+            now: fixedNow)
+        #expect(try database.removeAmbassador(email: "gone@example.org", now: fixedNow))
+        let file = try directory.write(
+            "staff.csv",
+            header + "gone@example.org,Gone,nl,,\nann@example.org,Ann,en,,\nsam@example.org,Sam,nl,,\n"
+                + "new@example.org,New,nl,,\n")
+        let outcome = try importer.importAmbassadors(file: file, skipInvalid: false)
+        #expect(outcome.count.created == 1 && outcome.count.updated == 0)
+        #expect(outcome.count.erased == ["gone@example.org", "ann@example.org", "sam@example.org"])
+        #expect(try database.ambassadors().map(\.email) == ["new@example.org"])
+    }
 }

@@ -103,6 +103,42 @@ struct JoinTests {
         }
     }
 
+    @Test("an old confirmation link of someone who is active again changes nothing and sends no second welcome")
+    func staleConfirmation() async throws {
+        let fixture = try MembershipFixture()
+        let database = fixture.database
+        let left = try database.addAmbassador(
+            Ambassador(
+                email: "zoe@acme.example", name: "Zoe", language: .en, networks: [.x], status: .unsubscribed,
+                joinedAt: fixedNow),
+            now: fixedNow)
+        let person = person
+        try await fixture.run { browser in
+            _ = try await browser.get("/join")
+            _ = try await browser.post("/join", person)
+            let mail = try #require(try await fixture.mails(atLeast: 1).first)
+            let link = try #require(MembershipFixture.link(in: mail, prefix: "https://go.acme.example/join/confirm/"))
+            // Meanwhile she came back through her preferences page, every other week and paused until January.
+            let pause = try #require(CalendarDay(parsing: "2027-01-10"))
+            try database.updatePreferences(
+                ambassadorID: left.id!,
+                choices: MemberForm.Choices(
+                    email: "zoe@acme.example", name: "Zoe", language: .en, themes: [], networks: [.linkedin],
+                    frequency: .biweekly, pausedUntil: pause),
+                status: .active, week: try ISOWeek(parsing: "2026-W49"), now: fixedNow)
+            let path = String(link.dropFirst("https://go.acme.example".count))
+            _ = try await browser.get(path)
+            let confirmed = try await browser.post(path, [])
+            #expect(confirmed.status == .ok)
+            #expect(confirmed.body.contains("You are already an ambassador"), "\(confirmed.body)")
+            let zoe = try #require(try database.ambassador(email: "zoe@acme.example"))
+            #expect(zoe.status == .active && zoe.schedule.pausedUntil == pause && zoe.schedule.frequency == .biweekly)
+            #expect(zoe.networks == [.linkedin] && zoe.name == "Zoe", "the sign-up's choices did not replace hers")
+            #expect(try await browser.post(path, []).status == .notFound, "the sign-up is used up")
+            #expect(try await fixture.mails(atLeast: 1).count == 1, "no welcome mail")
+        }
+    }
+
     @Test("closed sign-up, foreign domains and bad input: a clear message per field and nothing stored")
     func refusals() async throws {
         let closed = try MembershipFixture(membership: #"{"allowedDomains": []}"#)

@@ -7,17 +7,23 @@ public struct UpsertCount: Sendable, Equatable, Codable {
     public var created = 0
     /// Rows that existed and were updated.
     public var updated = 0
+    /// Addresses left out because their people asked to be erased: an import never brings them back.
+    public var erased: [String] = []
 
     /// Creates a count.
-    public init(created: Int = 0, updated: Int = 0) {
+    public init(created: Int = 0, updated: Int = 0, erased: [String] = []) {
         self.created = created
         self.updated = updated
+        self.erased = erased
     }
 }
 
 extension AppDatabase {
     /// Inserts new ambassadors and updates existing ones (matched by e-mail), all in one transaction. Status,
     /// join date and leaderboard choice of existing ambassadors are kept: an import never re-subscribes anyone.
+    /// Nor does it bring back someone who was removed (erased): a new address with a kept fingerprint is left out
+    /// and listed in ``UpsertCount/erased``. (Someone who joins again by themselves, through `/join`, is updated as
+    /// any ambassador.)
     public func upsertAmbassadors(_ ambassadors: [Ambassador], now: Date) throws -> UpsertCount {
         try write { db in
             var count = UpsertCount()
@@ -25,6 +31,10 @@ extension AppDatabase {
                 let existed =
                     try Bool.fetchOne(
                         db, sql: "SELECT 1 FROM ambassador WHERE email = ?", arguments: [ambassador.email]) ?? false
+                if !existed, try Self.isSuppressed(db, ambassador.email) {
+                    count.erased.append(ambassador.email)
+                    continue
+                }
                 try db.execute(
                     sql: """
                         INSERT INTO ambassador (email, name, language, themes, networks, status, leaderboardOptIn,
@@ -98,7 +108,8 @@ extension AppDatabase {
 
     /// Removes the ambassador and their personal data. Their deliveries (and later clicks) stay, without the
     /// person, so aggregate counts remain right; a fingerprint of the address is kept so that they are never
-    /// invited again, and their pending sign-ups and invitations go too. Returns whether someone was removed.
+    /// invited (or imported) again, and their pending sign-ups and invitations go too. Someone who was only invited
+    /// or only signed up is erased the same way. Returns whether anything about the address was known.
     public func removeAmbassador(email: String, now: Date = Date()) throws -> Bool {
         // Clicks waiting in the inbox are stored first, while the person is still there: a later hit of their mail
         // reclassifies their earlier ones by ambassador, which it could not do once they are NULL. A slice per
@@ -112,10 +123,12 @@ extension AppDatabase {
                     UPDATE delivery SET lastError = NULL, messageId = NULL
                     WHERE ambassadorId = (SELECT id FROM ambassador WHERE email = ?)
                     """, arguments: [email])
-            try db.execute(sql: "DELETE FROM ambassador WHERE email = ?", arguments: [email])
-            guard db.changesCount > 0 else { return false }
-            try db.execute(sql: "DELETE FROM signup WHERE email = ?", arguments: [email])
-            try db.execute(sql: "DELETE FROM invitation WHERE email = ?", arguments: [email])
+            var known = 0
+            for table in ["ambassador", "signup", "invitation"] {
+                try db.execute(sql: "DELETE FROM \(table) WHERE email = ?", arguments: [email])
+                known += db.changesCount
+            }
+            guard known > 0 else { return false }
             try db.execute(
                 sql: """
                     INSERT INTO suppression (fingerprint, reason, createdAt) VALUES (?, 'removed', ?)

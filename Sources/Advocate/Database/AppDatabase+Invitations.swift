@@ -64,10 +64,7 @@ extension AppDatabase {
                     try Bool.fetchOne(
                         db, sql: "SELECT 1 FROM invitation WHERE email = ? AND createdAt >= ? AND status <> 'failed'",
                         arguments: [request.email, since]) ?? false
-                let suppressed =
-                    try Bool.fetchOne(
-                        db, sql: "SELECT 1 FROM suppression WHERE fingerprint = ?",
-                        arguments: [EmailAddress.fingerprint(request.email)]) ?? false
+                let suppressed = try Self.isSuppressed(db, request.email)
                 if status == "active" {
                     result.alreadyMembers.append(request.email)
                 } else if open || (recent && !force) {

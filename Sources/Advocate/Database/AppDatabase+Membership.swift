@@ -7,6 +7,9 @@ public enum SignupOutcome: Sendable, Equatable {
     case joined(Ambassador)
     /// Someone who had left (or was pending) is active again, with the choices of the sign-up.
     case rejoined(Ambassador)
+    /// The address is an active ambassador already (they joined or re-subscribed otherwise since): nothing
+    /// changed, and the sign-up is used up. An old confirmation mail never resets later choices.
+    case alreadyActive(Ambassador)
     /// The token is unknown, already used or expired.
     case invalid
 }
@@ -72,7 +75,8 @@ extension AppDatabase {
     }
 
     /// Confirms a sign-up in one transaction: the person becomes (or becomes again) an active ambassador with the
-    /// sign-up's choices, and the sign-up is used up. A known address never becomes a second person.
+    /// sign-up's choices, and the sign-up is used up. A known address never becomes a second person, and an
+    /// active one keeps their choices (``SignupOutcome/alreadyActive(_:)``).
     public func confirmSignup(tokenHash: String, now: Date, week: ISOWeek) throws -> SignupOutcome {
         try write { db in
             try db.execute(sql: "DELETE FROM signup WHERE expiresAt <= ?", arguments: [now])
@@ -86,6 +90,12 @@ extension AppDatabase {
                 networks: Self.decodeList(row["networks"]).compactMap(Network.init(rawValue:)),
                 frequency: Frequency(rawValue: row["frequency"]) ?? .weekly, pausedUntil: nil,
                 leaderboard: row["leaderboardOptIn"])
+            if let id = try Int64.fetchOne(
+                db, sql: "SELECT id FROM ambassador WHERE email = ? AND status = 'active'", arguments: [choices.email])
+            {
+                try db.execute(sql: "DELETE FROM signup WHERE email = ?", arguments: [choices.email])
+                return .alreadyActive(try Self.ambassador(db, id: id))
+            }
             return try Self.activate(db, choices: choices, week: week, now: now)
         }
     }
@@ -248,11 +258,13 @@ extension AppDatabase {
 
     /// Whether an address was removed from the programme (and must never be invited again).
     public func isSuppressed(_ address: String) throws -> Bool {
-        try read { db in
-            try Bool.fetchOne(
-                db, sql: "SELECT 1 FROM suppression WHERE fingerprint = ?",
-                arguments: [EmailAddress.fingerprint(address)]) ?? false
-        }
+        try read { db in try Self.isSuppressed(db, address) }
+    }
+
+    static func isSuppressed(_ db: any SQLSession, _ address: String) throws -> Bool {
+        try Bool.fetchOne(
+            db, sql: "SELECT 1 FROM suppression WHERE fingerprint = ?", arguments: [EmailAddress.fingerprint(address)])
+            ?? false
     }
 
     static func ambassador(_ db: any SQLSession, id: Int64) throws -> Ambassador {

@@ -151,6 +151,8 @@ extension MembershipHandler {
         case .joined(let ambassador), .rejoined(let ambassador):
             welcome(ambassador)
             return PageResponse(body: pages.notice("joined", language: ambassador.language, values: wordValues))
+        case .alreadyActive(let ambassador):
+            return PageResponse(body: pages.notice("alreadyIn", language: ambassador.language, values: wordValues))
         }
     }
 
