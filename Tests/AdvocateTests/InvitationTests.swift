@@ -154,27 +154,37 @@ struct InvitationTests {
         #expect(list.first?["attempts"] as? Int == 1, "\(list)")
     }
 
-    @Test("a queued invitation is not sent to someone who joined meanwhile, nor to someone who was erased")
+    @Test("a queued invitation is not sent to someone who joined (or joined and left) meanwhile, nor to the erased")
     func settledBeforeSending() throws {
         let (directory, server) = try prepare()
         let context = try context(directory)
         let database = try context.openDatabase()
+        // Someone who left before being invited again with --force is invited.
+        let earlier = try database.addAmbassador(
+            Ambassador(email: "forced@example.org", name: "F", language: .en, networks: [.x], joinedAt: fixedNow),
+            now: fixedNow)
+        try database.setStatus(.unsubscribed, ambassadorID: earlier.id!, now: fixedNow.addingTimeInterval(-3_600))
         let queued = try database.queueInvitations(
-            ["joined", "erased", "plain"].map {
+            ["joined", "erased", "plain", "left", "forced"].map {
                 InvitationRequest(email: "\($0)@example.org", name: $0, language: .en)
-            }, force: false, cooldownDays: 30, now: fixedNow)
-        #expect(queued.queued.count == 3)
-        for email in ["joined@example.org", "erased@example.org"] {
+            }, force: true, cooldownDays: 30, now: fixedNow)
+        #expect(queued.queued.count == 5)
+        for email in ["joined@example.org", "erased@example.org", "left@example.org"] {
             _ = try database.addAmbassador(
                 Ambassador(email: email, name: "X", language: .en, networks: [.x], joinedAt: fixedNow), now: fixedNow)
         }
+        let left = try #require(try database.ambassador(email: "left@example.org"))
+        try database.setStatus(.unsubscribed, ambassadorID: left.id!, now: fixedNow.addingTimeInterval(60))
         #expect(try database.removeAmbassador(email: "erased@example.org"))
         let summary = try context.makeInvitationSender(database: database).run()
-        #expect(summary.sent == 1 && summary.exitCode == 0)
-        #expect(server.received().map(\.recipient) == ["plain@example.org"])
-        let joined = try #require(try database.invitations().first { $0.email == "joined@example.org" })
-        #expect(joined.status == .failed && joined.lastError == "not sent: already an ambassador")
-        #expect(try database.invitations().allSatisfy { $0.email != "erased@example.org" })
+        #expect(summary.sent == 2 && summary.exitCode == 0)
+        #expect(Set(server.received().map(\.recipient)) == ["plain@example.org", "forced@example.org"])
+        let settled = Dictionary(uniqueKeysWithValues: try database.invitations().map { ($0.email, $0) })
+        #expect(settled["joined@example.org"]?.status == .failed)
+        #expect(settled["joined@example.org"]?.lastError == "not sent: already an ambassador")
+        #expect(settled["left@example.org"]?.status == .failed)
+        #expect(settled["left@example.org"]?.lastError == "not sent: joined and unsubscribed after it was queued")
+        #expect(settled["erased@example.org"] == nil)
     }
 
     @Test("an invitation settled while it is being sent is refused at hand-over: its end is not sent")

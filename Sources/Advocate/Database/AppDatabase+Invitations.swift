@@ -135,16 +135,25 @@ extension AppDatabase {
         try write { db in try Self.settleMembers(db, id: nil, now: now) }
     }
 
-    /// For a statement on `invitation`: its address belongs to an active ambassador.
-    private static let inviteeIsMember =
-        "EXISTS (SELECT 1 FROM ambassador a WHERE a.email = invitation.email AND a.status = 'active')"
+    /// For a statement on `invitation`: its address belongs to an active ambassador, or to one who unsubscribed
+    /// after the invitation was queued (they joined and left meanwhile: a later decision an old invitation must not
+    /// undo; `--force` queues a new one).
+    private static let inviteeIsMember = """
+        EXISTS (SELECT 1 FROM ambassador a WHERE a.email = invitation.email
+                AND (a.status = 'active' OR (a.status = 'unsubscribed' AND a.unsubscribedAt >= invitation.createdAt)))
+        """
 
-    /// Settles the due invitations (all, or the one with `id`) of people who are active ambassadors; returns how many.
+    /// Settles the due invitations (all, or the one with `id`) of people who are active ambassadors, or left after
+    /// the invitation was queued; returns how many.
     @discardableResult
     private static func settleMembers(_ db: any SQLSession, id: Int64?, now: Date) throws -> Int {
         try db.execute(
             sql: """
-                UPDATE invitation SET status = 'failed', updatedAt = ?, lastError = 'not sent: already an ambassador'
+                UPDATE invitation SET status = 'failed', updatedAt = ?,
+                    lastError = CASE WHEN EXISTS (SELECT 1 FROM ambassador a WHERE a.email = invitation.email
+                                                  AND a.status = 'active')
+                                THEN 'not sent: already an ambassador'
+                                ELSE 'not sent: joined and unsubscribed after it was queued' END
                 WHERE status IN ('pending', 'retry') AND \(inviteeIsMember)\(id == nil ? "" : " AND id = ?")
                 """, arguments: [now] + (id.map { [$0] } ?? []))
         return db.changesCount
