@@ -48,13 +48,21 @@ extension AdvocateCommand {
             return formatter.date(from: text)
         }
 
+        /// The start of the day after `text`: the end of an inclusive `--to` day, 23 or 25 hours long on a day the
+        /// clocks change.
+        static func dayAfter(_ text: String, in zone: TimeZone) -> Date? {
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = zone
+            return day(text, in: zone).flatMap { calendar.date(byAdding: .day, value: 1, to: $0) }
+        }
+
         func run() throws {
             try reportingErrors {
                 let context = try global.context()
                 let zone = context.config.timeZone
                 let filter = ReportFilter(
                     week: try week.map { try ISOWeek(parsing: $0) }, from: from.flatMap { Self.day($0, in: zone) },
-                    to: to.flatMap { Self.day($0, in: zone)?.addingTimeInterval(86_400) })
+                    to: to.flatMap { Self.dayAfter($0, in: zone) })
                 let database = try context.openDatabase()
                 let (rows, total) = try database.report(
                     filter, by: by, costPerClick: context.config.clicks.costPerClick)
@@ -105,9 +113,13 @@ enum ReportFormatting {
     }
 
     static func csv(_ row: ReportRow) -> String {
-        let key =
-            row.key.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
-            ? "\"\(row.key.replacingOccurrences(of: "\"", with: "\"\""))\"" : row.key
+        // A key is a title, theme or address from outside: one a spreadsheet would take for a formula (=, +, -, @,
+        // tab or CR first) is kept as text with a leading apostrophe. The "-" of "no network" is no formula.
+        var key = row.key
+        if key != "-", let first = key.first, "=+-@\t\r".contains(first) { key = "'" + key }
+        if key.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+            key = "\"\(key.replacingOccurrences(of: "\"", with: "\"\""))\""
+        }
         return [
             key, "\(row.shares)", "\(row.sharesRaw)", "\(row.visits)", "\(row.visitsRaw)", "\(row.sharers)",
             row.mailed.map(String.init) ?? "", row.shareRate.map { String(format: "%.4f", $0) } ?? "",

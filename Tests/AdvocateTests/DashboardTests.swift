@@ -100,6 +100,19 @@ struct DashboardTests {
             dashboard: try Dashboard(context: context, database: database, logger: log.logger), log: log)
     }
 
+    @Test("a goal passed shows its real share (150 %) with a full bar, as advocate report does")
+    func goalPassed() {
+        let goal = Dashboard.goal(
+            GoalProgress(
+                period: "2026", theme: nil, shares: 30, sharesGoal: 20, visits: 5, visitsGoal: 200,
+                activeAmbassadors: 1,
+                activeAmbassadorsGoal: nil))
+        let bars = goal["bars"] as? [[String: Any]] ?? []
+        #expect(bars.count == 2)
+        #expect(bars.first?["percent"] as? Int == 150 && bars.first?["width"] as? String == "300.0")
+        #expect(bars.last?["percent"] as? Int == 3 && bars.last?["width"] as? String == "7.5")
+    }
+
     @Test("a stale dashboard is served at once while its figures are read again, then the new one")
     func staleWhileRevalidate() async throws {
         let fixture = try clocked()

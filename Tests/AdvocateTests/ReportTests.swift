@@ -195,6 +195,41 @@ struct ReportTests {
                 """)
     }
 
+    @Test("items of one title are two rows, a title a spreadsheet would run is text, --to is a whole day at DST")
+    func titlesAndDays() throws {
+        let directory = try seeded()
+        let database = try directory.openDatabase()
+        let anke = try #require(try database.ambassador(email: "anke@x.nl")?.id)
+        var items: [Int64] = []
+        for (index, title) in ["Nieuwsbrief", "Nieuwsbrief", "=HYPERLINK(\"https://evil.example\")"].enumerated() {
+            items.append(
+                try database.addContent(
+                    ContentItem(url: "https://acme.example/n\(index)", title: title, weeks: [week]), now: at
+                ).id!)
+        }
+        // Anke shares both newsletters once, and the third item late on the night the clocks go back (2026-10-25,
+        // 22:30 UTC is 23:30 in Amsterdam, still the 25th).
+        let lastHour = Date(timeIntervalSince1970: 1_792_967_400)
+        try database.insertClicks(
+            items.enumerated().map { index, item in
+                ClickRecord(
+                    at: index == 2 ? lastHour : at, kind: .share, week: week, itemID: item, network: .x,
+                    ambassadorID: anke, verdict: ClickVerdict(.human, "test"))
+            })
+        let rows = try database.report(ReportFilter(), by: .item).rows.filter { $0.key == "Nieuwsbrief" }
+        #expect(rows.count == 2)
+        #expect(rows.allSatisfy { $0.shares == 1 && $0.sharers == 1 }, "\(rows)")
+
+        let csv = try advocate(["report", "--by", "item", "--format", "csv"], in: directory.url)
+        #expect(csv.stdout.contains("\n\"'=HYPERLINK(\"\"https://evil.example\"\")\",1,"), "\(csv.stdout)")
+        #expect(!csv.stdout.contains("\n=") && !csv.stdout.contains("\n\"="))
+
+        let day = try advocate(
+            ["report", "--from", "2026-10-25", "--to", "2026-10-25", "--format", "json"], in: directory.url)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(day.stdout.utf8)) as? [String: Any])
+        #expect((document["total"] as? [String: Any])?["shares"] as? Int == 1, "\(day.stdout)\(day.stderr)")
+    }
+
     @Test("table: aligned columns for a terminal, and the goals underneath")
     func table() throws {
         let directory = try seeded()

@@ -251,12 +251,22 @@ extension AppDatabase {
                     return String.fromSQLValue(value) ?? "-"
                 }
             }
+            /// Where a group's figures go, and its label: items by id (titles need not be unique: two items of one
+            /// title are two rows, and someone who shared both is one sharer of each), the rest by label. A theme
+            /// comes as its text from the passes that group by it.
+            func slot(_ value: SQLValue, themeText: Bool = false) -> (slot: String, label: String) {
+                if grouping == .item, let id = Int64.fromSQLValue(value), let item = labels[id] {
+                    return ("\(id)", item.title)
+                }
+                let key = themeText && grouping == .theme ? (String.fromSQLValue(value) ?? "(none)") : label(value)
+                return (key, key)
+            }
             func empty(_ key: String) -> ReportRow {
                 ReportRow(key: key, shares: 0, sharesRaw: 0, visits: 0, visitsRaw: 0, sharers: 0)
             }
             for row in additivePass {
-                let key = label(row.key)
-                var entry = figures[key] ?? empty(key)
+                let (key, name) = slot(row.key)
+                var entry = figures[key] ?? empty(name)
                 entry.sharesRaw += row.sharesRaw
                 entry.visits += row.visits
                 entry.visitsRaw += row.visitsRaw
@@ -265,14 +275,14 @@ extension AppDatabase {
                 figures[key] = entry
             }
             for row in confirmedRows.withLock({ $0 }) {
-                let key = grouping == .theme ? (String.fromSQLValue(row.key) ?? "(none)") : label(row.key)
-                var entry = figures[key] ?? empty(key)
+                let (key, name) = slot(row.key, themeText: true)
+                var entry = figures[key] ?? empty(name)
                 entry.confirmedShares += row.confirmed
                 figures[key] = entry
             }
             for row in distinctPass {
-                let key = grouping == .theme ? (String.fromSQLValue(row.key) ?? "(none)") : label(row.key)
-                var entry = figures[key] ?? empty(key)
+                let (key, name) = slot(row.key, themeText: true)
+                var entry = figures[key] ?? empty(name)
                 entry.shares += row.shares
                 entry.sharers += row.sharers
                 figures[key] = entry

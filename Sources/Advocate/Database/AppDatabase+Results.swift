@@ -105,13 +105,14 @@ extension AppDatabase {
                 team.bestItemTitle = best["title"]
                 team.bestItemVisits = best["visits"]
             }
+            // Ties go to who joined first: the same order on SQLite and PostgreSQL, whatever their collations.
             team.topSharers = try String.fetchAll(
                 db,
                 sql: """
                     SELECT a.name FROM click c JOIN ambassador a ON a.id = c.ambassadorId
                     WHERE a.leaderboardOptIn = 1 AND c.kind = 'share' AND c.class = 'human' AND c.at >= ? AND c.at < ?
                     GROUP BY a.id
-                    ORDER BY COUNT(DISTINCT c.shareKey) DESC, a.name LIMIT 3
+                    ORDER BY COUNT(DISTINCT c.shareKey) DESC, a.id LIMIT 3
                     """, arguments: [from, to])
             return ResultsSnapshot(week: week, personal: personal, team: team)
         }

@@ -172,10 +172,11 @@ public final class Dashboard: Sendable {
     static func goal(_ progress: GoalProgress) -> [String: Any] {
         func bar(_ label: String, _ actual: Int, _ target: Int?) -> [String: Any]? {
             guard let target, target > 0 else { return nil }
-            let share = min(Double(actual) / Double(target), 1)
+            // The bar stops at its end; the figure does not (30 of 20 is 150 %, as in `advocate report`).
+            let share = Double(actual) / Double(target)
             return [
                 "label": label, "actual": actual, "target": target, "percent": Int((share * 100).rounded()),
-                "width": String(format: "%.1f", share * 300),
+                "width": String(format: "%.1f", min(share, 1) * 300),
             ]
         }
         return [
