@@ -48,21 +48,44 @@ public enum MarkupParser {
         return parts.joined(separator: " ").collapsingWhitespace
     }
 
-    /// The entries of an RSS 2.0 or Atom document, in document order; `nil` when it is neither.
-    public static func feedEntries(xml: [UInt8], feedURL: String) -> [FeedEntry]? {
+    /// Why a document is no feed Advocate reads.
+    public struct FeedProblem: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// The entries of an RSS 2.0 or Atom document, in document order. Throws, saying why, when it is neither, is
+    /// not well-formed XML (with libxml2's line and message), or declares entities of its own: those are never
+    /// expanded, since a few kilobytes of them can stand for gigabytes of text.
+    public static func feedEntries(xml: [UInt8], feedURL: String) throws(FeedProblem) -> [FeedEntry] {
         let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue)
-        let document = xml.withUnsafeBufferPointer { buffer in
-            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
-                xmlReadMemory($0, Int32(buffer.count), feedURL, nil, options)
+        xmlResetLastError()
+        let document =
+            xml.isEmpty
+            ? nil
+            : xml.withUnsafeBufferPointer { buffer in
+                buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                    xmlReadMemory($0, Int32(buffer.count), feedURL, nil, options)
+                }
             }
-        }
         guard let document, let root = xmlDocGetRootElement(document) else {
             if let document { xmlFreeDoc(document) }
-            return nil
+            var reason = "not well-formed XML"
+            if let error = xmlGetLastError()?.pointee {
+                let message = error.message.map { String(cString: $0) }?.collapsingWhitespace ?? ""
+                reason += " (line \(error.line): \(message))"
+            }
+            throw FeedProblem(description: "not an RSS 2.0 or Atom feed: \(reason)")
         }
         defer { xmlFreeDoc(document) }
+        if let subset = document.pointee.intSubset?.pointee, subset.entities != nil || subset.pentities != nil {
+            throw FeedProblem(
+                description: "refused: the feed declares XML entities of its own in its DOCTYPE, which are not expanded"
+            )
+        }
         let rootName = name(root)
-        guard rootName == "rss" || rootName == "feed" || rootName == "RDF" else { return nil }
+        guard rootName == "rss" || rootName == "feed" || rootName == "RDF" else {
+            throw FeedProblem(description: "not an RSS 2.0 or Atom feed: its root element is <\(rootName)>")
+        }
         var entries: [FeedEntry] = []
         walk(root) { node, name in
             guard name == "item" || name == "entry" else { return }
@@ -130,6 +153,13 @@ public enum MarkupParser {
 
     /// One `<item>` (RSS) or `<entry>` (Atom).
     private static func entry(_ node: xmlNodePtr, feedURL: String) -> FeedEntry? {
+        /// An Atom text is plain text unless its `type` says `html` (so `Using &lt;canvas&gt;` keeps its tag as
+        /// text); an RSS one may hold HTML.
+        let atom = name(node) == "entry"
+        func textOf(_ child: xmlNodePtr) -> String {
+            let value = content(child) ?? ""
+            return atom && attribute(child, "type") != "html" ? value.collapsingWhitespace : text(ofHTML: value)
+        }
         var title = ""
         var link: String?
         var key: String?
@@ -137,7 +167,7 @@ public enum MarkupParser {
         var image: String?
         for (name, child) in children(node) {
             switch name {
-            case "title": title = text(ofHTML: content(child) ?? "")
+            case "title": title = textOf(child)
             case "link":
                 if let href = attribute(child, "href") {
                     let rel = attribute(child, "rel") ?? "alternate"
@@ -148,12 +178,12 @@ public enum MarkupParser {
                 }
             case "guid", "id": key = content(child)?.trimmingCharacters(in: .whitespacesAndNewlines)
             case "description", "summary":
-                summary = text(ofHTML: content(child) ?? "")
+                summary = textOf(child)
             case "content" where attribute(child, "medium") == "image" || attribute(child, "url") != nil:
                 // Media RSS <media:content url=… medium="image">, not Atom's <content>.
                 if image == nil, attribute(child, "medium") == "image" { image = attribute(child, "url") }
             case "content" where summary.isEmpty:
-                summary = text(ofHTML: content(child) ?? "")
+                summary = textOf(child)
             case "enclosure" where attribute(child, "type")?.hasPrefix("image/") == true:
                 image = attribute(child, "url")
             case "thumbnail" where image == nil:

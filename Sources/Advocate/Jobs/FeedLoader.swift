@@ -72,8 +72,9 @@ public struct FeedLoader: Sendable {
             return Report(url: feed.url, outcome: "unchanged", added: 0, entries: 0)
         case .page(let value): page = value
         }
-        guard let entries = MarkupParser.feedEntries(xml: page.body, feedURL: page.url) else {
-            throw FetchError(url: feed.url, reason: "not an RSS 2.0 or Atom feed (or not well-formed XML)")
+        let entries: [FeedEntry]
+        do { entries = try MarkupParser.feedEntries(xml: page.body, feedURL: page.url) } catch {
+            throw FetchError(url: feed.url, reason: error.description)
         }
         let first = try !database.feedKnown(url: feed.url)
         let weeks: [ISOWeek] =
