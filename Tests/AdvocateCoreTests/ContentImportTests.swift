@@ -64,4 +64,13 @@ struct ContentImportTests {
             try ContentImport.validate(json: Data("[{".utf8), rules: rules)
         }
     }
+
+    @Test("a capitalised scheme is stored in lower case; other schemes, no host or spaces are refused")
+    func schemes() {
+        #expect(WebURL.validated("Https://example.org/A?b=C") == "https://example.org/A?b=C")
+        #expect(WebURL.validated(" HTTP://example.org/x ") == "http://example.org/x")
+        for bad in ["ftp://example.org/x", "https:///x", "https://exa mple.org/", "javascript:alert(1)"] {
+            #expect(WebURL.validated(bad) == nil, "\(bad)")
+        }
+    }
 }

@@ -79,9 +79,11 @@ struct ImportTests {
         #expect(throws: ImportError.self) { try importer.importContent(file: bad, skipInvalid: false) }
         #expect(try database.contentItems().isEmpty)
 
+        // A capitalised scheme (a spreadsheet's) is the same item on both stores (PostgreSQL's LIKE is case-sensitive).
         let good = try directory.write(
-            "good.json", "[{\"url\": \"https://example.org/a\", \"title\": \"A\", \"texts\": [\"one\", \"two\"]}]")
+            "good.json", "[{\"url\": \"HTTPS://example.org/a\", \"title\": \"A\", \"texts\": [\"one\", \"two\"]}]")
         _ = try importer.importContent(file: good, skipInvalid: false)
+        #expect(try database.contentItems().map(\.url) == ["https://example.org/a"])
         #expect(try database.contentItems(week: context.currentWeek).map(\.texts.count) == [2])
         let again = try directory.write(
             "again.json",

@@ -279,6 +279,8 @@ public enum WebURL {
             let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
             let host = components.host, !host.isEmpty
         else { return nil }
-        return text
+        // `Https://` (a spreadsheet's capital) is stored as `https://`: the stores' rules and every comparison of
+        // URLs take the scheme in lower case.
+        return scheme + text.dropFirst(scheme.count)
     }
 }
