@@ -73,6 +73,15 @@ struct ConfigTests {
             ("{\"mail\": {\"smtp\": {\"inDoubtShare\": 0}}}", "config key 'mail.smtp.inDoubtShare' is invalid"),
             ("{\"mail\": {\"smtp\": {\"inDoubtShare\": 1.5}}}", "config key 'mail.smtp.inDoubtShare' is invalid"),
             ("{\"server\": ", "is not valid JSON"),
+            (
+                "{\"feeds\": [{\"url\": \"https://a.example/f\"}, {\"theme\": \"x\"}]}",
+                "config key 'feeds[1].url' is missing"
+            ),
+            (
+                "{\"feeds\": [{\"url\": \"https://a.example/f\", \"shedule\": \"draft\"}]}",
+                "config key 'feeds[0].shedule' is unknown"
+            ),
+            ("{\"feeds\": [{\"url\": \"ftp://a.example/f\"}]}", "config key 'feeds[0].url' is invalid"),
         ])
     func mistakes(json: String, message: String) {
         do {

@@ -3,6 +3,7 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
     case fileNotFound(path: String)
     case notJSON(path: String, reason: String)
     case unknownKey(path: String, allowed: [String])
+    case missingKey(path: String)
     case wrongType(path: String, expected: String)
     case invalidValue(path: String, reason: String)
     case missingSecret(name: String, key: String, hint: String)
@@ -15,6 +16,8 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
             "configuration file '\(path)' is not valid JSON: \(reason)"
         case .unknownKey(let path, let allowed):
             "config key '\(path)' is unknown (allowed here: \(allowed.joined(separator: ", ")))"
+        case .missingKey(let path):
+            "config key '\(path)' is missing"
         case .wrongType(let path, let expected):
             "config key '\(path)' has the wrong type: expected \(expected)"
         case .invalidValue(let path, let reason):

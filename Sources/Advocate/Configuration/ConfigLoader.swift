@@ -27,6 +27,8 @@ public enum ConfigLoader {
             throw error
         } catch DecodingError.typeMismatch(let type, let context) {
             throw ConfigError.wrongType(path: keyPath(context.codingPath), expected: typeName(type))
+        } catch DecodingError.keyNotFound(let key, let context) {
+            throw ConfigError.missingKey(path: keyPath(context.codingPath + [key]))
         } catch DecodingError.valueNotFound(let type, let context) {
             throw ConfigError.wrongType(path: keyPath(context.codingPath), expected: typeName(type))
         } catch DecodingError.dataCorrupted(let context) where !context.codingPath.isEmpty {

@@ -73,7 +73,7 @@ public struct FeedConfig: Sendable, Decodable, Hashable {
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let path = decoder.codingPath.map(\.stringValue).joined(separator: ".")
+        let path = ConfigLoader.keyPath(decoder.codingPath)
         let raw = try c.decode(String.self, forKey: .url)
         guard let url = WebURL.validated(raw) else {
             throw ConfigError.invalidValue(path: "\(path).url", reason: "'\(raw)' is not an absolute http(s) URL")

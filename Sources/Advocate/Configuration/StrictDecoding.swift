@@ -14,7 +14,7 @@ extension Decoder {
         let container = try container(keyedBy: AnyCodingKey.self)
         if let unknown = container.allKeys.map(\.stringValue).sorted().first(where: { !known.contains($0) }) {
             throw ConfigError.unknownKey(
-                path: (codingPath.map(\.stringValue) + [unknown]).joined(separator: "."),
+                path: ConfigLoader.keyPath(codingPath + [AnyCodingKey(stringValue: unknown)]),
                 allowed: Keys.allCases.map(\.stringValue))
         }
     }
