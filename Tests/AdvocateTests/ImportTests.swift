@@ -67,6 +67,14 @@ struct ImportTests {
         #expect(updated.networks == [.x, .bluesky])
         #expect(updated.status == .unsubscribed)
         #expect(updated.id == zoe.id)
+
+        // A staff list with only names and addresses keeps what people chose (on their page or in an earlier file).
+        let third = try directory.write("c.csv", "email,name\nzoe@example.org,Zoë\nnew@example.org,\n")
+        let again = try importer.importAmbassadors(file: third, skipInvalid: false)
+        #expect(again.count == UpsertCount(created: 0, updated: 2))
+        let kept = try #require(try database.ambassador(email: "zoe@example.org"))
+        #expect(kept.name == "Zoë" && kept.language == .en && kept.networks == [.x, .bluesky], "\(kept)")
+        #expect(try database.ambassador(email: "new@example.org")?.name == "New", "an empty name is no new name")
     }
 
     @Test("content import is all-or-nothing and re-import replaces weeks and texts")

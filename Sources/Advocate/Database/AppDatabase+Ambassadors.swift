@@ -21,13 +21,21 @@ public struct UpsertCount: Sendable, Equatable, Codable {
 extension AppDatabase {
     /// Inserts new ambassadors and updates existing ones (matched by e-mail), all in one transaction. Status,
     /// join date and leaderboard choice of existing ambassadors are kept: an import never re-subscribes anyone.
+    /// A cell left empty keeps what is stored (``ImportRow/blank``): a staff list without networks does not undo
+    /// the networks someone chose on their preferences page.
     /// Nor does it bring back someone who was removed (erased): a new address with a kept fingerprint is left out
     /// and listed in ``UpsertCount/erased``. (Someone who joins again by themselves, through `/join`, is updated as
     /// any ambassador.)
-    public func upsertAmbassadors(_ ambassadors: [Ambassador], now: Date) throws -> UpsertCount {
+    public func upsertAmbassadors(_ rows: [ImportRow<Ambassador>], now: Date) throws -> UpsertCount {
         try write { db in
             var count = UpsertCount()
-            for ambassador in ambassadors {
+            for row in rows {
+                let ambassador = row.value
+                // Fixed column names only: nothing from the file goes into the statement's text.
+                let updated =
+                    ["name", "language", "themes", "networks"].filter { !row.blank.contains($0) }.map {
+                        "\($0) = excluded.\($0)"
+                    } + ["updatedAt = excluded.updatedAt"]
                 let existed =
                     try Bool.fetchOne(
                         db, sql: "SELECT 1 FROM ambassador WHERE email = ?", arguments: [ambassador.email]) ?? false
@@ -41,8 +49,7 @@ extension AppDatabase {
                                                 joinedAt, updatedAt, frequency, frequencyAnchor, pausedUntil)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT(email) DO UPDATE SET
-                            name = excluded.name, language = excluded.language, themes = excluded.themes,
-                            networks = excluded.networks, updatedAt = excluded.updatedAt
+                            \(updated.joined(separator: ", "))
                         """,
                     arguments: Self.arguments(ambassador, now: now))
                 if existed { count.updated += 1 } else { count.created += 1 }

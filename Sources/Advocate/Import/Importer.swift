@@ -45,7 +45,7 @@ public struct Importer: Sendable {
             throw ImportError.unreadable(file: file, reason: error.description)
         }
         try check(validation.problems, file: file, skipInvalid: skipInvalid)
-        let count = try database.upsertAmbassadors(validation.rows.map(\.value), now: rules.now)
+        let count = try database.upsertAmbassadors(validation.rows, now: rules.now)
         return ImportOutcome(count: count, skipped: validation.problems)
     }
 

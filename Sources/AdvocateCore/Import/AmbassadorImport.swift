@@ -50,7 +50,10 @@ public enum AmbassadorImport {
                     continue
                 }
                 firstLineOfEmail[ambassador.email] = record.line
-                rows.append(ImportRow(line: record.line, value: ambassador))
+                let blank = ["name", "language", "themes", "networks"].filter {
+                    (values[$0] ?? "").trimmingCharacters(in: .whitespaces).isEmpty
+                }
+                rows.append(ImportRow(line: record.line, value: ambassador, blank: Set(blank)))
             }
         }
         return ImportValidation(rows: rows, problems: problems)

@@ -28,6 +28,9 @@ public struct ImportRow<Value: Sendable>: Sendable {
     public var line: Int
     /// The validated value.
     public var value: Value
+    /// Columns the row left empty (or the file lacks) that hold something chosen later: an update of a row that
+    /// exists keeps what is stored for them.
+    public var blank: Set<String> = []
 }
 
 /// The outcome of validating an import file: the rows that passed and the problems of those that did not.
