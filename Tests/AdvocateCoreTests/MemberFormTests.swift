@@ -100,4 +100,13 @@ struct MemberFormTests {
         #expect(try ISOWeek(parsing: "2027-W01").ordinal - (try ISOWeek(parsing: "2026-W01")).ordinal == 53)
         #expect(last.monday == CalendarDay(parsing: "2026-12-28"))
     }
+
+    @Test("a mailbox is the address without its +tag")
+    func mailbox() {
+        #expect(EmailAddress.mailbox(of: "zoe+news@acme.example") == "zoe@acme.example")
+        #expect(EmailAddress.mailbox(of: "zoe+a+b@acme.example") == "zoe@acme.example")
+        #expect(EmailAddress.mailbox(of: "+zoe@acme.example") == "+zoe@acme.example", "nothing before the +")
+        #expect(EmailAddress.mailbox(of: "zoe@plus+domain.example") == "zoe@plus+domain.example")
+        #expect(EmailAddress.mailbox(of: "zoe@acme.example") == "zoe@acme.example")
+    }
 }

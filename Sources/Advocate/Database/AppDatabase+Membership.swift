@@ -160,10 +160,11 @@ extension AppDatabase {
 
     // MARK: - Rate limits
 
-    /// Records a mail the join form wants to send, if the limits allow it: at most `perAddress` per address per
-    /// 24 hours and `perHour` in all per hour. Returns whether the mail may go. Old entries are dropped.
+    /// Records a mail the join form wants to send, if the limits allow it: at most `perAddress` per mailbox per
+    /// 24 hours (`zoe+1@…` and `zoe+2@…` are Zoe's, ``EmailAddress/mailbox(of:)``) and `perHour` in all per hour.
+    /// Returns whether the mail may go. Old entries are dropped.
     public func allowMembershipMail(to address: String, now: Date, perAddress: Int, perHour: Int) throws -> Bool {
-        let fingerprint = EmailAddress.fingerprint(address)
+        let fingerprint = EmailAddress.fingerprint(EmailAddress.mailbox(of: address))
         return try write { db in
             try db.execute(
                 sql: "DELETE FROM membershipMail WHERE sentAt < ?", arguments: [now.addingTimeInterval(-86_400)])

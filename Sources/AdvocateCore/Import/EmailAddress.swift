@@ -30,6 +30,15 @@ public enum EmailAddress {
         String(address.split(separator: "@").last ?? "")
     }
 
+    /// The mailbox an address reaches: without a `+tag` (sub-addressing, which most providers deliver to the same
+    /// inbox), so that limits per address count `zoe+1@…` and `zoe+2@…` as Zoe's.
+    public static func mailbox(of address: String) -> String {
+        guard let at = address.lastIndex(of: "@"), let plus = address[..<at].firstIndex(of: "+"),
+            plus > address.startIndex
+        else { return address }
+        return String(address[..<plus] + address[at...])
+    }
+
     /// A one-way fingerprint of a (normalised) address, for lists that must recognise an address without keeping
     /// it: rate limits and the do-not-invite list of removed people.
     public static func fingerprint(_ address: String) -> String {
