@@ -1,8 +1,10 @@
-import Advocate
 import AdvocateCore
 import Foundation
 import HTTPTypes
+import Logging
 import Testing
+
+@testable import Advocate
 
 @Suite("Joining: sign-up with double opt-in, invitations' join links", .serialized)
 struct JoinTests {
@@ -137,6 +139,28 @@ struct JoinTests {
             #expect(try await browser.post(path, []).status == .notFound, "the sign-up is used up")
             #expect(try await fixture.mails(atLeast: 1).count == 1, "no welcome mail")
         }
+    }
+
+    @Test("a sign-up left unconfirmed is deleted once expired, when a server starts, even with sign-up closed since")
+    func expiredSignupsGo() async throws {
+        let fixture = try MembershipFixture()
+        let person = person
+        try await fixture.run { browser in
+            _ = try await browser.get("/join")
+            _ = try await browser.post("/join", person)
+        }
+        await fixture.settle()
+        #expect(try fixture.database.signupCount() == 1)
+        func restart() throws {
+            try buildApplication(context: fixture.context, database: fixture.database, logger: Logger(label: "t"))
+                .recorder.shutdown()
+        }
+        // Restarted within the expiry: kept (the link still works).
+        try restart()
+        #expect(try fixture.database.signupCount() == 1)
+        fixture.clock.advance(by: 8 * 86_400)
+        try restart()
+        #expect(try fixture.database.signupCount() == 0)
     }
 
     @Test("closed sign-up, foreign domains and bad input: a clear message per field and nothing stored")

@@ -63,6 +63,25 @@ extension AppDatabase {
         }
     }
 
+    /// Deletes sign-ups that expired unconfirmed (names and addresses strangers may have typed in) and join-mail
+    /// records older than a day; returns how many sign-ups went. Runs when a server starts and with every digest
+    /// run, so nothing outlives its expiry by more than a week even when nobody signs up any more.
+    @discardableResult
+    public func purgeExpiredSignups(now: Date) throws -> Int {
+        try write { db in
+            try db.execute(sql: "DELETE FROM signup WHERE expiresAt <= ?", arguments: [now])
+            let purged = db.changesCount
+            try db.execute(
+                sql: "DELETE FROM membershipMail WHERE sentAt < ?", arguments: [now.addingTimeInterval(-86_400)])
+            return purged
+        }
+    }
+
+    /// How many sign-ups are stored, expired ones included.
+    func signupCount() throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM signup") ?? 0 }
+    }
+
     /// The language of a sign-up that is still waiting (for the confirm page), or `nil` when the token is unknown
     /// or expired.
     public func pendingSignupLanguage(tokenHash: String, now: Date) throws -> Language? {

@@ -52,6 +52,7 @@ public final class DigestSender: Sendable {
         let checkpoints = try? database.checkpointInBackground()
         defer { checkpoints?.stop() }
         var summary = SendSummary(week: options.week.description)
+        try database.purgeExpiredSignups(now: now())
         let digest = try database.beginDigest(week: options.week, now: now())
         // Replies a stopped run noted but did not commit settle their deliveries before the rest are put in doubt.
         let opened = try database.openOutcomeJournal()

@@ -27,6 +27,13 @@ public func buildApplication(
     onRunning: @escaping @Sendable (Int) -> Void = { _ in }
 ) throws -> ClickServer {
     let recorder = ClickRecorder(database: database, logger: logger)
+    // Sign-ups that expired unconfirmed go when a server starts (and with every digest run).
+    do {
+        let purged = try database.purgeExpiredSignups(now: context.now())
+        if purged > 0 { logger.info("deleted \(purged) sign-up(s) that expired unconfirmed") }
+    } catch {
+        logger.error("expired sign-ups could not be deleted: \(error)")
+    }
     let pages = try PageRenderer.load(directory: context.config.resolve(context.config.templatesDirectory))
     let sealer = LinkSealer(keyring: try context.secrets.linkKeys())
     let handler = LinkHandler(context: context, database: database, recorder: recorder, pages: pages, sealer: sealer)
