@@ -230,6 +230,18 @@ struct ReportTests {
         #expect((document["total"] as? [String: Any])?["shares"] as? Int == 1, "\(day.stdout)\(day.stderr)")
     }
 
+    @Test("an erased sharer leaves mailed and sharers alike: the week's rate and the total's agree")
+    func erasedSharer() throws {
+        let directory = try seeded()
+        let database = try directory.openDatabase()
+        #expect(try database.removeAmbassador(email: "anke@x.nl", now: at))
+        let byWeek = try database.report(ReportFilter(), by: .week)
+        let row = try #require(byWeek.rows.first { $0.key == week.description })
+        #expect(row.sharers == 1 && row.mailed == 2, "\(row)")
+        #expect(byWeek.total.mailed == 2 && byWeek.total.shareRate == row.shareRate)
+        #expect(try database.report(ReportFilter(week: week), by: .network).total.mailed == 2)
+    }
+
     @Test("table: aligned columns for a terminal, and the goals underneath")
     func table() throws {
         let directory = try seeded()

@@ -421,12 +421,14 @@ extension AppDatabase {
         }
     }
 
+    /// The people a digest was sent to, in a week or a time range: erased people left out, as they are from the
+    /// sharers the share rate divides by it (else one figure counts them and the other not).
     private static func mailed(_ db: any SQLSession, filter: ReportFilter, week: String?) throws -> Int? {
         if let week = week ?? filter.week?.description {
             return try Int.fetchOne(
                 db,
                 sql: """
-                    SELECT COUNT(*) FROM delivery d JOIN digest g ON g.id = d.digestId
+                    SELECT COUNT(d.ambassadorId) FROM delivery d JOIN digest g ON g.id = d.digestId
                     WHERE g.week = ? AND d.status = 'sent'
                     """, arguments: [week])
         }
