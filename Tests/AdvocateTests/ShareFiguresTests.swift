@@ -79,6 +79,10 @@ struct ShareFiguresTests {
         #expect(results.personal[ids["bob"]!]?.weekShares == 1, "a share of a removed item is still Bob's share")
         #expect(results.personal[ids["bob"]!]?.weekVisits == 2)
         #expect(results.personal[ids["carla"]!]?.weekShares == 1)
+        // A preview's snapshot: the same figures for its one person, the same team, nobody else.
+        let one = try database.resultsSnapshot(digestWeek: week.next, timeZone: amsterdam, only: ids["bob"]!)
+        #expect(Array(one.personal.keys) == [ids["bob"]!])
+        #expect(one.personal[ids["bob"]!] == results.personal[ids["bob"]!] && one.team == results.team)
         #expect(report.rows.first { $0.key == "bob@x.nl" }?.shares == 1)
 
         let goal = try #require(try database.progress(of: context.config.plan.goals, timeZone: amsterdam).first)

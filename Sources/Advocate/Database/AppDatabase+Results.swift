@@ -47,8 +47,9 @@ public struct ResultsSnapshot: Sendable {
 extension AppDatabase {
     /// The results shown in the digest of `digestWeek`: last week's (and all-time) human shares and visits per
     /// ambassador, and the team's totals. A share is one ambassador sharing one item on one network, however often
-    /// they click the button.
-    public func resultsSnapshot(digestWeek: ISOWeek, timeZone: TimeZone) throws -> ResultsSnapshot {
+    /// they click the button. With `only`, the personal figures are that one ambassador's (a preview's): read
+    /// through their index instead of every ambassador's clicks.
+    public func resultsSnapshot(digestWeek: ISOWeek, timeZone: TimeZone, only: Int64? = nil) throws -> ResultsSnapshot {
         let week = digestWeek.previous
         let from = week.start(in: timeZone)
         let to = digestWeek.start(in: timeZone)
@@ -70,8 +71,9 @@ extension AppDatabase {
                                  THEN 1 END) AS weekReaders
                     FROM click
                     WHERE class IN ('human', 'crawler') AND ambassadorId IS NOT NULL AND kind IN ('share', 'visit')
+                      \(only == nil ? "" : "AND ambassadorId = ?")
                     GROUP BY ambassadorId
-                    """, arguments: [from, to, from, to, from, to, from, to])
+                    """, arguments: [from, to, from, to, from, to, from, to] + (only.map { [$0] } ?? []))
             {
                 personal[row["ambassadorId"]] = PersonalResults(
                     weekShares: row["weekShares"], weekVisits: row["weekVisits"] ?? 0, allShares: row["allShares"],

@@ -236,7 +236,8 @@ struct EditorHandler: Sendable {
             guard let ambassador = try database.ambassador(id: ambassadorID) else { return nil }
             let items = try database.contentItems(week: week)
             let results = composer.resultsBlock(
-                try database.resultsSnapshot(digestWeek: week, timeZone: context.config.timeZone))
+                try database.resultsSnapshot(
+                    digestWeek: week, timeZone: context.config.timeZone, only: ambassadorID))
             guard
                 let composed = composer.compose(
                     for: ambassador, weekItems: items, week: week, now: context.now(), results: results,
