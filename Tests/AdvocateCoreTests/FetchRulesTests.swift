@@ -12,6 +12,8 @@ struct FetchRulesTests {
             "127.0.0.1", "127.8.9.10", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "100.64.0.1",
             "169.254.169.254", "0.0.0.0", "224.0.0.1", "255.255.255.255", "::1", "::", "fe80::1", "fd00::1",
             "fc12:3456::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::a9fe:a9fe", "2002:a9fe:a9fe::1", "2002:7f00:1::", "::a9fe:a9fe", "::ffff:0:a9fe:a9fe",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
         ])
     func refused(_ address: String) {
         #expect(!AddressPolicy().allows(bytes(address)), "\(address)")
@@ -19,7 +21,10 @@ struct FetchRulesTests {
 
     @Test(
         "public addresses pass",
-        arguments: ["93.184.216.34", "172.32.0.1", "8.8.8.8", "2a00:1450:4001::200e", "::ffff:8.8.8.8"])
+        arguments: [
+            "93.184.216.34", "172.32.0.1", "8.8.8.8", "2a00:1450:4001::200e", "::ffff:8.8.8.8", "2002:808:808::1",
+            "64:ff9b::808:808", "2001:4860:4860::8888",
+        ])
     func allowed(_ address: String) {
         #expect(AddressPolicy().allows(bytes(address)), "\(address)")
     }

@@ -16,12 +16,21 @@ public struct AddressPolicy: Sendable, Hashable {
             && !Self.embedsBlockedIPv4(address)
     }
 
-    /// IPv4-mapped (`::ffff:a.b.c.d`) and NAT64 (`64:ff9b::a.b.c.d`) addresses are judged by their IPv4 part.
+    /// Addresses that carry an IPv4 address are judged by it: IPv4-mapped (`::ffff:a.b.c.d`), IPv4-translated
+    /// (`::ffff:0:a.b.c.d`), IPv4-compatible (`::a.b.c.d`), NAT64 (`64:ff9b::a.b.c.d`) and 6to4
+    /// (`2002:AABB:CCDD::`) ones.
     private static func embedsBlockedIPv4(_ address: [UInt8]) -> Bool {
         guard address.count == 16 else { return false }
-        let mapped = address[0..<10].allSatisfy { $0 == 0 } && address[10] == 0xFF && address[11] == 0xFF
+        let zeros = { (range: Range<Int>) in address[range].allSatisfy { $0 == 0 } }
+        let mapped = zeros(0..<10) && address[10] == 0xFF && address[11] == 0xFF
+        let translated = zeros(0..<8) && address[8] == 0xFF && address[9] == 0xFF && zeros(10..<12)
+        let compatible = zeros(0..<12)
         let nat64 = address[0..<12] == [0x00, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0]
-        guard mapped || nat64 else { return false }
+        if address[0] == 0x20 && address[1] == 0x02 {
+            let ipv4 = Array(address[2..<6])
+            return blocked.contains { $0.contains(ipv4) }
+        }
+        guard mapped || translated || compatible || nat64 else { return false }
         let ipv4 = Array(address[12..<16])
         return blocked.contains { $0.contains(ipv4) }
     }
@@ -32,6 +41,8 @@ public struct AddressPolicy: Sendable, Hashable {
         "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
         "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4", "::/128", "::1/128", "100::/64", "2001:db8::/32",
         "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
+        // NAT64 for local use (RFC 8215), whose IPv4 part sits elsewhere, and Teredo, whose IPv4 is obscured.
+        "64:ff9b:1::/48", "2001::/32",
     ].map { AddressRange(parsing: $0)! }
 }
 
