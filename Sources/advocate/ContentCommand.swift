@@ -72,7 +72,7 @@ extension AdvocateCommand.Content {
                 let saved = try context.openDatabase().addContent(item, now: context.now(), by: Self.who)
                 if json { return try Output.json(saved) }
                 let weeks = saved.weeks.isEmpty ? "drafts" : saved.weeks.map(\.description).joined(separator: ", ")
-                print("Added item \(saved.id ?? 0) for \(weeks): \(saved.title)")
+                print("Added item \(saved.id ?? 0) for \(weeks): \(saved.title) <\(saved.url)>")
             }
         }
 

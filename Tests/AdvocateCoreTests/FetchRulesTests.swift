@@ -100,6 +100,16 @@ struct EditorialRulesTests {
             pageURL: page)
         #expect(plain.title == "Doc title", "an empty og:title does not count")
         #expect(plain.canonicalURL == page, "a non-http canonical link is ignored")
+        func canonical(_ link: String?, ogURL: String? = nil) -> String {
+            PageMetadata(
+                meta: ogURL.map { ["og:url": $0] } ?? [:], documentTitle: "Doc", canonicalLink: link, pageURL: page
+            ).canonicalURL
+        }
+        #expect(canonical("https://www.acme.example/news/a") == "https://www.acme.example/news/a", "www. aside")
+        #expect(canonical("https://staging.internal/news/a") == page, "another host is not this page")
+        #expect(canonical(nil, ogURL: "https://acme.example/") == page, "the home page is not this page")
+        #expect(
+            canonical("https://evil.example/x", ogURL: "https://acme.example/news/a") == "https://acme.example/news/a")
         let long = String(repeating: "woord ", count: 100)
         let cut = PageMetadata.shortened(long.trimmingCharacters(in: .whitespaces))
         #expect(cut.count <= 301 && cut.hasSuffix("woord…"))

@@ -9,7 +9,8 @@ public struct PageMetadata: Sendable, Hashable, Codable {
     public var summary: String?
     /// Absolute image URL.
     public var imageURL: String?
-    /// The page's own idea of its address (absolute); else the address it was fetched from.
+    /// The page's own idea of its address (absolute) when plausible (``plausible(_:for:)``); else the address it
+    /// was fetched from.
     public var canonicalURL: String
 
     /// Picks from a page's `<meta>` values (keys lowercased `property` or `name`, first value kept), its `<title>`
@@ -31,7 +32,24 @@ public struct PageMetadata: Sendable, Hashable, Codable {
         summary = first("og:description", "twitter:description", "description").map { Self.shortened($0) }
         imageURL = absolute(
             first("og:image:secure_url", "og:image", "og:image:url", "twitter:image", "twitter:image:src"))
-        canonicalURL = absolute(canonicalLink) ?? absolute(first("og:url")) ?? pageURL
+        canonicalURL =
+            Self.plausible(absolute(canonicalLink), for: pageURL)
+            ?? Self.plausible(absolute(first("og:url")), for: pageURL) ?? pageURL
+    }
+
+    /// A page's own idea of its address if it is plausible: on the same site (`www.` aside), and not the site's
+    /// home page for a page that is not (templates that put the home page in `og:url` or a staging host in the
+    /// canonical link are common). Else the caller keeps the address it fetched.
+    static func plausible(_ candidate: String?, for pageURL: String) -> String? {
+        guard let candidate, let claimed = URLComponents(string: candidate), let page = URLComponents(string: pageURL)
+        else { return nil }
+        func site(_ host: String?) -> String {
+            let host = (host ?? "").lowercased()
+            return host.hasPrefix("www.") ? String(host.dropFirst(4)) : host
+        }
+        guard site(claimed.host) == site(page.host) else { return nil }
+        let home = { (path: String) in path.isEmpty || path == "/" }
+        return home(claimed.path) && !home(page.path) ? nil : candidate
     }
 
     /// Creates metadata from parts.
