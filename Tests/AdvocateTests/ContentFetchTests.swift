@@ -157,15 +157,25 @@ struct ContentFetchTests {
         #expect(web.requests().last { $0.hasPrefix("GET /etag.xml") } == "GET /etag.xml 304 \"v1-blog\"")
         #expect(try items(directory).count == 5)
 
-        // A new entry later: exactly that one is added, into next week (the feed's schedule).
-        try "acme-news-1002\t\(web.base)/nieuws/nieuw\tNieuw bericht\n".write(
-            to: web.directory.appendingPathComponent("rss-extra"), atomically: true, encoding: .utf8)
+        // New entries later: exactly those are added, into next week (the feed's schedule); one published long ago
+        // (a site that changed its links republishes its back catalogue) and new to Advocate becomes a draft.
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
+        let recent = formatter.string(from: Date().addingTimeInterval(-2 * 86_400))
+        try """
+        acme-news-1002\t\(web.base)/nieuws/nieuw\tNieuw bericht\t\(recent)
+        acme-news-0007\t\(web.base)/nieuws/oud\tOud bericht\tTue, 03 Mar 2020 10:00:00 GMT
+
+        """.write(to: web.directory.appendingPathComponent("rss-extra"), atomically: true, encoding: .utf8)
         let third = try advocate(["content", "fetch", "--json"], in: directory.url)
         let reports = try #require(try JSONSerialization.jsonObject(with: Data(third.stdout.utf8)) as? [[String: Any]])
-        #expect(reports.first { $0["url"] as? String == "\(web.base)/rss.xml" }?["added"] as? Int == 1)
+        #expect(reports.first { $0["url"] as? String == "\(web.base)/rss.xml" }?["added"] as? Int == 2)
         let added = try items(directory).first { $0["title"] as? String == "Nieuw bericht" }
         let next = ISOWeek(containing: Date(), in: TimeZone(identifier: "Europe/Amsterdam")!).next
         #expect(added?["weeks"] as? [String] == [next.description])
+        let old = try items(directory).first { $0["title"] as? String == "Oud bericht" }
+        #expect(old?["weeks"] as? [String] == [], "\(old ?? [:])")
         let history = try advocate(["content", "history", "--json"], in: directory.url)
         #expect(history.stdout.contains("\"editor\" : \"feed\""))
     }

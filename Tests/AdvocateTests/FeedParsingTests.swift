@@ -67,4 +67,26 @@ struct FeedParsingTests {
             """)
         #expect(old?.map(\.title) == ["Oud"])
     }
+
+    @Test("dates: RSS's RFC 822 (zone names, no weekday, no seconds) and Atom's RFC 3339; published before updated")
+    func dates() throws {
+        let moment = Date(timeIntervalSince1970: 1_796_203_800)  // 2026-12-02T09:30:00Z
+        for text in [
+            "Wed, 02 Dec 2026 09:30:00 GMT", "Wed, 02 Dec 2026 10:30:00 +0100", "2 Dec 2026 09:30:00 +0000",
+            "Wed, 02 Dec 2026 04:30:00 EST", "Wed, 02 Dec 2026 09:30 GMT", " 2026-12-02T09:30:00Z ",
+            "2026-12-02T10:30:00.000+01:00",
+        ] {
+            #expect(FeedDate.parse(text) == moment, "\(text)")
+        }
+        #expect(FeedDate.parse("yesterday") == nil)
+        let atom = try entries(
+            """
+            <feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
+            <entry><title>a</title><link href="/a"/><id>a</id><updated>2027-01-01T00:00:00Z</updated>
+            <published>2026-12-02T09:30:00Z</published></entry>
+            <entry><title>b</title><link href="/b"/><id>b</id><updated>2026-12-02T09:30:00Z</updated></entry>
+            <entry><title>c</title><link href="/c"/><id>c</id></entry></feed>
+            """)
+        #expect(atom.map(\.published) == [moment, moment, nil])
+    }
 }

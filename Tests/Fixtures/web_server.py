@@ -7,7 +7,7 @@ description, a relative canonical link), /latin1-header.html (windows-1252, char
 /redirect/N (N redirects, then /og.html), /away?to=URL (one redirect to any URL), /missing (404).
 Feeds: /rss.xml (RSS 2.0), /atom.xml (Atom), /broken.xml (not well-formed), /etag.xml (RSS with an ETag and
 Last-Modified; answers 304 to a matching conditional request). Extra entries can be added to /rss.xml by
-writing lines "guid<TAB>url<TAB>title" into DIR/rss-extra.
+writing lines "guid<TAB>url<TAB>title[<TAB>pubDate]" into DIR/rss-extra.
 
 Every request appends "METHOD PATH STATUS If-None-Match" to DIR/requests. Prints "READY <port>" once listening.
 """
@@ -133,8 +133,9 @@ class Handler(BaseHTTPRequestHandler):
             try:
                 with open(os.path.join(DIRECTORY, "rss-extra")) as handle:
                     for line in handle:
-                        guid, url, title = line.rstrip("\n").split("\t")
-                        extra += f"<item><title>{title}</title><link>{url}</link><guid>{guid}</guid></item>\n"
+                        guid, url, title, *date = line.rstrip("\n").split("\t")
+                        published = f"<pubDate>{date[0]}</pubDate>" if date else ""
+                        extra += f"<item><title>{title}</title><link>{url}</link><guid>{guid}</guid>{published}</item>\n"
             except FileNotFoundError:
                 pass
             return self.send(200, RSS.replace("{host}", host).replace("{extra}", extra).encode(), "application/rss+xml")

@@ -165,8 +165,13 @@ public enum MarkupParser {
         var key: String?
         var summary = ""
         var image: String?
+        var published: Date?
+        var updated: Date?
         for (name, child) in children(node) {
             switch name {
+            case "pubDate", "published", "date":
+                if published == nil { published = content(child).flatMap(FeedDate.parse) }
+            case "updated": updated = content(child).flatMap(FeedDate.parse)
             case "title": title = textOf(child)
             case "link":
                 if let href = attribute(child, "href") {
@@ -199,6 +204,6 @@ public enum MarkupParser {
         }
         return FeedEntry(
             key: key.flatMap { $0.isEmpty ? nil : $0 } ?? url, url: url, title: title,
-            summary: PageMetadata.shortened(summary), imageURL: imageURL)
+            summary: PageMetadata.shortened(summary), imageURL: imageURL, published: published ?? updated)
     }
 }

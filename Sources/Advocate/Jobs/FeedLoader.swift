@@ -50,6 +50,9 @@ public struct FeedLoader: Sendable {
         self.now = now
     }
 
+    /// How old an entry may be, by its own date, and still be scheduled for next week.
+    static let recentDays = 14.0
+
     /// Loads every feed; never throws for one feed's failure (see ``Report/error``).
     public func run(target: Target = .configured) -> [Report] {
         feeds.map { feed in
@@ -83,12 +86,16 @@ public struct FeedLoader: Sendable {
             case .week(let week): [week]
             case .drafts: []
             }
+        // An entry new to Advocate but published long ago (a site that changed its links or ids republishes its
+        // back catalogue) is a draft, not next week's: only a named --week schedules such entries.
+        let cutoff = now().addingTimeInterval(-Self.recentDays * 86_400)
         let items = entries.map { entry in
-            (
+            let old = target == .configured && (entry.published.map { $0 < cutoff } ?? false)
+            return (
                 entry,
                 ContentItem(
                     url: entry.url, title: entry.title, summary: entry.summary, imageURL: entry.imageURL,
-                    theme: feed.theme, weeks: weeks, language: feed.language)
+                    theme: feed.theme, weeks: old ? [] : weeks, language: feed.language)
             )
         }
         let added = try database.loadFeed(

@@ -81,14 +81,44 @@ public struct FeedEntry: Sendable, Hashable {
     public var summary: String
     /// An image from an enclosure or Media RSS, if any.
     public var imageURL: String?
+    /// When it was published, if the feed says (``FeedDate``).
+    public var published: Date?
 
     /// Creates an entry.
-    public init(key: String, url: String, title: String, summary: String, imageURL: String?) {
+    public init(
+        key: String, url: String, title: String, summary: String, imageURL: String?, published: Date? = nil
+    ) {
         self.key = key
         self.url = url
         self.title = title
         self.summary = summary
         self.imageURL = imageURL
+        self.published = published
+    }
+}
+
+/// The dates feeds carry: RFC 822 in RSS (`Wed, 02 Dec 2026 09:30:00 +0100`, zone names and all), RFC 3339 in
+/// Atom and `dc:date` (`2026-12-02T09:30:00Z`, fractions allowed).
+public enum FeedDate {
+    /// The moment `text` names, or `nil` when it is in neither form.
+    public static func parse(_ text: String) -> Date? {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let iso = ISO8601DateFormatter()
+        if let date = iso.date(from: trimmed) { return date }
+        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = iso.date(from: trimmed) { return date }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        // Without the weekday (optional in RFC 822), and with or without seconds.
+        let core = trimmed.firstIndex(of: ",").map { String(trimmed[trimmed.index(after: $0)...]) } ?? trimmed
+        for format in [
+            "d MMM yyyy HH:mm:ss Z", "d MMM yyyy HH:mm:ss zzz", "d MMM yyyy HH:mm Z", "d MMM yyyy HH:mm zzz",
+        ] {
+            formatter.dateFormat = format
+            if let date = formatter.date(from: core.trimmingCharacters(in: .whitespaces)) { return date }
+        }
+        return nil
     }
 }
 
