@@ -58,6 +58,13 @@ struct PreferencesTests {
             let form = try await browser.get(page)
             #expect(form.status == .ok)
             #expect(form.body.contains("Your preferences") && form.body.contains("value=\"Zoë d&#39;Hondt\""))
+            // A form whose token expired (a new cookie meanwhile) is refused, but keeps what was typed into it.
+            let stale = try await browser.post(
+                page, [("action", "save"), ("name", "Zoë Nieuw"), ("language", "en"), ("networks[]", "whatsapp")],
+                csrf: String(repeating: "D", count: 43))
+            #expect(stale.status == .forbidden)
+            #expect(stale.body.contains("value=\"Zoë Nieuw\""), "the edit is still in the form")
+            #expect(try fixture.database.ambassador(id: zoe.id!)?.name == "Zoë d'Hondt", "nothing saved")
             let saved = try await browser.post(
                 page,
                 [

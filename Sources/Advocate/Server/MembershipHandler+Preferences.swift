@@ -47,9 +47,14 @@ extension MembershipHandler {
         guard let fields, let id = ambassador.id else { return badRequest(ambassador.language) }
         let words = form.words(ambassador.language)
         guard csrfValid else {
+            // A form that expired keeps what was typed into it: sending it again is one press.
+            var values = MemberFormContext.form(ambassador, today: today)
+            if fields.action == "save" {
+                values = MemberFormContext.form(fields)
+                values.email = ambassador.email
+            }
             var page = renderPreferences(
-                ambassador, values: MemberFormContext.form(ambassador, today: today), token: token, csrf: csrf,
-                formError: words["error.csrf"])
+                ambassador, values: values, token: token, csrf: csrf, formError: words["error.csrf"])
             page.status = 403
             return page
         }
