@@ -146,7 +146,7 @@ extension AdvocateCommand.Ambassadors {
                 let database = try context.openDatabase()
                 let address = EmailAddress.normalized(email) ?? email
                 guard let ambassador = try database.ambassador(email: address), let id = ambassador.id else {
-                    throw StoreError.notFound("no ambassador, sign-up or invitation with e-mail \(address)")
+                    throw StoreError.notFound("no ambassador with e-mail \(address)")
                 }
                 let now = context.now()
                 let today = CalendarDay(now, in: context.config.timeZone)

@@ -53,4 +53,35 @@ struct AbandonedRunTests {
         #expect(try status(bert.id) == .inDoubt)
         #expect(try database.claimDeliveries(digestID: digest.id, now: fixedNow, sender: 8, limit: 10).isEmpty)
     }
+
+    @Test("a run waits only for retries nobody holds a claim on, and claims what it gave back again")
+    func retryWaitSkipsClaimed() throws {
+        let directory = try TempDirectory()
+        defer { withExtendedLifetime(directory) {} }
+        let database = try makeContext(in: directory).openDatabase()
+        _ = try database.addAmbassador(
+            Ambassador(email: "anke@x.nl", name: "anke", language: .nl, networks: [.x], joinedAt: fixedNow),
+            now: fixedNow)
+        _ = try database.addContent(
+            ContentItem(url: "https://acme.example/a", title: "a", weeks: [week]), now: fixedNow)
+        let digest = try database.beginDigest(week: week, now: fixedNow)
+        try database.enqueueDeliveries(digestID: digest.id, week: week, now: fixedNow)
+        let first = try #require(
+            try database.claimDeliveries(digestID: digest.id, now: fixedNow, sender: 7, limit: 1).first)
+        let due = fixedNow.addingTimeInterval(5)
+        try database.recordOutcome(
+            deliveryID: first.id, status: .retry, error: "421 relay unreachable", nextAttemptAt: due, now: fixedNow,
+            sender: 7)
+        #expect(try database.nextRetryTime(digestID: digest.id) == due)
+        // Claimed again when due, then dropped by a run that gave up (the relay gone): no retry to wait for while
+        // the claim stands (a run waiting for it would find nothing to claim, and spin), and one again once the
+        // claim is given back.
+        let later = due.addingTimeInterval(1)
+        #expect(try database.claimDeliveries(digestID: digest.id, now: later, sender: 7, limit: 1).count == 1)
+        #expect(try database.nextRetryTime(digestID: digest.id) == nil)
+        try database.releaseClaims(digestID: digest.id, sender: 7)
+        #expect(try database.nextRetryTime(digestID: digest.id) == due)
+        #expect(
+            try database.claimDeliveries(digestID: digest.id, now: later, sender: 7, limit: 1).map(\.id) == [first.id])
+    }
 }

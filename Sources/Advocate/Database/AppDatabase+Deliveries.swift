@@ -403,14 +403,14 @@ extension AppDatabase {
         }
     }
 
-    /// The earliest time a retry of this digest is due, if any is waiting.
+    /// The earliest time a retry of this digest is due, if any is waiting that no run holds a claim on.
     public func nextRetryTime(digestID: Int64) throws -> Date? {
         try read { db in
             try Date.fetchOne(
                 db,
                 sql: """
                     SELECT MIN(d.nextAttemptAt) FROM delivery d JOIN ambassador a ON a.id = d.ambassadorId
-                    WHERE d.digestId = ? AND d.status = 'retry' AND a.status = 'active'
+                    WHERE d.digestId = ? AND d.status = 'retry' AND d.claimedBy IS NULL AND a.status = 'active'
                     """,
                 arguments: [digestID])
         }

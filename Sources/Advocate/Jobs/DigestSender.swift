@@ -52,7 +52,8 @@ public final class DigestSender: Sendable {
         let checkpoints = try? database.checkpointInBackground()
         defer { checkpoints?.stop() }
         var summary = SendSummary(week: options.week.description)
-        try database.purgeExpiredSignups(now: now())
+        // Housekeeping only: a failure here must not stop the week's digest.
+        _ = try? database.purgeExpiredSignups(now: now())
         let digest = try database.beginDigest(week: options.week, now: now())
         // Replies a stopped run noted but did not commit settle their deliveries before the rest are put in doubt.
         let opened = try database.openOutcomeJournal()
@@ -108,6 +109,10 @@ public final class DigestSender: Sendable {
                 }
             }
             pool.drain()
+            // Nothing of this run is in flight now: deliveries it claimed but did not send (dropped once the relay
+            // was gone, or left in a batch when the pass stopped) are given back, so that the next pass can claim
+            // them again and the retry wait below never waits for a row nobody can claim.
+            try database.releaseClaims(digestID: digest.id, sender: lock.sender)
             if let reason = state.withLock({ $0.stopReason }) { throw MailError.transport(reason) }
             if relayGone() { break }
             if submitted > 0 && state.withLock({ $0.budget > 0 }) { continue }
@@ -155,7 +160,14 @@ public final class DigestSender: Sendable {
         let patience = smtp.retryWithinRunSeconds
         pool.submit(
             SendJob(
-                abandoned: { state.withLock { $0.relayGone(at: now(), patience: patience) } },
+                // Asked once, at the job's turn: a dropped delivery gives its share of --limit back.
+                abandoned: {
+                    state.withLock { run in
+                        let gone = run.relayGone(at: now(), patience: patience)
+                        if gone && run.budget < .max { run.budget += 1 }
+                        return gone
+                    }
+                },
                 prepare: {
                     composer.compose(
                         for: delivery.ambassador, weekItems: items, week: week, now: now(), results: results
