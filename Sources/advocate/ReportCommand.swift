@@ -53,7 +53,10 @@ extension AdvocateCommand {
         static func dayAfter(_ text: String, in zone: TimeZone) -> Date? {
             var calendar = Calendar(identifier: .gregorian)
             calendar.timeZone = zone
-            return day(text, in: zone).flatMap { calendar.date(byAdding: .day, value: 1, to: $0) }
+            // The start of the next calendar day, also where midnight does not exist (a clock change at 00:00).
+            return day(text, in: zone).flatMap { calendar.date(byAdding: .day, value: 1, to: $0) }.map {
+                calendar.startOfDay(for: $0)
+            }
         }
 
         func run() throws {

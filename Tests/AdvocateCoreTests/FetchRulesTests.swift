@@ -107,6 +107,8 @@ struct EditorialRulesTests {
         }
         #expect(canonical("https://www.acme.example/news/a") == "https://www.acme.example/news/a", "www. aside")
         #expect(canonical("https://staging.internal/news/a") == page, "another host is not this page")
+        #expect(canonical("https://news.acme.example/a") == "https://news.acme.example/a", "a subdomain is one site")
+        #expect(canonical("https://notacme.example/news/a") == page, "a name ending alike is another site")
         #expect(canonical(nil, ogURL: "https://acme.example/") == page, "the home page is not this page")
         #expect(
             canonical("https://evil.example/x", ogURL: "https://acme.example/news/a") == "https://acme.example/news/a")

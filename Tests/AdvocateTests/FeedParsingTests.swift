@@ -78,7 +78,9 @@ struct FeedParsingTests {
         ] {
             #expect(FeedDate.parse(text) == moment, "\(text)")
         }
+        #expect(FeedDate.parse("Wed, 02 Dec 26 09:30:00 GMT") == moment, "a two-digit year")
         #expect(FeedDate.parse("yesterday") == nil)
+        #expect(FeedDate.parse("Thu, 01 Jan 1970 00:00:00 GMT") == nil, "a feed's zero date is no date")
         let atom = try entries(
             """
             <feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>

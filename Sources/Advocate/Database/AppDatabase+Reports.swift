@@ -305,9 +305,13 @@ extension AppDatabase {
                 row.visitsPerShare = row.shares > 0 ? Double(row.visits) / Double(row.shares) : nil
                 return row
             }
-            let rows = try figures.values.map { row in
+            // Ties by label, then by slot (two items of one title come out in the same order on every run).
+            let rows = try figures.sorted {
+                ($0.value.shares, $0.value.visits, $1.value.key, $1.key)
+                    > ($1.value.shares, $1.value.visits, $0.value.key, $0.key)
+            }.map { _, row in
                 finish(row, mailed: grouping == .week ? try Self.mailed(db, filter: filter, week: row.key) : nil)
-            }.sorted { ($0.shares, $0.visits, $1.key) > ($1.shares, $1.visits, $0.key) }
+            }
             return (rows, finish(total, mailed: try Self.mailed(db, filter: filter, week: nil)))
         }
     }

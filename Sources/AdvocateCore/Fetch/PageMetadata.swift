@@ -37,7 +37,8 @@ public struct PageMetadata: Sendable, Hashable, Codable {
             ?? Self.plausible(absolute(first("og:url")), for: pageURL) ?? pageURL
     }
 
-    /// A page's own idea of its address if it is plausible: on the same site (`www.` aside), and not the site's
+    /// A page's own idea of its address if it is plausible: on the same site (`www.` aside, or a subdomain of the
+    /// other's host: `m.`, `amp.`), and not the site's
     /// home page for a page that is not (templates that put the home page in `og:url` or a staging host in the
     /// canonical link are common). Else the caller keeps the address it fetched.
     static func plausible(_ candidate: String?, for pageURL: String) -> String? {
@@ -47,7 +48,13 @@ public struct PageMetadata: Sendable, Hashable, Codable {
             let host = (host ?? "").lowercased()
             return host.hasPrefix("www.") ? String(host.dropFirst(4)) : host
         }
-        guard site(claimed.host) == site(page.host) else { return nil }
+        // One site: the same host, or one a subdomain of the other (m., amp., news. beside www. or the bare name).
+        let (claimedSite, pageSite) = (site(claimed.host), site(page.host))
+        guard
+            !claimedSite.isEmpty && !pageSite.isEmpty
+                && (claimedSite == pageSite || claimedSite.hasSuffix("." + pageSite)
+                    || pageSite.hasSuffix("." + claimedSite))
+        else { return nil }
         let home = { (path: String) in path.isEmpty || path == "/" }
         return home(claimed.path) && !home(page.path) ? nil : candidate
     }
@@ -97,28 +104,37 @@ public struct FeedEntry: Sendable, Hashable {
     }
 }
 
-/// The dates feeds carry: RFC 822 in RSS (`Wed, 02 Dec 2026 09:30:00 +0100`, zone names and all), RFC 3339 in
-/// Atom and `dc:date` (`2026-12-02T09:30:00Z`, fractions allowed).
+/// The dates feeds carry: RFC 822 in RSS (`Wed, 02 Dec 2026 09:30:00 +0100`, zone names, two-digit years and
+/// all), RFC 3339 in Atom and `dc:date` (`2026-12-02T09:30:00Z`, fractions allowed).
 public enum FeedDate {
-    /// The moment `text` names, or `nil` when it is in neither form.
+    /// The moment `text` names, or `nil` when it is in neither form or not plausible for a post (before 1990).
     public static func parse(_ text: String) -> Date? {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         let iso = ISO8601DateFormatter()
-        if let date = iso.date(from: trimmed) { return date }
+        if let date = iso.date(from: trimmed) { return plausible(date) }
         iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = iso.date(from: trimmed) { return date }
+        if let date = iso.date(from: trimmed) { return plausible(date) }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
-        // Without the weekday (optional in RFC 822), and with or without seconds.
-        let core = trimmed.firstIndex(of: ",").map { String(trimmed[trimmed.index(after: $0)...]) } ?? trimmed
-        for format in [
-            "d MMM yyyy HH:mm:ss Z", "d MMM yyyy HH:mm:ss zzz", "d MMM yyyy HH:mm Z", "d MMM yyyy HH:mm zzz",
-        ] {
-            formatter.dateFormat = format
-            if let date = formatter.date(from: core.trimmingCharacters(in: .whitespaces)) { return date }
+        // Without the weekday (optional in RFC 822), with or without seconds; the year's pattern by its digits
+        // (a four-digit pattern reads `26` as the year 26).
+        let core = (trimmed.firstIndex(of: ",").map { String(trimmed[trimmed.index(after: $0)...]) } ?? trimmed)
+            .trimmingCharacters(in: .whitespaces)
+        let parts = core.split(separator: " ")
+        let year = parts.count > 2 && parts[2].count == 2 ? "yy" : "yyyy"
+        for time in ["HH:mm:ss", "HH:mm"] {
+            for zone in ["Z", "zzz"] {
+                formatter.dateFormat = "d MMM \(year) \(time) \(zone)"
+                if let date = formatter.date(from: core) { return plausible(date) }
+            }
         }
         return nil
+    }
+
+    /// Dates before 1990 are a feed's mistake (or a year misread), not a post's age.
+    private static func plausible(_ date: Date) -> Date? {
+        date.timeIntervalSince1970 >= 631_152_000 ? date : nil
     }
 }
 
