@@ -82,6 +82,7 @@ struct ConfigTests {
                 "config key 'feeds[0].shedule' is unknown"
             ),
             ("{\"feeds\": [{\"url\": \"ftp://a.example/f\"}]}", "config key 'feeds[0].url' is invalid"),
+            ("{\"mail\": {\"smtp\": {\"url\": \"smtp://relay?x=1\"}}}", "config key 'mail.smtp.url' is invalid"),
         ])
     func mistakes(json: String, message: String) {
         do {
@@ -90,6 +91,19 @@ struct ConfigTests {
         } catch {
             #expect("\(error)".contains(message), "\(error)")
         }
+    }
+
+    @Test("with a user name STARTTLS is required unless turned off; a trailing slash leaves the relay's URL")
+    func smtpSecurity() throws {
+        #expect(try decode(#"{"mail": {"smtp": {"username": "u"}}}"#).mail.smtp.startTLS == .required)
+        #expect(
+            try decode(#"{"mail": {"smtp": {"username": "u", "startTLS": "opportunistic"}}}"#).mail.smtp.startTLS
+                == .required)
+        #expect(try decode(#"{"mail": {"smtp": {"username": "u", "startTLS": "off"}}}"#).mail.smtp.startTLS == .off)
+        #expect(try decode(#"{"mail": {"smtp": {}}}"#).mail.smtp.startTLS == .opportunistic, "no password at stake")
+        #expect(
+            try decode(#"{"mail": {"smtp": {"url": "smtp://relay.example:587/"}}}"#).mail.smtp.url
+                == "smtp://relay.example:587")
     }
 
     @Test("a missing file, and a missing SMTP password once mail is sent, are named")

@@ -142,6 +142,8 @@ struct DigestSMTPTests {
         #expect(test.status == 0, "\(test.stderr)")
         #expect(server.received().map(\.recipient) == ["comms@acme.example"])
         #expect(server.received().first?.messageID.contains(".test.") == true)
+        let testMail = try #require(try server.parsedMessages().first)
+        #expect(testMail["to"] as? String == "comms@acme.example", "no ambassador's name on another's address")
 
         let limited = try advocate(["digest", "send", "--limit", "1"] + week, in: directory.url)
         #expect(limited.status == 3, "pending deliveries remain: a partial run")

@@ -174,11 +174,14 @@ public struct SMTPConfig: Sendable, Decodable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         url = try c.value(.url, default: url)
         guard let parts = URLComponents(string: url), let scheme = parts.scheme, ["smtp", "smtps"].contains(scheme),
-            let host = parts.host, !host.isEmpty, parts.path.isEmpty || parts.path == "/", parts.user == nil
+            let host = parts.host, !host.isEmpty, parts.path.isEmpty || parts.path == "/", parts.user == nil,
+            parts.query == nil, parts.fragment == nil
         else {
             throw ConfigError.invalidValue(
                 path: "mail.smtp.url", reason: "'\(url)' is not smtp://host[:port] or smtps://host[:port]")
         }
+        // The EHLO name is appended as the URL's path: `smtp://relay/` would greet as `/acme.example`.
+        if url.hasSuffix("/") { url.removeLast() }
         let tls = try c.value(.startTLS, default: startTLS.rawValue)
         guard let policy = StartTLS(rawValue: tls) else {
             throw ConfigError.invalidValue(
@@ -187,6 +190,9 @@ public struct SMTPConfig: Sendable, Decodable {
         }
         startTLS = policy
         username = try c.decodeIfPresent(String.self, forKey: .username)
+        // A password never goes out unencrypted because someone on the way removed STARTTLS from the relay's
+        // answer: with a user name, `opportunistic` means `required` (`off` stays off: a relay on this machine).
+        if username != nil, startTLS == .opportunistic, scheme == "smtp" { startTLS = .required }
         caFile = try c.decodeIfPresent(String.self, forKey: .caFile)
         verifyPeer = try c.value(.verifyPeer, default: verifyPeer)
         connectTimeoutSeconds = try c.value(.connectTimeoutSeconds, default: connectTimeoutSeconds)

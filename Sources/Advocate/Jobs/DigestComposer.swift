@@ -53,7 +53,10 @@ public struct DigestComposer: Sendable {
         else { return nil }
         var message = MailMessage(
             from: .init(name: mail.fromName, address: mail.fromAddress),
-            to: .init(name: ambassador.name, address: recipient ?? ambassador.email), replyTo: mail.replyTo,
+            // A test to another address (an inbox-placement service, a colleague) does not carry the person's name.
+            to: .init(
+                name: recipient == nil || recipient == ambassador.email ? ambassador.name : "",
+                address: recipient ?? ambassador.email), replyTo: mail.replyTo,
             subject: rendered.subject, date: now, timeZone: timeZone,
             messageID: messageID(week: week, ambassadorID: id, test: test),
             unsubscribeURL: (test ? links.forTests : links).unsubscribe(ambassadorID: id, week: week),
