@@ -228,6 +228,40 @@ struct EditorRouteTests {
         #expect(changes.allSatisfy { $0.at == fixedNow.addingTimeInterval(60) })
     }
 
+    @Test("remove on a week page takes the item out of that week: its other weeks and its links stay")
+    func removeFromWeek() async throws {
+        let fixture = try start()
+        let item = fixture.items[1]
+        let later = try ISOWeek(parsing: "2026-W50")
+        try fixture.database.rescheduleContent(id: item, from: nil, to: later, now: fixedNow, editor: "cli")
+        let zoe = try #require(try fixture.database.ambassador(email: "zoe@example.org")?.id)
+        let visit =
+            "/l/" + sealer.seal(LinkToken(kind: .visit, ambassadorID: zoe, itemID: item, network: .x, week: Self.week))
+        try await run(fixture) { browser in
+            #expect(try await browser.signIn().status == .seeOther)
+            let removed = try await browser.post("/admin/items/\(item)/remove", [("week", "2026-W50")])
+            #expect(removed.headers[.location] == "/admin/weeks/2026-W50?done=removedFromWeek")
+            // W49's digest (mailed, say) keeps it, and a link in it still leads to the article.
+            #expect(try fixture.database.contentItem(id: item)?.weeks == [Self.week])
+            let followed = try await browser.get(visit)
+            #expect(
+                followed.status == .found && followed.headers[.location]?.hasPrefix("https://acme.example/1") == true,
+                "\(followed.headers)")
+            // An open page of W50 that still shows it changes nothing.
+            let again = try await browser.post("/admin/items/\(item)/remove", [("week", "2026-W50")])
+            #expect(again.headers[.location] == "/admin/weeks/2026-W50?done=stale")
+            #expect(try fixture.database.contentItem(id: item)?.weeks == [Self.week])
+            // Out of its last week it is a draft; a draft's remove deletes it.
+            _ = try await browser.post("/admin/items/\(item)/remove", [("week", "2026-W49")])
+            #expect(try fixture.database.draftItems().map(\.id) == [item])
+            let notes = try fixture.database.contentChanges(itemID: item).filter { $0.editor == "anna" }.map(\.detail)
+            #expect(notes.contains("2026-W50 → out of the week") && notes.contains("2026-W49 → draft"), "\(notes)")
+            let deleted = try await browser.post("/admin/items/\(item)/remove", [])
+            #expect(deleted.headers[.location] == "/admin/weeks?done=removed")
+            #expect(try fixture.database.contentItem(id: item) == nil)
+        }
+    }
+
     @Test("the preview is the mail's digest with test links, inside a sandboxed frame")
     func preview() async throws {
         let fixture = try start()

@@ -198,9 +198,12 @@ extension AppDatabase {
             }
             try db.execute(sql: "UPDATE contentItem SET updatedAt = ? WHERE id = ?", arguments: [now, id])
             if let to { try Self.schedule(id, week: to, db: db) }
+            // Out of one week while still in others is no draft.
+            let left = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM contentWeek WHERE itemId = ?", arguments: [id])
+            let target = to?.description ?? (left ?? 0 > 0 ? "out of the week" : "draft")
             try Self.note(
                 db, itemID: id, editor: editor, action: "reschedule",
-                detail: "\(from?.description ?? "draft") → \(to?.description ?? "draft")", at: now)
+                detail: "\(from?.description ?? "draft") → \(target)", at: now)
         }
     }
 

@@ -220,11 +220,21 @@ struct EditorHandler: Sendable {
         return redirect("\(back)?done=moved")
     }
 
+    /// `POST …/remove` from a week page takes the item out of that week only: it stays in its other weeks (or
+    /// becomes a draft), so a week already mailed keeps it and the links in sent mails and posted shares keep
+    /// working. An item no longer in that week is stale. Without a week (a draft) the item itself is deleted.
     func remove(id: Int64, week: ISOWeek?, editor: Editor) async throws -> PageResponse {
         let now = context.now()
-        let back = week.map { "\(base)/weeks/\($0)" } ?? "\(base)/weeks"
-        let removed = try await database.perform { try $0.removeContent(id: id, now: now, by: editor.name) }
-        return redirect("\(back)?done=\(removed ? "removed" : "stale")")
+        guard let week else {
+            let removed = try await database.perform { try $0.removeContent(id: id, now: now, by: editor.name) }
+            return redirect("\(base)/weeks?done=\(removed ? "removed" : "stale")")
+        }
+        do {
+            try await database.perform {
+                try $0.rescheduleContent(id: id, from: week, to: nil, now: now, editor: editor.name)
+            }
+        } catch is StoreError { return redirect("\(base)/weeks/\(week)?done=stale") }
+        return redirect("\(base)/weeks/\(week)?done=removedFromWeek")
     }
 
     // MARK: - Preview and test
@@ -411,6 +421,7 @@ struct EditorHandler: Sendable {
         case "saved": "Saved."
         case "moved": "Moved."
         case "removed": "Removed."
+        case "removedFromWeek": "Removed from this week (the item stays in its other weeks, or in the drafts)."
         case "signedin": "Signed in."
         case "stale":
             "Nothing changed: that item was moved or removed by someone else meanwhile. This is the page as it is now."
