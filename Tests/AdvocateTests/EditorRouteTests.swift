@@ -179,6 +179,10 @@ struct EditorRouteTests {
                 "/admin/items", [("url", "https://evil.example/x"), ("title", "Forged"), ("weeks", "2026-W49")],
                 csrf: String(other) + String(real.dropFirst()))
             #expect(forged.status == .forbidden)
+            // An editor's own form whose token expired comes back unsaved, with what was typed and a fresh token.
+            let body = String(buffer: forged.body)
+            #expect(body.contains("security token had expired"), "\(body.prefix(300))")
+            #expect(body.contains("value=\"Forged\"") && body.contains("https://evil.example/x"))
             let removal = try await browser.post(
                 "/admin/items/\(fixture.items[0])/remove", [("week", "2026-W49")], csrf: "")
             #expect(removal.status == .forbidden)

@@ -38,14 +38,40 @@ func addEditorRoutes(
         if let cookie = token.setCookie { page.headers["Set-Cookie"] = cookie }
         return page.response
     }
-    /// A POST's fields, when the body is a well-formed form with the right CSRF token.
-    @Sendable func posted(_ request: Request) async throws -> [String: String]? {
+    /// A POST's fields when the body is a well-formed form, and whether its CSRF token is right.
+    @Sendable func form(_ request: Request) async throws -> (fields: [String: String], valid: Bool)? {
         let body = try await request.body.collect(upTo: 262_144)
         let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces)
         guard type?.lowercased() == "application/x-www-form-urlencoded",
-            let fields = URLEncodedForm.parse(String(buffer: body)), csrf.allows(request, field: fields["csrf"])
+            let fields = URLEncodedForm.parse(String(buffer: body))
         else { return nil }
+        return (fields, csrf.allows(request, field: fields["csrf"]))
+    }
+    /// A POST's fields, when the body is a well-formed form with the right CSRF token.
+    @Sendable func posted(_ request: Request) async throws -> [String: String]? {
+        guard let (fields, valid) = try await form(request), valid else { return nil }
         return fields
+    }
+    /// Saves an item's form (`id == nil`: a new item). One refused for its token (it expired, or a link opened in
+    /// another tab renewed the cookie) comes back unsaved with what was typed and a fresh token: saving again is one
+    /// press, and nothing typed is lost.
+    @Sendable func saveItem(_ request: Request, id: Int64?) async throws -> Response {
+        guard let (fields, valid) = try await form(request) else {
+            return PageResponse(
+                status: 403, body: "The form was stale or came from elsewhere: reload the page and try again.",
+                contentType: "text/plain; charset=utf-8"
+            ).response
+        }
+        return try await signedIn(request) { editor, token in
+            guard valid else {
+                return handler.itemPage(
+                    fields: fields, id: id, editor: editor, csrf: token, notice: nil,
+                    problem: "Not saved: the form's security token had expired (another tab or a link may have "
+                        + "renewed it). Your text is still here: check it and save again.",
+                    changes: [], status: 403)
+            }
+            return try await handler.saveItem(id: id, fields: fields, editor: editor, csrf: token)
+        }
     }
     @Sendable func signedInPost(
         _ request: Request, _ body: (Editor, String, [String: String]) async throws -> PageResponse
@@ -174,11 +200,7 @@ func addEditorRoutes(
             return handler.newItemPage(week: week?.description, editor: editor, csrf: token)
         }
     }
-    router.post("/admin/items") { request, _ in
-        try await signedInPost(request) { editor, token, fields in
-            try await handler.saveItem(id: nil, fields: fields, editor: editor, csrf: token)
-        }
-    }
+    router.post("/admin/items") { request, _ in try await saveItem(request, id: nil) }
     router.get("/admin/items/:id") { request, requestContext in
         try await signedIn(request) { editor, token in
             guard let id = itemID(requestContext) else { return handler.notFound(editor: editor, csrf: token) }
@@ -186,10 +208,10 @@ func addEditorRoutes(
         }
     }
     router.post("/admin/items/:id") { request, requestContext in
-        try await signedInPost(request) { editor, token, fields in
-            guard let id = itemID(requestContext) else { return handler.notFound(editor: editor, csrf: token) }
-            return try await handler.saveItem(id: id, fields: fields, editor: editor, csrf: token)
+        guard let id = itemID(requestContext) else {
+            return try await signedIn(request) { editor, token in handler.notFound(editor: editor, csrf: token) }
         }
+        return try await saveItem(request, id: id)
     }
     router.post("/admin/items/:id/move") { request, requestContext in
         try await signedInPost(request) { editor, token, fields in

@@ -146,7 +146,9 @@ struct EditorHandler: Sendable {
         guard
             let (item, changes, version) = try await database.perform({
                 database -> (ContentItem, [ContentChange], String)? in
-                guard let item = try database.contentItem(id: id), let version = try database.contentVersion(id: id)
+                // The version first: an edit landing between the two reads then shows as a conflict on saving,
+                // never as a silent overwrite of the newer text.
+                guard let version = try database.contentVersion(id: id), let item = try database.contentItem(id: id)
                 else { return nil }
                 return (item, try database.contentChanges(itemID: id, limit: 30), version)
             })
@@ -328,7 +330,7 @@ struct EditorHandler: Sendable {
             status: 404)
     }
 
-    private func itemPage(
+    func itemPage(
         fields: [String: String], id: Int64?, editor: Editor, csrf: String, notice: String?, problem: String?,
         changes: [ContentChange], status: Int = 200
     ) -> PageResponse {
