@@ -67,6 +67,9 @@ struct AmbassadorImportTests {
             (" Anke@Example.ORG ", "anke@example.org"), ("a.b+tag@sub.example.nl", "a.b+tag@sub.example.nl"),
             ("a@b", nil), ("a@@b.nl", nil), ("a b@example.org", nil), ("a@example.org\r\nBcc: x@y.z", nil),
             ("<a@example.org>", nil), (".a@example.org", nil), ("a@-example.org", nil),
+            // ASCII only: no SMTPUTF8 needed, no Unicode line separator or C1 control in a header.
+            ("zoë@example.org", nil), ("a@bäckerei.de", nil), ("a@xn--bckerei-wxa.de", "a@xn--bckerei-wxa.de"),
+            ("a\u{2028}b@example.org", nil), ("a\u{85}b@example.org", nil),
         ])
     func addresses(raw: String, expected: String?) {
         #expect(EmailAddress.normalized(raw) == expected)

@@ -228,14 +228,14 @@ struct MIMETests {
         }
     }
 
-    @Test("a Message-ID with spaces loses them; its letters beyond ASCII stay in the boundary")
+    @Test("a Message-ID with spaces loses them; the boundary keeps only its ASCII letters and digits")
     func messageIDSpaces() {
         let message = MailMessage(
             from: .init(name: "A", address: "a@x.nl"), to: .init(name: "B", address: "b@x.nl"), subject: "S",
             date: Date(), timeZone: .current, messageID: "zoë 7@acme.example", text: "t", html: "h")
         let raw = String(decoding: message.encoded(), as: UTF8.self)
         #expect(raw.contains("Message-ID: <zoë7@acme.example>\r\n"))
-        #expect(raw.contains("boundary=\"=_advocate_zoë7acmeexample\""))
+        #expect(raw.contains("boundary=\"=_advocate_zo7acmeexample\""))
     }
 
     @Test("headers that repeat across messages are encoded anew for each different value")

@@ -4,10 +4,12 @@ import Foundation
 /// Checks and normalises e-mail addresses the way a mailing tool needs: one address, no display name,
 /// nothing that could break a header.
 public enum EmailAddress {
-    /// The address trimmed and lower-cased, or `nil` when it is not a plausible address.
+    /// The address trimmed and lower-cased, or `nil` when it is not a plausible address. Only ASCII: headers, the
+    /// DKIM domain and the envelope need no SMTPUTF8 that way (an internationalised domain is given in its `xn--`
+    /// form), and no control or separator character of any script gets into a header.
     public static func normalized(_ raw: String) -> String? {
         let address = raw.trimmingCharacters(in: .whitespaces).lowercased()
-        guard address.count <= 254, address.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F })
+        guard address.count <= 254, address.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
         else { return nil }
         let parts = address.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64 else { return nil }
@@ -19,7 +21,7 @@ public enum EmailAddress {
         guard labels.count >= 2 else { return nil }
         for label in labels {
             guard !label.isEmpty, label.count <= 63, !label.hasPrefix("-"), !label.hasSuffix("-"),
-                label.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" })
+                label.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
             else { return nil }
         }
         return address

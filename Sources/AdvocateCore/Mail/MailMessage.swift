@@ -72,10 +72,9 @@ public struct MailMessage: Sendable {
             "=_advocate_"
             + String(
                 String.UnicodeScalarView(
+                    // RFC 2046 allows ASCII only in a boundary.
                     messageID.unicodeScalars.filter { scalar in
-                        guard scalar.isASCII else { return scalar.properties.isAlphabetic }
-                        return ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar)
-                            || ("0"..."9").contains(scalar)
+                        ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
                     }
                 ).suffix(20))
         var head = ""
