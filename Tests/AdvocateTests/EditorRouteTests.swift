@@ -266,6 +266,30 @@ struct EditorRouteTests {
         }
     }
 
+    @Test("an editor sends at most 20 test mails an hour; the next is refused with 429, and the hour after it works")
+    func testSendLimit() async throws {
+        let fixture = try start()
+        try await run(fixture) { browser in
+            #expect(try await browser.signIn().status == .seeOther)
+            for index in 1...20 {
+                let sent = try await browser.post(
+                    "/admin/weeks/2026-W49/test",
+                    [("ambassador", "zoe@example.org"), ("address", "t\(index)@acme.example")])
+                #expect(sent.status == .ok, "\(index)")
+            }
+            let refused = try await browser.post(
+                "/admin/weeks/2026-W49/test", [("ambassador", "zoe@example.org"), ("address", "t21@acme.example")])
+            #expect(refused.status == .tooManyRequests)
+            #expect(String(buffer: refused.body).contains("at most 20 test mails an hour"))
+            fixture.clock.advance(by: 3_601)
+            let later = try await browser.post(
+                "/admin/weeks/2026-W49/test", [("ambassador", "zoe@example.org"), ("address", "t22@acme.example")])
+            #expect(later.status == .ok)
+        }
+        let outbox = fixture.directory.url.appendingPathComponent("outbox")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outbox.path).count == 21)
+    }
+
     @Test("the preview is the mail's digest with test links, inside a sandboxed frame")
     func preview() async throws {
         let fixture = try start()

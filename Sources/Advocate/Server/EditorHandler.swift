@@ -14,6 +14,12 @@ struct EditorHandler: Sendable {
     let logger: Logger
     /// `basePath` + `/admin`.
     let base: String
+    /// When each editor's test mails of the last hour were sent (``testsPerHour``).
+    let testsSent = Locked<[String: [Date]]>([:])
+
+    /// Test mails one editor may send an hour: a stolen session cannot send signed mail from the organisation to
+    /// thousands of addresses.
+    static let testsPerHour = 20
 
     var config: AdvocateConfig { context.config }
 
@@ -303,6 +309,22 @@ struct EditorHandler: Sendable {
                 week, editor: editor, csrf: csrf, notice: nil, problem: "Not sent: the address to send to is not valid."
             )
         }
+        let sentAt = context.now()
+        let allowed = testsSent.withLock { sent in
+            var mine = (sent[editor.name] ?? []).filter { sentAt.timeIntervalSince($0) < 3_600 }
+            defer { sent[editor.name] = mine }
+            guard mine.count < Self.testsPerHour else { return false }
+            mine.append(sentAt)
+            return true
+        }
+        guard allowed else {
+            logger.warning("editor \(editor.name) reached \(Self.testsPerHour) test mails in an hour")
+            var page = try await weekPage(
+                week, editor: editor, csrf: csrf, notice: nil,
+                problem: "Not sent: at most \(Self.testsPerHour) test mails an hour per editor.")
+            page.status = 429
+            return page
+        }
         let email = fields["ambassador"] ?? ""
         let transport = self.transport
         let (database, context) = (self.database, self.context)
@@ -314,7 +336,8 @@ struct EditorHandler: Sendable {
                 return try preview.sendTest(
                     week: week, to: recipient, as: email.isEmpty ? nil : email, transport: transport)
             }
-            logger.info("editor \(editor.name) sent a test of \(week)")
+            logger.info(
+                "editor \(editor.name) sent a test of \(week) to an address at \(EmailAddress.domain(of: recipient))")
             return try await weekPage(
                 week, editor: editor, csrf: csrf, notice: "Test of \(sentAs)'s digest sent to \(recipient).")
         } catch {
