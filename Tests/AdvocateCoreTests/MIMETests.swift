@@ -272,4 +272,15 @@ struct MIMETests {
             #expect(head().contains("Subject: Subject \(index)\r\n"))
         }
     }
+
+    @Test("a subject with a word too long for a header line is split into encoded-words: no line passes 998 octets")
+    func overlongWord() {
+        let title = "Lees: https://acme.example/" + String(repeating: "a", count: 1_100)
+        let header = "Subject: " + HeaderEncoding.unstructured(title, headerName: "Subject")
+        let lines = header.components(separatedBy: "\r\n")
+        #expect(lines.count > 10 && lines.allSatisfy { $0.utf8.count <= 78 }, "\(lines.map(\.utf8.count))")
+        #expect(header.contains("=?UTF-8?Q?"))
+        let short = HeaderEncoding.unstructured("Lees dit", headerName: "Subject")
+        #expect(short == "Lees dit", "plain ASCII stays plain")
+    }
 }

@@ -6,7 +6,11 @@ public enum HeaderEncoding {
     /// An unstructured value (a subject), sanitised and encoded, for a header named `name`.
     public static func unstructured(_ value: String, headerName name: String) -> String {
         let clean = value.collapsingWhitespace
-        if clean.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) && !clean.contains("=?") {
+        // Plain ASCII folds at its spaces; a word too long for a line of 998 octets (a pasted URL in a title) is
+        // encoded instead, which splits it.
+        if clean.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) && !clean.contains("=?")
+            && !clean.split(separator: " ").contains(where: { $0.utf8.count > 900 })
+        {
             return fold(words: clean.split(separator: " ").map(String.init), firstLineUsed: name.count + 2)
         }
         return fold(words: encodedWords(clean, firstLineUsed: name.count + 2), firstLineUsed: name.count + 2)
