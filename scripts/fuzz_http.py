@@ -4,7 +4,7 @@ crashes nor hangs. Bounded in count and time; standard library only.
 
 usage: fuzz_http.py BASE_URL TOKEN_FILE [--requests N] [--seconds S] [--seed K]
 
-The server should run with ADVOCATE_ADMIN_TOKEN=fuzz so that the dashboard is reached too. TOKEN_FILE holds real link
+The server should run with ADVOCATE_ADMIN_TOKEN=fuzz-token-0123456789 so that the dashboard is reached too. TOKEN_FILE holds real link
 tokens, one "kind token" pair a line (kind: s, l, t or u), so that mutations start from
 paths that reach the deep code (token opening, form decoding, redirects). Every request gets a fresh connection and
 must be answered within 5 s; after every 200 requests /healthz must answer 200. Prints a summary line and exits
@@ -85,7 +85,7 @@ def random_headers(rng, body_length):
             ["", "Mozilla/5.0", "LinkedInBot/1.0", "\x01\x02", "a" * 5000, "HeadlessChrome", "curl/8"])))
     if rng.random() < 0.2:
         headers.append(("Authorization", rng.choice(
-            ["Bearer ", "Basic", "Basic !!!", "Basic " + "A" * 4000, "Bearer fuzz", "Basic OmZ1eno="])))
+            ["Bearer ", "Basic", "Basic !!!", "Basic " + "A" * 4000, "Bearer fuzz-token-0123456789", "Basic OmZ1enotdG9rZW4tMDEyMzQ1Njc4OQ=="])))
     if rng.random() < 0.1:
         headers.append(("X-" + "h" * rng.randrange(1, 200), "v" * rng.randrange(0, 9000)))
     if rng.random() < 0.1:

@@ -160,5 +160,13 @@ struct ConfigTests {
         #expect(!AdminAuth.allows("Basic Og==", token: ""))
         #expect(!AdminAuth.allows("Bearer ", token: ""))
         #expect(AdminAuth.allows("Basic \(Data(":t0ken".utf8).base64EncodedString())", token: "t0ken"))
+        // A server refuses to start with a token that short: guesses at it are not rate-limited.
+        #expect {
+            try ConfigLoader.load(path: path, environment: [:]).1.checkedAdminToken()
+        } throws: { "\($0)".contains("ADVOCATE_ADMIN_TOKEN' is invalid: must be at least 16 characters") }
+        let long = "0123456789abcdef"
+        #expect(
+            try ConfigLoader.load(path: path, environment: ["ADVOCATE_ADMIN_TOKEN": long]).1.checkedAdminToken() == long
+        )
     }
 }

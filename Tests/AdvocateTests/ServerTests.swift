@@ -177,7 +177,7 @@ struct ServerTests {
 
     @Test("a bounded fuzz of every route's path, query, headers and body finds no crash, hang or 5xx")
     func fuzz() throws {
-        let (directory, server, database) = try start(environment: ["ADVOCATE_ADMIN_TOKEN": "fuzz"])
+        let (directory, server, database) = try start(environment: ["ADVOCATE_ADMIN_TOKEN": "fuzz-token-0123456789"])
         defer { server.stop() }
         let file = try directory.write("tokens.txt", try tokens(database).map { "\($0.kind) \($0.token)\n" }.joined())
         let text = String(

@@ -76,6 +76,21 @@ public struct Secrets: Sendable {
     /// The admin token for the dashboard, when one is set.
     public var adminToken: String? { values[Self.adminTokenName] }
 
+    /// The shortest admin token a server accepts: bearer guesses are not rate-limited, so the token must be long.
+    public static let adminTokenMinimum = 16
+
+    /// The admin token for a server, when one is set; too short a token stops the server with a clear error instead
+    /// of opening the dashboard and metrics to guessing.
+    public func checkedAdminToken() throws -> String? {
+        guard let token = adminToken else { return nil }
+        guard token.count >= Self.adminTokenMinimum else {
+            throw ConfigError.invalidValue(
+                path: Self.adminTokenName,
+                reason: "must be at least \(Self.adminTokenMinimum) characters (make one with: openssl rand -hex 24)")
+        }
+        return token
+    }
+
     /// The DKIM keys the config asks for: none without `mail.dkim.selector`; otherwise the RSA key (required) and
     /// the Ed25519 key when one is set.
     public func dkimSigner(_ mail: MailConfig) throws -> [DKIMSigner] {

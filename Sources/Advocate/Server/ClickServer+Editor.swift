@@ -21,7 +21,7 @@ func addEditorRoutes(
         context: context, fetcher: PageFetcher(settings: config.fetch), transport: transport, logger: logger,
         base: base)
     let dashboard = try Dashboard(context: context, database: database, logger: logger)
-    let adminToken = context.secrets.adminToken
+    let adminToken = try context.secrets.checkedAdminToken()
     let trusted = config.server.trustedProxies
 
     /// The page for a signed-in editor, or a redirect to the sign-in page; a fresh CSRF cookie when needed.

@@ -40,7 +40,7 @@ public func buildApplication(
     let router = Router(context: AdvocateRequestContext.self)
     router.add(middleware: GuardMiddleware(logger: logger))
     router.get("/healthz") { _, _ in "ok" }
-    addMetricsRoute(to: router, registry: metrics, adminToken: context.secrets.adminToken)
+    addMetricsRoute(to: router, registry: metrics, adminToken: try context.secrets.checkedAdminToken())
     let server = context.config.server
     for (prefix, kind) in [("s", LinkToken.Kind.share), ("l", .visit), ("t", .trap)] {
         let follow: @Sendable (Request, AdvocateRequestContext) async throws -> Response = { request, requestContext in
