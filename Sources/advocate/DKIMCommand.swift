@@ -36,10 +36,16 @@ extension AdvocateCommand.DKIM {
                     throw ValidationError("config.json has no secretsFile to keep the keys in")
                 }
                 let url = context.config.resolve(file)
-                var lines =
-                    (try? String(contentsOf: url, encoding: .utf8))?.components(separatedBy: "\n").filter {
-                        !$0.isEmpty
-                    } ?? []
+                // The file holds the link keys too: one that exists but cannot be read is never replaced.
+                var lines: [String] = []
+                if FileManager.default.fileExists(atPath: url.path) {
+                    guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+                        throw ConfigError.invalidValue(
+                            path: "secretsFile", reason: "\(url.path) cannot be read as UTF-8 text: nothing was changed"
+                        )
+                    }
+                    lines = text.components(separatedBy: "\n").filter { !$0.isEmpty }
+                }
                 func has(_ name: String) -> Bool { lines.contains { $0.hasPrefix("\(name)=") } }
                 var created: [String] = []
                 for (name, wanted) in [(Secrets.dkimRSAKeyName, true), (Secrets.dkimEd25519KeyName, ed25519)]
@@ -58,11 +64,17 @@ extension AdvocateCommand.DKIM {
                 }
                 try FileManager.default.createDirectory(
                     at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                // Written beside it (mode 0600 from the start) and renamed over it: a crash never leaves half a file.
+                let temporary = url.path + ".new"
                 guard
                     FileManager.default.createFile(
-                        atPath: url.path, contents: Data((lines.joined(separator: "\n") + "\n").utf8),
-                        attributes: [.posixPermissions: 0o600])
-                else { throw ValidationError("cannot write \(url.path)") }
+                        atPath: temporary, contents: Data((lines.joined(separator: "\n") + "\n").utf8),
+                        attributes: [.posixPermissions: 0o600]),
+                    rename(temporary, url.path) == 0
+                else {
+                    try? FileManager.default.removeItem(atPath: temporary)
+                    throw ConfigError.invalidValue(path: "secretsFile", reason: "cannot write \(url.path)")
+                }
                 if !created.isEmpty { print("Wrote \(created.joined(separator: " and ")) to \(url.path).") }
                 let reloaded = try global.context()
                 try Record.printRecords(reloaded, defaultSelector: "advocate")

@@ -95,6 +95,11 @@ struct ConfigTests {
 
     @Test("with a user name STARTTLS is required unless turned off; a trailing slash leaves the relay's URL")
     func smtpSecurity() throws {
+        #expect {
+            try decode(#"{"mail": {"smtp": {"url": "smtp://user:S3cret@relay.example:587"}}}"#)
+        } throws: { error in
+            "\(error)".contains("mail.smtp.url") && !"\(error)".contains("S3cret")
+        }
         #expect(try decode(#"{"mail": {"smtp": {"username": "u"}}}"#).mail.smtp.startTLS == .required)
         #expect(
             try decode(#"{"mail": {"smtp": {"username": "u", "startTLS": "opportunistic"}}}"#).mail.smtp.startTLS
@@ -160,6 +165,13 @@ struct ConfigTests {
         #expect(!AdminAuth.allows("Basic Og==", token: ""))
         #expect(!AdminAuth.allows("Bearer ", token: ""))
         #expect(AdminAuth.allows("Basic \(Data(":t0ken".utf8).base64EncodedString())", token: "t0ken"))
+        // A secrets file that is there but not readable text is an error, never "no secrets".
+        try directory.write("secrets.env", "ADVOCATE_LINK_KEYS=\u{FF}")
+        try Data([0x41, 0x3D, 0xFF, 0xFE, 0x0A]).write(to: directory.url.appendingPathComponent("secrets.env"))
+        #expect {
+            try ConfigLoader.load(path: path, environment: [:])
+        } throws: { "\($0)".contains("cannot be read (its permissions?) or is not UTF-8 text") }
+        try directory.write("secrets.env", "ADVOCATE_ADMIN_TOKEN=t0ken\n")
         // A server refuses to start with a token that short: guesses at it are not rate-limited.
         #expect {
             try ConfigLoader.load(path: path, environment: [:]).1.checkedAdminToken()

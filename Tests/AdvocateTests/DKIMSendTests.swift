@@ -17,10 +17,20 @@ struct DKIMSendTests {
         config = config.replacingOccurrences(
             of: "{\"databasePath\"", with: "{\"secretsFile\": \"data/secrets.env\", \"databasePath\"")
         try directory.write("config.json", config)
+        // A secrets file keygen cannot read (not UTF-8 here) is left as it is, link keys and all.
+        try FileManager.default.createDirectory(
+            at: directory.url.appendingPathComponent("data"), withIntermediateDirectories: true)
+        let unreadable = Data("ADVOCATE_LINK_KEYS=\(testLinkKeys)\n# caf".utf8) + Data([0xE9, 0x0A])
+        try unreadable.write(to: directory.url.appendingPathComponent("data/secrets.env"))
+        let refused = try advocate(["dkim", "keygen"], in: directory.url)
+        #expect(refused.status != 0 && refused.stderr.contains("secrets.env cannot be read"), "\(refused.stderr)")
+        #expect(try Data(contentsOf: directory.url.appendingPathComponent("data/secrets.env")) == unreadable)
+        try directory.write("data/secrets.env", "ADVOCATE_LINK_KEYS=\(testLinkKeys)\n")
         let keygen = try advocate(["dkim", "keygen", "--ed25519"], in: directory.url)
         #expect(keygen.status == 0, "\(keygen.stderr)")
         let secrets = try String(contentsOfFile: directory.path("data/secrets.env"), encoding: .utf8)
         #expect(secrets.contains("ADVOCATE_DKIM_RSA_KEY=") && secrets.contains("ADVOCATE_DKIM_ED25519_KEY="))
+        #expect(secrets.contains("ADVOCATE_LINK_KEYS=\(testLinkKeys)\n"), "the link keys are kept")
         let mode = try FileManager.default.attributesOfItem(atPath: directory.path("data/secrets.env"))[
             .posixPermissions]
         #expect((mode as? Int) == 0o600)

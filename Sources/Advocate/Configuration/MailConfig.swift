@@ -173,6 +173,12 @@ public struct SMTPConfig: Sendable, Decodable {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         url = try c.value(.url, default: url)
+        if let parts = URLComponents(string: url), parts.user != nil || parts.password != nil {
+            // Never echoed: the error goes to a terminal and the journal.
+            throw ConfigError.invalidValue(
+                path: "mail.smtp.url",
+                reason: "holds a user name or password: use mail.smtp.username and ADVOCATE_SMTP_PASSWORD instead")
+        }
         guard let parts = URLComponents(string: url), let scheme = parts.scheme, ["smtp", "smtps"].contains(scheme),
             let host = parts.host, !host.isEmpty, parts.path.isEmpty || parts.path == "/", parts.user == nil,
             parts.query == nil, parts.fragment == nil

@@ -27,7 +27,14 @@ public struct Secrets: Sendable {
         if let file = config.secretsFile {
             let url = config.resolve(file)
             hint += " or in the secrets file \(url.path) (advocate init creates one)"
-            if let text = try? String(contentsOf: url, encoding: .utf8) {
+            // A file that is there but cannot be read is an error, not "no secrets": the operator would be told to
+            // create a file that exists, and `dkim keygen` could write one without the link keys.
+            if FileManager.default.fileExists(atPath: url.path) {
+                guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+                    throw ConfigError.invalidValue(
+                        path: "secretsFile",
+                        reason: "\(url.path) cannot be read (its permissions?) or is not UTF-8 text")
+                }
                 for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                     let trimmed = line.trimmingCharacters(in: .whitespaces)
                     if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
