@@ -1,7 +1,8 @@
-import Advocate
 import AdvocateCore
 import Foundation
 import Testing
+
+@testable import Advocate
 
 /// The PostgreSQL backend's own behaviour, always against the throw-away cluster (whatever ADVOCATE_TEST_DATABASE
 /// says): clear failures, the schema check, and `store copy` both ways.
@@ -86,6 +87,24 @@ struct PostgresStoreTests {
         _ = try database.addAmbassador(
             Ambassador(email: "anke@x.nl", name: "Anke", language: .nl, networks: [.x], joinedAt: at), now: at)
         #expect(try database.ambassadorCounts()[.active] == 1)
+    }
+
+    @Test("sessions carry keepalives, and a write transaction ends once idle for two minutes (its lock with it)")
+    func deadWriterTimeouts() throws {
+        let cluster = try PostgresCluster.shared()
+        let database = try cluster.open(try cluster.makeDatabase())
+        let keepalive = try database.read { db in
+            try ["tcp_keepalives_idle", "tcp_keepalives_interval", "tcp_keepalives_count"].map {
+                try String.fetchOne(db, sql: "SHOW \($0)") ?? ""
+            }
+        }
+        #expect(keepalive == ["30", "10", "3"])
+        #expect(
+            try database.write { db in try String.fetchOne(db, sql: "SHOW idle_in_transaction_session_timeout") }
+                == "2min")
+        #expect(
+            try database.read { db in try String.fetchOne(db, sql: "SHOW idle_in_transaction_session_timeout") } == "0",
+            "reads (a store copy's long one) are not cut off")
     }
 
     @Test("text holding a NUL character is refused by both stores alike, and nothing is written")

@@ -52,7 +52,13 @@ final class PostgresConnectionPool: Sendable {
                 database: location.database, tls: tls)
         }
         configuration.options.connectTimeout = .seconds(10)
-        configuration.options.additionalStartupParameters = [("application_name", name)]
+        // The server probes an idle connection after 30 s, every 10 s, and drops it after 3 unanswered probes: the
+        // session of a machine that lost power or its network ends (and its locks go) in about a minute, not after
+        // the kernel's two hours.
+        configuration.options.additionalStartupParameters = [
+            ("application_name", name), ("tcp_keepalives_idle", "30"), ("tcp_keepalives_interval", "10"),
+            ("tcp_keepalives_count", "3"),
+        ]
         let id = nextID.withLockedValue { id in
             defer { id += 1 }
             return id

@@ -94,8 +94,15 @@ struct PostgresStore: StoreBackend {
     func write<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) throws -> T {
         try pool.withConnection { connection in
             let session = PostgresSession(connection, logger: pool.logger)
+            // A writer whose machine stopped mid-transaction would hold the write lock, which every write of every
+            // server needs, until the server noticed: its session ends after two idle minutes (with the keepalives
+            // set at connect, a dead machine's is noticed within about a minute).
             return try transaction(
-                session, begin: ["BEGIN", "SELECT pg_advisory_xact_lock(\(LockKey.namespace), \(LockKey.write))"]
+                session,
+                begin: [
+                    "BEGIN", "SET LOCAL idle_in_transaction_session_timeout = '120s'",
+                    "SELECT pg_advisory_xact_lock(\(LockKey.namespace), \(LockKey.write))",
+                ]
             ) { try body(session) }
         }
     }
