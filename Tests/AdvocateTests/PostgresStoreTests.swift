@@ -105,6 +105,14 @@ struct PostgresStoreTests {
         #expect(
             try database.read { db in try String.fetchOne(db, sql: "SHOW idle_in_transaction_session_timeout") } == "0",
             "reads (a store copy's long one) are not cut off")
+
+        // An invitation run notices that its lock's connection ended (and may have a successor).
+        let lock = try database.acquireSendLock(job: "invite")
+        #expect(lock.isHeld())
+        try cluster.sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'advocate invite%'")
+        #expect(waitUntil(timeout: 10) { !lock.isHeld() })
+        withExtendedLifetime(lock) {}
     }
 
     @Test("text holding a NUL character is refused by both stores alike, and nothing is written")

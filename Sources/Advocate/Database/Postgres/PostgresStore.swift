@@ -182,6 +182,20 @@ struct PostgresStore: StoreBackend {
             try? connection.close().wait()
             throw StoreError.sendLocked(SendLock.heldMessage(job: job, holder: holder ?? "another machine"))
         }
-        return SendLock { try? connection.close().wait() }
+        // Checked before each batch, as a digest run's: a run whose lock connection ended (a restart of the server,
+        // an idle timeout) may have a successor, and sends no more.
+        let logger = pool.logger
+        return SendLock(
+            isHeld: {
+                let held = try? Bool.fetchOne(
+                    PostgresSession(connection, logger: logger),
+                    sql: """
+                        SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2
+                          AND pid = pg_backend_pid() AND granted
+                          AND classid = \(UInt32(bitPattern: LockKey.namespace)) AND objid = \(key))
+                        """)
+                return held == true
+            }
+        ) { try? connection.close().wait() }
     }
 }
