@@ -118,7 +118,7 @@ extension AdvocateCommand.Content {
             try reportingErrors {
                 let context = try global.context()
                 guard !context.config.feeds.isEmpty else {
-                    throw ValidationError("no feeds configured: add \"feeds\": [{\"url\": …}] to the config")
+                    throw ConfigError.missingKey(path: "feeds")
                 }
                 let loader = FeedLoader(
                     database: try context.openDatabase(), fetcher: PageFetcher(settings: context.config.fetch),

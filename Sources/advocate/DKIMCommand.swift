@@ -33,7 +33,7 @@ extension AdvocateCommand.DKIM {
             try reportingErrors {
                 let context = try global.context()
                 guard let file = context.config.secretsFile else {
-                    throw ValidationError("config.json has no secretsFile to keep the keys in")
+                    throw ConfigError.missingKey(path: "secretsFile")
                 }
                 let url = context.config.resolve(file)
                 // The file holds the link keys too: one that exists but cannot be read is never replaced.
@@ -98,7 +98,7 @@ extension AdvocateCommand.DKIM {
             if mail.dkim.selector == nil, let defaultSelector { mail.dkim.selector = defaultSelector }
             let signers = try context.secrets.dkimSigner(mail)
             guard !signers.isEmpty else {
-                throw ValidationError("set mail.dkim.selector in config.json to sign with DKIM")
+                throw ConfigError.missingKey(path: "mail.dkim.selector")
             }
             print("Publish these DNS TXT records (long values are split into strings of at most 255 characters):")
             for signer in signers {

@@ -82,6 +82,10 @@ extension AdvocateCommand.Digest {
                         database: database, composer: try context.makeComposer(),
                         timeZone: context.config.timeZone, now: context.now)
                     let count = try preview.dryRun(week: week, directory: URL(fileURLWithPath: directory), limit: limit)
+                    if json {
+                        struct DryRun: Encodable { var week: String, directory: String, written: Int }
+                        return try Output.json(DryRun(week: week.description, directory: directory, written: count))
+                    }
                     print("Dry run: wrote \(count) digest(s) for \(week) into \(directory); nothing was recorded.")
                     return
                 }
@@ -92,6 +96,10 @@ extension AdvocateCommand.Digest {
                     let whose = try preview.sendTest(
                         week: week, to: EmailAddress.normalized(test)!, as: asAmbassador,
                         transport: try context.makeTransport())
+                    if json {
+                        struct TestSend: Encodable { var week: String, to: String, digestOf: String }
+                        return try Output.json(TestSend(week: week.description, to: test, digestOf: whose))
+                    }
                     print("Sent \(whose)'s digest for \(week) to \(test); nothing was recorded.")
                     return
                 }

@@ -67,6 +67,10 @@ struct CLITests {
         #expect(missing.status == 1)
         #expect(missing.stderr == "error: no ambassador, sign-up or invitation with e-mail nobody@example.org\n")
 
+        // A setting the command needs is a configuration error: one line, exit 1, no usage text.
+        let noFeeds = try advocate(["content", "fetch"], in: directory.url)
+        #expect(noFeeds.status == 1 && noFeeds.stderr == "error: config key 'feeds' is missing\n", "\(noFeeds.stderr)")
+
         let badWeek = try advocate(["content", "list", "--week", "2026-W54"], in: directory.url)
         #expect(badWeek.status != 0)
         #expect(badWeek.stderr.contains("'2026-W54' does not exist: that year has 53 ISO weeks"))

@@ -130,6 +130,9 @@ struct DigestSMTPTests {
         #expect(dry.stdout.contains("wrote 3 digest(s)"))
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.path("dry"))
         #expect(files.filter { $0.hasSuffix(".eml") }.count == 3)
+        let dryJSON = try advocate(["digest", "send", "--dry-run", "dry2", "--json"] + week, in: directory.url)
+        let parsed = try JSONSerialization.jsonObject(with: Data(dryJSON.stdout.utf8)) as? [String: Any]
+        #expect(parsed?["written"] as? Int == 3 && parsed?["week"] as? String == "2026-W49", "\(dryJSON.stdout)")
         let preview = try advocate(
             ["digest", "preview", "zoe@example.org", "--out", "preview"] + week, in: directory.url)
         #expect(preview.stdout.split(separator: "\n").map { $0.suffix(4) } == ["html", ".txt", ".eml"])
