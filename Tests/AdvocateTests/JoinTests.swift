@@ -118,8 +118,7 @@ struct JoinTests {
         try await fixture.run { browser in
             _ = try await browser.get("/join")
             _ = try await browser.post("/join", person)
-            let mail = try #require(try await fixture.mails(atLeast: 1).first)
-            let link = try #require(MembershipFixture.link(in: mail, prefix: "https://go.acme.example/join/confirm/"))
+            let path = try await fixture.confirmationPath()
             // Meanwhile she came back through her preferences page, every other week and paused until January.
             let pause = try #require(CalendarDay(parsing: "2027-01-10"))
             try database.updatePreferences(
@@ -128,7 +127,6 @@ struct JoinTests {
                     email: "zoe@acme.example", name: "Zoe", language: .en, themes: [], networks: [.linkedin],
                     frequency: .biweekly, pausedUntil: pause),
                 status: .active, week: try ISOWeek(parsing: "2026-W49"), now: fixedNow)
-            let path = String(link.dropFirst("https://go.acme.example".count))
             _ = try await browser.get(path)
             let confirmed = try await browser.post(path, [])
             #expect(confirmed.status == .ok)
@@ -230,9 +228,7 @@ struct JoinTests {
             #expect(sameSite.status == .ok)
 
             // The confirm button and the preferences page are protected the same way.
-            let mail = try #require(try await fixture.mails(atLeast: 1).first)
-            let link = try #require(MembershipFixture.link(in: mail, prefix: "https://go.acme.example/join/confirm/"))
-            let path = String(link.dropFirst("https://go.acme.example".count))
+            let path = try await fixture.confirmationPath()
             _ = try await browser.get(path)
             #expect(try await browser.post(path, [], csrf: String(repeating: "B", count: 43)).status == .forbidden)
             #expect(try fixture.database.ambassador(email: "zoe@acme.example") == nil)
@@ -263,9 +259,7 @@ struct JoinTests {
         try await fixture.run { browser in
             _ = try await browser.get("/join")
             _ = try await browser.post("/join", person)
-            let mail = try #require(try await fixture.mails(atLeast: 1).first)
-            let link = try #require(MembershipFixture.link(in: mail, prefix: "https://go.acme.example/join/confirm/"))
-            let path = String(link.dropFirst("https://go.acme.example".count))
+            let path = try await fixture.confirmationPath()
             let tampered = String(path.dropLast()) + (path.hasSuffix("A") ? "B" : "A")
             #expect(try await browser.get(tampered).status == .notFound)
             #expect(try await browser.post(tampered, []).status == .notFound)

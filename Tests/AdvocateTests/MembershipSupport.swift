@@ -68,6 +68,15 @@ struct MembershipFixture {
         return try smtp.parsedMessages()
     }
 
+    /// The path (`/join/confirm/TOKEN`) of the confirmation link in the first mail the server sent, once it arrived;
+    /// the server's base is `https://go.acme.example`.
+    func confirmationPath() async throws -> String {
+        let base = "https://go.acme.example"
+        let mail = try #require(try await mails(atLeast: 1).first)
+        let link = try #require(Self.link(in: mail, prefix: "\(base)/join/confirm/"))
+        return String(link.dropFirst(base.count))
+    }
+
     /// The first link in a mail's text part that starts with `prefix`.
     static func link(in mail: [String: Any], prefix: String) -> String? {
         let text = mail["text"] as? String ?? ""

@@ -69,12 +69,21 @@ extension AppDatabase {
     @discardableResult
     public func purgeExpiredSignups(now: Date) throws -> Int {
         try write { db in
-            try db.execute(sql: "DELETE FROM signup WHERE expiresAt <= ?", arguments: [now])
-            let purged = db.changesCount
-            try db.execute(
-                sql: "DELETE FROM membershipMail WHERE sentAt < ?", arguments: [now.addingTimeInterval(-86_400)])
+            let purged = try Self.deleteExpiredSignups(db, now: now)
+            try Self.pruneMembershipMail(db, now: now)
             return purged
         }
+    }
+
+    /// Deletes the sign-ups expired at `now`; returns how many.
+    private static func deleteExpiredSignups(_ db: any SQLSession, now: Date) throws -> Int {
+        try db.execute(sql: "DELETE FROM signup WHERE expiresAt <= ?", arguments: [now])
+        return db.changesCount
+    }
+
+    /// Drops join-mail records older than the day the per-mailbox limit counts.
+    private static func pruneMembershipMail(_ db: any SQLSession, now: Date) throws {
+        try db.execute(sql: "DELETE FROM membershipMail WHERE sentAt < ?", arguments: [now.addingTimeInterval(-86_400)])
     }
 
     /// How many sign-ups are stored, expired ones included.
@@ -98,7 +107,7 @@ extension AppDatabase {
     /// active one keeps their choices (``SignupOutcome/alreadyActive(_:)``).
     public func confirmSignup(tokenHash: String, now: Date, week: ISOWeek) throws -> SignupOutcome {
         try write { db in
-            try db.execute(sql: "DELETE FROM signup WHERE expiresAt <= ?", arguments: [now])
+            _ = try Self.deleteExpiredSignups(db, now: now)
             guard
                 let row = try SQLRow.fetchOne(
                     db, sql: "SELECT * FROM signup WHERE tokenHash = ?", arguments: [tokenHash])
@@ -185,8 +194,7 @@ extension AppDatabase {
     public func allowMembershipMail(to address: String, now: Date, perAddress: Int, perHour: Int) throws -> Bool {
         let fingerprint = EmailAddress.fingerprint(EmailAddress.mailbox(of: address))
         return try write { db in
-            try db.execute(
-                sql: "DELETE FROM membershipMail WHERE sentAt < ?", arguments: [now.addingTimeInterval(-86_400)])
+            try Self.pruneMembershipMail(db, now: now)
             let forAddress =
                 try Int.fetchOne(
                     db, sql: "SELECT COUNT(*) FROM membershipMail WHERE fingerprint = ?", arguments: [fingerprint]) ?? 0

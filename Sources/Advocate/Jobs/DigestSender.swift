@@ -160,14 +160,7 @@ public final class DigestSender: Sendable {
         let patience = smtp.retryWithinRunSeconds
         pool.submit(
             SendJob(
-                // Asked once, at the job's turn: a dropped delivery gives its share of --limit back.
-                abandoned: {
-                    state.withLock { run in
-                        let gone = run.relayGone(at: now(), patience: patience)
-                        if gone && run.budget < .max { run.budget += 1 }
-                        return gone
-                    }
-                },
+                abandoned: { state.withLock { $0.drops(at: now(), patience: patience) } },
                 prepare: {
                     composer.compose(
                         for: delivery.ambassador, weekItems: items, week: week, now: now(), results: results

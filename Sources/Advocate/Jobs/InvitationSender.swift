@@ -90,7 +90,7 @@ public final class InvitationSender: Sendable {
         let messageID = "advocate.invite.\(invitation.id)@\(EmailAddress.domain(of: notices.mail.fromAddress))"
         pool.submit(
             SendJob(
-                abandoned: { state.withLock { $0.relayGone(at: now(), patience: patience) } },
+                abandoned: { state.withLock { $0.drops(at: now(), patience: patience) } },
                 prepare: {
                     // Erased or settled since it was queued: not sent.
                     guard (try? database.invitationIsDue(id: invitation.id)) == true else { return nil }

@@ -32,6 +32,17 @@ struct RunState {
         return time.timeIntervalSince(since) + wait > patience
     }
 
+    /// Whether a queued job is dropped at its turn at `time`: the relay has been gone for longer than `patience`.
+    /// A dropped job gives its share of the budget back, as a message that was not tried does. Asked once per job.
+    mutating func drops(at time: Date, patience: Double) -> Bool {
+        guard relayGone(at: time, patience: patience) else { return false }
+        giveBack()
+        return true
+    }
+
+    /// A share of the budget back (invitation runs have no limit).
+    private mutating func giveBack() { if budget < .max { budget += 1 } }
+
     /// How long a sending thread pauses at `time` after a message found the relay unreachable and was given
     /// `delay` before its retry: as long, so that the next messages do not ask a relay that is down again at
     /// once, but no longer than the run's `patience` has left (then the run stops anyway).
@@ -55,7 +66,7 @@ struct RunState {
             unreachableSince = nil
             unreachableInARow = 0
         }
-        if !tried, budget < .max { budget += 1 }  // invitation runs have no limit
+        if !tried { giveBack() }
         if case .sent = outcome { sent += 1 }
         if case .unusable(let reason) = outcome, stopReason == nil { stopReason = reason }
     }

@@ -26,12 +26,9 @@ public struct AddressPolicy: Sendable, Hashable {
         let translated = zeros(0..<8) && address[8] == 0xFF && address[9] == 0xFF && zeros(10..<12)
         let compatible = zeros(0..<12)
         let nat64 = address[0..<12] == [0x00, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0]
-        if address[0] == 0x20 && address[1] == 0x02 {
-            let ipv4 = Array(address[2..<6])
-            return blocked.contains { $0.contains(ipv4) }
-        }
-        guard mapped || translated || compatible || nat64 else { return false }
-        let ipv4 = Array(address[12..<16])
+        let sixToFour = address[0] == 0x20 && address[1] == 0x02
+        guard mapped || translated || compatible || nat64 || sixToFour else { return false }
+        let ipv4 = Array(sixToFour ? address[2..<6] : address[12..<16])
         return blocked.contains { $0.contains(ipv4) }
     }
 
