@@ -1,7 +1,10 @@
 import Advocate
 import AdvocateCore
 import Foundation
+import HTTPTypes
 import Hummingbird
+import NIOCore
+import NIOHTTPTypes
 import Synchronization
 
 // Benchmark helper for scripts/bench. It prints figures; the script compares them with peers run on the same machine.
@@ -23,6 +26,8 @@ import Synchronization
 //                                    print the process's CPU time per call of each
 //   advocate-bench bare PORT DIR     serve a bare Hummingbird route on 127.0.0.1:PORT that answers every /s/ link with
 //                                    a constant 302: the framework's own limit, the peer of scripts/loadcheck
+//   advocate-bench barenio PORT DIR  the same constant 302 from a NIO channel handler on the event loop (no task, no
+//                                    router; what advocate serve's LinkFastPath builds on), the floor under `bare`
 //   advocate-bench ledger N DIR      commit the send ledger's note and outcome for N deliveries of the week after the seeded
 //                                    one in the store of DIR/config.json and print the time of each; the peer is
 //                                    Benchmarks/sqlite_ledger.py, the same statements in Python's sqlite3
@@ -72,6 +77,17 @@ case "bare":
             status: .found, headers: [.location: "https://x.com/intent/tweet?text=hello", .cacheControl: "no-store"])
     }
     let application = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: count)))
+    try await application.runService()
+
+case "barenio":
+    let router = Router()
+    router.get("/s/:token") { _, _ in
+        Response(
+            status: .found, headers: [.location: "https://x.com/intent/tweet?text=hello", .cacheControl: "no-store"])
+    }
+    let application = Application(
+        router: router, server: .http1(configuration: .init(additionalChannelHandlers: [Fast302()])),
+        configuration: .init(address: .hostname("127.0.0.1", port: count)))
     try await application.runService()
 
 case "curlsend":
@@ -362,4 +378,25 @@ case "tokens":
 default:
     print("usage: advocate-bench seed|render|tokens N DIR")
     exit(2)
+}
+
+/// Answers every request with the constant 302 on the event loop, for `barenio`.
+final class Fast302: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head, .body: break
+        case .end:
+            let head = HTTPResponse(
+                status: .found,
+                headerFields: [
+                    .location: "https://x.com/intent/tweet?text=hello", .cacheControl: "no-store", .contentLength: "0",
+                ])
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+    }
 }

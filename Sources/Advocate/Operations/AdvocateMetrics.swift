@@ -45,6 +45,9 @@ public enum AdvocateMetrics {
         queueDepth.record(waiting)
     }
 
+    /// A link request answered on the event loops, without a task (the others went through the router).
+    static func fastAnswer() { fastAnswers.increment() }
+
     /// The outcome of one delivery attempt of a digest (`sent`, `retry`, `failed`, `inDoubt`, `skipped`).
     static func delivery(_ status: String) {
         deliveries.handle(for: status) { Counter(label: "advocate_deliveries_total", dimensions: [("status", $0)]) }
@@ -70,6 +73,7 @@ public enum AdvocateMetrics {
     private static let deliveries = Handles<String, Counter>()
     private static let batchSize = Recorder(label: "advocate_click_batch_size", aggregate: true)
     private static let queueDepth = Gauge(label: "advocate_click_queue_depth")
+    private static let fastAnswers = Counter(label: "advocate_link_fast_answers_total")
     private static let smtpLatency = CoreMetrics.Timer(label: "advocate_smtp_duration_seconds")
 }
 

@@ -1,4 +1,5 @@
 import AdvocateCore
+import HTTPTypes
 import Hummingbird
 import NIOCore
 
@@ -15,9 +16,26 @@ public struct AdvocateRequestContext: RequestContext, RemoteAddressRequestContex
     }
 
     /// The peer's address bytes (4 or 16), if it is an IP connection.
-    var peerBytes: [UInt8]? {
-        guard let remoteAddress else { return nil }
-        switch remoteAddress {
+    var peerBytes: [UInt8]? { RequestOrigin.bytes(of: remoteAddress) }
+
+    /// The client's address: the peer, or what `server.forwardedHeader` says when the peer is a trusted proxy
+    /// (only that header is read). Used for the moment, never stored.
+    func clientAddress(of request: Request, server: ServerConfig) -> [UInt8]? {
+        RequestOrigin.client(peer: peerBytes, headers: request.headers, server: server)
+    }
+
+    /// The trusted reverse proxy's id of this request; see ``RequestOrigin/requestID(peer:headers:server:)``.
+    func proxyRequestID(of request: Request, server: ServerConfig) -> String? {
+        RequestOrigin.requestID(peer: peerBytes, headers: request.headers, server: server)
+    }
+}
+
+/// Where a request comes from, for the router's requests and the event loops' fast path alike.
+enum RequestOrigin {
+    /// The address bytes (4 or 16) of an IP peer.
+    static func bytes(of address: SocketAddress?) -> [UInt8]? {
+        guard let address else { return nil }
+        switch address {
         case .v4(let address): return withUnsafeBytes(of: address.address.sin_addr) { Array($0) }
         case .v6(let address): return withUnsafeBytes(of: address.address.sin6_addr) { Array($0) }
         default: return nil
@@ -26,20 +44,20 @@ public struct AdvocateRequestContext: RequestContext, RemoteAddressRequestContex
 
     /// The client's address: the peer, or what `server.forwardedHeader` says when the peer is a trusted proxy
     /// (only that header is read). Used for the moment, never stored.
-    func clientAddress(of request: Request, server: ServerConfig) -> [UInt8]? {
+    static func client(peer: [UInt8]?, headers: HTTPFields, server: ServerConfig) -> [UInt8]? {
         ClientAddress.resolve(
-            peer: peerBytes,
-            forwardedFor: server.forwardedHeader == .xForwardedFor ? request.headers[.init("X-Forwarded-For")!] : nil,
-            forwarded: server.forwardedHeader == .forwarded ? request.headers[.init("Forwarded")!] : nil,
+            peer: peer,
+            forwardedFor: server.forwardedHeader == .xForwardedFor ? headers[.init("X-Forwarded-For")!] : nil,
+            forwarded: server.forwardedHeader == .forwarded ? headers[.init("Forwarded")!] : nil,
             trusted: server.trustedProxies)
     }
 
     /// The trusted reverse proxy's id of this request (`X-Request-ID`, nginx's `$request_id`): 8–64 letters, digits,
     /// `-`, `_` or `.`. Read only from a peer in `server.trustedProxies`; anyone else could replay an id to make a
     /// real click disappear.
-    func proxyRequestID(of request: Request, server: ServerConfig) -> String? {
-        guard let peer = peerBytes, server.trustedProxies.admits(peer),
-            let id = request.headers[.init("X-Request-ID")!], (8...64).contains(id.utf8.count),
+    static func requestID(peer: [UInt8]?, headers: HTTPFields, server: ServerConfig) -> String? {
+        guard let peer, server.trustedProxies.admits(peer),
+            let id = headers[.init("X-Request-ID")!], (8...64).contains(id.utf8.count),
             id.utf8.allSatisfy({ byte in
                 (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
                     || byte == 0x2D || byte == 0x5F || byte == 0x2E

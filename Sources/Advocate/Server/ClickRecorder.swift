@@ -1,6 +1,7 @@
 import AdvocateCore
 import Foundation
 import Logging
+import NIOCore
 
 /// Writes clicks with group commit: every click waiting when the writer comes round goes into one transaction, and
 /// each caller is resumed only after that transaction committed. A redirect is therefore never sent for a click
@@ -29,7 +30,15 @@ public final class ClickRecorder: @unchecked Sendable {
 
     private let database: AppDatabase
     private let condition = NSCondition()
-    private var pending: [(ClickRecord, CheckedContinuation<Void, any Error>)] = []
+    private var pending: [Waiting] = []
+
+    /// A queued click and who waits for it: a task, or an answer on an event loop (`loop`), whose callbacks of one
+    /// group commit run in one hop to that loop.
+    private struct Waiting {
+        var click: ClickRecord
+        var loop: (any EventLoop)?
+        var done: @Sendable (Result<Void, any Error>) -> Void
+    }
     private var stopping = false
     private var stopped = false
     private let maxBatch: Int
@@ -71,16 +80,27 @@ public final class ClickRecorder: @unchecked Sendable {
     /// stored after them, and its reclassifications find them stored. `build` must be quick and must not record.
     public func record(_ build: () -> ClickRecord) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            condition.lock()
-            if stopped {
-                condition.unlock()
-                continuation.resume(throwing: StoreError.failed("the click recorder has stopped"))
-                return
-            }
-            pending.append((build(), continuation))
-            condition.signal()
-            condition.unlock()
+            enqueue(build) { continuation.resume(with: $0) }
         }
+    }
+
+    /// Queues the click `build` makes, as ``record(_:)`` does, and calls `done` once it is committed (or failed):
+    /// on `loop` when one is given (the event loops' fast path, ``LinkFastPath``, waits this way, without a task),
+    /// else on the writer's thread, where it must be quick.
+    func enqueue(
+        _ build: () -> ClickRecord, on loop: (any EventLoop)? = nil,
+        done: @escaping @Sendable (Result<Void, any Error>) -> Void
+    ) {
+        condition.lock()
+        if stopped {
+            condition.unlock()
+            let failure = StoreError.failed("the click recorder has stopped")
+            if let loop { loop.execute { done(.failure(failure)) } } else { done(.failure(failure)) }
+            return
+        }
+        pending.append(Waiting(click: build(), loop: loop, done: done))
+        condition.signal()
+        condition.unlock()
     }
 
     /// Writes what is pending and stops the writer; later clicks fail. Clicks left in the inbox stay there,
@@ -135,22 +155,33 @@ public final class ClickRecorder: @unchecked Sendable {
         }
     }
 
-    private func write(_ batch: [(ClickRecord, CheckedContinuation<Void, any Error>)]) {
+    private func write(_ batch: [Waiting]) {
+        let result: Result<Void, any Error>
         do {
-            let taken = try database.takeClicks(batch.map(\.0))
+            let taken = try database.takeClicks(batch.map(\.click))
             if database.usesClickInbox { unmoved += batch.count }
-            for ((click, continuation), new) in zip(batch, taken) {
+            for (waiting, new) in zip(batch, taken) where new {
                 // Counted when taken. On PostgreSQL a request the proxy retried after another server stored it is
                 // not counted twice; on SQLite the inbox cannot tell yet, and it counts on both servers (the store
                 // keeps one; see `advocate_clicks_total` in the README).
-                if new {
-                    AdvocateMetrics.click(kind: click.storedKind, classification: click.verdict.classification.rawValue)
-                }
-                continuation.resume()
+                AdvocateMetrics.click(
+                    kind: waiting.click.storedKind, classification: waiting.click.verdict.classification.rawValue)
             }
+            result = .success(())
         } catch {
-            for (_, continuation) in batch { continuation.resume(throwing: error) }
+            result = .failure(error)
         }
+        // Tasks are resumed here; each event loop gets one hop with all of its answers.
+        var loops: [ObjectIdentifier: (loop: any EventLoop, done: [@Sendable (Result<Void, any Error>) -> Void])] =
+            [:]
+        for waiting in batch {
+            guard let loop = waiting.loop else {
+                waiting.done(result)
+                continue
+            }
+            loops[ObjectIdentifier(loop), default: (loop, [])].done.append(waiting.done)
+        }
+        for (loop, done) in loops.values { loop.execute { for callback in done { callback(result) } } }
     }
 
     /// Moves a slice of the inbox and returns whether the next slice may follow at once (this writer's own clicks

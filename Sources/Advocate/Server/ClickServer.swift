@@ -80,8 +80,12 @@ public func buildApplication(
         logger.error("the editor and dashboard at /admin are off: \(error)")
     }
     let host = context.config.server.host
+    // Plain link requests whose answer needs no read from the store are answered on the event loops (see
+    // ``LinkFastPath``); everything else, and those links otherwise, goes through the router above.
+    let fast = FastLinks(handler: handler, server: server, logger: logger)
     let application = Application(
         router: router,
+        server: .http1(configuration: .init(additionalChannelHandlers: [LinkFastPath(links: fast)])),
         configuration: .init(address: .hostname(host, port: context.config.server.port), serverName: nil),
         onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) }, logger: logger)
     return ClickServer(application: application, recorder: recorder, membership: membership)
@@ -139,14 +143,13 @@ extension LinkResponse {
 /// Limits, security headers and request logging without personal data (no tokens, no addresses, no agents).
 struct GuardMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
-    static var maxURILength: Int { 512 }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
         let start = ContinuousClock.now
         var response: Response
-        if request.uri.description.utf8.count > Self.maxURILength {
+        if request.uri.description.utf8.count > ResponseGuard.maxURILength {
             response = Response(status: .uriTooLong)
         } else {
             do {
@@ -162,21 +165,41 @@ struct GuardMiddleware<Context: RequestContext>: RouterMiddleware {
                 response = Response(status: .internalServerError)
             }
         }
-        response.headers[.init("Referrer-Policy")!] = "no-referrer"
-        response.headers[.xContentTypeOptions] = "nosniff"
-        if response.headers[.contentSecurityPolicy] == nil {
-            response.headers[.contentSecurityPolicy] =
+        ResponseGuard.secure(&response.headers)
+        ResponseGuard.account(
+            method: request.method, path: request.uri.path, status: response.status.code, since: start, logger: logger)
+        return response
+    }
+}
+
+/// What every answer gets, from the router (``GuardMiddleware``) and from the event loops' fast path
+/// (``LinkFastPath``) alike.
+enum ResponseGuard {
+    /// Longer URIs are answered 414.
+    static let maxURILength = 512
+
+    /// The headers every answer of this server carries (the event loops' fast path adds them too).
+    static func secure(_ headers: inout HTTPFields) {
+        headers[.init("Referrer-Policy")!] = "no-referrer"
+        headers[.xContentTypeOptions] = "nosniff"
+        if headers[.contentSecurityPolicy] == nil {
+            headers[.contentSecurityPolicy] =
                 "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
         }
-        let route = AdvocateMetrics.route(of: request.uri.path)
+    }
+
+    /// Counts an answered request in the metrics and logs it at `info` (route and status only: no personal data).
+    static func account(
+        method: HTTPRequest.Method, path: String, status: Int, since start: ContinuousClock.Instant, logger: Logger
+    ) {
+        let route = AdvocateMetrics.route(of: path)
         let duration = ContinuousClock.now - start
-        AdvocateMetrics.request(route: route, status: response.status.code, duration: duration)
+        AdvocateMetrics.request(route: route, status: status, duration: duration)
         if logger.logLevel <= .info {
             logger.info(
-                "\(request.method.rawValue) \(route) \(response.status.code) \(duration)",
-                metadata: ["route": "\(route)", "status": "\(response.status.code)"])
+                "\(method.rawValue) \(route) \(status) \(duration)",
+                metadata: ["route": "\(route)", "status": "\(status)"])
         }
-        return response
     }
 }
 

@@ -36,7 +36,7 @@ public final class LinkDirectory: Sendable {
 
     /// The content item, or `nil` when it does not exist (any more).
     public func item(id: Int64, now: Date) async throws -> ContentItem? {
-        if let cached = items.withLock({ $0[id] }), now.timeIntervalSince(cached.loaded) < ttl { return cached.value }
+        if let cached = cachedItem(id: id, now: now) { return cached }
         let item = try await database.perform { try $0.contentItem(id: id) }
         items.withLock {
             if $0.count > 10_000 { $0.removeAll() }
@@ -47,9 +47,7 @@ public final class LinkDirectory: Sendable {
 
     /// The ambassador's language, or `nil` once they are erased.
     public func language(ambassadorID: Int64, now: Date) async throws -> Language? {
-        if let cached = languages.withLock({ $0[ambassadorID] }), now.timeIntervalSince(cached.loaded) < ttl {
-            return cached.value
-        }
+        if let cached = cachedLanguage(ambassadorID: ambassadorID, now: now) { return cached }
         let value = try await database.perform { try $0.ambassador(id: ambassadorID)?.language }
         languages.withLock {
             if $0.count > 100_000 { $0.removeAll() }
@@ -69,16 +67,35 @@ public final class LinkDirectory: Sendable {
 
     /// When the ambassador's digest of `week` was delivered.
     public func deliveredAt(ambassadorID: Int64, week: ISOWeek, now: Date) async throws -> Date? {
+        if let cached = cachedDeliveredAt(ambassadorID: ambassadorID, week: week, now: now) { return cached }
         let key = Mail(ambassadorID: ambassadorID, week: week)
-        if let cached = deliveries.withLock({ $0[key] }), now.timeIntervalSince(cached.loaded) < ttl {
-            return cached.value
-        }
         let value = try await database.perform { try $0.deliveredAt(ambassadorID: ambassadorID, week: week) }
         deliveries.withLock {
             if $0.count > 100_000 { $0.removeAll() }
             $0[key] = Cached(value: value, loaded: now)
         }
         return value
+    }
+
+    /// The cached content item: `.some(nil)` when it is known not to exist, `nil` when it must be read.
+    func cachedItem(id: Int64, now: Date) -> ContentItem?? {
+        guard let cached = items.withLock({ $0[id] }), now.timeIntervalSince(cached.loaded) < ttl else { return nil }
+        return .some(cached.value)
+    }
+
+    /// The cached language, as ``cachedItem(id:now:)``.
+    func cachedLanguage(ambassadorID: Int64, now: Date) -> Language?? {
+        guard let cached = languages.withLock({ $0[ambassadorID] }), now.timeIntervalSince(cached.loaded) < ttl
+        else { return nil }
+        return .some(cached.value)
+    }
+
+    /// The cached delivery time, as ``cachedItem(id:now:)``.
+    func cachedDeliveredAt(ambassadorID: Int64, week: ISOWeek, now: Date) -> Date?? {
+        guard let cached = deliveries.withLock({ $0[Mail(ambassadorID: ambassadorID, week: week)] }),
+            now.timeIntervalSince(cached.loaded) < ttl
+        else { return nil }
+        return .some(cached.value)
     }
 
     /// Notes a hit on a link of one mail and returns the mail's earlier hits of the last `window` seconds (this

@@ -81,35 +81,92 @@ public struct LinkHandler: Sendable {
         _ text: String, kind: LinkToken.Kind, method: String, userAgent: String?, client: [UInt8]? = nil,
         requestID: String? = nil
     ) async throws -> LinkResponse {
+        let hit = FollowHit(
+            text: text, kind: kind, method: method, userAgent: userAgent, client: client, requestID: requestID)
         let time = now()
-        guard let token = sealer.open(text), token.kind == kind, !expired(token, at: time) else { return notFound }
-        let link = text
+        guard let token = open(hit, at: time) else { return notFound }
         // Share and visit links need a network and an item that still exists; the honeypot has neither.
         let item = kind == .trap ? nil : try await directory.item(id: token.itemID, now: time)
         if kind != .trap && (item == nil || token.network == nil) { return notFound }
-        if !token.test {
-            try await record(
-                token, link: text, method: method, userAgent: userAgent, client: client, requestID: requestID)
+        let deliveredAt =
+            records(token) && token.kind == .share
+            ? try await directory.deliveredAt(ambassadorID: token.ambassadorID, week: token.week, now: now()) : nil
+        let language =
+            needsLanguage(token, item)
+            ? try await directory.language(ambassadorID: token.ambassadorID, now: time) ?? defaultLanguage
+            : defaultLanguage
+        let plan = plan(hit, token: token, item: item, deliveredAt: deliveredAt, language: language)
+        if let click = plan.click { try await recorder.record(click) }
+        return plan.answer
+    }
+
+    /// What ``follow(_:kind:method:userAgent:client:requestID:)`` answers and records, when every value it needs
+    /// from the store is in the directory's cache; `nil` when one must be read. The event loops' fast path
+    /// (``LinkFastPath``) answers with it without a task; the answer and the click are the same.
+    func followCached(_ hit: FollowHit) -> FollowPlan? {
+        let time = now()
+        guard let token = open(hit, at: time) else { return FollowPlan(answer: notFound, click: nil) }
+        var item: ContentItem?
+        if hit.kind != .trap {
+            guard let cached = directory.cachedItem(id: token.itemID, now: time) else { return nil }
+            item = cached
         }
+        if hit.kind != .trap && (item == nil || token.network == nil) {
+            return FollowPlan(answer: notFound, click: nil)
+        }
+        var deliveredAt: Date?
+        if records(token) && token.kind == .share {
+            guard
+                let cached = directory.cachedDeliveredAt(ambassadorID: token.ambassadorID, week: token.week, now: time)
+            else { return nil }
+            deliveredAt = cached
+        }
+        var language = defaultLanguage
+        if needsLanguage(token, item) {
+            guard let cached = directory.cachedLanguage(ambassadorID: token.ambassadorID, now: time) else { return nil }
+            language = cached ?? defaultLanguage
+        }
+        return plan(hit, token: token, item: item, deliveredAt: deliveredAt, language: language)
+    }
+
+    /// The hit's token, if it opens, is of the route's kind and has not expired.
+    private func open(_ hit: FollowHit, at time: Date) -> LinkToken? {
+        guard let token = sealer.open(hit.text), token.kind == hit.kind, !expired(token, at: time) else { return nil }
+        return token
+    }
+
+    /// Whether a hit on this token is recorded (test messages' links record nothing).
+    private func records(_ token: LinkToken) -> Bool { !token.test }
+
+    /// The person's language matters only for a disclosure, the share page or an item in several languages: no
+    /// lookup on the plain redirect (nor on visits and the honeypot).
+    private func needsLanguage(_ token: LinkToken, _ item: ContentItem?) -> Bool {
+        guard token.kind == .share, let item, let network = token.network else { return false }
+        return !(disclosure.isEmpty && network.prefillsText && item.variants.isEmpty)
+    }
+
+    /// The answer to a hit on an opened token whose item (nil for the honeypot), delivery time and language were
+    /// looked up, and the click to commit before it is sent.
+    private func plan(
+        _ hit: FollowHit, token: LinkToken, item: ContentItem?, deliveredAt: Date?, language: Language
+    ) -> FollowPlan {
+        let click = records(token) ? click(hit, token: token, deliveredAt: deliveredAt) : nil
         guard let item, let network = token.network else {
-            return LinkResponse(status: 200, location: nil, html: "")
+            return FollowPlan(answer: LinkResponse(status: 200, location: nil, html: ""), click: click)
         }
-        if kind == .visit {
-            return LinkResponse(
-                status: 302,
-                location: UTM.tag(
-                    item.url, source: network.rawValue, medium: settings.utmMedium, campaign: token.week.description),
-                html: nil)
+        if token.kind == .visit {
+            return FollowPlan(
+                answer: LinkResponse(
+                    status: 302,
+                    location: UTM.tag(
+                        item.url, source: network.rawValue, medium: settings.utmMedium,
+                        campaign: token.week.description),
+                    html: nil),
+                click: click)
         }
         let visit = links.visit(
             itemID: token.itemID, network: network, ambassadorID: token.ambassadorID, week: token.week,
             test: token.test)
-        // The person's language matters only for a disclosure, the share page or an item in several languages: no
-        // lookup on the plain redirect.
-        let language =
-            disclosure.isEmpty && network.prefillsText && item.variants.isEmpty
-            ? defaultLanguage
-            : try await directory.language(ambassadorID: token.ambassadorID, now: time) ?? defaultLanguage
         let localized = item.localized(for: language)
         let text = ShareText.with(
             disclosure: disclosure[language.rawValue],
@@ -118,10 +175,13 @@ public struct LinkHandler: Sendable {
         guard network.prefillsText else {
             // LinkedIn and Facebook take no text: a page with the text to edit and copy, and one button that copies
             // it and opens the network's dialog (a plain link does the same without JavaScript).
-            return sharePage(
-                item: localized, network: network, text: text, intent: intent, language: language, token: link)
+            return FollowPlan(
+                answer: sharePage(
+                    item: localized, network: network, text: text, intent: intent, language: language,
+                    token: hit.text),
+                click: click)
         }
-        return LinkResponse(status: 302, location: intent, html: nil)
+        return FollowPlan(answer: LinkResponse(status: 302, location: intent, html: nil), click: click)
     }
 
     private func sharePage(
@@ -162,40 +222,36 @@ public struct LinkHandler: Sendable {
         return LinkResponse(status: 204, location: nil, html: nil)
     }
 
-    /// Classifies a hit and stores it; returns once it is committed. The hit's moment is taken after the lookups,
-    /// and taking it, noting the hit among its mail's, judging it and queueing it happen under the writer's lock,
-    /// in one order for all hits: a share hit whose delivery time had to be read cannot be noted after a honeypot
-    /// hit of the same scanner yet carry the earlier moment (it would then be judged before the honeypot and never
-    /// tainted by it), and a hit that taints earlier ones is stored after them.
-    private func record(
-        _ token: LinkToken, link: String, method: String, userAgent: String?, client: [UInt8]?, requestID: String?
-    ) async throws {
-        let clientHash = clientHash(client, userAgent)
-        let scannerNetwork = clicks.scannerNetwork(of: client)
-        let deliveredAt =
-            token.kind == .share
-            ? try await directory.deliveredAt(ambassadorID: token.ambassadorID, week: token.week, now: now()) : nil
-        try await recorder.record {
+    /// The click of a hit, built under the writer's lock (``ClickRecorder/record(_:)``): the hit's moment is
+    /// taken there, after the lookups, and taking it, noting the hit among its mail's, judging it and queueing it
+    /// happen in one order for all hits: a share hit whose delivery time had to be read cannot be noted after a
+    /// honeypot hit of the same scanner yet carry the earlier moment (it would then be judged before the honeypot
+    /// and never tainted by it), and a hit that taints earlier ones is stored after them.
+    private func click(_ hit: FollowHit, token: LinkToken, deliveredAt: Date?) -> @Sendable () -> ClickRecord {
+        let clientHash = clientHash(hit.client, hit.userAgent)
+        let scannerNetwork = clicks.scannerNetwork(of: hit.client)
+        return { [self] in
             let time = now()
-            var hit = Hit(
-                method: method, userAgent: userAgent, at: time, kind: token.kind, network: token.network,
-                deliveredAt: deliveredAt, scannerNetwork: scannerNetwork, link: link, client: clientHash)
-            hit.mailHits = directory.noteMailHit(
+            var judged = Hit(
+                method: hit.method, userAgent: hit.userAgent, at: time, kind: token.kind, network: token.network,
+                deliveredAt: deliveredAt, scannerNetwork: scannerNetwork, link: hit.text, client: clientHash)
+            judged.mailHits = directory.noteMailHit(
                 ambassadorID: token.ambassadorID, week: token.week,
                 hit: MailHit(
-                    at: time, link: link, client: clientHash, trap: token.kind == .trap, visit: token.kind == .visit),
+                    at: time, link: hit.text, client: clientHash, trap: token.kind == .trap,
+                    visit: token.kind == .visit),
                 window: 60)
-            let judgement = classifier.judge(hit)
+            let judgement = classifier.judge(judged)
             var record = ClickRecord(
                 at: time, kind: token.kind, week: token.week, itemID: token.kind == .trap ? nil : token.itemID,
                 network: token.network, ambassadorID: token.ambassadorID, verdict: judgement.verdict,
                 taints: judgement.taints)
             record.checkBefore = judgement.checkBefore
             record.confirms = judgement.confirms
-            record.requestID = requestID
+            record.requestID = hit.requestID
             if token.kind == .visit, judgement.verdict.classification == .human, let key = record.shareKey {
                 let fresh = readers.note(
-                    address: client, userAgent: userAgent, shareKey: key, itemID: token.itemID, at: time)
+                    address: hit.client, userAgent: hit.userAgent, shareKey: key, itemID: token.itemID, at: time)
                 record.newReader = fresh.share
                 record.newItemReader = fresh.item
             }
@@ -320,4 +376,24 @@ public struct UnsubscribeForm: Decodable, Sendable, Equatable {
         guard mediaType == "application/x-www-form-urlencoded" else { return nil }
         return try? URLEncodedFormDecoder().decode(UnsubscribeForm.self, from: String(decoding: body, as: UTF8.self))
     }
+}
+
+/// A request on a `/s/`, `/l/` or `/t/` link: what the answer and the click depend on.
+struct FollowHit: Sendable {
+    /// The token as it stands in the path.
+    var text: String
+    /// The route's kind.
+    var kind: LinkToken.Kind
+    var method: String
+    var userAgent: String?
+    /// The client's address (after trusted proxies), never stored.
+    var client: [UInt8]?
+    /// The trusted proxy's id of the request.
+    var requestID: String?
+}
+
+/// A link's answer and the click to commit before it is sent (`nil`: nothing is recorded).
+struct FollowPlan: Sendable {
+    var answer: LinkResponse
+    var click: (@Sendable () -> ClickRecord)?
 }
