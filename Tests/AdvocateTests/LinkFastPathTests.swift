@@ -19,11 +19,14 @@ func fastPathParts() {
 }
 
 /// The whole answer to one request: status line, headers but `Date` (in order, as sent) and body.
-private func rawAnswer(_ url: String, head: Bool = false, keepDate: Bool = false) throws -> String {
+private func rawAnswer(
+    _ url: String, head: Bool = false, keepDate: Bool = false, headers: [String] = []
+) throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
     process.arguments =
-        ["-s", "-i", "-A", "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"] + (head ? ["-I"] : []) + [url]
+        ["-s", "-i", "-A", "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"] + (head ? ["-I"] : [])
+        + headers.flatMap { ["-H", $0] } + [url]
     let output = Pipe()
     process.standardOutput = output
     try process.run()
@@ -32,6 +35,10 @@ private func rawAnswer(_ url: String, head: Bool = false, keepDate: Bool = false
     return String(decoding: data, as: UTF8.self).components(separatedBy: "\r\n")
         .filter { keepDate || !$0.lowercased().hasPrefix("date:") }.joined(separator: "\n")
 }
+
+/// A request with a `Connection` header goes through the router; the same request without it is answered on the
+/// event loop once the caches hold what it needs.
+private let viaRouter = ["Connection: keep-alive"]
 
 @Suite("Links answered on the event loops, as a real process", .serialized)
 struct LinkFastPathTests {
@@ -46,16 +53,23 @@ struct LinkFastPathTests {
         return line.flatMap { Int($0.split(separator: " ")[1]) } ?? 0
     }
 
-    @Test("a link's second request is answered without the router, byte for byte as the first, and recorded alike")
-    func sameAnswers() throws {
+    /// A server over one ambassador (Zoë, every network) and one item, with the metrics open to ``token``.
+    func start() throws -> (TempDirectory, ServerProcess, AppDatabase, zoe: Int64, item: Int64) {
         let (directory, database) = try serverFolder(
             people: "email,name,language,themes,networks\nzoe@example.org,Zoë,en,,x\n", week: week)
-        defer { withExtendedLifetime(directory) {} }
         let server = try ServerProcess(
             directory: directory.url, environment: ["ADVOCATE_ADMIN_TOKEN": token, "LOG_LEVEL": "warning"])
-        defer { server.stop() }
         let zoe = try #require(try database.ambassador(email: "zoe@example.org")?.id)
         let item = try #require(try database.contentItems().first?.id)
+        return (directory, server, database, zoe, item)
+    }
+
+    @Test(
+        "a link answered on the event loop gets the router's answer byte for byte, GET and HEAD, and is recorded alike")
+    func sameAnswers() throws {
+        let (directory, server, database, zoe, item) = try start()
+        defer { withExtendedLifetime(directory) {} }
+        defer { server.stop() }
         var links = Network.allCases.flatMap { network in
             [
                 "/s/"
@@ -75,97 +89,83 @@ struct LinkFastPathTests {
         // A token that does not open: the one 404 page, nothing recorded.
         links.append("/s/" + String(links[0].dropFirst(3).reversed()))
         #expect(try fastAnswers(server) == 0)
-        var answers = 0
         for link in links {
-            // The first request reads the item, delivery time and language from the store (the router's route)
-            // and fills the caches; the next ones are answered on the event loop.
-            let first = try rawAnswer(server.baseURL + link)
+            // The router's answers (the first also fills the caches), then the same requests on the event loop.
+            let router = try rawAnswer(server.baseURL + link, headers: viaRouter)
+            let routerHead = try rawAnswer(server.baseURL + link, head: true, headers: viaRouter)
             let before = try fastAnswers(server)
-            let second = try rawAnswer(server.baseURL + link)
-            let head = try rawAnswer(server.baseURL + link, head: true)
+            #expect(try fastAnswers(server) == before, "the metrics request itself is the router's")
+            let fast = try rawAnswer(server.baseURL + link)
+            let fastHead = try rawAnswer(server.baseURL + link, head: true)
             let date = try #require(
                 try rawAnswer(server.baseURL + link, keepDate: true).split(separator: "\n").first {
                     $0.hasPrefix("Date: ")
                 })
             #expect(try fastAnswers(server) == before + 3, "\(link) was answered on the event loop")
-            #expect(second == first, "\(link)")
+            #expect(fast == router, "\(link)")
+            #expect(fastHead == routerHead, "\(link)")
             #expect(date.wholeMatch(of: /Date: [A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT/) != nil)
-            #expect(
-                first.hasPrefix("HTTP/1.1 302") || first.hasPrefix("HTTP/1.1 200") || first.hasPrefix("HTTP/1.1 404"))
-            #expect(first.contains("X-Content-Type-Options: nosniff") && first.contains("Content-Security-Policy: "))
-            // HEAD: the same status and headers, no body (Content-Length 0, as the router answers it).
-            let headLines = head.components(separatedBy: "\n\n")[0]
-            #expect(headLines.hasPrefix(String(first.prefix(12))), "\(link): \(headLines)")
-            #expect(headLines.contains("Content-Length: 0"))
-            answers += 4
+            #expect(["302", "200", "404"].contains { router.hasPrefix("HTTP/1.1 \($0)") }, "\(router)")
+            #expect(router.contains("X-Content-Type-Options: nosniff") && router.contains("Content-Security-Policy: "))
+            #expect(routerHead.contains("Content-Length: 0") && !routerHead.contains("<!DOCTYPE"))
         }
-        #expect(answers == 4 * links.count)
         #expect(server.stop() == 0)
-        // Every recorded link counted four times (GET, GET, HEAD, GET); the test link and the bad token none.
+        // Every recorded link counted five times (a GET and a HEAD through the router, two GETs and a HEAD here);
+        // the test link and the bad token not at all.
         let recorded = Network.allCases.count * 2 + 1
-        #expect(try database.clickCounts().values.reduce(0, +) == 4 * recorded)
+        #expect(try database.clickCounts().values.reduce(0, +) == 5 * recorded)
     }
 
-    @Test("pipelined requests get their answers in order, links answered here between ones the router answers")
-    func pipelining() throws {
-        let (directory, database) = try serverFolder(
-            people: "email,name,language,themes,networks\nzoe@example.org,Zoë,en,,x\n", week: week)
+    @Test("pipelined, half-closed and broken requests get their answers in order, here and from the router")
+    func order() throws {
+        let (directory, server, database, zoe, item) = try start()
         defer { withExtendedLifetime(directory) {} }
-        let server = try ServerProcess(
-            directory: directory.url, environment: ["ADVOCATE_ADMIN_TOKEN": token, "LOG_LEVEL": "warning"])
         defer { server.stop() }
-        let zoe = try #require(try database.ambassador(email: "zoe@example.org")?.id)
-        let item = try #require(try database.contentItems().first?.id)
         let x = "/s/" + sealer.seal(LinkToken(kind: .share, ambassadorID: zoe, itemID: item, network: .x, week: week))
         let visit =
             "/l/" + sealer.seal(LinkToken(kind: .visit, ambassadorID: zoe, itemID: item, network: .x, week: week))
-        // Warm the caches, so that both links are answered on the event loop below.
-        #expect(try http(server.baseURL + x).status == 302)
-        #expect(try http(server.baseURL + visit).status == 302)
+        // Fill the caches, so that both links can be answered on the event loop.
         let expectedX = try http(server.baseURL + x).location
         let expectedVisit = try http(server.baseURL + visit).location
-        let before = try fastAnswers(server)
-        // One write: a link, the health check (the router), the other link, the first again, a 404 path.
-        let paths = [x, "/healthz", visit, x, "/nothing-here"]
-        let port = try #require(URL(string: server.baseURL)?.port)
-        let script = """
-            import socket, sys
-            paths = sys.argv[2:]
-            s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
-            s.sendall(b"".join(b"GET " + p.encode() + b" HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n" for p in paths))
-            data = b""
-            answers = []
-            while len(answers) < len(paths):
-                head, sep, rest = data.partition(b"\\r\\n\\r\\n")
-                if sep:
-                    lines = head.decode().split("\\r\\n")
-                    fields = {l.split(":", 1)[0].lower(): l.split(":", 1)[1].strip() for l in lines[1:]}
-                    length = int(fields.get("content-length", "0"))
-                    if len(rest) >= length:
-                        answers.append(lines[0].split(" ")[1] + " " + fields.get("location", rest[:length].decode()[:2]))
-                        data = rest[length:]
-                        continue
-                more = s.recv(65536)
-                if not more: break
-                data += more
-            print("\\n".join(answers))
-            """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", script, String(port)] + paths
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let answers = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        func get(_ path: String, _ extra: String = "") -> String { "GET \(path) HTTP/1.1\r\nHost: x\r\n\(extra)\r\n" }
+        func rounds(_ rounds: [[String: Any]]) throws -> [[String]] {
+            let port = try #require(URL(string: server.baseURL)?.port)
+            let json = String(decoding: try JSONSerialization.data(withJSONObject: rounds), as: UTF8.self)
+            let output = try runFixture("Tests/Fixtures/http_rounds.py", [String(port), json])
+            return try JSONDecoder().decode([[String]].self, from: output)
+        }
+        func answers(_ rounds: [[String]]) -> [[String]] { rounds.map { $0.map { $0.hasPrefix("404") ? "404" : $0 } } }
+        var before = try fastAnswers(server)
+        // One connection: a link, the health check (the router), the other link, the first again and a 404 path in
+        // one write; then, once those are read, the link alone again.
+        let pipelined = try rounds([
+            ["send": [get(x), get("/healthz"), get(visit), get(x), get("/nothing-here")], "answers": 5],
+            ["send": [get(x)], "answers": 1],
+        ])
         #expect(
-            answers.map { $0.hasPrefix("404") ? "404" : $0 }
-                == ["302 \(expectedX)", "200 ok", "302 \(expectedVisit)", "302 \(expectedX)", "404"],
-            "\(answers)")
-        // At least the first link went on the event loop; links behind an open request go through the router.
-        #expect(try fastAnswers(server) > before)
+            answers(pipelined) == [
+                ["302 \(expectedX)", "200 ok", "302 \(expectedVisit)", "302 \(expectedX)", "404"], ["302 \(expectedX)"],
+            ])
+        // The first link of each round here; those behind the open health check went to the router.
+        #expect(try fastAnswers(server) == before + 2)
+        before = try fastAnswers(server)
+        // The client ends its side right after a link: the answer still comes, then the server closes.
+        let halfClosed = try rounds([["send": [get(x)], "answers": 2, "halfClose": true]])
+        #expect(halfClosed == [["302 \(expectedX)", "closed"]])
+        // A link, then bytes that are not HTTP: the link's answer first, then the router's 400.
+        let broken = try rounds([["send": [get(visit), "NOT HTTP AT ALL\r\n\r\n"], "answers": 3]])
+        #expect(broken.first?.prefix(2) == ["302 \(expectedVisit)", "400 "], "\(broken)")
+        #expect(try fastAnswers(server) == before + 2)
+        // A GET with a body, or with `Expect`, is the router's: answered alike, not here.
+        before = try fastAnswers(server)
+        let bodied = try rounds([
+            ["send": [get(x, "Content-Length: 5\r\n") + "hello", get(x, "Expect: 100-continue\r\n")], "answers": 2]
+        ])
+        #expect(bodied == [["302 \(expectedX)", "302 \(expectedX)"]], "\(bodied)")
+        #expect(try fastAnswers(server) == before)
         #expect(server.stop() == 0)
-        #expect(try database.clickCounts().values.reduce(0, +) == 4 + 3)
+        // Two warming requests, four links in the pipelined rounds, the half-closed one, the broken round's link and
+        // the two with a body or Expect.
+        #expect(try database.clickCounts().values.reduce(0, +) == 2 + 4 + 1 + 1 + 2)
     }
 }

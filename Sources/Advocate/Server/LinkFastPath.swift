@@ -22,9 +22,11 @@ struct FastLinks: Sendable {
 /// request, and a link whose item, delivery time or language must first be read from the store, goes on to
 /// Hummingbird's router unchanged.
 ///
-/// A request is answered here only when no other request is open on its connection, and parts that come while its
-/// click is being committed wait here (and so does the next read), so answers keep the order of their requests.
-/// A server shutting down closes the connection only after that answer is out.
+/// A request is answered here only when no other request is open on its connection. While its click is being
+/// committed, whatever comes after it on the connection (parts of later requests, the end of the input, a parse error,
+/// a shutdown's quiesce) waits here in order, and so does the next read, so answers keep the order of their requests
+/// and a connection is closed only after its answer is out. Reads also wait while the connection cannot take more
+/// output, so a client that does not read its answers cannot make the server buffer them without limit.
 final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -39,49 +41,71 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         var start: ContinuousClock.Instant
     }
 
+    /// What came in while an answer waited, in the order it came.
+    private enum Held {
+        case part(HTTPRequestPart)
+        case event(Any)
+        case error(any Error)
+    }
+
     private let links: FastLinks
-    /// The request being read, when it is answered here.
+    /// The request being read, when it is answered here (its head came; its end comes in the same read).
     private var reading: Answering?
     /// Whether the request being read goes on to the router.
     private var passing = false
     /// Requests passed on whose answer has not ended yet.
     private var passedOpen = 0
-    /// Whether an answer waits for its click's commit; meanwhile parts, a read and a quiesce are held.
+    /// Whether an answer waits for its click's commit.
     private var waiting = false
-    private var held: [HTTPRequestPart] = []
+    private var held = CircularBuffer<Held>()
+    /// Whether a read was asked for while one could not be made.
     private var readHeld = false
-    private var quiesceHeld = false
+    /// Whether `held` is being worked through (answers given meanwhile do not start another round).
+    private var resuming = false
 
     init(links: FastLinks) { self.links = links }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
-        if waiting {
-            held.append(part)
+        if waiting || !held.isEmpty {
+            held.append(.part(part))
         } else {
             handle(part, context: context)
         }
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if waiting || !held.isEmpty {
+            held.append(.event(event))
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if waiting || !held.isEmpty {
+            held.append(.error(error))
+        } else {
+            context.fireErrorCaught(error)
+        }
+    }
+
     func read(context: ChannelHandlerContext) {
-        if waiting {
+        if waiting || !held.isEmpty || !context.channel.isWritable {
             readHeld = true
         } else {
             context.read()
         }
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { resume(context: context) }
+        context.fireChannelWritabilityChanged()
+    }
+
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if case .end = unwrapOutboundIn(data) { passedOpen = max(passedOpen - 1, 0) }
         context.write(data, promise: promise)
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is ChannelShouldQuiesceEvent && (waiting || reading != nil) {
-            quiesceHeld = true
-        } else {
-            context.fireUserInboundEventTriggered(event)
-        }
     }
 
     private func handle(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
@@ -95,8 +119,8 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
                 context.fireChannelRead(wrapInboundOut(part))
             }
         case .body:
-            // The body of a link request answered here is read and dropped, as the router's route does.
-            if passing { context.fireChannelRead(wrapInboundOut(part)) }
+            // Requests answered here have no body; a stray part goes where the others went.
+            if passing || reading == nil { context.fireChannelRead(wrapInboundOut(part)) }
         case .end:
             guard let answering = reading else {
                 passing = false
@@ -118,12 +142,37 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
                 } else {
                     handler.answer(answering, failure: nil, context: context)
                 }
+                handler.resume(context: context)
             }
         }
     }
 
-    /// The answer to a link request read on this connection (`failure`: its click could not be committed), then
-    /// what was held while it waited.
+    /// Works through what was held, in order, until an answer waits again or the connection cannot take more
+    /// output; then lets the next read through.
+    private func resume(context: ChannelHandlerContext) {
+        guard !resuming else { return }
+        resuming = true
+        defer { resuming = false }
+        var passedOn = false
+        while !waiting, context.channel.isWritable, let next = held.popFirst() {
+            switch next {
+            case .part(let part):
+                passedOn = passedOn || passing || reading == nil
+                handle(part, context: context)
+            case .event(let event):
+                context.fireUserInboundEventTriggered(event)
+            case .error(let error):
+                context.fireErrorCaught(error)
+            }
+        }
+        if passedOn { context.fireChannelReadComplete() }
+        if readHeld && !waiting && held.isEmpty && context.channel.isWritable {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    /// The answer to a link request read on this connection (`failure`: its click could not be committed).
     private func answer(_ answering: Answering, failure: (any Error)?, context: ChannelHandlerContext) {
         var response: Response
         var body: ByteBuffer?
@@ -146,30 +195,16 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         ResponseGuard.account(
             method: answering.method, path: answering.path, status: response.status.code, since: answering.start,
             logger: links.logger)
-        guard !held.isEmpty || readHeld || quiesceHeld else { return }
-        var passedAny = false
-        while !waiting, !held.isEmpty {
-            let part = held.removeFirst()
-            passedAny = passedAny || passing || reading == nil
-            handle(part, context: context)
-        }
-        if passedAny { context.fireChannelReadComplete() }
-        guard !waiting else { return }
-        if readHeld {
-            readHeld = false
-            context.read()
-        }
-        if quiesceHeld && reading == nil {
-            quiesceHeld = false
-            context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
-        }
     }
 
     /// The request as one answered here, when it is a plain `GET` or `HEAD` of a link with nothing to read first.
     private func answering(_ head: HTTPRequest, context: ChannelHandlerContext) -> Answering? {
         let start = ContinuousClock.now
+        // No body (its end comes with its head), no `Connection` or `Expect` header: anything else is the router's.
+        let fields = head.headerFields
         guard head.method == .get || head.method == .head, let path = head.path,
-            path.utf8.count <= ResponseGuard.maxURILength, head.headerFields[.connection] == nil,
+            path.utf8.count <= ResponseGuard.maxURILength, fields[.connection] == nil, fields[.expect] == nil,
+            fields[.transferEncoding] == nil, fields[.contentLength] == nil || fields[.contentLength] == "0",
             let (kind, token) = Self.link(in: path)
         else { return nil }
         let peer = RequestOrigin.bytes(of: context.channel.remoteAddress)
