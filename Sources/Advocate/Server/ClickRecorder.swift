@@ -86,7 +86,7 @@ public final class ClickRecorder: @unchecked Sendable {
 
     /// Queues the click `build` makes, as ``record(_:)`` does, and calls `done` once it is committed (or failed):
     /// on `loop` when one is given (the event loops' fast path, ``LinkFastPath``, waits this way, without a task),
-    /// else on the writer's thread, where it must be quick.
+    /// else on the writer's thread, where it must be quick (or at once, on the caller's, once the recorder stopped).
     func enqueue(
         _ build: () -> ClickRecord, on loop: (any EventLoop)? = nil,
         done: @escaping @Sendable (Result<Void, any Error>) -> Void

@@ -8,7 +8,8 @@ import Prometheus
 import ServiceLifecycle
 
 /// The click server's parts: the HTTP application and the click writer it commits to. Tests drive
-/// ``application`` in-process (Hummingbird's test client); ``buildServer`` runs both in a service group.
+/// ``application`` in-process (Hummingbird's test client, which skips ``LinkFastPath``: `LinkFastPathTests` runs a
+/// real process); ``buildServer`` runs both in a service group.
 public struct ClickServer: Sendable {
     /// The Hummingbird application.
     public let application: Application<RouterResponder<AdvocateRequestContext>>
@@ -81,7 +82,9 @@ public func buildApplication(
     }
     let host = context.config.server.host
     // Plain link requests whose answer needs no read from the store are answered on the event loops (see
-    // ``LinkFastPath``); everything else, and those links otherwise, goes through the router above.
+    // ``LinkFastPath``); everything else, and those links otherwise, goes through the router above. No idle timeout:
+    // the loops' answers do not reach the bookkeeping of Hummingbird's connection handler, which would close a
+    // connection that asks only for links.
     let fast = FastLinks(handler: handler, server: server, logger: logger)
     let application = Application(
         router: router,

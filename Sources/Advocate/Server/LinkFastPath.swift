@@ -16,8 +16,9 @@ struct FastLinks: Sendable {
 }
 
 /// Answers `GET` and `HEAD` on `/s/`, `/l/` and `/t/` links on the connection's event loop, without a task, when the
-/// link handler has all it needs in memory (``LinkHandler/followCached(_:)``): the click is queued to the click
-/// writer and the answer is written once the writer has committed it, exactly as the router's routes answer (same
+/// link handler has all it needs in memory (``LinkHandler/followCached(_:)``): a click is queued to the click
+/// writer and the answer is written once the writer has committed it (an answer that records nothing, such as a bad
+/// token's 404, at once), exactly as the router's routes answer (same
 /// status, headers and page; ``ResponseGuard`` adds the same security headers, metrics and log line). Any other
 /// request, and a link whose item, delivery time or language must first be read from the store, goes on to
 /// Hummingbird's router unchanged.
@@ -62,12 +63,15 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private var readHeld = false
     /// Whether `held` is being worked through (answers given meanwhile do not start another round).
     private var resuming = false
+    /// Whether a request passed on asked to close the connection: the rest is the router's (which ignores it).
+    private var closing = false
 
     init(links: FastLinks) { self.links = links }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
-        if waiting || !held.isEmpty {
+        // Also held while the connection cannot take more output: one read may hold thousands of small requests.
+        if waiting || !held.isEmpty || !context.channel.isWritable {
             held.append(.part(part))
         } else {
             handle(part, context: context)
@@ -111,11 +115,12 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private func handle(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
         switch part {
         case .head(let head):
-            if passedOpen == 0, let answering = answering(head, context: context) {
+            if passedOpen == 0, !closing, let answering = answering(head, context: context) {
                 reading = answering
             } else {
                 passing = true
                 passedOpen += 1
+                closing = closing || head.headerFields[.connection] == "close"
                 context.fireChannelRead(wrapInboundOut(part))
             }
         case .body:
