@@ -70,23 +70,16 @@ let directory = URL(fileURLWithPath: arguments[3])
 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
 
 switch arguments[1] {
-case "bare":
+case "bare", "barenio":
     let router = Router()
     router.get("/s/:token") { _, _ in
         Response(
             status: .found, headers: [.location: "https://x.com/intent/tweet?text=hello", .cacheControl: "no-store"])
     }
-    let application = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: count)))
-    try await application.runService()
-
-case "barenio":
-    let router = Router()
-    router.get("/s/:token") { _, _ in
-        Response(
-            status: .found, headers: [.location: "https://x.com/intent/tweet?text=hello", .cacheControl: "no-store"])
-    }
+    // barenio: the same answer from a channel handler in front of the router, which then sees no request.
+    let onLoop = arguments[1] == "barenio"
     let application = Application(
-        router: router, server: .http1(configuration: .init(additionalChannelHandlers: [Fast302()])),
+        router: router, server: .http1(configuration: .init(additionalChannelHandlers: onLoop ? [Fast302()] : [])),
         configuration: .init(address: .hostname("127.0.0.1", port: count)))
     try await application.runService()
 

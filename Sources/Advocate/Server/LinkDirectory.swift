@@ -6,9 +6,31 @@ import Synchronization
 /// target always comes from here, never from the request), delivery times, and the recent hits per mail that
 /// reveal scanners. Entries expire so that edits to content show up within a minute.
 public final class LinkDirectory: Sendable {
-    private struct Cached<Value: Sendable>: Sendable {
-        var value: Value
-        var loaded: Date
+    /// Values read from the store, each kept for `ttl` after its read; emptied when it grows past `limit`.
+    private final class Expiring<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+        private let entries = Mutex<[Key: (value: Value, loaded: Date)]>([:])
+        private let ttl: TimeInterval
+        private let limit: Int
+
+        init(ttl: TimeInterval, limit: Int) {
+            self.ttl = ttl
+            self.limit = limit
+        }
+
+        /// The kept value, `nil` when it must be read (an optional value the store did not have is `.some(nil)`).
+        func fresh(_ key: Key, now: Date) -> Value? {
+            guard let entry = entries.withLock({ $0[key] }), now.timeIntervalSince(entry.loaded) < ttl else {
+                return nil
+            }
+            return entry.value
+        }
+
+        func keep(_ value: Value, for key: Key, now: Date) {
+            entries.withLock {
+                if $0.count > limit { $0.removeAll() }
+                $0[key] = (value, now)
+            }
+        }
     }
 
     /// One ambassador's mail of one week.
@@ -18,11 +40,10 @@ public final class LinkDirectory: Sendable {
     }
 
     private let database: AppDatabase
-    private let ttl: TimeInterval
-    private let items = Mutex<[Int64: Cached<ContentItem?>]>([:])
-    private let deliveries = Mutex<[Mail: Cached<Date?>]>([:])
+    private let items: Expiring<Int64, ContentItem?>
+    private let deliveries: Expiring<Mail, Date?>
     private let recentHits = Mutex<[Mail: [MailHit]]>([:])
-    private let languages = Mutex<[Int64: Cached<Language?>]>([:])
+    private let languages: Expiring<Int64, Language?>
     private let presses = Mutex<Set<Int64>>([])
 
     /// Hits remembered per mail.
@@ -31,17 +52,16 @@ public final class LinkDirectory: Sendable {
     /// Creates a directory over `database`.
     public init(database: AppDatabase, ttl: TimeInterval = 60) {
         self.database = database
-        self.ttl = ttl
+        items = Expiring(ttl: ttl, limit: 10_000)
+        deliveries = Expiring(ttl: ttl, limit: 100_000)
+        languages = Expiring(ttl: ttl, limit: 100_000)
     }
 
     /// The content item, or `nil` when it does not exist (any more).
     public func item(id: Int64, now: Date) async throws -> ContentItem? {
         if let cached = cachedItem(id: id, now: now) { return cached }
         let item = try await database.perform { try $0.contentItem(id: id) }
-        items.withLock {
-            if $0.count > 10_000 { $0.removeAll() }
-            $0[id] = Cached(value: item, loaded: now)
-        }
+        items.keep(item, for: id, now: now)
         return item
     }
 
@@ -49,10 +69,7 @@ public final class LinkDirectory: Sendable {
     public func language(ambassadorID: Int64, now: Date) async throws -> Language? {
         if let cached = cachedLanguage(ambassadorID: ambassadorID, now: now) { return cached }
         let value = try await database.perform { try $0.ambassador(id: ambassadorID)?.language }
-        languages.withLock {
-            if $0.count > 100_000 { $0.removeAll() }
-            $0[ambassadorID] = Cached(value: value, loaded: now)
-        }
+        languages.keep(value, for: ambassadorID, now: now)
         return value
     }
 
@@ -68,34 +85,20 @@ public final class LinkDirectory: Sendable {
     /// When the ambassador's digest of `week` was delivered.
     public func deliveredAt(ambassadorID: Int64, week: ISOWeek, now: Date) async throws -> Date? {
         if let cached = cachedDeliveredAt(ambassadorID: ambassadorID, week: week, now: now) { return cached }
-        let key = Mail(ambassadorID: ambassadorID, week: week)
         let value = try await database.perform { try $0.deliveredAt(ambassadorID: ambassadorID, week: week) }
-        deliveries.withLock {
-            if $0.count > 100_000 { $0.removeAll() }
-            $0[key] = Cached(value: value, loaded: now)
-        }
+        deliveries.keep(value, for: Mail(ambassadorID: ambassadorID, week: week), now: now)
         return value
     }
 
     /// The cached content item: `.some(nil)` when it is known not to exist, `nil` when it must be read.
-    func cachedItem(id: Int64, now: Date) -> ContentItem?? {
-        guard let cached = items.withLock({ $0[id] }), now.timeIntervalSince(cached.loaded) < ttl else { return nil }
-        return .some(cached.value)
-    }
+    func cachedItem(id: Int64, now: Date) -> ContentItem?? { items.fresh(id, now: now) }
 
     /// The cached language, as ``cachedItem(id:now:)``.
-    func cachedLanguage(ambassadorID: Int64, now: Date) -> Language?? {
-        guard let cached = languages.withLock({ $0[ambassadorID] }), now.timeIntervalSince(cached.loaded) < ttl
-        else { return nil }
-        return .some(cached.value)
-    }
+    func cachedLanguage(ambassadorID: Int64, now: Date) -> Language?? { languages.fresh(ambassadorID, now: now) }
 
     /// The cached delivery time, as ``cachedItem(id:now:)``.
     func cachedDeliveredAt(ambassadorID: Int64, week: ISOWeek, now: Date) -> Date?? {
-        guard let cached = deliveries.withLock({ $0[Mail(ambassadorID: ambassadorID, week: week)] }),
-            now.timeIntervalSince(cached.loaded) < ttl
-        else { return nil }
-        return .some(cached.value)
+        deliveries.fresh(Mail(ambassadorID: ambassadorID, week: week), now: now)
     }
 
     /// Notes a hit on a link of one mail and returns the mail's earlier hits of the last `window` seconds (this

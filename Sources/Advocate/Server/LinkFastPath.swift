@@ -235,12 +235,7 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             return nil
         }
         let token = path.utf8.dropFirst(3)
-        guard !token.isEmpty,
-            token.allSatisfy({ byte in
-                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
-                    || byte == 0x2D || byte == 0x5F
-            })
-        else { return nil }
+        guard !token.isEmpty, token.allSatisfy(Base64URL.isAlphabet) else { return nil }
         return (kind, String(Substring(token)))
     }
 }

@@ -35,6 +35,9 @@ public enum Base64URL {
         return table
     }()
 
+    /// Whether a byte is one of the alphabet's 64 characters.
+    public static func isAlphabet(_ byte: UInt8) -> Bool { values[Int(byte)] >= 0 }
+
     /// Decodes text, or `nil` when it is not base64url (no padding, no other characters).
     public static func decode(_ text: String) -> [UInt8]? {
         var output: [UInt8] = []
