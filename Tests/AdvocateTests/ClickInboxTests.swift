@@ -205,6 +205,42 @@ struct ClickInboxTests {
         #expect(try database.clickCounts()["share/human"] == 40)
     }
 
+    @Test(
+        "under load a group commit waits for a full group (commit delay); after a quiet spell, and at shutdown, at once"
+    )
+    func recorderCommitDelay() async throws {
+        let (directory, database, people, items) = try store()
+        defer { withExtendedLifetime(directory) {} }
+        // A delay far longer than any test: a click that waited for it would not come back.
+        let recorder = writer(on: database) {
+            $0.idle = 3_600
+            $0.commitDelay = 3_600
+            $0.commitGroup = 4
+        }
+        func commits() throws -> Int {
+            try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM clickParcel") ?? 0 }
+        }
+        let click = browserShare(people: people, items: items)
+        // No commit before it: committed at once, alone.
+        try await recorder.record(click)
+        #expect(try commits() == 1 && database.inboxCount() == 1)
+        // Right after a commit: four clicks recorded at once wait for each other and share one commit, however
+        // the tasks are scheduled (without the delay the first would commit alone as soon as it came).
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 { group.addTask { try await recorder.record(click) } }
+            try await group.waitForAll()
+        }
+        #expect(try commits() == 2 && database.inboxCount() == 5, "one group commit of four")
+        // A click queued while a group is awaited is committed when the writer stops, not an hour later.
+        let outcome = Shared<Bool?>(nil)
+        recorder.enqueue({ click }) { result in
+            outcome.withLock { $0 = (try? result.get()) != nil }
+        }
+        recorder.shutdown()
+        #expect(outcome.withLock { $0 } == true)
+        #expect(try commits() == 3 && database.inboxCount() == 6)
+    }
+
     @Test("an idle writer moves the inbox by itself, and one that starts moves what a killed one left")
     func recorderIdle() async throws {
         let (directory, database, people, items) = try store()

@@ -25,9 +25,11 @@ struct FastLinks: Sendable {
 ///
 /// A request is answered here only when no other request is open on its connection. While its click is being
 /// committed, whatever comes after it on the connection (parts of later requests, the end of the input, a parse error,
-/// a shutdown's quiesce) waits here in order, and so does the next read, so answers keep the order of their requests
-/// and a connection is closed only after its answer is out. Reads also wait while the connection cannot take more
-/// output, so a client that does not read its answers cannot make the server buffer them without limit.
+/// a shutdown's quiesce) waits here in order, so answers keep the order of their requests and a connection is closed
+/// only after its answer is out. The next read is let through while an answer waits (holding it would cost NIO two
+/// `epoll_ctl` calls per request), but not once anything is held: at most one read's worth waits in memory. Reads
+/// also wait while the connection cannot take more output, so a client that does not read its answers cannot make
+/// the server buffer them without limit.
 final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -95,7 +97,7 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if waiting || !held.isEmpty || !context.channel.isWritable {
+        if !held.isEmpty || !context.channel.isWritable {
             readHeld = true
         } else {
             context.read()
@@ -171,7 +173,7 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             }
         }
         if passedOn { context.fireChannelReadComplete() }
-        if readHeld && !waiting && held.isEmpty && context.channel.isWritable {
+        if readHeld && held.isEmpty && context.channel.isWritable {
             readHeld = false
             context.read()
         }
