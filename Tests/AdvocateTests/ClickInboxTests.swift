@@ -206,39 +206,69 @@ struct ClickInboxTests {
     }
 
     @Test(
-        "under load a group commit waits for a full group (commit delay); after a quiet spell, and at shutdown, at once"
-    )
+        "under concurrent load a group commit waits for more clicks (commit delay); alone, after a gap, at shutdown not",
+        .timeLimit(.minutes(1)))
     func recorderCommitDelay() async throws {
         let (directory, database, people, items) = try store()
         defer { withExtendedLifetime(directory) {} }
-        // A delay far longer than any test: a click that waited for it would not come back.
+        // A delay and a gap far longer than any test (the time limit turns a wait for them into a failure).
         let recorder = writer(on: database) {
             $0.idle = 3_600
             $0.commitDelay = 3_600
+            $0.commitGap = 3_600
             $0.commitGroup = 4
         }
         func commits() throws -> Int {
             try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM clickParcel") ?? 0 }
         }
         let click = browserShare(people: people, items: items)
-        // No commit before it: committed at once, alone.
-        try await recorder.record(click)
-        #expect(try commits() == 1 && database.inboxCount() == 1)
-        // Right after a commit: four clicks recorded at once wait for each other and share one commit, however
-        // the tasks are scheduled (without the delay the first would commit alone as soon as it came).
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<4 { group.addTask { try await recorder.record(click) } }
-            try await group.waitForAll()
+        func recordTogether(_ count: Int, on recorder: ClickRecorder) async throws {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<count { group.addTask { try await recorder.record(click) } }
+                try await group.waitForAll()
+            }
         }
-        #expect(try commits() == 2 && database.inboxCount() == 5, "one group commit of four")
+        // A lone client: no commit waits, whatever came before.
+        for _ in 0..<3 { try await recorder.record(click) }
+        #expect(try commits() == 3 && database.inboxCount() == 3)
+        // Two at once until they share a commit (the writer may take the first alone): load is concurrent now.
+        var recorded = 3
+        for _ in 0..<200 {
+            let before = try commits()
+            try await recordTogether(2, on: recorder)
+            recorded += 2
+            if try commits() == before + 1 { break }
+        }
+        let shared = try commits()
+        #expect(try database.inboxCount() == recorded)
+        // Right after that commit: four clicks recorded at once wait for each other and share one commit, however
+        // the tasks are scheduled (without the delay the first would commit alone as soon as it came).
+        try await recordTogether(4, on: recorder)
+        #expect(try commits() == shared + 1, "one group commit of four")
         // A click queued while a group is awaited is committed when the writer stops, not an hour later.
         let outcome = Shared<Bool?>(nil)
-        recorder.enqueue({ click }) { result in
-            outcome.withLock { $0 = (try? result.get()) != nil }
-        }
+        recorder.enqueue({ click }) { result in outcome.withLock { $0 = (try? result.get()) != nil } }
         recorder.shutdown()
         #expect(outcome.withLock { $0 } == true)
-        #expect(try commits() == 3 && database.inboxCount() == 6)
+        #expect(try commits() == shared + 2 && database.inboxCount() == recorded + 5)
+
+        // With a short gap, a group that stops growing is committed without waiting for the delay: pairs until
+        // two share a commit, then a lone click after it.
+        let gapped = writer(on: database) {
+            $0.idle = 3_600
+            $0.commitDelay = 3_600
+            $0.commitGap = 0.001
+            $0.commitGroup = 4
+        }
+        for _ in 0..<200 {
+            let before = try commits()
+            try await recordTogether(2, on: gapped)
+            if try commits() == before + 1 { break }
+        }
+        let before = try commits()
+        try await gapped.record(click)
+        #expect(try commits() == before + 1)
+        gapped.shutdown()
     }
 
     @Test("an idle writer moves the inbox by itself, and one that starts moves what a killed one left")

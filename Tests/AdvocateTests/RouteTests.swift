@@ -199,6 +199,55 @@ struct RouteTests {
         }
     }
 
+    @Test("a mail's first hit reads its delivery time and the person's language: a scanner's within 15 s, in English")
+    func deliveryAndLanguage() async throws {
+        let fixture = try start()
+        let database = fixture.database
+        // Zoë (English) is mailed at fixedNow; Bas (English too; the default is Dutch) joins after the week's mail
+        // and has none.
+        let digest = try database.beginDigest(week: Self.week, now: fixedNow)
+        #expect(try database.enqueueDeliveries(digestID: digest.id, week: Self.week, now: fixedNow) == 1)
+        let due = try database.claimDeliveries(digestID: digest.id, now: fixedNow, sender: 1, limit: 10)
+        try database.recordOutcome(deliveryID: try #require(due.first).id, status: .sent, error: nil, now: fixedNow)
+        let bas = try database.addAmbassador(
+            Ambassador(
+                email: "bas@example.org", name: "Bas", language: .en, networks: [.x, .linkedin], joinedAt: fixedNow),
+            now: fixedNow
+        ).id!
+        let zoe = token(fixture, .share, .linkedin)
+        let basX = sealer.seal(
+            LinkToken(kind: .share, ambassadorID: bas, itemID: fixture.item, network: .x, week: Self.week))
+        let basLinkedIn = sealer.seal(
+            LinkToken(kind: .share, ambassadorID: bas, itemID: fixture.item, network: .linkedin, week: Self.week))
+        let browser = browser
+        let english = "Copy the text and open LinkedIn"
+        try await withClient(fixture) { client in
+            // Both unknown: read in one statement.
+            fixture.clock.advance(by: 5)
+            try await client.execute(uri: "/s/\(zoe)", method: .get, headers: browser) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains(english), "in Zoë's language")
+            }
+            #expect(try database.clickCounts() == ["share/scanner": 1], "5 s after her mail was delivered")
+            // X takes the text in its link: only the delivery time is read (there is none).
+            #expect(try await client.execute(uri: "/s/\(basX)", method: .get, headers: browser).status == .found)
+            #expect(try database.clickCounts() == ["share/scanner": 1, "share/human": 1], "Bas has no delivery")
+            // Then only his language.
+            fixture.clock.advance(by: 30)
+            try await client.execute(uri: "/s/\(basLinkedIn)", method: .get, headers: browser) { response in
+                #expect(String(buffer: response.body).contains(english), "in Bas's language")
+            }
+            #expect(try database.clickCounts() == ["share/scanner": 1, "share/human": 2])
+        }
+        let facts = try database.mailFacts(ambassadorID: fixture.zoe, week: Self.week)
+        #expect(facts.deliveredAt.map { abs($0.timeIntervalSince(fixedNow)) < 0.001 } == true)
+        #expect(facts.language == .en)
+        let none = try database.mailFacts(ambassadorID: bas, week: Self.week)
+        #expect(none.deliveredAt == nil && none.language == .en)
+        let nobody = try database.mailFacts(ambassadorID: 999_999, week: Self.week)
+        #expect(nobody.deliveredAt == nil && nobody.language == nil)
+    }
+
     @Test("a hit's moment is taken when it is noted and judged, after its lookups, not when it arrived")
     func momentAfterLookups() async throws {
         // A share hit whose delivery time had to be read from the store must not carry its arrival's moment: a

@@ -299,6 +299,24 @@ extension AppDatabase {
         }
     }
 
+    /// What the click server needs of one mail when neither is cached: when the digest of `week` was accepted for
+    /// delivery to this ambassador (as ``deliveredAt(ambassadorID:week:)``) and their language (`nil` once they are
+    /// erased), in one read.
+    public func mailFacts(ambassadorID: Int64, week: ISOWeek) throws -> (deliveredAt: Date?, language: Language?) {
+        try readStatement { db in
+            let statement = try db.cachedStatement(
+                sql: """
+                    SELECT a.language, (SELECT d.sentAt FROM delivery d JOIN digest g ON g.id = d.digestId
+                        WHERE d.ambassadorId = a.id AND g.week = ?) AS sentAt
+                    FROM ambassador a WHERE a.id = ?
+                    """)
+            guard let row = try SQLRow.fetchAll(statement, arguments: [week.description, ambassadorID]).first else {
+                return (nil, nil)
+            }
+            return (row["sentAt"] as Date?, Language(rawValue: row["language"]) ?? .nl)
+        }
+    }
+
     /// The proxy's request id of every stored click (`nil` where none came), for tests.
     public func clickRequestIDs() throws -> [String?] {
         try settleClicks()

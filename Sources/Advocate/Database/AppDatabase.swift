@@ -31,8 +31,8 @@ public struct AppDatabase: Sendable {
     /// Runs a read on a consistent snapshot.
     func read<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) throws -> T { try backend.read(body) }
 
-    /// Runs a read of one statement, which is its own snapshot: on PostgreSQL no transaction around it (one round
-    /// trip instead of three; the click server's cache misses are such reads).
+    /// Runs a read of one statement, which is its own snapshot: no transaction around it (on PostgreSQL one round
+    /// trip instead of three, on SQLite no `BEGIN`/`COMMIT`; the click server's cache misses are such reads).
     func readStatement<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) throws -> T {
         try backend.readStatement(body)
     }

@@ -24,12 +24,15 @@ public final class ClickRecorder: @unchecked Sendable {
         /// Clicks per move while busy (a click arriving then waits for one slice) and while idle.
         public var busySlice = 256
         public var idleSlice = 1_024
-        /// Under sustained load (the last commit ended less than this before), a group commit waits up to this
-        /// long for more clicks before it starts, as PostgreSQL's `commit_delay` does: each commit's fixed cost
-        /// then serves several times as many clicks. A click after a quiet spell is committed at once.
+        /// Under sustained concurrent load (the last commit ended less than this before and held at least two
+        /// clicks, as PostgreSQL's `commit_siblings`), a group commit waits up to this long for more clicks before
+        /// it starts, as PostgreSQL's `commit_delay` does: each commit's fixed cost then serves several times as
+        /// many clicks. A click after a quiet spell, or from a lone client, is committed at once.
         public var commitDelay: TimeInterval = 0.001
-        /// The wait ends as soon as this many clicks are waiting.
+        /// The wait ends as soon as this many clicks are waiting,
         public var commitGroup = 32
+        /// or when no click came for this long (a few clients have all sent theirs).
+        public var commitGap: TimeInterval = 0.0002
 
         public init() {}
     }
@@ -105,7 +108,7 @@ public final class ClickRecorder: @unchecked Sendable {
             return
         }
         pending.append(Waiting(click: build(), loop: loop, done: done))
-        // The writer waits for the first click, or during a commit delay for a full group.
+        // The writer waits for the first click, or during a commit delay for a full group (or the gap's end).
         if pending.count == 1 || pending.count == limits.commitGroup { condition.signal() }
         condition.unlock()
     }
@@ -126,8 +129,9 @@ public final class ClickRecorder: @unchecked Sendable {
         // failed move the pause doubles (up to a minute), so a store that keeps failing is not retried ten times a
         // second.
         var draining = false
-        // When the last group commit ended.
-        var committed = Date.distantPast
+        // When the last group commit ended, and how many clicks it held.
+        var committed = ContinuousClock.now - .seconds(3_600)
+        var lastBatch = 0
         while true {
             condition.lock()
             var idle = false
@@ -153,11 +157,10 @@ public final class ClickRecorder: @unchecked Sendable {
                 continue
             }
             draining = false
-            if pending.count < limits.commitGroup && !stopping
-                && -committed.timeIntervalSinceNow < limits.commitDelay
+            if lastBatch >= 2 && pending.count < limits.commitGroup && !stopping
+                && ContinuousClock.now - committed < .seconds(limits.commitDelay)
             {
-                let until = Date(timeIntervalSinceNow: limits.commitDelay)
-                while pending.count < limits.commitGroup && !stopping && condition.wait(until: until) {}
+                delay()
             }
             let batch = Array(pending.prefix(maxBatch))
             pending.removeFirst(batch.count)
@@ -165,9 +168,23 @@ public final class ClickRecorder: @unchecked Sendable {
             condition.unlock()
             AdvocateMetrics.clickBatch(size: batch.count, waiting: waiting)
             write(batch)
-            committed = Date()
+            committed = ContinuousClock.now
+            lastBatch = batch.count
             // At least as many as came in, so that the backlog cannot grow past its limit under any load.
             if unmoved > limits.backlog && Date() >= retryAt { move(max(limits.busySlice, batch.count)) }
+        }
+    }
+
+    /// The commit delay (``Limits/commitDelay``), under `condition`'s lock: until a group is full, the writer stops,
+    /// the delay is over, or a gap passes without a new click.
+    private func delay() {
+        let end = Date(timeIntervalSinceNow: limits.commitDelay)
+        var seen = pending.count
+        while pending.count < limits.commitGroup && !stopping {
+            let gap = min(end, Date(timeIntervalSinceNow: limits.commitGap))
+            if condition.wait(until: gap) { continue }  // a full group or a stop: checked above
+            if pending.count == seen || Date() >= end { return }
+            seen = pending.count
         }
     }
 

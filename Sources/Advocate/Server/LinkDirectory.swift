@@ -90,6 +90,30 @@ public final class LinkDirectory: Sendable {
         return value
     }
 
+    /// The delivery time of the ambassador's mail of `week` (when `delivery`; else `nil`) and their language (when
+    /// `language`; else `nil`, as once they are erased): what is not cached is read, both in one store call when
+    /// both must be (the first click of each mail needs both; two calls cost twice the store's round).
+    func mail(ambassadorID: Int64, week: ISOWeek, delivery: Bool, language: Bool, now: Date) async throws -> (
+        deliveredAt: Date?, language: Language?
+    ) {
+        let key = Mail(ambassadorID: ambassadorID, week: week)
+        let cachedDelivery = delivery ? deliveries.fresh(key, now: now) : .some(nil)
+        let cachedLanguage = language ? languages.fresh(ambassadorID, now: now) : .some(nil)
+        switch (cachedDelivery, cachedLanguage) {
+        case (.some(let deliveredAt), .some(let language)):
+            return (deliveredAt, language)
+        case (.some(let deliveredAt), nil):
+            return (deliveredAt, try await self.language(ambassadorID: ambassadorID, now: now))
+        case (nil, .some(let language)):
+            return (try await deliveredAt(ambassadorID: ambassadorID, week: week, now: now), language)
+        case (nil, nil):
+            let facts = try await database.perform { try $0.mailFacts(ambassadorID: ambassadorID, week: week) }
+            deliveries.keep(facts.deliveredAt, for: key, now: now)
+            languages.keep(facts.language, for: ambassadorID, now: now)
+            return facts
+        }
+    }
+
     /// The cached content item: `.some(nil)` when it is known not to exist, `nil` when it must be read.
     func cachedItem(id: Int64, now: Date) -> ContentItem?? { items.fresh(id, now: now) }
 

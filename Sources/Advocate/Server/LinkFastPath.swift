@@ -155,7 +155,7 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Works through what was held, in order, until an answer waits again or the connection cannot take more
-    /// output; then lets the next read through.
+    /// output; then, once nothing is held, lets a held read through.
     private func resume(context: ChannelHandlerContext) {
         guard !resuming else { return }
         resuming = true

@@ -88,14 +88,12 @@ public struct LinkHandler: Sendable {
         // Share and visit links need a network and an item that still exists; the honeypot has neither.
         let item = kind == .trap ? nil : try await directory.item(id: token.itemID, now: time)
         if kind != .trap && (item == nil || token.network == nil) { return notFound }
-        let deliveredAt =
-            records(token) && token.kind == .share
-            ? try await directory.deliveredAt(ambassadorID: token.ambassadorID, week: token.week, now: now()) : nil
-        let language =
-            needsLanguage(token, item)
-            ? try await directory.language(ambassadorID: token.ambassadorID, now: time) ?? defaultLanguage
-            : defaultLanguage
-        let plan = plan(hit, token: token, item: item, deliveredAt: deliveredAt, language: language)
+        let needsLanguage = needsLanguage(token, item)
+        let mail = try await directory.mail(
+            ambassadorID: token.ambassadorID, week: token.week, delivery: records(token) && token.kind == .share,
+            language: needsLanguage, now: now())
+        let language = needsLanguage ? mail.language ?? defaultLanguage : defaultLanguage
+        let plan = plan(hit, token: token, item: item, deliveredAt: mail.deliveredAt, language: language)
         if let click = plan.click { try await recorder.record(click) }
         return plan.answer
     }
