@@ -115,6 +115,41 @@ struct LinkFastPathTests {
         #expect(try database.clickCounts().values.reduce(0, +) == 5 * recorded)
     }
 
+    @Test("a link whose lookups must read the store is answered on the event loop too; a failed read: the router's 500")
+    func coldLinks() throws {
+        let (directory, server, database, zoe, item) = try start()
+        defer { withExtendedLifetime(directory) {} }
+        defer { server.stop() }
+        func share(_ ambassadorID: Int64) -> String {
+            "/s/"
+                + sealer.seal(
+                    LinkToken(kind: .share, ambassadorID: ambassadorID, itemID: item, network: .linkedin, week: week))
+        }
+        // Nothing cached yet: the item, the delivery time and the language are read on the store's threads, and the
+        // answer is given here, the router's byte for byte.
+        #expect(try fastAnswers(server) == 0)
+        let fast = try rawAnswer(server.baseURL + share(zoe))
+        #expect(try fastAnswers(server) == 1, "answered on the event loop")
+        #expect(fast.hasPrefix("HTTP/1.1 200") && fast.contains("Copy the text and open LinkedIn"), "\(fast)")
+        #expect(try rawAnswer(server.baseURL + share(zoe), headers: viaRouter) == fast)
+        // Someone whose link nobody opened yet, while the store cannot answer: the same 500 from both paths, with
+        // the security headers, and nothing stored or cached.
+        let stranger = share(zoe + 1_000)
+        try database.write { db in try db.execute(sql: "ALTER TABLE ambassador RENAME TO ambassadorAway") }
+        let failed = try rawAnswer(server.baseURL + stranger)
+        let routerFailed = try rawAnswer(server.baseURL + stranger, headers: viaRouter)
+        try database.write { db in try db.execute(sql: "ALTER TABLE ambassadorAway RENAME TO ambassador") }
+        #expect(failed.hasPrefix("HTTP/1.1 500") && failed.contains("X-Content-Type-Options: nosniff"), "\(failed)")
+        #expect(failed == routerFailed)
+        #expect(try fastAnswers(server) == 1, "a 500 is not counted")
+        // Once the store answers again, the link is read afresh and answered here (the default language: nobody).
+        let later = try rawAnswer(server.baseURL + stranger)
+        #expect(later.hasPrefix("HTTP/1.1 200") && later.contains("Kopieer de tekst en open LinkedIn"), "\(later)")
+        #expect(try fastAnswers(server) == 2)
+        #expect(server.stop() == 0)
+        #expect(try database.clickCounts().values.reduce(0, +) == 3, "Zoë's two and the stranger's one")
+    }
+
     @Test("pipelined, half-closed and broken requests get their answers in order, here and from the router")
     func order() throws {
         let (directory, server, database, zoe, item) = try start()

@@ -14,7 +14,16 @@ extension AppDatabase {
     /// Runs store calls on the store's own threads and resumes the caller with the result.
     public func perform<T: Sendable>(_ body: @escaping @Sendable (AppDatabase) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            Self.queue.addOperation { continuation.resume(with: Result { try body(self) }) }
+            perform(body) { continuation.resume(with: $0) }
         }
+    }
+
+    /// As ``perform(_:)``, for a caller without a task (the event loops' ``LinkFastPath``): `completion` gets the
+    /// result on the store's thread.
+    func perform<T: Sendable>(
+        _ body: @escaping @Sendable (AppDatabase) throws -> T,
+        completion: @escaping @Sendable (Result<T, any Error>) -> Void
+    ) {
+        Self.queue.addOperation { completion(Result { try body(self) }) }
     }
 }

@@ -60,17 +60,13 @@ public final class LinkDirectory: Sendable {
     /// The content item, or `nil` when it does not exist (any more).
     public func item(id: Int64, now: Date) async throws -> ContentItem? {
         if let cached = cachedItem(id: id, now: now) { return cached }
-        let item = try await database.perform { try $0.contentItem(id: id) }
-        items.keep(item, for: id, now: now)
-        return item
+        return try await database.perform { _ in try self.readItem(id: id, now: now) }
     }
 
     /// The ambassador's language, or `nil` once they are erased.
     public func language(ambassadorID: Int64, now: Date) async throws -> Language? {
         if let cached = cachedLanguage(ambassadorID: ambassadorID, now: now) { return cached }
-        let value = try await database.perform { try $0.ambassador(id: ambassadorID)?.language }
-        languages.keep(value, for: ambassadorID, now: now)
-        return value
+        return try await database.perform { _ in try self.readLanguage(ambassadorID: ambassadorID, now: now) }
     }
 
     /// Notes a press of a share page's button; true the first time for a share (later presses add nothing, so a
@@ -82,18 +78,35 @@ public final class LinkDirectory: Sendable {
         }
     }
 
+    /// As ``item(id:now:)``, reading the store when the item is not cached. Blocks: only on the store's threads
+    /// (``AppDatabase/perform(_:)``), as the `read…` functions below.
+    func readItem(id: Int64, now: Date) throws -> ContentItem? {
+        if let cached = cachedItem(id: id, now: now) { return cached }
+        let item = try database.contentItem(id: id)
+        items.keep(item, for: id, now: now)
+        return item
+    }
+
+    /// As ``language(ambassadorID:now:)``.
+    func readLanguage(ambassadorID: Int64, now: Date) throws -> Language? {
+        if let cached = cachedLanguage(ambassadorID: ambassadorID, now: now) { return cached }
+        let value = try database.ambassador(id: ambassadorID)?.language
+        languages.keep(value, for: ambassadorID, now: now)
+        return value
+    }
+
     /// When the ambassador's digest of `week` was delivered.
-    public func deliveredAt(ambassadorID: Int64, week: ISOWeek, now: Date) async throws -> Date? {
+    func readDeliveredAt(ambassadorID: Int64, week: ISOWeek, now: Date) throws -> Date? {
         if let cached = cachedDeliveredAt(ambassadorID: ambassadorID, week: week, now: now) { return cached }
-        let value = try await database.perform { try $0.deliveredAt(ambassadorID: ambassadorID, week: week) }
+        let value = try database.deliveredAt(ambassadorID: ambassadorID, week: week)
         deliveries.keep(value, for: Mail(ambassadorID: ambassadorID, week: week), now: now)
         return value
     }
 
     /// The delivery time of the ambassador's mail of `week` (when `delivery`; else `nil`) and their language (when
-    /// `language`; else `nil`, as once they are erased): what is not cached is read, both in one store call when
-    /// both must be (the first click of each mail needs both; two calls cost twice the store's round).
-    func mail(ambassadorID: Int64, week: ISOWeek, delivery: Bool, language: Bool, now: Date) async throws -> (
+    /// `language`; else `nil`, as once they are erased): what is not cached is read, both in one statement when
+    /// both must be (the first click of each mail needs both; two reads cost twice the store's round).
+    func readMail(ambassadorID: Int64, week: ISOWeek, delivery: Bool, language: Bool, now: Date) throws -> (
         deliveredAt: Date?, language: Language?
     ) {
         let key = Mail(ambassadorID: ambassadorID, week: week)
@@ -103,11 +116,11 @@ public final class LinkDirectory: Sendable {
         case (.some(let deliveredAt), .some(let language)):
             return (deliveredAt, language)
         case (.some(let deliveredAt), nil):
-            return (deliveredAt, try await self.language(ambassadorID: ambassadorID, now: now))
+            return (deliveredAt, try readLanguage(ambassadorID: ambassadorID, now: now))
         case (nil, .some(let language)):
-            return (try await deliveredAt(ambassadorID: ambassadorID, week: week, now: now), language)
+            return (try readDeliveredAt(ambassadorID: ambassadorID, week: week, now: now), language)
         case (nil, nil):
-            let facts = try await database.perform { try $0.mailFacts(ambassadorID: ambassadorID, week: week) }
+            let facts = try database.mailFacts(ambassadorID: ambassadorID, week: week)
             deliveries.keep(facts.deliveredAt, for: key, now: now)
             languages.keep(facts.language, for: ambassadorID, now: now)
             return facts

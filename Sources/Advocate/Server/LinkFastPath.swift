@@ -15,13 +15,13 @@ struct FastLinks: Sendable {
     let dates = HTTPDateCache()
 }
 
-/// Answers `GET` and `HEAD` on `/s/`, `/l/` and `/t/` links on the connection's event loop, without a task, when the
-/// link handler has all it needs in memory (``LinkHandler/followCached(_:)``): a click is queued to the click
-/// writer and the answer is written once the writer has committed it (an answer that records nothing, such as a bad
-/// token's 404, at once), exactly as the router's routes answer (same
+/// Answers `GET` and `HEAD` on `/s/`, `/l/` and `/t/` links on the connection's event loop, without a task: from
+/// the link handler's caches (``LinkHandler/followCached(_:)``), or, when the item, delivery time or language must
+/// be read first, after the store's threads read them (``LinkHandler/followReading(_:)``), the answer waiting as for
+/// a commit. A click is queued to the click writer and the answer is written once the writer has committed it (an
+/// answer that records nothing, such as a bad token's 404, at once), exactly as the router's routes answer (same
 /// status, headers and page; ``ResponseGuard`` adds the same security headers, metrics and log line). Any other
-/// request, and a link whose item, delivery time or language must first be read from the store, goes on to
-/// Hummingbird's router unchanged.
+/// request goes on to Hummingbird's router unchanged.
 ///
 /// A request is answered here only when no other request is open on its connection. While its click is being
 /// committed, whatever comes after it on the connection (parts of later requests, the end of the input, a parse error,
@@ -38,7 +38,9 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// A request answered here.
     private struct Answering: Sendable {
-        var plan: FollowPlan
+        var hit: FollowHit
+        /// The answer and click, when the caches had all they need; else the store's threads read it first.
+        var plan: FollowPlan?
         var method: HTTPRequest.Method
         var path: String
         var start: ContinuousClock.Instant
@@ -135,22 +137,46 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
                 return
             }
             reading = nil
-            guard let click = answering.plan.click else {
-                answer(answering, failure: nil, context: context)
+            if let plan = answering.plan {
+                follow(answering, plan: plan, context: context)
                 return
             }
+            // The lookups run on the store's threads; the answer waits here, as for a commit.
             waiting = true
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            links.handler.recorder.enqueue(click, on: context.eventLoop) { result in
-                let (handler, context) = bound.value
-                handler.waiting = false
-                if case .failure(let error) = result {
-                    handler.answer(answering, failure: error, context: context)
-                } else {
-                    handler.answer(answering, failure: nil, context: context)
+            let (loop, handler) = (context.eventLoop, links.handler)
+            handler.database.perform({ _ in try handler.followReading(answering.hit) }) { result in
+                loop.execute {
+                    let (fast, context) = bound.value
+                    switch result {
+                    case .success(let plan):
+                        fast.follow(answering, plan: plan, context: context)
+                    case .failure(let error):
+                        fast.waiting = false
+                        fast.answer(answering, .failure(error), context: context)
+                        fast.resume(context: context)
+                    }
                 }
-                handler.resume(context: context)
             }
+        }
+    }
+
+    /// Answers with `plan` once its click, if it records one, is committed; then works through what waited.
+    private func follow(_ answering: Answering, plan: FollowPlan, context: ChannelHandlerContext) {
+        guard let click = plan.click else {
+            let waited = waiting
+            waiting = false
+            answer(answering, .success(plan), context: context)
+            if waited { resume(context: context) }
+            return
+        }
+        waiting = true
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        links.handler.recorder.enqueue(click, on: context.eventLoop) { result in
+            let (fast, context) = bound.value
+            fast.waiting = false
+            fast.answer(answering, result.map { plan }, context: context)
+            fast.resume(context: context)
         }
     }
 
@@ -179,19 +205,23 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// The answer to a link request read on this connection (`failure`: its click could not be committed).
-    private func answer(_ answering: Answering, failure: (any Error)?, context: ChannelHandlerContext) {
+    /// The answer to a link request read on this connection: its plan, or a 500 when its lookups or its click
+    /// failed.
+    private func answer(
+        _ answering: Answering, _ outcome: Result<FollowPlan, any Error>, context: ChannelHandlerContext
+    ) {
         var response: Response
         var body: ByteBuffer?
-        if let failure {
+        switch outcome {
+        case .failure(let failure):
             links.logger.error(
                 "\(answering.method.rawValue) \(AdvocateMetrics.route(of: answering.path)) failed: \(failure)")
             response = Response(status: .internalServerError)
-        } else {
+        case .success(let plan):
             AdvocateMetrics.fastAnswer()
             let isHead = answering.method == .head
-            response = answering.plan.answer.response(isHead: isHead)
-            if !isHead, let html = answering.plan.answer.html { body = ByteBuffer(string: html) }
+            response = plan.answer.response(isHead: isHead)
+            if !isHead, let html = plan.answer.html { body = ByteBuffer(string: html) }
         }
         ResponseGuard.secure(&response.headers)
         response.headers[.contentLength] = String(body?.readableBytes ?? 0)
@@ -204,7 +234,7 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             logger: links.logger)
     }
 
-    /// The request as one answered here, when it is a plain `GET` or `HEAD` of a link with nothing to read first.
+    /// The request as one answered here, when it is a plain `GET` or `HEAD` of a link.
     private func answering(_ head: HTTPRequest, context: ChannelHandlerContext) -> Answering? {
         let start = ContinuousClock.now
         // No body (its end comes with its head), no `Connection` or `Expect` header: anything else is the router's.
@@ -219,8 +249,8 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             text: token, kind: kind, method: head.method.rawValue, userAgent: head.headerFields[.userAgent],
             client: RequestOrigin.client(peer: peer, headers: head.headerFields, server: links.server),
             requestID: RequestOrigin.requestID(peer: peer, headers: head.headerFields, server: links.server))
-        guard let plan = links.handler.followCached(hit) else { return nil }
-        return Answering(plan: plan, method: head.method, path: path, start: start)
+        return Answering(
+            hit: hit, plan: links.handler.followCached(hit), method: head.method, path: path, start: start)
     }
 
     /// The kind and token of a path `/s/TOKEN`, `/l/TOKEN` or `/t/TOKEN` whose token is all base64url characters

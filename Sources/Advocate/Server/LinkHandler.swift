@@ -83,19 +83,16 @@ public struct LinkHandler: Sendable {
     ) async throws -> LinkResponse {
         let hit = FollowHit(
             text: text, kind: kind, method: method, userAgent: userAgent, client: client, requestID: requestID)
-        let time = now()
-        guard let token = open(hit, at: time) else { return notFound }
-        // Share and visit links need a network and an item that still exists; the honeypot has neither.
-        let item = kind == .trap ? nil : try await directory.item(id: token.itemID, now: time)
-        if kind != .trap && (item == nil || token.network == nil) { return notFound }
-        let needsLanguage = needsLanguage(token, item)
-        let mail = try await directory.mail(
-            ambassadorID: token.ambassadorID, week: token.week, delivery: records(token) && token.kind == .share,
-            language: needsLanguage, now: now())
-        let language = needsLanguage ? mail.language ?? defaultLanguage : defaultLanguage
-        let plan = plan(hit, token: token, item: item, deliveredAt: mail.deliveredAt, language: language)
+        let plan = try await followPlan(hit)
         if let click = plan.click { try await recorder.record(click) }
         return plan.answer
+    }
+
+    /// What ``follow(_:kind:method:userAgent:client:requestID:)`` answers and records: from the directory's
+    /// caches, or read on the store's threads.
+    func followPlan(_ hit: FollowHit) async throws -> FollowPlan {
+        if let plan = followCached(hit) { return plan }
+        return try await database.perform { _ in try self.followReading(hit) }
     }
 
     /// What ``follow(_:kind:method:userAgent:client:requestID:)`` answers and records, when every value it needs
@@ -125,6 +122,24 @@ public struct LinkHandler: Sendable {
             language = cached ?? defaultLanguage
         }
         return plan(hit, token: token, item: item, deliveredAt: deliveredAt, language: language)
+    }
+
+    /// As ``followCached(_:)``, reading from the store what is not cached (the item, then the mail's delivery time
+    /// and the person's language in one statement). Blocks: only on the store's threads (``AppDatabase/perform(_:)``).
+    func followReading(_ hit: FollowHit) throws -> FollowPlan {
+        let time = now()
+        guard let token = open(hit, at: time) else { return FollowPlan(answer: notFound, click: nil) }
+        // Share and visit links need a network and an item that still exists; the honeypot has neither.
+        let item = hit.kind == .trap ? nil : try directory.readItem(id: token.itemID, now: time)
+        if hit.kind != .trap && (item == nil || token.network == nil) {
+            return FollowPlan(answer: notFound, click: nil)
+        }
+        let needsLanguage = needsLanguage(token, item)
+        let mail = try directory.readMail(
+            ambassadorID: token.ambassadorID, week: token.week, delivery: records(token) && token.kind == .share,
+            language: needsLanguage, now: time)
+        let language = needsLanguage ? mail.language ?? defaultLanguage : defaultLanguage
+        return plan(hit, token: token, item: item, deliveredAt: mail.deliveredAt, language: language)
     }
 
     /// The hit's token, if it opens, is of the route's kind and has not expired.
