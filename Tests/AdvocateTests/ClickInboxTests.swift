@@ -208,7 +208,7 @@ struct ClickInboxTests {
     @Test(
         "under concurrent load a group commit waits for more clicks (commit delay); alone, after a gap, at shutdown not",
         .timeLimit(.minutes(1)))
-    func recorderCommitDelay() async throws {
+    func recorderCommitDelay() throws {
         let (directory, database, people, items) = try store()
         defer { withExtendedLifetime(directory) {} }
         // A delay and a gap far longer than any test (the time limit turns a wait for them into a failure).
@@ -222,52 +222,57 @@ struct ClickInboxTests {
             try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM clickParcel") ?? 0 }
         }
         let click = browserShare(people: people, items: items)
-        func recordTogether(_ count: Int, on recorder: ClickRecorder) async throws {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<count { group.addTask { try await recorder.record(click) } }
-                try await group.waitForAll()
+        /// Queues `count` clicks one after the other and waits until all are committed.
+        func record(_ count: Int, on recorder: ClickRecorder) {
+            let done = DispatchSemaphore(value: 0)
+            for _ in 0..<count { recorder.enqueue({ click }) { _ in done.signal() } }
+            for _ in 0..<count { done.wait() }
+        }
+        /// Two clicks in one group commit, whatever the scheduling: the writer is held in the callback of a first
+        /// click (committed alone) while the two are queued.
+        func recordPair(on recorder: ClickRecorder) {
+            let (entered, release) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
+            recorder.enqueue({ click }) { _ in
+                entered.signal()
+                release.wait()
             }
+            entered.wait()
+            let done = DispatchSemaphore(value: 0)
+            for _ in 0..<2 { recorder.enqueue({ click }) { _ in done.signal() } }
+            release.signal()
+            for _ in 0..<2 { done.wait() }
         }
         // A lone client: no commit waits, whatever came before.
-        for _ in 0..<3 { try await recorder.record(click) }
+        for _ in 0..<3 { record(1, on: recorder) }
         #expect(try commits() == 3 && database.inboxCount() == 3)
-        // Two at once until they share a commit (the writer may take the first alone): load is concurrent now.
-        var recorded = 3
-        for _ in 0..<200 {
-            let before = try commits()
-            try await recordTogether(2, on: recorder)
-            recorded += 2
-            if try commits() == before + 1 { break }
-        }
-        let shared = try commits()
-        #expect(try database.inboxCount() == recorded)
-        // Right after that commit: four clicks recorded at once wait for each other and share one commit, however
-        // the tasks are scheduled (without the delay the first would commit alone as soon as it came).
-        try await recordTogether(4, on: recorder)
-        #expect(try commits() == shared + 1, "one group commit of four")
+        // A commit of two: load is concurrent now.
+        recordPair(on: recorder)
+        #expect(try commits() == 5 && database.inboxCount() == 6)
+        // Right after it, a click waits for more (without the delay the writer would take it alone at once); the
+        // group of four it waits for shares one commit.
+        let first = DispatchSemaphore(value: 0)
+        recorder.enqueue({ click }) { _ in first.signal() }
+        #expect(first.wait(timeout: .now() + 1) == .timedOut, "committed alone")
+        record(3, on: recorder)
+        first.wait()
+        #expect(try commits() == 6 && database.inboxCount() == 10, "one group commit of four")
         // A click queued while a group is awaited is committed when the writer stops, not an hour later.
         let outcome = Shared<Bool?>(nil)
         recorder.enqueue({ click }) { result in outcome.withLock { $0 = (try? result.get()) != nil } }
         recorder.shutdown()
         #expect(outcome.withLock { $0 } == true)
-        #expect(try commits() == shared + 2 && database.inboxCount() == recorded + 5)
+        #expect(try commits() == 7 && database.inboxCount() == 11)
 
-        // With a short gap, a group that stops growing is committed without waiting for the delay: pairs until
-        // two share a commit, then a lone click after it.
+        // With a short gap, a group that stops growing is committed without waiting for the delay.
         let gapped = writer(on: database) {
             $0.idle = 3_600
             $0.commitDelay = 3_600
             $0.commitGap = 0.001
             $0.commitGroup = 4
         }
-        for _ in 0..<200 {
-            let before = try commits()
-            try await recordTogether(2, on: gapped)
-            if try commits() == before + 1 { break }
-        }
-        let before = try commits()
-        try await gapped.record(click)
-        #expect(try commits() == before + 1)
+        recordPair(on: gapped)
+        record(1, on: gapped)
+        #expect(try commits() == 10 && database.inboxCount() == 15)
         gapped.shutdown()
     }
 

@@ -81,8 +81,8 @@ public func buildApplication(
         logger.error("the editor and dashboard at /admin are off: \(error)")
     }
     let host = context.config.server.host
-    // Plain link requests whose answer needs no read from the store are answered on the event loops (see
-    // ``LinkFastPath``); everything else, and those links otherwise, goes through the router above. No idle timeout:
+    // Plain link requests are answered on the event loops (see ``LinkFastPath``; a store read first when the caches
+    // miss); everything else goes through the router above. No idle timeout:
     // the loops' answers do not reach the bookkeeping of Hummingbird's connection handler, which would close a
     // connection that asks only for links.
     let fast = FastLinks(handler: handler, server: server, logger: logger)
