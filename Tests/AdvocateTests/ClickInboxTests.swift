@@ -211,13 +211,17 @@ struct ClickInboxTests {
     func recorderCommitDelay() throws {
         let (directory, database, people, items) = try store()
         defer { withExtendedLifetime(directory) {} }
-        // A delay and a gap far longer than any test (the time limit turns a wait for them into a failure).
-        let recorder = writer(on: database) {
-            $0.idle = 3_600
-            $0.commitDelay = 3_600
-            $0.commitGap = 3_600
-            $0.commitGroup = 4
+        /// A writer whose commit delay is far longer than any test (the time limit turns a wait for it into a
+        /// failure), as is its gap unless given.
+        func delayed(gap: TimeInterval = 3_600) -> ClickRecorder {
+            writer(on: database) {
+                $0.idle = 3_600
+                $0.commitDelay = 3_600
+                $0.commitGap = gap
+                $0.commitGroup = 4
+            }
         }
+        let recorder = delayed()
         func commits() throws -> Int {
             try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM clickParcel") ?? 0 }
         }
@@ -264,12 +268,7 @@ struct ClickInboxTests {
         #expect(try commits() == 7 && database.inboxCount() == 11)
 
         // With a short gap, a group that stops growing is committed without waiting for the delay.
-        let gapped = writer(on: database) {
-            $0.idle = 3_600
-            $0.commitDelay = 3_600
-            $0.commitGap = 0.001
-            $0.commitGroup = 4
-        }
+        let gapped = delayed(gap: 0.001)
         recordPair(on: gapped)
         record(1, on: gapped)
         #expect(try commits() == 10 && database.inboxCount() == 15)

@@ -154,6 +154,63 @@ struct LinkFastPathTests {
         #expect(try database.clickCounts().values.reduce(0, +) == 3, "Zoë's two and Ann's one")
     }
 
+    @Test("cold links in a pipelined write, HEAD and visits among them, and a failed read: each answer in its place")
+    func coldPipelined() throws {
+        let (directory, server, database, zoe, item) = try start()
+        defer { withExtendedLifetime(directory) {} }
+        defer { server.stop() }
+        let port = try #require(URL(string: server.baseURL)?.port)
+        func rounds(_ rounds: [[String: Any]]) throws -> [[String]] {
+            let json = String(decoding: try JSONSerialization.data(withJSONObject: rounds), as: UTF8.self)
+            return try JSONDecoder().decode(
+                [[String]].self, from: try runFixture("Tests/Fixtures/http_rounds.py", [String(port), json]))
+        }
+        func request(_ method: String, _ path: String) -> String {
+            "\(method) \(path) HTTP/1.1\r\nHost: x\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0\r\n\r\n"
+        }
+        func link(_ kind: LinkToken.Kind, _ person: Int64, _ network: Network) -> String {
+            (kind == .share ? "/s/" : "/l/")
+                + sealer.seal(LinkToken(kind: kind, ambassadorID: person, itemID: item, network: network, week: week))
+        }
+        let ann = try #require(
+            try database.addAmbassador(
+                Ambassador(email: "ann@example.org", name: "Ann", language: .en, networks: [.x], joinedAt: Date()),
+                now: Date()
+            ).id)
+        let bob = try #require(
+            try database.addAmbassador(
+                Ambassador(
+                    email: "bob@example.org", name: "Bob", language: .en, networks: [.linkedin], joinedAt: Date()),
+                now: Date()
+            ).id)
+        let (zoeX, annX, annVisit) = (link(.share, zoe, .x), link(.share, ann, .x), link(.visit, ann, .x))
+        let bobPage = link(.share, bob, .linkedin)
+        // Nothing is cached: every link's item, delivery time or language is read on the store's threads while the
+        // ones behind it wait their turn; a HEAD and a visit among them.
+        #expect(try fastAnswers(server) == 0)
+        let cold = try rounds([
+            [
+                "send": [request("GET", zoeX), request("HEAD", annX), request("GET", annVisit), request("GET", zoeX)],
+                "answers": 4,
+            ]
+        ])
+        // Bob's mail has never been read when the deliveries cannot be: his link's read (the delivery time and his
+        // language, for the share page) fails; the link behind it (cached now, its click committed as ever) is still
+        // answered, in its place.
+        try database.write { db in try db.execute(sql: "ALTER TABLE delivery RENAME TO deliveryAway") }
+        let failed = try rounds([["send": [request("GET", bobPage), request("GET", zoeX)], "answers": 2]])
+        try database.write { db in try db.execute(sql: "ALTER TABLE deliveryAway RENAME TO delivery") }
+        #expect(try fastAnswers(server) == 5, "four cold or cached links and the one after the failure")
+        // Each link's answer asked alone, now that all is cached.
+        let expected = try [zoeX, annX, annVisit].map { "302 " + (try http(server.baseURL + $0).location) }
+        #expect(expected[0] != expected[1] && expected.allSatisfy { $0.hasPrefix("302 https://") }, "\(expected)")
+        #expect(cold == [[expected[0], expected[1], expected[2], expected[0]]], "\(cold)")
+        #expect(failed == [["500 ", expected[0]]], "\(failed)")
+        #expect(server.stop() == 0)
+        // Four in the first round, Zoë's after the failure and the three asked again; Bob's was not recorded.
+        #expect(try database.clickCounts().values.reduce(0, +) == 4 + 1 + 3)
+    }
+
     @Test("pipelined, half-closed and broken requests get their answers in order, here and from the router")
     func order() throws {
         let (directory, server, database, zoe, item) = try start()

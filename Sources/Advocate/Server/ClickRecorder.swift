@@ -130,8 +130,8 @@ public final class ClickRecorder: @unchecked Sendable {
         // failed move the pause doubles (up to a minute), so a store that keeps failing is not retried ten times a
         // second.
         var draining = false
-        // When the last group commit ended, and how many clicks it held.
-        var committed = ContinuousClock.now - .seconds(3_600)
+        // When the last group commit ended, and how many clicks it held (none yet: the first commit never waits).
+        var committed = ContinuousClock.now
         var lastBatch = 0
         while true {
             condition.lock()

@@ -127,6 +127,17 @@ public final class LinkDirectory: Sendable {
         }
     }
 
+    /// As ``readMail(ambassadorID:week:delivery:language:now:)`` from the caches alone: `nil` when a value asked for
+    /// must be read.
+    func cachedMail(ambassadorID: Int64, week: ISOWeek, delivery: Bool, language: Bool, now: Date) -> (
+        deliveredAt: Date?, language: Language?
+    )? {
+        let deliveredAt = delivery ? cachedDeliveredAt(ambassadorID: ambassadorID, week: week, now: now) : .some(nil)
+        let language = language ? cachedLanguage(ambassadorID: ambassadorID, now: now) : .some(nil)
+        guard let deliveredAt, let language else { return nil }
+        return (deliveredAt, language)
+    }
+
     /// The cached content item: `.some(nil)` when it is known not to exist, `nil` when it must be read.
     func cachedItem(id: Int64, now: Date) -> ContentItem?? { items.fresh(id, now: now) }
 

@@ -100,44 +100,51 @@ public struct LinkHandler: Sendable {
     /// (``LinkFastPath``) answers with it without a task; the answer and the click are the same.
     func followCached(_ hit: FollowHit) -> FollowPlan? {
         let time = now()
-        guard let token = open(hit, at: time) else { return FollowPlan(answer: notFound, click: nil) }
-        var item: ContentItem?
-        if hit.kind != .trap {
-            guard let cached = directory.cachedItem(id: token.itemID, now: time) else { return nil }
-            item = cached
-        }
-        if hit.kind != .trap && (item == nil || token.network == nil) {
-            return FollowPlan(answer: notFound, click: nil)
-        }
-        var deliveredAt: Date?
-        if records(token) && token.kind == .share {
-            guard
-                let cached = directory.cachedDeliveredAt(ambassadorID: token.ambassadorID, week: token.week, now: time)
-            else { return nil }
-            deliveredAt = cached
-        }
-        var language = defaultLanguage
-        if needsLanguage(token, item) {
-            guard let cached = directory.cachedLanguage(ambassadorID: token.ambassadorID, now: time) else { return nil }
-            language = cached ?? defaultLanguage
-        }
-        return plan(hit, token: token, item: item, deliveredAt: deliveredAt, language: language)
+        return follow(
+            hit, at: time, item: { directory.cachedItem(id: $0, now: time) },
+            mail: { token, delivery, language in
+                directory.cachedMail(
+                    ambassadorID: token.ambassadorID, week: token.week, delivery: delivery, language: language,
+                    now: time)
+            })
     }
 
     /// As ``followCached(_:)``, reading from the store what is not cached (the item, then the mail's delivery time
     /// and the person's language in one statement). Blocks: only on the store's threads (``AppDatabase/perform(_:)``).
     func followReading(_ hit: FollowHit) throws -> FollowPlan {
         let time = now()
+        let plan = try follow(
+            hit, at: time, item: { .some(try directory.readItem(id: $0, now: time)) },
+            mail: { token, delivery, language in
+                try directory.readMail(
+                    ambassadorID: token.ambassadorID, week: token.week, delivery: delivery, language: language,
+                    now: time)
+            })
+        // Every read answers, so a plan always comes.
+        return plan ?? FollowPlan(answer: notFound, click: nil)
+    }
+
+    /// The steps of both: open the token, look up its item, then its mail's delivery time (only a recorded share's
+    /// click needs it) and the person's language (only where the answer does). A lookup answers `nil` when its
+    /// value must be read first; the plan is then `nil` too.
+    private func follow(
+        _ hit: FollowHit, at time: Date, item lookUpItem: (Int64) throws -> ContentItem??,
+        mail lookUpMail: (LinkToken, _ delivery: Bool, _ language: Bool) throws -> (
+            deliveredAt: Date?, language: Language?
+        )?
+    ) rethrows -> FollowPlan? {
         guard let token = open(hit, at: time) else { return FollowPlan(answer: notFound, click: nil) }
         // Share and visit links need a network and an item that still exists; the honeypot has neither.
-        let item = hit.kind == .trap ? nil : try directory.readItem(id: token.itemID, now: time)
-        if hit.kind != .trap && (item == nil || token.network == nil) {
-            return FollowPlan(answer: notFound, click: nil)
+        var item: ContentItem?
+        if hit.kind != .trap {
+            guard let found = try lookUpItem(token.itemID) else { return nil }
+            item = found
+            guard item != nil, token.network != nil else { return FollowPlan(answer: notFound, click: nil) }
         }
         let needsLanguage = needsLanguage(token, item)
-        let mail = try directory.readMail(
-            ambassadorID: token.ambassadorID, week: token.week, delivery: records(token) && token.kind == .share,
-            language: needsLanguage, now: time)
+        guard let mail = try lookUpMail(token, records(token) && token.kind == .share, needsLanguage) else {
+            return nil
+        }
         let language = needsLanguage ? mail.language ?? defaultLanguage : defaultLanguage
         return plan(hit, token: token, item: item, deliveredAt: mail.deliveredAt, language: language)
     }
