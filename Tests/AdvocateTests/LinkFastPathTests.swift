@@ -154,7 +154,7 @@ struct LinkFastPathTests {
         #expect(try database.clickCounts().values.reduce(0, +) == 3, "Zoë's two and Ann's one")
     }
 
-    @Test("cold links in a pipelined write, HEAD and visits among them, and a failed read: each answer in its place")
+    @Test("cold links in a pipelined write, a HEAD and a visit among them, and a failed read: each answer in its place")
     func coldPipelined() throws {
         let (directory, server, database, zoe, item) = try start()
         defer { withExtendedLifetime(directory) {} }
@@ -185,8 +185,9 @@ struct LinkFastPathTests {
             ).id)
         let (zoeX, annX, annVisit) = (link(.share, zoe, .x), link(.share, ann, .x), link(.visit, ann, .x))
         let bobPage = link(.share, bob, .linkedin)
-        // Nothing is cached: every link's item, delivery time or language is read on the store's threads while the
-        // ones behind it wait their turn; a HEAD and a visit among them.
+        // Nothing is cached: the first link's item, delivery time and language and the second's mail are read on the
+        // store's threads while the links behind them wait their turn (the visit and the last link find the caches
+        // those reads filled); a HEAD and a visit among them.
         #expect(try fastAnswers(server) == 0)
         let cold = try rounds([
             [

@@ -120,8 +120,11 @@ public struct LinkHandler: Sendable {
                     ambassadorID: token.ambassadorID, week: token.week, delivery: delivery, language: language,
                     now: time)
             })
-        // Every read answers, so a plan always comes.
-        return plan ?? FollowPlan(answer: notFound, click: nil)
+        guard let plan else {
+            assertionFailure("every read answers, so a plan always comes")
+            return FollowPlan(answer: notFound, click: nil)
+        }
+        return plan
     }
 
     /// The steps of both: open the token, look up its item, then its mail's delivery time (only a recorded share's
