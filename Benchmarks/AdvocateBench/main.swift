@@ -62,8 +62,16 @@ func person(_ id: Int) -> Ambassador {
 }
 
 let arguments = CommandLine.arguments
+let usage =
+    "usage: advocate-bench seed|render|clicks|tokens|clickwrite|follow|ledger|curlsend N DIR, or bare|barenio PORT DIR"
 guard arguments.count == 4, let count = Int(arguments[2]) else {
-    print("usage: advocate-bench seed|render|tokens N DIR")
+    print(usage)
+    exit(2)
+}
+// The link keys' absence is said plainly, before any work (a missing secret would otherwise end in a crash report).
+if ["tokens", "follow"].contains(arguments[1]), ProcessInfo.processInfo.environment["ADVOCATE_LINK_KEYS"] == nil {
+    FileHandle.standardError.write(
+        Data("advocate-bench \(arguments[1]): set ADVOCATE_LINK_KEYS (as scripts/loadcheck does)\n".utf8))
     exit(2)
 }
 let directory = URL(fileURLWithPath: arguments[3])
@@ -369,7 +377,7 @@ case "tokens":
     print("wrote \(count) share paths")
 
 default:
-    print("usage: advocate-bench seed|render|tokens N DIR")
+    print(usage)
     exit(2)
 }
 
