@@ -64,6 +64,25 @@ struct LinkFastPathTests {
         return (directory, server, database, zoe, item)
     }
 
+    /// Adds an ambassador who reads English and shares on `network`; returns their id.
+    func addPerson(_ name: String, _ network: Network, to database: AppDatabase) throws -> Int64 {
+        let person = try database.addAmbassador(
+            Ambassador(
+                email: "\(name.lowercased())@example.org", name: name, language: .en, networks: [network],
+                joinedAt: Date()),
+            now: Date())
+        return try #require(person.id)
+    }
+
+    /// Raw requests over one connection to `server`, in rounds (``Tests/Fixtures/http_rounds.py``): per round, the
+    /// answers' status and location (or the body's first two characters), and "closed" if the server closed early.
+    func exchange(_ rounds: [[String: Any]], with server: ServerProcess) throws -> [[String]] {
+        let port = try #require(URL(string: server.baseURL)?.port)
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: rounds), as: UTF8.self)
+        let output = try runFixture("Tests/Fixtures/http_rounds.py", [String(port), json])
+        return try JSONDecoder().decode([[String]].self, from: output)
+    }
+
     @Test(
         "a link answered on the event loop gets the router's answer byte for byte, GET and HEAD, and is recorded alike")
     func sameAnswers() throws {
@@ -134,10 +153,7 @@ struct LinkFastPathTests {
         #expect(try rawAnswer(server.baseURL + share(zoe), headers: viaRouter) == fast)
         // Someone else (English too; the default is Dutch) whose link nobody opened yet, while the store cannot
         // answer: the same 500 from both paths, with the security headers, and nothing stored or cached.
-        let ann = try database.addAmbassador(
-            Ambassador(email: "ann@example.org", name: "Ann", language: .en, networks: [.linkedin], joinedAt: Date()),
-            now: Date())
-        let stranger = share(try #require(ann.id))
+        let stranger = share(try addPerson("Ann", .linkedin, to: database))
         try database.write { db in try db.execute(sql: "ALTER TABLE ambassador RENAME TO ambassadorAway") }
         let failed = try rawAnswer(server.baseURL + stranger)
         let routerFailed = try rawAnswer(server.baseURL + stranger, headers: viaRouter)
@@ -159,12 +175,7 @@ struct LinkFastPathTests {
         let (directory, server, database, zoe, item) = try start()
         defer { withExtendedLifetime(directory) {} }
         defer { server.stop() }
-        let port = try #require(URL(string: server.baseURL)?.port)
-        func rounds(_ rounds: [[String: Any]]) throws -> [[String]] {
-            let json = String(decoding: try JSONSerialization.data(withJSONObject: rounds), as: UTF8.self)
-            return try JSONDecoder().decode(
-                [[String]].self, from: try runFixture("Tests/Fixtures/http_rounds.py", [String(port), json]))
-        }
+        func rounds(_ rounds: [[String: Any]]) throws -> [[String]] { try exchange(rounds, with: server) }
         func request(_ method: String, _ path: String) -> String {
             "\(method) \(path) HTTP/1.1\r\nHost: x\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0\r\n\r\n"
         }
@@ -172,17 +183,7 @@ struct LinkFastPathTests {
             (kind == .share ? "/s/" : "/l/")
                 + sealer.seal(LinkToken(kind: kind, ambassadorID: person, itemID: item, network: network, week: week))
         }
-        let ann = try #require(
-            try database.addAmbassador(
-                Ambassador(email: "ann@example.org", name: "Ann", language: .en, networks: [.x], joinedAt: Date()),
-                now: Date()
-            ).id)
-        let bob = try #require(
-            try database.addAmbassador(
-                Ambassador(
-                    email: "bob@example.org", name: "Bob", language: .en, networks: [.linkedin], joinedAt: Date()),
-                now: Date()
-            ).id)
+        let (ann, bob) = (try addPerson("Ann", .x, to: database), try addPerson("Bob", .linkedin, to: database))
         let (zoeX, annX, annVisit) = (link(.share, zoe, .x), link(.share, ann, .x), link(.visit, ann, .x))
         let bobPage = link(.share, bob, .linkedin)
         // Nothing is cached: the first link's item, delivery time and language and the second's mail are read on the
@@ -224,12 +225,7 @@ struct LinkFastPathTests {
         let expectedX = try http(server.baseURL + x).location
         let expectedVisit = try http(server.baseURL + visit).location
         func get(_ path: String, _ extra: String = "") -> String { "GET \(path) HTTP/1.1\r\nHost: x\r\n\(extra)\r\n" }
-        func rounds(_ rounds: [[String: Any]]) throws -> [[String]] {
-            let port = try #require(URL(string: server.baseURL)?.port)
-            let json = String(decoding: try JSONSerialization.data(withJSONObject: rounds), as: UTF8.self)
-            let output = try runFixture("Tests/Fixtures/http_rounds.py", [String(port), json])
-            return try JSONDecoder().decode([[String]].self, from: output)
-        }
+        func rounds(_ rounds: [[String: Any]]) throws -> [[String]] { try exchange(rounds, with: server) }
         func answers(_ rounds: [[String]]) -> [[String]] { rounds.map { $0.map { $0.hasPrefix("404") ? "404" : $0 } } }
         var before = try fastAnswers(server)
         // One connection: a link, the health check (the router), the other link, the first again and a 404 path in

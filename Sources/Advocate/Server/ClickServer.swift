@@ -82,9 +82,8 @@ public func buildApplication(
     }
     let host = context.config.server.host
     // Plain link requests are answered on the event loops (see ``LinkFastPath``; a store read first when the caches
-    // miss); everything else goes through the router above. No idle timeout:
-    // the loops' answers do not reach the bookkeeping of Hummingbird's connection handler, which would close a
-    // connection that asks only for links.
+    // miss); everything else goes through the router above. No idle timeout: the loops' answers do not reach the
+    // bookkeeping of Hummingbird's connection handler, which would close a connection that asks only for links.
     let fast = FastLinks(handler: handler, server: server, logger: logger)
     let application = Application(
         router: router,

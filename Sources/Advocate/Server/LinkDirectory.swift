@@ -109,10 +109,7 @@ public final class LinkDirectory: Sendable {
     func readMail(ambassadorID: Int64, week: ISOWeek, delivery: Bool, language: Bool, now: Date) throws -> (
         deliveredAt: Date?, language: Language?
     ) {
-        let key = Mail(ambassadorID: ambassadorID, week: week)
-        let cachedDelivery = delivery ? deliveries.fresh(key, now: now) : .some(nil)
-        let cachedLanguage = language ? languages.fresh(ambassadorID, now: now) : .some(nil)
-        switch (cachedDelivery, cachedLanguage) {
+        switch cached(ambassadorID: ambassadorID, week: week, delivery: delivery, language: language, now: now) {
         case (.some(let deliveredAt), .some(let language)):
             return (deliveredAt, language)
         case (.some(let deliveredAt), nil):
@@ -121,7 +118,7 @@ public final class LinkDirectory: Sendable {
             return (try readDeliveredAt(ambassadorID: ambassadorID, week: week, now: now), language)
         case (nil, nil):
             let facts = try database.mailFacts(ambassadorID: ambassadorID, week: week)
-            deliveries.keep(facts.deliveredAt, for: key, now: now)
+            deliveries.keep(facts.deliveredAt, for: Mail(ambassadorID: ambassadorID, week: week), now: now)
             languages.keep(facts.language, for: ambassadorID, now: now)
             return facts
         }
@@ -132,10 +129,20 @@ public final class LinkDirectory: Sendable {
     func cachedMail(ambassadorID: Int64, week: ISOWeek, delivery: Bool, language: Bool, now: Date) -> (
         deliveredAt: Date?, language: Language?
     )? {
-        let deliveredAt = delivery ? cachedDeliveredAt(ambassadorID: ambassadorID, week: week, now: now) : .some(nil)
-        let language = language ? cachedLanguage(ambassadorID: ambassadorID, now: now) : .some(nil)
-        guard let deliveredAt, let language else { return nil }
+        let cached = cached(ambassadorID: ambassadorID, week: week, delivery: delivery, language: language, now: now)
+        guard let deliveredAt = cached.deliveredAt, let language = cached.language else { return nil }
         return (deliveredAt, language)
+    }
+
+    /// What the caches hold of the values asked for (each `nil` when it must be read); a value not asked for is
+    /// `.some(nil)`.
+    private func cached(ambassadorID: Int64, week: ISOWeek, delivery: Bool, language: Bool, now: Date) -> (
+        deliveredAt: Date??, language: Language??
+    ) {
+        (
+            delivery ? cachedDeliveredAt(ambassadorID: ambassadorID, week: week, now: now) : .some(nil),
+            language ? cachedLanguage(ambassadorID: ambassadorID, now: now) : .some(nil)
+        )
     }
 
     /// The cached content item: `.some(nil)` when it is known not to exist, `nil` when it must be read.
