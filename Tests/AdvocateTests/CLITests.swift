@@ -12,7 +12,7 @@ struct CLITests {
         #expect(try advocate(["init"], in: directory.url).status == 0)
         let again = try advocate(["init"], in: directory.url)
         #expect(again.status == 0)
-        #expect(again.stdout.contains("18 migrations"))
+        #expect(again.stdout.contains("19 migrations"))
         #expect(try advocate(["ambassadors", "import", "people.csv"], in: directory.url).status == 0)
 
         let result = try advocate(["ambassadors", "list", "--json"], in: directory.url)

@@ -1,7 +1,8 @@
-import Advocate
 import AdvocateCore
 import Foundation
 import Testing
+
+@testable import Advocate
 
 @Suite("advocate report over a seeded database")
 struct ReportTests {
@@ -228,6 +229,29 @@ struct ReportTests {
             ["report", "--from", "2026-10-25", "--to", "2026-10-25", "--format", "json"], in: directory.url)
         let document = try #require(try JSONSerialization.jsonObject(with: Data(day.stdout.utf8)) as? [String: Any])
         #expect((document["total"] as? [String: Any])?["shares"] as? Int == 1, "\(day.stdout)\(day.stderr)")
+    }
+
+    @Test(
+        "the share pass reads its index alone, a date range as a seek in it (SQLite's plan)",
+        .disabled(if: TestBackend.postgres, "SQLite's planner: it ran in the SQLite pass"))
+    func sharePassPlan() throws {
+        let directory = try seeded()
+        let database = try directory.openDatabase()
+        func plan(_ filter: ReportFilter) throws -> String {
+            let (extra, values) = AppDatabase.scope(filter)
+            let sql = "EXPLAIN QUERY PLAN " + AppDatabase.humanSharesSQL(key: "itemId", extra: extra)
+            return try database.read { db in
+                try SQLRow.fetchAll(db, sql: sql, arguments: SQLArguments(values)).map { $0["detail"] as String }
+            }.joined(separator: "; ")
+        }
+        let range = try plan(ReportFilter(from: at, to: at.addingTimeInterval(86_400)))
+        #expect(range.contains("COVERING INDEX click_report (kind=? AND class=? AND at>? AND at<?)"), "\(range)")
+        let everything = try plan(ReportFilter())
+        #expect(everything.contains("COVERING INDEX click_report (kind=? AND class=?)"), "\(everything)")
+        // The same figures through the report: the seeded shares fall in the range, none the day before.
+        let total = try database.report(ReportFilter(from: at, to: at.addingTimeInterval(86_400)), by: .item).total
+        let before = try database.report(ReportFilter(from: at.addingTimeInterval(-86_400), to: at), by: .item).total
+        #expect(total.shares == 3 && total.sharers == 2 && before.shares == 0, "\(total) \(before)")
     }
 
     @Test("an erased sharer leaves mailed and sharers alike: the week's rate and the total's agree")

@@ -74,21 +74,7 @@ extension AppDatabase {
         _ filter: ReportFilter, by grouping: ReportGrouping, costPerClick: [Network: Double] = [:]
     ) throws -> (rows: [ReportRow], total: ReportRow) {
         try settleClicks()
-        var conditions: [String] = []
-        var values: [(any SQLValueConvertible)?] = []
-        if let week = filter.week {
-            conditions.append("week = ?")
-            values.append(week.description)
-        }
-        if let from = filter.from {
-            conditions.append("at >= ?")
-            values.append(from)
-        }
-        if let to = filter.to {
-            conditions.append("at < ?")
-            values.append(to)
-        }
-        let extra = conditions.map { " AND " + $0 }.joined()
+        let (extra, values) = Self.scope(filter)
         let rawKey =
             switch grouping {
             case .item, .theme: "itemId"
@@ -325,10 +311,7 @@ extension AppDatabase {
     {
         var groups: [SQLValue: (shares: Set<Int64>, sharers: Set<Int64>)] = [:]
         var inScope = Set<Int64>()
-        try db.forEachRow(
-            sql: "SELECT \(key) AS k, shareKey, ambassadorId FROM click WHERE " + ShareSQL.humanShares + extra,
-            arguments: arguments
-        ) { row in
+        try db.forEachRow(sql: humanSharesSQL(key: key, extra: extra), arguments: arguments) { row in
             if case .integer(let share) = row[1] {
                 groups[row[0], default: ([], [])].shares.insert(share)
                 inScope.insert(share)
@@ -364,6 +347,31 @@ extension AppDatabase {
                 group.value.shares.reduce(0) { $0 + (confirmed.contains($1) ? 1 : 0) }
             )
         }
+    }
+
+    /// The conditions that keep a report's clicks within `filter`, each beginning with " AND ", and their values.
+    static func scope(_ filter: ReportFilter) -> (extra: String, values: [(any SQLValueConvertible)?]) {
+        var conditions: [String] = []
+        var values: [(any SQLValueConvertible)?] = []
+        if let week = filter.week {
+            conditions.append("week = ?")
+            values.append(week.description)
+        }
+        if let from = filter.from {
+            conditions.append("at >= ?")
+            values.append(from)
+        }
+        if let to = filter.to {
+            conditions.append("at < ?")
+            values.append(to)
+        }
+        return (conditions.map { " AND " + $0 }.joined(), values)
+    }
+
+    /// Each human share in scope with its group and sharer, read from the covering index `click_report` alone (a
+    /// date range is a seek in it).
+    static func humanSharesSQL(key: String, extra: String) -> String {
+        "SELECT \(key) AS k, shareKey, ambassadorId FROM click WHERE " + ShareSQL.humanShares + extra
     }
 
     /// Sums the rows of a `flags` scan by key: shares, human visits, visits, readers and their value.
