@@ -154,7 +154,7 @@ extension AppDatabase {
                     let part = parts[pass - 4]
                     let rows = try read { db in try Self.sumFlags(db, sql: part.sql, arguments: part.arguments) }
                     additiveParts.withLock { $0[pass] = rows }
-                case 1 where !parts.isEmpty, 2 where !parts.isEmpty:
+                case 1 where !parts.isEmpty, 2 where !parts.isEmpty, 3 where !parts.isEmpty:
                     break  // counted in other passes
                 case 0 where parts.isEmpty:
                     let rows = try read { db in
@@ -173,8 +173,9 @@ extension AppDatabase {
                     let shares = try read { db in
                         try Self.humanShares(db, key: distinctKey, extra: extra, arguments: arguments)
                     }
-                    distinctRows.withLock { $0 = shares.map { ($0.key, $0.shares, $0.sharers) } }
-                    confirmedRows.withLock { $0 = shares.map { ($0.key, $0.confirmed) } }
+                    distinctRows.withLock { $0 = shares.groups.map { ($0.key, $0.shares, $0.sharers) } }
+                    confirmedRows.withLock { $0 = shares.groups.map { ($0.key, $0.confirmed) } }
+                    totalSharers.withLock { $0 = shares.sharers }
                 case 1:
                     let rows = try read { db in
                         try SQLRow.fetchAll(db, sql: distinct + " GROUP BY k", arguments: arguments).map {
@@ -302,27 +303,24 @@ extension AppDatabase {
         }
     }
 
-    /// Shares, sharers and confirmed shares per group, on SQLite: each human share's group, share and sharer from one
-    /// stream, then one walk of `click_share` in shareKey order for the shares a visit confirmed, instead of a
-    /// DISTINCT sort and one index probe per share. Only the shares in scope are kept, so memory follows the filter,
-    /// not the table.
+    /// Shares, sharers and confirmed shares per group, and sharers in all, on SQLite: each human share's group, share
+    /// and sharer from one stream, then one walk of `click_share` in shareKey order for the shares a visit confirmed,
+    /// instead of a DISTINCT sort and one index probe per share. Only the shares in scope are kept, so memory follows
+    /// the filter, not the table. A share belongs to one group (its key names its person, item, network and week),
+    /// so the groups' shares are the shares in scope.
     private static func humanShares(_ db: any SQLSession, key: String, extra: String, arguments: SQLArguments) throws
-        -> [(key: SQLValue, shares: Int, sharers: Int, confirmed: Int)]
+        -> (groups: [(key: SQLValue, shares: Int, sharers: Int, confirmed: Int)], sharers: Int)
     {
-        var groups: [SQLValue: (shares: Set<Int64>, sharers: Set<Int64>)] = [:]
-        var inScope = Set<Int64>()
+        var groups: [SQLValue: ShareGroup] = [:]
         try db.forEachRow(sql: humanSharesSQL(key: key, extra: extra), arguments: arguments) { row in
-            if case .integer(let share) = row[1] {
-                groups[row[0], default: ([], [])].shares.insert(share)
-                inScope.insert(share)
-            }
-            if case .integer(let sharer) = row[2] { groups[row[0], default: ([], [])].sharers.insert(sharer) }
+            groups[row[0], default: ShareGroup()].note(share: row[1], sharer: row[2])
         }
         var confirmed = Set<Int64>()
         func note(_ row: [SQLValue]) {
-            if case .integer(let share) = row[0], inScope.contains(share) { confirmed.insert(share) }
+            if case .integer(let share) = row[0] { confirmed.insert(share) }
         }
-        if extra.isEmpty || inScope.count > 50_000 {
+        let inScope = groups.values.reduce(0) { $0 + $1.shares.count }
+        if extra.isEmpty || inScope > 50_000 {
             try db.forEachRow(
                 sql: """
                     SELECT shareKey FROM click INDEXED BY click_share
@@ -331,7 +329,7 @@ extension AppDatabase {
         } else {
             // A filtered scope of modest size (a week, the dashboard's trend): its shares are looked up rather than
             // the whole index walked. Share keys are integers, written in as literals.
-            let keys = inScope.sorted()
+            let keys = groups.values.flatMap(\.shares).sorted()
             for start in stride(from: 0, to: keys.count, by: 500) {
                 let list = keys[start..<min(start + 500, keys.count)].map(String.init).joined(separator: ", ")
                 try db.forEachRow(
@@ -341,11 +339,23 @@ extension AppDatabase {
                         """, arguments: [], note)
             }
         }
-        return groups.map { group in
+        let rows = groups.map { group in
             (
                 group.key, group.value.shares.count, group.value.sharers.count,
                 group.value.shares.reduce(0) { $0 + (confirmed.contains($1) ? 1 : 0) }
             )
+        }
+        return (rows, groups.values.reduce(into: Set<Int64>()) { $0.formUnion($1.sharers) }.count)
+    }
+
+    /// One group's distinct shares and sharers, as the share pass meets them.
+    private struct ShareGroup {
+        var shares = Set<Int64>()
+        var sharers = Set<Int64>()
+
+        mutating func note(share: SQLValue, sharer: SQLValue) {
+            if case .integer(let key) = share { shares.insert(key) }
+            if case .integer(let person) = sharer { sharers.insert(person) }
         }
     }
 
