@@ -1,12 +1,12 @@
 """The click writer's peer: Python's sqlite3 module running the statements `advocate-bench clickwrite` runs, in the same
 batches of 12 (one transaction each, the batch's clicks as one parcel: a line of tab-separated fields per click, the
-text Advocate writes) into the click inbox, then moving them into `click` in the same slices of 1,024 (select the
-parcels, insert each click, delete; one transaction per slice), with the same columns and ids, on a copy of the same
-database file (the share key is a SHA-256 prefix here and Advocate's own hash there: both spread evenly, which is what
-the index cares about). What it costs per click is what SQLite itself costs (B-tree and index updates, WAL writes,
-checkpoints), with Python's text handling in place of Advocate's.
+text Advocate writes) into the click inbox, then moving them into `click` in the same slices of SLICE clicks (default
+1,024; select the parcels, insert each click, delete; one transaction per slice), with the same columns and ids, on a
+copy of the same database file (the share key is a SHA-256 prefix here and Advocate's own hash there: both spread
+evenly, which is what the index cares about). What it costs per click is what SQLite itself costs (B-tree and index
+updates, WAL writes, checkpoints), with Python's text handling in place of Advocate's.
 
-Usage: python3 sqlite_clicks.py DATABASE INBOX_SQL_FILE INSERT_SQL_FILE N
+Usage: python3 sqlite_clicks.py DATABASE INBOX_SQL_FILE INSERT_SQL_FILE N [SLICE]
 prints SQLITE_CLICKWRITE_US and SQLITE_CLICKMOVE_US <microseconds per click>
 """
 import hashlib
@@ -26,6 +26,7 @@ def share_key(ambassador, item, network, week):
 
 def main():
     path, inbox_file, insert_file, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    slice_ = int(sys.argv[5]) if len(sys.argv) > 5 else 1024
     inbox, insert = open(inbox_file).read(), open(insert_file).read()
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode = WAL")
@@ -56,11 +57,11 @@ def main():
     started = time.perf_counter()
     while True:
         db.execute("BEGIN IMMEDIATE")
-        # Whole parcels up to 1,024 clicks, as the idle server's slices take them.
-        sizes = db.execute("SELECT id, clicks FROM clickParcel ORDER BY id LIMIT 1024").fetchall()
+        # Whole parcels up to a slice of clicks, as the idle server's slices take them.
+        sizes = db.execute("SELECT id, clicks FROM clickParcel ORDER BY id LIMIT ?", (slice_,)).fetchall()
         total, end = 0, None
         for parcel, clicks in sizes:
-            if total >= 1024:
+            if total >= slice_:
                 break
             total, end = total + clicks, parcel
         if end is not None:

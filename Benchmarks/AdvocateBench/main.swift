@@ -270,10 +270,14 @@ case "clickwrite":
     for batch in batches { try database.takeClicks(batch) }
     let seconds = (ContinuousClock.now - started) / .seconds(1)
     print(String(format: "CLICKWRITE_US %.1f", seconds / Double(count) * 1e6))
+    // The idle server's slices, or CLICKWRITE_SLICE clicks each (to compare stores or versions at one size).
+    let slice =
+        ProcessInfo.processInfo.environment["CLICKWRITE_SLICE"].flatMap { Int($0) } ?? ClickRecorder.Limits().idleSlice
     let moving = ContinuousClock.now
-    while try database.moveInboxClicks(limit: ClickRecorder.Limits().idleSlice) > 0 {}
+    while try database.moveInboxClicks(limit: slice) > 0 {}
     let moved = (ContinuousClock.now - moving) / .seconds(1)
     print(String(format: "CLICKMOVE_US %.1f", moved / Double(count) * 1e6))
+    print("CLICKMOVE_SLICE \(slice)")
 
 case "ledger":
     // The send ledger's two commits per message, alone: note the hand-over, record "sent"; for the deliveries of
