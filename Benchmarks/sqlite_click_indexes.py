@@ -2,7 +2,7 @@
 
 The click table and its indexes are copied from an Advocate store (any SQLite file `advocate init` made), filled with
 SEED clicks spread as the load check's are (5,000 people, 8 items, 6 networks, one week), and then, on a fresh copy
-each time, N more clicks are inserted in slices of 1,024 (one transaction each, as the idle server moves its inbox):
+each time, N more clicks are inserted in slices of 1,024 (one transaction each, as a read settles the inbox):
 with every index, without each index in turn, and without all the indexes whose order is not the order of arrival.
 These are the move's INSERTs alone (no parcel read, decoded or deleted, foreign keys off); `click_request` is
 partial (only clicks with a proxy's request id) and these clicks have none, so dropping it changes nothing.
@@ -67,7 +67,9 @@ def measure(folder, table, indexes, seed, count):
     # The indexes whose first columns do not follow arrival (a new click lands on a random page of each, by person
     # or by share; the others lead with the week, the item, the request id, or kind, class and time, and new clicks
     # land at the end of a few runs).
-    scattered = [name for name, _ in indexes if name in ("click_ambassador", "click_share")]
+    # (`click_report` took time first in migration v19; before it, it was scattered too.)
+    scattered = [name for name, sql in indexes if name in ("click_ambassador", "click_share")
+                 or name == "click_report" and "(kind, class, at," not in sql]
     variants = [("every index", [])] + [(f"without {name}", [name]) for name, _ in indexes]
     variants.append(("without " + ", ".join(scattered), scattered))
     print(f"{seed} clicks stored, {count} more moved in slices of 1,024; indexes whose order is not arrival's: "

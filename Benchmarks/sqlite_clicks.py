@@ -1,7 +1,7 @@
 """The click writer's peer: Python's sqlite3 module running the statements `advocate-bench clickwrite` runs, in the same
 batches of 12 (one transaction each, the batch's clicks as one parcel: a line of tab-separated fields per click, the
 text Advocate writes) into the click inbox, then moving them into `click` in the same slices of SLICE clicks (default
-1,024; select the parcels, insert each click, delete; one transaction per slice), with the same columns and ids, on a
+128, the idle server's; select the parcels, insert each click, delete; one transaction per slice), with the same columns and ids, on a
 copy of the same database file (the share key is a SHA-256 prefix here and Advocate's own hash there: both spread
 evenly, which is what the index cares about). What it costs per click is what SQLite itself costs (B-tree and index
 updates, WAL writes, checkpoints), with Python's text handling in place of Advocate's.
@@ -26,7 +26,7 @@ def share_key(ambassador, item, network, week):
 
 def main():
     path, inbox_file, insert_file, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    slice_ = int(sys.argv[5]) if len(sys.argv) > 5 else 1024
+    slice_ = int(sys.argv[5]) if len(sys.argv) > 5 else 128
     inbox, insert = open(inbox_file).read(), open(insert_file).read()
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode = WAL")

@@ -305,9 +305,9 @@ extension AppDatabase {
 
     /// Shares, sharers and confirmed shares per group, and sharers in all, on SQLite: each human share's group, share
     /// and sharer from one stream, then one walk of `click_share` in shareKey order for the shares a visit confirmed,
-    /// instead of a DISTINCT sort and one index probe per share. Only the shares in scope are kept, so memory follows
-    /// the filter, not the table. A share belongs to one group (its key names its person, item, network and week),
-    /// so the groups' shares are the shares in scope.
+    /// instead of a DISTINCT sort and one index probe per share. With a filter only the shares in scope are kept, so
+    /// memory follows the filter, not the table. A share belongs to one group (its key names its person, item,
+    /// network and week), so the groups' shares are the shares in scope.
     private static func humanShares(_ db: any SQLSession, key: String, extra: String, arguments: SQLArguments) throws
         -> (groups: [(key: SQLValue, shares: Int, sharers: Int, confirmed: Int)], sharers: Int)
     {
@@ -316,11 +316,14 @@ extension AppDatabase {
             groups[row[0], default: ShareGroup()].note(share: row[1], sharer: row[2])
         }
         var confirmed = Set<Int64>()
+        // Without a filter every confirmed share is kept (one that is not a human share counts in no group).
+        var inScope: Set<Int64>?
         func note(_ row: [SQLValue]) {
-            if case .integer(let share) = row[0] { confirmed.insert(share) }
+            if case .integer(let share) = row[0], inScope?.contains(share) ?? true { confirmed.insert(share) }
         }
-        let inScope = groups.values.reduce(0) { $0 + $1.shares.count }
-        if extra.isEmpty || inScope > 50_000 {
+        let count = groups.values.reduce(0) { $0 + $1.shares.count }
+        if extra.isEmpty || count > 50_000 {
+            if !extra.isEmpty { inScope = groups.values.reduce(into: Set<Int64>()) { $0.formUnion($1.shares) } }
             try db.forEachRow(
                 sql: """
                     SELECT shareKey FROM click INDEXED BY click_share
