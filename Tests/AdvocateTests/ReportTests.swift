@@ -254,6 +254,60 @@ struct ReportTests {
         #expect(total.shares == 3 && total.sharers == 2 && before.shares == 0, "\(total) \(before)")
     }
 
+    @Test(
+        "a week of more than 50,000 shares: its confirmed ones come from a walk of click_share, other weeks' left out",
+        .disabled(if: TestBackend.postgres, "SQLite's share pass: it ran in the SQLite pass"))
+    func manySharesInAWeek() throws {
+        let directory = try TempDirectory()
+        let database = try directory.openDatabase()
+        let networks = Network.allCases
+        let items = try (0..<10).map { index in
+            try database.addContent(
+                ContentItem(url: "https://acme.example/\(index)", title: "T\(index)", weeks: [week]), now: at
+            ).id!
+        }
+        let people = 50_100 / (items.count * networks.count) + 1
+        let ambassadors = try (0..<people).map { index in
+            try database.addAmbassador(
+                Ambassador(email: "p\(index)@x.nl", name: "P\(index)", language: .nl, networks: [.x], joinedAt: at),
+                now: at
+            ).id!
+        }
+        func click(_ kind: LinkToken.Kind, _ person: Int64, _ item: Int64, _ network: Network, _ week: ISOWeek)
+            -> ClickRecord
+        {
+            var click = ClickRecord(
+                at: at, kind: kind, week: week, itemID: item, network: network, ambassadorID: person,
+                verdict: ClickVerdict(.human, "test"))
+            if kind == .visit { click.confirms = "reader" }
+            return click
+        }
+        var clicks: [ClickRecord] = []
+        var confirmed = 0
+        for (index, person) in ambassadors.enumerated() {
+            for item in items {
+                for network in networks {
+                    clicks.append(click(.share, person, item, network, week))
+                    if index % 7 == 0 {  // a reader confirms this share
+                        clicks.append(click(.visit, person, item, network, week))
+                        confirmed += 1
+                    }
+                }
+            }
+            // The week before: a confirmed share of each person, outside the filter.
+            clicks.append(click(.share, person, items[0], .x, week.previous))
+            clicks.append(click(.visit, person, items[0], .x, week.previous))
+        }
+        try database.insertClicks(clicks)
+        let shares = people * items.count * networks.count
+        #expect(shares > 50_000)
+        let total = try database.report(ReportFilter(week: week), by: .network).total
+        #expect(total.shares == shares && total.sharers == people, "\(total)")
+        #expect(total.confirmedShares == confirmed, "\(total)")
+        let all = try database.report(ReportFilter(), by: .network).total
+        #expect(all.shares == shares + people && all.confirmedShares == confirmed + people, "\(all)")
+    }
+
     @Test("an erased sharer leaves mailed and sharers alike: the week's rate and the total's agree")
     func erasedSharer() throws {
         let directory = try seeded()
