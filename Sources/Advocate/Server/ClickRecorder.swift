@@ -24,10 +24,10 @@ public final class ClickRecorder: @unchecked Sendable {
         /// Clicks per move while busy. A click arriving then waits for one slice, so it is small: with 256 a
         /// sustained overload's p99 was 200–300 ms, with 32 about 30–50 ms, at the same rate.
         public var busySlice = 32
-        /// Clicks per move while idle. The first click after a pause waits for the slice begun in it, about 60 µs
+        /// Clicks per move while idle. The first click after a pause waits for the slice begun in it, 60–120 µs
         /// per click: with 1,024, bursts after a pause of 0.1 s had a p99 of up to 49 ms. Per click, slices of 128
-        /// cost what slices of 1,024 do (Python's sqlite3, 1,000,000 clicks stored). Clicks another process left in
-        /// the same file are moved one slice per idle time (see `move`); every read moves all that waits first.
+        /// cost about a tenth more than slices of 1,024 (the idle drain is that much slower). Clicks another process
+        /// left in the same file are moved one slice per idle time (see `move`); every read moves all that waits.
         public var idleSlice = 128
         /// Under sustained concurrent load (the last commit ended less than this before and held at least two
         /// clicks, as PostgreSQL's `commit_siblings`), a group commit waits up to this long for more clicks before
