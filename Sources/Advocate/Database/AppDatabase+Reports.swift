@@ -305,9 +305,8 @@ extension AppDatabase {
 
     /// Shares, sharers and confirmed shares per group, and sharers in all, on SQLite: each human share's group, share
     /// and sharer from one stream, then one walk of `click_share` in shareKey order for the shares a visit confirmed,
-    /// instead of a DISTINCT sort and one index probe per share. With a filter only the shares in scope are kept, so
-    /// memory follows the filter, not the table. A share belongs to one group (its key names its person, item,
-    /// network and week), so the groups' shares are the shares in scope.
+    /// instead of a DISTINCT sort and one index probe per share. A share belongs to one group (its key names its
+    /// person, item, network and week), so the groups' shares are the shares in scope.
     private static func humanShares(_ db: any SQLSession, key: String, extra: String, arguments: SQLArguments) throws
         -> (groups: [(key: SQLValue, shares: Int, sharers: Int, confirmed: Int)], sharers: Int)
     {
@@ -315,24 +314,18 @@ extension AppDatabase {
         try db.forEachRow(sql: humanSharesSQL(key: key, extra: extra), arguments: arguments) { row in
             groups[row[0], default: ShareGroup()].note(share: row[1], sharer: row[2])
         }
+        // Without a filter every share is in scope: the whole of `click_share` is walked and every confirmed share
+        // kept (one that is not a human share counts in no group). With one, the shares in scope decide: a modest
+        // scope (a week, the dashboard's trend) is looked up rather than the whole index walked, and a walk keeps
+        // only them, so memory follows the filter.
+        let inScope = extra.isEmpty ? nil : groups.values.reduce(into: Set<Int64>()) { $0.formUnion($1.shares) }
         var confirmed = Set<Int64>()
-        // Without a filter every confirmed share is kept (one that is not a human share counts in no group).
-        var inScope: Set<Int64>?
         func note(_ row: [SQLValue]) {
             if case .integer(let share) = row[0], inScope?.contains(share) ?? true { confirmed.insert(share) }
         }
-        let count = groups.values.reduce(0) { $0 + $1.shares.count }
-        if extra.isEmpty || count > 50_000 {
-            if !extra.isEmpty { inScope = groups.values.reduce(into: Set<Int64>()) { $0.formUnion($1.shares) } }
-            try db.forEachRow(
-                sql: """
-                    SELECT shareKey FROM click INDEXED BY click_share
-                    WHERE kind = 'visit' AND confirms IS NOT NULL GROUP BY shareKey
-                    """, arguments: [], note)
-        } else {
-            // A filtered scope of modest size (a week, the dashboard's trend): its shares are looked up rather than
-            // the whole index walked. Share keys are integers, written in as literals.
-            let keys = groups.values.flatMap(\.shares).sorted()
+        if let inScope, inScope.count <= 50_000 {
+            // Share keys are integers, written in as literals.
+            let keys = inScope.sorted()
             for start in stride(from: 0, to: keys.count, by: 500) {
                 let list = keys[start..<min(start + 500, keys.count)].map(String.init).joined(separator: ", ")
                 try db.forEachRow(
@@ -341,6 +334,12 @@ extension AppDatabase {
                         WHERE shareKey IN (\(list)) AND kind = 'visit' AND confirms IS NOT NULL
                         """, arguments: [], note)
             }
+        } else {
+            try db.forEachRow(
+                sql: """
+                    SELECT shareKey FROM click INDEXED BY click_share
+                    WHERE kind = 'visit' AND confirms IS NOT NULL GROUP BY shareKey
+                    """, arguments: [], note)
         }
         let rows = groups.map { group in
             (
