@@ -278,6 +278,8 @@ case "clickwrite":
     let moved = (ContinuousClock.now - moving) / .seconds(1)
     print(String(format: "CLICKMOVE_US %.1f", moved / Double(count) * 1e6))
     print("CLICKMOVE_SLICE \(slice)")
+    // The waiting clicks past which a server moves between its commits (loadcheck tells a burst from an overload).
+    print("CLICK_BACKLOG \(ClickRecorder.Limits().backlog)")
 
 case "ledger":
     // The send ledger's two commits per message, alone: note the hand-over, record "sent"; for the deliveries of
