@@ -1,10 +1,10 @@
 """The click writer's peer: Python's sqlite3 module running the statements `advocate-bench clickwrite` runs, in the same
 batches of 12 (one transaction each, the batch's clicks as one parcel: a line of tab-separated fields per click, the
 text Advocate writes) into the click inbox, then moving them into `click` in the same slices of SLICE clicks (default
-128, the idle server's; select the parcels, insert each click, delete; one transaction per slice), with the same columns and ids, on a
-copy of the same database file (the share key is a SHA-256 prefix here and Advocate's own hash there: both spread
-evenly, which is what the index cares about). What it costs per click is what SQLite itself costs (B-tree and index
-updates, WAL writes, checkpoints), with Python's text handling in place of Advocate's.
+128, the idle server's; select the parcels, insert each click, delete; one transaction per slice), with the same
+columns and ids, on a copy of the same database file (the share key is a SHA-256 prefix here and Advocate's own hash
+there: both spread evenly, which is what the index cares about). What it costs per click is what SQLite itself costs
+(B-tree and index updates, WAL writes, checkpoints), with Python's text handling in place of Advocate's.
 
 Usage: python3 sqlite_clicks.py DATABASE INBOX_SQL_FILE INSERT_SQL_FILE N [SLICE]
 prints SQLITE_CLICKWRITE_US and SQLITE_CLICKMOVE_US <microseconds per click>

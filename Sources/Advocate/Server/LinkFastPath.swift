@@ -23,13 +23,13 @@ struct FastLinks: Sendable {
 /// status, headers and page; ``ResponseGuard`` adds the same security headers, metrics and log line). Any other
 /// request goes on to Hummingbird's router unchanged.
 ///
-/// A request is answered here only when no other request is open on its connection. While its lookups are read or
-/// its click is being committed, whatever comes after it on the connection (parts of later requests, the end of the
-/// input, a parse error, a shutdown's quiesce) waits here in order, so answers keep the order of their requests and a
-/// connection is closed only after its answer is out. The next read is let through while an answer waits (holding it would cost NIO two
-/// `epoll_ctl` calls per request), but not once anything is held: at most one read's worth waits in memory. Reads
-/// also wait while the connection cannot take more output, so a client that does not read its answers cannot make
-/// the server buffer them without limit.
+/// A request is answered here only when no other request is open on its connection. While its lookups are read or its
+/// click is being committed, whatever comes after it on the connection (parts of later requests, the end of the input,
+/// a parse error, a shutdown's quiesce) waits here in order, so answers keep the order of their requests and a
+/// connection is closed only after its answer is out. The next read is let through while an answer waits (holding it
+/// would cost NIO two `epoll_ctl` calls per request), but not once anything is held: at most one read's worth waits in
+/// memory. Reads also wait while the connection cannot take more output, so a client that does not read its answers
+/// cannot make the server buffer them without limit.
 final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
