@@ -253,7 +253,9 @@ public struct LinkHandler: Sendable {
     private func click(_ hit: FollowHit, token: LinkToken, deliveredAt: Date?) -> @Sendable () -> ClickRecord {
         let clientHash = clientHash(hit.client, hit.userAgent)
         let scannerNetwork = clicks.scannerNetwork(of: hit.client)
-        return { [self] in
+        // What the click needs, not the whole handler: copying it retained each of its many references, per click.
+        let (now, directory, classifier, readers) = (now, directory, classifier, readers)
+        return {
             let time = now()
             var judged = Hit(
                 method: hit.method, userAgent: hit.userAgent, at: time, kind: token.kind, network: token.network,
