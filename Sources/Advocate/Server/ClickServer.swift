@@ -132,14 +132,28 @@ extension PageResponse {
 extension LinkResponse {
     /// The Hummingbird response, with the headers every answer of this server carries.
     func response(isHead: Bool) -> Response {
-        var headers: HTTPFields = [.cacheControl: "no-store"]
-        if let location { headers[.location] = location }
-        if let contentSecurityPolicy { headers[.contentSecurityPolicy] = contentSecurityPolicy }
-        guard let html, !isHead else { return Response(status: .init(code: status), headers: headers) }
-        headers[.contentType] = "text/html; charset=utf-8"
+        let head = head(isHead: isHead)
+        guard let html, !isHead else { return Response(status: head.status, headers: head.headerFields) }
         return Response(
-            status: .init(code: status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+            status: head.status, headers: head.headerFields, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
     }
+
+    /// The response's status and headers (the event loops' fast path writes its body itself).
+    func head(isHead: Bool) -> HTTPResponse {
+        // Appended in order (each name once), the fixed ones made once.
+        var headers = HTTPFields()
+        headers.reserveCapacity(8)
+        headers.append(Self.noStore)
+        if let location { headers.append(HTTPField(name: .location, value: location)) }
+        if let contentSecurityPolicy {
+            headers.append(HTTPField(name: .contentSecurityPolicy, value: contentSecurityPolicy))
+        }
+        if html != nil, !isHead { headers.append(Self.htmlType) }
+        return HTTPResponse(status: .init(code: status), headerFields: headers)
+    }
+
+    private static let noStore = HTTPField(name: .cacheControl, value: "no-store")
+    private static let htmlType = HTTPField(name: .contentType, value: "text/html; charset=utf-8")
 }
 
 /// Limits, security headers and request logging without personal data (no tokens, no addresses, no agents).
@@ -180,13 +194,25 @@ enum ResponseGuard {
     /// Longer URIs are answered 414.
     static let maxURILength = 512
 
-    /// The headers every answer of this server carries (the event loops' fast path adds them too).
+    /// The headers every answer of this server carries (the event loops' fast path adds them too). Made once:
+    /// a field made from text checks every byte of it, and this runs on every request.
     static func secure(_ headers: inout HTTPFields) {
-        headers[.init("Referrer-Policy")!] = "no-referrer"
-        headers[.xContentTypeOptions] = "nosniff"
-        if headers[.contentSecurityPolicy] == nil {
-            headers[.contentSecurityPolicy] =
-                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
+        for field in [referrerPolicy, noSniff] { put(field, in: &headers) }
+        if !headers.contains(.contentSecurityPolicy) { headers.append(defaultPolicy) }
+    }
+
+    private static let referrerPolicy = HTTPField(name: HTTPField.Name("Referrer-Policy")!, value: "no-referrer")
+    private static let noSniff = HTTPField(name: .xContentTypeOptions, value: "nosniff")
+    private static let defaultPolicy = HTTPField(
+        name: .contentSecurityPolicy,
+        value: "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+
+    /// Sets `field`: appended, or in place of the route's own (a search instead of the setter's search and copy).
+    private static func put(_ field: HTTPField, in headers: inout HTTPFields) {
+        if headers.contains(field.name) {
+            headers[field.name] = field.value
+        } else {
+            headers.append(field)
         }
     }
 

@@ -210,29 +210,33 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private func answer(
         _ answering: Answering, _ outcome: Result<FollowPlan, any Error>, context: ChannelHandlerContext
     ) {
-        var response: Response
+        var head: HTTPResponse
         var body: ByteBuffer?
         switch outcome {
         case .failure(let failure):
             links.logger.error(
                 "\(answering.method.rawValue) \(AdvocateMetrics.route(of: answering.path)) failed: \(failure)")
-            response = Response(status: .internalServerError)
+            head = HTTPResponse(status: .internalServerError)
         case .success(let plan):
             AdvocateMetrics.fastAnswer()
             let isHead = answering.method == .head
-            response = plan.answer.response(isHead: isHead)
+            head = plan.answer.head(isHead: isHead)
             if !isHead, let html = plan.answer.html { body = ByteBuffer(string: html) }
         }
-        ResponseGuard.secure(&response.headers)
-        response.headers[.contentLength] = String(body?.readableBytes ?? 0)
-        response.headers[.date] = links.dates.now
-        context.write(wrapOutboundOut(.head(response.head)), promise: nil)
+        // In the router's order: Hummingbird's response adds its length before the middleware's headers.
+        head.headerFields.append(
+            body.map { HTTPField(name: .contentLength, value: String($0.readableBytes)) } ?? Self.noLength)
+        ResponseGuard.secure(&head.headerFields)
+        head.headerFields.append(links.dates.now)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
         if let body { context.write(wrapOutboundOut(.body(body)), promise: nil) }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         ResponseGuard.account(
-            method: answering.method, path: answering.path, status: response.status.code, since: answering.start,
+            method: answering.method, path: answering.path, status: head.status.code, since: answering.start,
             logger: links.logger)
     }
+
+    private static let noLength = HTTPField(name: .contentLength, value: "0")
 
     /// The request as one answered here, when it is a plain `GET` or `HEAD` of a link.
     private func answering(_ head: HTTPRequest, context: ChannelHandlerContext) -> Answering? {
@@ -272,16 +276,16 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 }
 
-/// The `Date` header's value, made once a second (RFC 9110's IMF-fixdate).
+/// The `Date` header, made once a second (RFC 9110's IMF-fixdate).
 final class HTTPDateCache: Sendable {
-    private let cached = Mutex<(second: Int, text: String)>((-1, ""))
+    private let cached = Mutex<(second: Int, field: HTTPField)>((-1, HTTPField(name: .date, value: "")))
 
     /// The current moment as an HTTP date.
-    var now: String {
+    var now: HTTPField {
         let second = Int(Date().timeIntervalSince1970)
         return cached.withLock { cached in
-            if cached.second != second { cached = (second, Self.format(second)) }
-            return cached.text
+            if cached.second != second { cached = (second, HTTPField(name: .date, value: Self.format(second))) }
+            return cached.field
         }
     }
 
