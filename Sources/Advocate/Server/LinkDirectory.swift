@@ -43,6 +43,8 @@ public final class LinkDirectory: Sendable {
     private let items: Expiring<Int64, ContentItem?>
     private let deliveries: Expiring<Mail, Date?>
     private let recentHits = Mutex<[Mail: [MailHit]]>([:])
+    /// Mails whose recent hits are kept at most (see ``noteMailHit(ambassadorID:week:hit:window:)``).
+    private let recentMails: Int
     private let languages: Expiring<Int64, Language?>
     private let presses = Mutex<Set<Int64>>([])
 
@@ -50,8 +52,9 @@ public final class LinkDirectory: Sendable {
     static let hitsPerMail = 32
 
     /// Creates a directory over `database`.
-    public init(database: AppDatabase, ttl: TimeInterval = 60) {
+    public init(database: AppDatabase, ttl: TimeInterval = 60, recentMails: Int = 100_000) {
         self.database = database
+        self.recentMails = recentMails
         items = Expiring(ttl: ttl, limit: 10_000)
         deliveries = Expiring(ttl: ttl, limit: 100_000)
         languages = Expiring(ttl: ttl, limit: 100_000)
@@ -158,10 +161,18 @@ public final class LinkDirectory: Sendable {
 
     /// Notes a hit on a link of one mail and returns the mail's earlier hits of the last `window` seconds (this
     /// link's included). Kept in memory only.
+    ///
+    /// Once `recentMails` mails are kept, those without a hit in the window go: they can no longer matter. Only a
+    /// flood (more than half as many mails hit within one window) empties it all, to bound the memory. (It used to be
+    /// emptied at the limit, and new mails come with a week's deliveries, when scanners walk them: the hits a walk
+    /// had made so far were forgotten in the middle of it.)
     public func noteMailHit(ambassadorID: Int64, week: ISOWeek, hit: MailHit, window: TimeInterval) -> [MailHit] {
         let key = Mail(ambassadorID: ambassadorID, week: week)
         return recentHits.withLock { hits in
-            if hits.count > 100_000 { hits.removeAll() }
+            if hits.count >= recentMails, hits[key] == nil {
+                hits = hits.filter { hit.at.timeIntervalSince($0.value.last?.at ?? .distantPast) <= window }
+                if hits.count > recentMails / 2 { hits.removeAll() }
+            }
             var list = (hits[key] ?? []).filter { hit.at.timeIntervalSince($0.at) <= window }
             // The rules need only the last few hits; a flood on one link must not grow the list or the work.
             if list.count > Self.hitsPerMail { list.removeFirst(list.count - Self.hitsPerMail) }
