@@ -123,6 +123,11 @@ struct ClickContextTests {
                 mailHits: [hit("s1", -3), hit("s2", -20, client: 2)]))
         #expect(trap.verdict == ClickVerdict(.scanner, "honeypot link"))
         #expect(trap.taints == [now.addingTimeInterval(-3)], "only the same client's hits")
+        // A scanner that checks the honeypot with HEAD has revealed its earlier GETs just the same.
+        let headTrap = classifier.judge(
+            Hit(method: "HEAD", userAgent: chrome, at: now, kind: .trap, client: 1, mailHits: [hit("s1", -3)]))
+        #expect(headTrap.verdict == ClickVerdict(.scanner, "honeypot link"))
+        #expect(headTrap.taints == [now.addingTimeInterval(-3)])
         let afterTrap = share(
             "s2", earlier: [MailHit(at: now.addingTimeInterval(-30), link: "t", client: 1, trap: true)])
         #expect(afterTrap.verdict == ClickVerdict(.scanner, "after the honeypot link"))

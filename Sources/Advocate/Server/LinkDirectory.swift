@@ -162,20 +162,34 @@ public final class LinkDirectory: Sendable {
     /// Notes a hit on a link of one mail and returns the mail's earlier hits of the last `window` seconds (this
     /// link's included). Kept in memory only.
     ///
-    /// Once `recentMails` mails are kept, those without a hit in the window go: they can no longer matter. Only a
-    /// flood (more than half as many mails hit within one window) empties it all, to bound the memory. (It used to be
-    /// emptied at the limit, and new mails come with a week's deliveries, when scanners walk them: the hits a walk
-    /// had made so far were forgotten in the middle of it.)
+    /// Once `recentMails` mails are kept, those without a hit in the window go: they can no longer matter. If more
+    /// than half as many were hit within the window (a large programme's deliveries, scanned as they arrive), those
+    /// hit longest ago go too, down to half the limit, so that the memory stays bounded and the sweeps rare. (It used
+    /// to be emptied at the limit, and new mails come with a week's deliveries, when scanners walk them: the hits a
+    /// walk had made so far were forgotten in the middle of it.) A mail keeps its last ``hitsPerMail`` hits on its
+    /// own links and, apart, its last as many on its posts' links, so that readers of a popular post cannot push a
+    /// scanner's earlier hits, the honeypot's among them, out of the mail's memory.
     public func noteMailHit(ambassadorID: Int64, week: ISOWeek, hit: MailHit, window: TimeInterval) -> [MailHit] {
         let key = Mail(ambassadorID: ambassadorID, week: week)
         return recentHits.withLock { hits in
             if hits.count >= recentMails, hits[key] == nil {
                 hits = hits.filter { hit.at.timeIntervalSince($0.value.last?.at ?? .distantPast) <= window }
-                if hits.count > recentMails / 2 { hits.removeAll() }
+                if hits.count > recentMails / 2 {
+                    let latest = hits.sorted {
+                        ($0.value.last?.at ?? .distantPast) > ($1.value.last?.at ?? .distantPast)
+                    }
+                    hits = Dictionary(uniqueKeysWithValues: latest.prefix(recentMails / 2).map { ($0.key, $0.value) })
+                }
             }
             var list = (hits[key] ?? []).filter { hit.at.timeIntervalSince($0.at) <= window }
             // The rules need only the last few hits; a flood on one link must not grow the list or the work.
-            if list.count > Self.hitsPerMail { list.removeFirst(list.count - Self.hitsPerMail) }
+            for visit in [false, true] {
+                var over = list.count { $0.visit == visit } - Self.hitsPerMail
+                while over > 0, let oldest = list.firstIndex(where: { $0.visit == visit }) {
+                    list.remove(at: oldest)
+                    over -= 1
+                }
+            }
             let earlier = list
             list.append(hit)
             hits[key] = list

@@ -151,14 +151,16 @@ public struct ClickClassifier: Sendable {
 
     /// Classifies one hit.
     public func judge(_ hit: Hit) -> Judgement {
-        if hit.method == "HEAD" || hit.method == "head" { return Judgement(ClickVerdict(.scanner, "HEAD request")) }
         // Hits of this same client on this mail: one scanner walks a mail from one place with one agent, while a
         // person reading the same mail at that moment is another client.
         let recent = hit.mailHits.filter { hit.at.timeIntervalSince($0.at) >= 0 && (hit.kind == .visit || !$0.visit) }
         let mine = recent.filter { $0.client == hit.client }
+        // The honeypot first, whatever the method: a scanner that checks it with HEAD and fetched the buttons with
+        // GET has revealed those GETs too.
         if hit.kind == .trap {
             return Judgement(ClickVerdict(.scanner, "honeypot link"), taints: mine.filter { !$0.trap }.map(\.at))
         }
+        if hit.method == "HEAD" || hit.method == "head" { return Judgement(ClickVerdict(.scanner, "HEAD request")) }
         // Byte-level, ASCII case-insensitive matching: this runs for every click.
         let agent = (hit.userAgent ?? "").utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }
         if agent.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return Judgement(ClickVerdict(.scanner, "no user agent")) }
