@@ -199,6 +199,29 @@ struct RouteTests {
         }
     }
 
+    @Test("a hit before the mail's delivery is recorded does not hide the delivery time from the hits after it")
+    func deliveryRecordedAfterAHit() async throws {
+        let fixture = try start()
+        let database = fixture.database
+        let digest = try database.beginDigest(week: Self.week, now: fixedNow)
+        #expect(try database.enqueueDeliveries(digestID: digest.id, week: Self.week, now: fixedNow) == 1)
+        let due = try #require(
+            try database.claimDeliveries(digestID: digest.id, now: fixedNow, sender: 1, limit: 10).first)
+        let (linkedin, x) = (token(fixture, .share, .linkedin), token(fixture, .share, .x))
+        let browser = browser
+        try await withClient(fixture) { client in
+            // A scanner at the receiving side fetches a button before the relay has answered: no delivery yet.
+            fixture.clock.advance(by: 1)
+            #expect(try await client.execute(uri: "/s/\(linkedin)", method: .get, headers: browser).status == .ok)
+            #expect(try database.clickCounts() == ["share/human": 1], "no delivery time to judge it by")
+            // The relay answers; 3 s later the scan goes on with the next button, well within 15 s of delivery.
+            try database.recordOutcome(deliveryID: due.id, status: .sent, error: nil, now: fixture.clock.now)
+            fixture.clock.advance(by: 3)
+            #expect(try await client.execute(uri: "/s/\(x)", method: .get, headers: browser).status == .found)
+            #expect(try database.clickCounts() == ["share/human": 1, "share/scanner": 1])
+        }
+    }
+
     @Test("a mail's first hit reads its delivery time and the person's language: a scanner's within 15 s, in English")
     func deliveryAndLanguage() async throws {
         let fixture = try start()

@@ -6,9 +6,10 @@ import Synchronization
 /// target always comes from here, never from the request), delivery times, and the recent hits per mail that
 /// reveal scanners. Entries expire so that edits to content show up within a minute.
 public final class LinkDirectory: Sendable {
-    /// Values read from the store, each kept for `ttl` after its read; emptied when it grows past `limit`.
+    /// Values read from the store, each kept for `ttl` after its read (or as long as ``keep(_:for:now:lasting:)``
+    /// says); emptied when it grows past `limit`.
     private final class Expiring<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-        private let entries = Mutex<[Key: (value: Value, loaded: Date)]>([:])
+        private let entries = Mutex<[Key: (value: Value, expires: Date)]>([:])
         private let ttl: TimeInterval
         private let limit: Int
 
@@ -19,16 +20,14 @@ public final class LinkDirectory: Sendable {
 
         /// The kept value, `nil` when it must be read (an optional value the store did not have is `.some(nil)`).
         func fresh(_ key: Key, now: Date) -> Value? {
-            guard let entry = entries.withLock({ $0[key] }), now.timeIntervalSince(entry.loaded) < ttl else {
-                return nil
-            }
+            guard let entry = entries.withLock({ $0[key] }), now < entry.expires else { return nil }
             return entry.value
         }
 
-        func keep(_ value: Value, for key: Key, now: Date) {
+        func keep(_ value: Value, for key: Key, now: Date, lasting: TimeInterval? = nil) {
             entries.withLock {
                 if $0.count > limit { $0.removeAll() }
-                $0[key] = (value, now)
+                $0[key] = (value, now.addingTimeInterval(lasting ?? ttl))
             }
         }
     }
@@ -102,7 +101,7 @@ public final class LinkDirectory: Sendable {
     func readDeliveredAt(ambassadorID: Int64, week: ISOWeek, now: Date) throws -> Date? {
         if let cached = cachedDeliveredAt(ambassadorID: ambassadorID, week: week, now: now) { return cached }
         let value = try database.deliveredAt(ambassadorID: ambassadorID, week: week)
-        deliveries.keep(value, for: Mail(ambassadorID: ambassadorID, week: week), now: now)
+        keepDelivery(value, ambassadorID: ambassadorID, week: week, now: now)
         return value
     }
 
@@ -121,7 +120,7 @@ public final class LinkDirectory: Sendable {
             return (try readDeliveredAt(ambassadorID: ambassadorID, week: week, now: now), language)
         case (nil, nil):
             let facts = try database.mailFacts(ambassadorID: ambassadorID, week: week)
-            deliveries.keep(facts.deliveredAt, for: Mail(ambassadorID: ambassadorID, week: week), now: now)
+            keepDelivery(facts.deliveredAt, ambassadorID: ambassadorID, week: week, now: now)
             languages.keep(facts.language, for: ambassadorID, now: now)
             return facts
         }
@@ -153,6 +152,14 @@ public final class LinkDirectory: Sendable {
 
     /// The cached language, as ``cachedItem(id:now:)``.
     func cachedLanguage(ambassadorID: Int64, now: Date) -> Language?? { languages.fresh(ambassadorID, now: now) }
+
+    /// Keeps a delivery time read; "not delivered" only for a second. A delivery is recorded once the relay has
+    /// answered, and a scanner at the receiving side may fetch the mail's links before that: kept for the cache's
+    /// minute, the answer would hide the delivery time from the rest of its scan.
+    private func keepDelivery(_ value: Date?, ambassadorID: Int64, week: ISOWeek, now: Date) {
+        deliveries.keep(
+            value, for: Mail(ambassadorID: ambassadorID, week: week), now: now, lasting: value == nil ? 1 : nil)
+    }
 
     /// The cached delivery time, as ``cachedItem(id:now:)``.
     func cachedDeliveredAt(ambassadorID: Int64, week: ISOWeek, now: Date) -> Date?? {
