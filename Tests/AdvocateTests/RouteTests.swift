@@ -21,6 +21,7 @@ struct RouteTests {
     /// A database with one ambassador and one item, and the application over it.
     struct Fixture {
         var directory: TempDirectory
+        var context: AppContext
         var database: AppDatabase
         var server: ClickServer
         var clock: TestClock
@@ -54,7 +55,8 @@ struct RouteTests {
         logger.logLevel = .warning
         let server = try buildApplication(context: context, database: database, logger: logger)
         return Fixture(
-            directory: directory, database: database, server: server, clock: clock, zoe: zoe.id!, item: item.id!)
+            directory: directory, context: context, database: database, server: server, clock: clock, zoe: zoe.id!,
+            item: item.id!)
     }
 
     func token(
@@ -197,6 +199,24 @@ struct RouteTests {
             #expect(after["trap/scanner"] == 1)
             #expect(after["share/human"] == nil, "the honeypot marks the mail's hits around it as scanner hits")
         }
+    }
+
+    @Test("a share page's press whose click could not be stored is forgotten, so that the next press stores it")
+    func failedPressIsForgotten() async throws {
+        let fixture = try start()
+        defer { fixture.server.recorder.shutdown() }
+        let config = fixture.context.config
+        let recorder = ClickRecorder(database: fixture.database)
+        recorder.shutdown()
+        let handler = LinkHandler(
+            context: fixture.context, database: fixture.database, recorder: recorder,
+            pages: try PageRenderer.load(directory: config.resolve(config.templatesDirectory)), sealer: sealer)
+        await #expect(throws: StoreError.self) {
+            try await handler.pressed(token(fixture, .share, .linkedin), fetchSite: "same-origin")
+        }
+        let share = ShareKey.of(ambassadorID: fixture.zoe, itemID: fixture.item, network: .linkedin, week: Self.week)
+        #expect(handler.directory.notePress(share), "the press that failed was forgotten")
+        #expect(!handler.directory.notePress(share), "a stored one is noted")
     }
 
     @Test("a hit before the mail's delivery is recorded does not hide the delivery time from the hits after it")

@@ -80,6 +80,9 @@ public final class LinkDirectory: Sendable {
         }
     }
 
+    /// Forgets a press whose click could not be stored.
+    func forgetPress(_ shareKey: Int64) { _ = presses.withLock { $0.remove(shareKey) } }
+
     /// As ``item(id:now:)``, reading the store when the item is not cached. Blocks: only on the store's threads
     /// (``AppDatabase/perform(_:)``), as the `read…` functions below.
     func readItem(id: Int64, now: Date) throws -> ContentItem? {

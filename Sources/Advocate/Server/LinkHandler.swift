@@ -232,16 +232,22 @@ public struct LinkHandler: Sendable {
         guard let token = sealer.open(text), token.kind == .share, !expired(token, at: time), !token.test,
             let network = token.network, !network.prefillsText, fetchSite == nil || fetchSite == "same-origin",
             try await directory.item(id: token.itemID, now: time) != nil,
-            try await directory.language(ambassadorID: token.ambassadorID, now: time) != nil,
-            directory.notePress(
-                ShareKey.of(
-                    ambassadorID: token.ambassadorID, itemID: token.itemID, network: network, week: token.week))
+            try await directory.language(ambassadorID: token.ambassadorID, now: time) != nil
         else { return LinkResponse(status: 204, location: nil, html: nil) }
-        try await recorder.record(
-            ClickRecord(
-                at: time, kind: .share, week: token.week, itemID: token.itemID, network: network,
-                ambassadorID: token.ambassadorID,
-                verdict: ClickVerdict(.human, "pressed the share page's copy-and-open button")))
+        let share = ShareKey.of(
+            ambassadorID: token.ambassadorID, itemID: token.itemID, network: network, week: token.week)
+        guard directory.notePress(share) else { return LinkResponse(status: 204, location: nil, html: nil) }
+        do {
+            try await recorder.record(
+                ClickRecord(
+                    at: time, kind: .share, week: token.week, itemID: token.itemID, network: network,
+                    ambassadorID: token.ambassadorID,
+                    verdict: ClickVerdict(.human, "pressed the share page's copy-and-open button")))
+        } catch {
+            // Not stored: the next press must be able to store it.
+            directory.forgetPress(share)
+            throw error
+        }
         return LinkResponse(status: 204, location: nil, html: nil)
     }
 
