@@ -16,40 +16,35 @@ struct LinkDirectoryTests {
         directory.noteMailHit(ambassadorID: ambassador, week: week, hit: hit, window: 60)
     }
 
-    @Test("at its limit it forgets the mails without a hit in the last minute, not a scanner's walk in progress")
-    func limitKeepsRecentMails() throws {
+    @Test("past its limit it forgets the mails not hit meanwhile, not a scanner's walk in progress")
+    func limitKeepsAWalk() throws {
         let folder = try TempDirectory(sqliteOnly: true)
         let directory = LinkDirectory(database: try folder.openDatabase(), recentMails: 10)
-        // Nine mails hit an hour ago, then a scanner's first hit on a new mail: ten kept, the limit.
+        // A scanner starts walking mail 100 while nine other mails come, then goes on; one more mail comes (eleven
+        // mails in all, past the limit of ten) before its third hit.
+        let walk = [0, 1, 3].map { MailHit(at: start + Double($0), link: "link-\($0)", client: 7) }
+        #expect(note(directory, 100, walk[0]).isEmpty)
         for person in Int64(1)...9 {
-            _ = note(directory, person, MailHit(at: start - 3_600, link: "old-\(person)", client: 1))
+            _ = note(directory, person, MailHit(at: start + 0.5, link: "\(person)", client: 1))
         }
-        let walk = MailHit(at: start, link: "first", client: 7)
-        #expect(note(directory, 100, walk).isEmpty)
-        // The next new mail comes as the eleventh; the walk goes on a second later and its first hit is still known.
-        #expect(note(directory, 101, MailHit(at: start + 1, link: "other", client: 8)).isEmpty)
-        #expect(note(directory, 100, MailHit(at: start + 2, link: "second", client: 7)) == [walk])
-        // The other mail hit within the minute was kept as well.
-        #expect(note(directory, 101, MailHit(at: start + 3, link: "again", client: 8)).count == 1)
+        #expect(note(directory, 100, walk[1]) == [walk[0]])
+        _ = note(directory, 10, MailHit(at: start + 2, link: "tenth", client: 1))
+        #expect(note(directory, 100, walk[2]) == [walk[0], walk[1]], "the walk's hits are all still known")
+        // Mails 1 to 4 were not hit while the five mails after them came: forgotten (their hit was within the
+        // minute, so it is the bound, not the window, that dropped them). Mail 9's hit is still known.
+        #expect(note(directory, 1, MailHit(at: start + 4, link: "again", client: 1)).isEmpty)
+        #expect(note(directory, 9, MailHit(at: start + 4, link: "again", client: 1)).count == 1)
     }
 
-    @Test("past half the limit within one minute, it keeps the half hit most recently, a walk in progress among them")
-    func floodKeepsTheLatest() throws {
+    @Test("however many mails come, it keeps at most the limit: two generations of half of it")
+    func bounded() throws {
         let folder = try TempDirectory(sqliteOnly: true)
         let directory = LinkDirectory(database: try folder.openDatabase(), recentMails: 10)
-        let walk = MailHit(at: start, link: "first", client: 7)
-        _ = note(directory, 100, walk)
-        for person in Int64(1)...9 {
-            _ = note(directory, person, MailHit(at: start + 1 + Double(person) / 10, link: "\(person)", client: 1))
-        }
-        let second = MailHit(at: start + 2, link: "second", client: 7)
-        #expect(note(directory, 100, second) == [walk])
-        // The eleventh mail: all ten were hit within the minute, more than half the limit, so the five hit longest
-        // ago go (mails 1 to 5) and the five hit last stay (the walk's and mails 6 to 9).
-        _ = note(directory, 11, MailHit(at: start + 3, link: "eleventh", client: 1))
-        #expect(note(directory, 100, MailHit(at: start + 4, link: "third", client: 7)) == [walk, second])
-        #expect(note(directory, 9, MailHit(at: start + 5, link: "again", client: 1)).count == 1)
-        #expect(note(directory, 1, MailHit(at: start + 5, link: "again", client: 1)).isEmpty)
+        for person in Int64(1)...1_000 { _ = note(directory, person, MailHit(at: start, link: "\(person)", client: 1)) }
+        #expect(directory.recentMailCount == 10)
+        // The last ten are known, the one before them is not.
+        #expect(note(directory, 991, MailHit(at: start + 1, link: "again", client: 1)).count == 1)
+        #expect(note(directory, 990, MailHit(at: start + 1, link: "again", client: 1)).isEmpty)
     }
 
     @Test("readers of a mail's post do not push the mail's own hits, the honeypot's among them, out of its memory")

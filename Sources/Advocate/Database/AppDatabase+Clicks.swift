@@ -285,36 +285,50 @@ extension AppDatabase {
         return statements
     }
 
-    /// When the digest of `week` was accepted for delivery to this ambassador, if it was.
-    public func deliveredAt(ambassadorID: Int64, week: ISOWeek) throws -> Date? {
+    /// When the digest of `week` was accepted for delivery to this ambassador, if it was, and whether it is still
+    /// on its way (pending, being handed over, or to be retried: its time may be recorded at any moment).
+    public func deliveredAt(ambassadorID: Int64, week: ISOWeek) throws -> (at: Date?, awaited: Bool) {
         try readStatement { db in
-            // Cached: the click server asks once per ambassador and week a minute.
+            // Cached: the click server asks once per ambassador and week a minute (a second while it is awaited).
             let statement = try db.cachedStatement(
                 sql: """
-                    SELECT d.sentAt FROM delivery d JOIN digest g ON g.id = d.digestId
+                    SELECT d.sentAt, d.status FROM delivery d JOIN digest g ON g.id = d.digestId
                     WHERE d.ambassadorId = ? AND g.week = ?
                     """)
-            let row = try SQLRow.fetchAll(statement, arguments: [ambassadorID, week.description]).first
-            return row.flatMap { $0["sentAt"] as Date? }
+            guard let row = try SQLRow.fetchAll(statement, arguments: [ambassadorID, week.description]).first else {
+                return (nil, false)
+            }
+            return (row["sentAt"] as Date?, Self.isAwaited(row["status"]))
         }
     }
 
-    /// What the click server needs of one mail when neither is cached: when the digest of `week` was accepted for
-    /// delivery to this ambassador (as ``deliveredAt(ambassadorID:week:)``) and their language (`nil` once they are
-    /// erased), in one read.
-    public func mailFacts(ambassadorID: Int64, week: ISOWeek) throws -> (deliveredAt: Date?, language: Language?) {
+    /// What the click server needs of one mail when neither is cached: its delivery (as
+    /// ``deliveredAt(ambassadorID:week:)``) and the ambassador's language (`nil` once they are erased), in one read.
+    public func mailFacts(ambassadorID: Int64, week: ISOWeek) throws -> (
+        deliveredAt: Date?, awaited: Bool, language: Language?
+    ) {
         try readStatement { db in
             let statement = try db.cachedStatement(
                 sql: """
-                    SELECT a.language, (SELECT d.sentAt FROM delivery d JOIN digest g ON g.id = d.digestId
-                        WHERE d.ambassadorId = a.id AND g.week = ?) AS sentAt
+                    SELECT a.language,
+                        (SELECT d.sentAt FROM delivery d JOIN digest g ON g.id = d.digestId
+                            WHERE d.ambassadorId = a.id AND g.week = ?) AS sentAt,
+                        (SELECT d.status FROM delivery d JOIN digest g ON g.id = d.digestId
+                            WHERE d.ambassadorId = a.id AND g.week = ?) AS status
                     FROM ambassador a WHERE a.id = ?
                     """)
-            guard let row = try SQLRow.fetchAll(statement, arguments: [week.description, ambassadorID]).first else {
-                return (nil, nil)
-            }
-            return (row["sentAt"] as Date?, Language(rawValue: row["language"]) ?? .nl)
+            guard
+                let row = try SQLRow.fetchAll(statement, arguments: [week.description, week.description, ambassadorID])
+                    .first
+            else { return (nil, false, nil) }
+            return (row["sentAt"] as Date?, Self.isAwaited(row["status"]), Language(rawValue: row["language"]) ?? .nl)
         }
+    }
+
+    /// Whether a delivery of this status may still be accepted by the relay.
+    private static func isAwaited(_ status: String?) -> Bool {
+        guard let status, let known = DeliveryStatus(rawValue: status) else { return false }
+        return [.pending, .sending, .retry].contains(known)
     }
 
     /// The proxy's request id of every stored click (`nil` where none came), for tests.

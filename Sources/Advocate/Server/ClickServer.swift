@@ -197,7 +197,8 @@ enum ResponseGuard {
     /// The headers every answer of this server carries (the event loops' fast path adds them too). Made once:
     /// a field made from text checks every byte of it, and this runs on every request.
     static func secure(_ headers: inout HTTPFields) {
-        for field in [referrerPolicy, noSniff] { put(field, in: &headers) }
+        put(referrerPolicy, in: &headers)
+        put(noSniff, in: &headers)
         if !headers.contains(.contentSecurityPolicy) { headers.append(defaultPolicy) }
     }
 

@@ -41,13 +41,14 @@ public final class LinkDirectory: Sendable {
     private let database: AppDatabase
     private let items: Expiring<Int64, ContentItem?>
     private let deliveries: Expiring<Mail, Date?>
-    private let recentHits = Mutex<[Mail: [MailHit]]>([:])
+    /// Each mail's recent hits in two generations: mails hit since the last turn, and those of the turn before.
+    private let recentHits = Mutex<(current: [Mail: [MailHit]], previous: [Mail: [MailHit]])>(([:], [:]))
     /// Mails whose recent hits are kept at most (see ``noteMailHit(ambassadorID:week:hit:window:)``).
     private let recentMails: Int
     private let languages: Expiring<Int64, Language?>
     private let presses = Mutex<Set<Int64>>([])
 
-    /// Hits remembered per mail.
+    /// Hits remembered per mail on its own links, and as many again on its posts' links.
     static let hitsPerMail = 32
 
     /// Creates a directory over `database`.
@@ -80,6 +81,9 @@ public final class LinkDirectory: Sendable {
         }
     }
 
+    /// How many mails' recent hits are kept (for tests).
+    var recentMailCount: Int { recentHits.withLock { $0.current.count + $0.previous.count } }
+
     /// Forgets a press whose click could not be stored.
     func forgetPress(_ shareKey: Int64) { _ = presses.withLock { $0.remove(shareKey) } }
 
@@ -103,9 +107,9 @@ public final class LinkDirectory: Sendable {
     /// When the ambassador's digest of `week` was delivered.
     func readDeliveredAt(ambassadorID: Int64, week: ISOWeek, now: Date) throws -> Date? {
         if let cached = cachedDeliveredAt(ambassadorID: ambassadorID, week: week, now: now) { return cached }
-        let value = try database.deliveredAt(ambassadorID: ambassadorID, week: week)
-        keepDelivery(value, ambassadorID: ambassadorID, week: week, now: now)
-        return value
+        let delivery = try database.deliveredAt(ambassadorID: ambassadorID, week: week)
+        keepDelivery(delivery.at, awaited: delivery.awaited, ambassadorID: ambassadorID, week: week, now: now)
+        return delivery.at
     }
 
     /// The delivery time of the ambassador's mail of `week` (when `delivery`; else `nil`) and their language (when
@@ -123,9 +127,9 @@ public final class LinkDirectory: Sendable {
             return (try readDeliveredAt(ambassadorID: ambassadorID, week: week, now: now), language)
         case (nil, nil):
             let facts = try database.mailFacts(ambassadorID: ambassadorID, week: week)
-            keepDelivery(facts.deliveredAt, ambassadorID: ambassadorID, week: week, now: now)
+            keepDelivery(facts.deliveredAt, awaited: facts.awaited, ambassadorID: ambassadorID, week: week, now: now)
             languages.keep(facts.language, for: ambassadorID, now: now)
-            return facts
+            return (facts.deliveredAt, facts.language)
         }
     }
 
@@ -156,12 +160,13 @@ public final class LinkDirectory: Sendable {
     /// The cached language, as ``cachedItem(id:now:)``.
     func cachedLanguage(ambassadorID: Int64, now: Date) -> Language?? { languages.fresh(ambassadorID, now: now) }
 
-    /// Keeps a delivery time read; "not delivered" only for a second. A delivery is recorded once the relay has
-    /// answered, and a scanner at the receiving side may fetch the mail's links before that: kept for the cache's
-    /// minute, the answer would hide the delivery time from the rest of its scan.
-    private func keepDelivery(_ value: Date?, ambassadorID: Int64, week: ISOWeek, now: Date) {
+    /// Keeps a delivery time read. A delivery still on its way (`awaited`) is kept for a second only: its time is
+    /// recorded once the relay has answered, and a scanner at the receiving side may fetch the mail's links before
+    /// that; kept for the cache's minute, "not delivered" would hide the delivery time from the rest of its scan.
+    private func keepDelivery(_ value: Date?, awaited: Bool, ambassadorID: Int64, week: ISOWeek, now: Date) {
         deliveries.keep(
-            value, for: Mail(ambassadorID: ambassadorID, week: week), now: now, lasting: value == nil ? 1 : nil)
+            value, for: Mail(ambassadorID: ambassadorID, week: week), now: now,
+            lasting: value == nil && awaited ? 1 : nil)
     }
 
     /// The cached delivery time, as ``cachedItem(id:now:)``.
@@ -172,26 +177,22 @@ public final class LinkDirectory: Sendable {
     /// Notes a hit on a link of one mail and returns the mail's earlier hits of the last `window` seconds (this
     /// link's included). Kept in memory only.
     ///
-    /// Once `recentMails` mails are kept, those without a hit in the window go: they can no longer matter. If more
-    /// than half as many were hit within the window (a large programme's deliveries, scanned as they arrive), those
-    /// hit longest ago go too, down to half the limit, so that the memory stays bounded and the sweeps rare. (It used
-    /// to be emptied at the limit, and new mails come with a week's deliveries, when scanners walk them: the hits a
-    /// walk had made so far were forgotten in the middle of it.) A mail keeps its last ``hitsPerMail`` hits on its
-    /// own links and, apart, its last as many on its posts' links, so that readers of a popular post cannot push a
-    /// scanner's earlier hits, the honeypot's among them, out of the mail's memory.
+    /// The memory is bounded in two generations of `recentMails / 2` mails each: a mail hit again moves to the
+    /// current one, and once it is full the one before is dropped (outside the lock) and the current one becomes it.
+    /// So a mail is forgotten only after half the limit of other mails were hit while it was not, never a walk in
+    /// progress among them, at no cost per hit beyond a second lookup. (It used to be emptied whole at the limit, and
+    /// new mails come with a week's deliveries, when scanners walk them: the hits a walk had made so far were
+    /// forgotten in the middle of it.) A mail keeps its last ``hitsPerMail`` hits on its own links and, apart, its
+    /// last as many on its posts' links, so that readers of a popular post cannot push a scanner's earlier hits, the
+    /// honeypot's among them, out of the mail's memory.
     public func noteMailHit(ambassadorID: Int64, week: ISOWeek, hit: MailHit, window: TimeInterval) -> [MailHit] {
         let key = Mail(ambassadorID: ambassadorID, week: week)
+        var dropped: [Mail: [MailHit]] = [:]
+        defer { dropped.removeAll() }  // freed here, after the lock
         return recentHits.withLock { hits in
-            if hits.count >= recentMails, hits[key] == nil {
-                hits = hits.filter { hit.at.timeIntervalSince($0.value.last?.at ?? .distantPast) <= window }
-                if hits.count > recentMails / 2 {
-                    let latest = hits.sorted {
-                        ($0.value.last?.at ?? .distantPast) > ($1.value.last?.at ?? .distantPast)
-                    }
-                    hits = Dictionary(uniqueKeysWithValues: latest.prefix(recentMails / 2).map { ($0.key, $0.value) })
-                }
+            var list = (hits.current[key] ?? hits.previous.removeValue(forKey: key) ?? []).filter {
+                hit.at.timeIntervalSince($0.at) <= window
             }
-            var list = (hits[key] ?? []).filter { hit.at.timeIntervalSince($0.at) <= window }
             // The rules need only the last few hits; a flood on one link must not grow the list or the work.
             for visit in [false, true] {
                 var over = list.count { $0.visit == visit } - Self.hitsPerMail
@@ -202,7 +203,12 @@ public final class LinkDirectory: Sendable {
             }
             let earlier = list
             list.append(hit)
-            hits[key] = list
+            if hits.current[key] == nil, hits.current.count >= max(recentMails / 2, 1) {
+                dropped = hits.previous
+                hits.previous = hits.current
+                hits.current = [:]
+            }
+            hits.current[key] = list
             return earlier
         }
     }
