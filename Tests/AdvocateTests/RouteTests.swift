@@ -68,6 +68,17 @@ struct RouteTests {
                 network: network, week: week, test: test))
     }
 
+    /// Begins the week's digest and claims its one delivery (Zoë's mail) for sending, as a sender would before
+    /// handing it to the relay; returns the delivery's id.
+    func claimWeeksMail(_ database: AppDatabase) throws -> Int64 {
+        let digest = try database.beginDigest(week: Self.week, now: fixedNow)
+        #expect(try database.enqueueDeliveries(digestID: digest.id, week: Self.week, now: fixedNow) == 1)
+        return try #require(
+            try database.claimDeliveries(digestID: digest.id, now: fixedNow, sender: 1, limit: 10).first
+        )
+        .id
+    }
+
     /// Runs `body` against the application, then stops its click writer.
     func withClient(_ fixture: Fixture, _ body: @Sendable (any TestClientProtocol) async throws -> Void)
         async throws
@@ -222,10 +233,7 @@ struct RouteTests {
     func deliveryRecordedAfterAHit() async throws {
         let fixture = try start()
         let database = fixture.database
-        let digest = try database.beginDigest(week: Self.week, now: fixedNow)
-        #expect(try database.enqueueDeliveries(digestID: digest.id, week: Self.week, now: fixedNow) == 1)
-        let due = try #require(
-            try database.claimDeliveries(digestID: digest.id, now: fixedNow, sender: 1, limit: 10).first)
+        let due = try claimWeeksMail(database)
         let (linkedin, x) = (token(fixture, .share, .linkedin), token(fixture, .share, .x))
         let browser = browser
         try await withClient(fixture) { client in
@@ -235,7 +243,7 @@ struct RouteTests {
             #expect(try database.clickCounts() == ["share/human": 1], "no delivery time to judge it by")
             #expect(try database.mailFacts(ambassadorID: fixture.zoe, week: Self.week).awaited, "on its way")
             // The relay answers; 3 s later the scan goes on with the next button, well within 15 s of delivery.
-            try database.recordOutcome(deliveryID: due.id, status: .sent, error: nil, now: fixture.clock.now)
+            try database.recordOutcome(deliveryID: due, status: .sent, error: nil, now: fixture.clock.now)
             fixture.clock.advance(by: 3)
             #expect(try await client.execute(uri: "/s/\(x)", method: .get, headers: browser).status == .found)
             #expect(try database.clickCounts() == ["share/human": 1, "share/scanner": 1])
@@ -248,10 +256,7 @@ struct RouteTests {
         let database = fixture.database
         // Zoë (English) is mailed at fixedNow; Bas (English too; the default is Dutch) joins after the week's mail
         // and has none.
-        let digest = try database.beginDigest(week: Self.week, now: fixedNow)
-        #expect(try database.enqueueDeliveries(digestID: digest.id, week: Self.week, now: fixedNow) == 1)
-        let due = try database.claimDeliveries(digestID: digest.id, now: fixedNow, sender: 1, limit: 10)
-        try database.recordOutcome(deliveryID: try #require(due.first).id, status: .sent, error: nil, now: fixedNow)
+        try database.recordOutcome(deliveryID: try claimWeeksMail(database), status: .sent, error: nil, now: fixedNow)
         let bas = try database.addAmbassador(
             Ambassador(
                 email: "bas@example.org", name: "Bas", language: .en, networks: [.x, .linkedin], joinedAt: fixedNow),

@@ -310,25 +310,24 @@ extension AppDatabase {
         try readStatement { db in
             let statement = try db.cachedStatement(
                 sql: """
-                    SELECT a.language,
-                        (SELECT d.sentAt FROM delivery d JOIN digest g ON g.id = d.digestId
-                            WHERE d.ambassadorId = a.id AND g.week = ?) AS sentAt,
-                        (SELECT d.status FROM delivery d JOIN digest g ON g.id = d.digestId
-                            WHERE d.ambassadorId = a.id AND g.week = ?) AS status
-                    FROM ambassador a WHERE a.id = ?
+                    SELECT a.language, d.sentAt, d.status FROM ambassador a
+                    LEFT JOIN digest g ON g.week = ?
+                    LEFT JOIN delivery d ON d.digestId = g.id AND d.ambassadorId = a.id
+                    WHERE a.id = ?
                     """)
-            guard
-                let row = try SQLRow.fetchAll(statement, arguments: [week.description, week.description, ambassadorID])
-                    .first
-            else { return (nil, false, nil) }
+            guard let row = try SQLRow.fetchAll(statement, arguments: [week.description, ambassadorID]).first else {
+                return (nil, false, nil)
+            }
             return (row["sentAt"] as Date?, Self.isAwaited(row["status"]), Language(rawValue: row["language"]) ?? .nl)
         }
     }
 
     /// Whether a delivery of this status may still be accepted by the relay.
     private static func isAwaited(_ status: String?) -> Bool {
-        guard let status, let known = DeliveryStatus(rawValue: status) else { return false }
-        return [.pending, .sending, .retry].contains(known)
+        switch status.flatMap(DeliveryStatus.init(rawValue:)) {
+        case .pending, .sending, .retry: true
+        default: false
+        }
     }
 
     /// The proxy's request id of every stored click (`nil` where none came), for tests.
