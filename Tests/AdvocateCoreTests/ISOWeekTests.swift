@@ -22,10 +22,21 @@ struct ISOWeekTests {
         }
     }
 
+    @Test("the written form and its looser spellings read as the same week")
+    func spellings() throws {
+        for text in ["2026-W49", "2026W49", "2026-w49", " 2026-W49 ", "2026w49"] {
+            let week = try ISOWeek(parsing: text)
+            #expect((week.year, week.week) == (2026, 49), "\(text)")
+        }
+        #expect(try ISOWeek(parsing: "0999-W01").year == 999)
+        #expect(try ISOWeek(parsing: "2027-W01") == ISOWeek(year: 2027, week: 1))
+    }
+
     @Test(
         "malformed weeks are rejected with an example of the right form",
         arguments: [
-            "2026-49", "26-W49", "2026-W4", "2026-W049", "W49", "", "2026-W00", "２０２６-W49",
+            "2026-49", "26-W49", "2026-W4", "2026-W049", "W49", "", "2026-W00", "２０２６-W49", "2026-W4x", "20a6-W49",
+            "2026+W49", "2026-X49", "2026-W-1",
         ])
     func malformed(text: String) {
         #expect(throws: ISOWeek.ParseError.self) { try ISOWeek(parsing: text) }

@@ -25,8 +25,10 @@ public struct ClickVerdict: Sendable, Equatable {
 public struct MailHit: Sendable, Equatable {
     /// When it came.
     public var at: Date
-    /// Which link of the mail (the token text).
-    public var link: String
+    /// Which link of the mail: its token text's hash (`String.hashValue`, seeded per process), so that a hit holds
+    /// no reference. The server keeps tens of thousands of mails' hits and copies a mail's on each of its clicks; a
+    /// hit without a reference is copied without retaining and releasing anything.
+    public var link: Int
     /// A keyed hash of the client's address and user agent, never stored: tells one client from another.
     public var client: UInt64
     /// Whether it was the mail's hidden link.
@@ -36,7 +38,7 @@ public struct MailHit: Sendable, Equatable {
 
     public init(at: Date, link: String, client: UInt64, trap: Bool = false, visit: Bool = false) {
         self.at = at
-        self.link = link
+        self.link = link.hashValue
         self.client = client
         self.trap = trap
         self.visit = visit
@@ -153,8 +155,11 @@ public struct ClickClassifier: Sendable {
     public func judge(_ hit: Hit) -> Judgement {
         // Hits of this same client on this mail: one scanner walks a mail from one place with one agent, while a
         // person reading the same mail at that moment is another client.
-        let recent = hit.mailHits.filter { hit.at.timeIntervalSince($0.at) >= 0 && (hit.kind == .visit || !$0.visit) }
-        let mine = recent.filter { $0.client == hit.client }
+        let isRecent = { (earlier: MailHit) in
+            hit.at.timeIntervalSince(earlier.at) >= 0 && (hit.kind == .visit || !earlier.visit)
+        }
+        let mine = hit.mailHits.filter { $0.client == hit.client && isRecent($0) }
+        let link = hit.link.hashValue
         // The honeypot first, whatever the method: a scanner that checks it with HEAD and fetched the buttons with
         // GET has revealed those GETs too.
         if hit.kind == .trap {
@@ -201,19 +206,20 @@ public struct ClickClassifier: Sendable {
         if mine.contains(where: \.trap) {
             return Judgement(ClickVerdict(.scanner, "after the honeypot link"), taints: mine.map(\.at))
         }
-        let burst = mine.filter { $0.link != hit.link && hit.at.timeIntervalSince($0.at) <= burstSeconds }
+        let burst = mine.filter { $0.link != link && hit.at.timeIntervalSince($0.at) <= burstSeconds }
         if !burst.isEmpty {
             return Judgement(
                 ClickVerdict(.scanner, "several links of one mail within \(Int(burstSeconds)) s"),
                 taints: burst.map(\.at))
         }
-        if let walk = pacedWalk(mine, hit) {
+        if let walk = pacedWalk(mine, hit, link: link) {
             return Judgement(
                 ClickVerdict(.scanner, "paced: \(walk.links) links of one mail in \(Int(walk.seconds.rounded())) s"),
                 taints: walk.hits)
         }
-        if let previous = recent.filter({ $0.link == hit.link && hit.at.timeIntervalSince($0.at) <= timeOfClickSeconds }
-        )
+        if let previous = hit.mailHits.filter({
+            $0.link == link && isRecent($0) && hit.at.timeIntervalSince($0.at) <= timeOfClickSeconds
+        })
         .max(by: { $0.at < $1.at }) {
             if previous.client != hit.client {
                 return Judgement(ClickVerdict(.human, "after a time-of-click check"), checkBefore: previous.at)
@@ -223,9 +229,16 @@ public struct ClickClassifier: Sendable {
         return Judgement(ClickVerdict(.human, "browser"))
     }
 
-    /// Three or more different links, each within ``pacedGapSeconds`` of the one before, ending with this hit.
-    private func pacedWalk(_ recent: [MailHit], _ hit: Hit) -> (links: Int, seconds: TimeInterval, hits: [Date])? {
-        var links: Set<String> = [hit.link]
+    /// Three or more different links, each within ``pacedGapSeconds`` of the one before, ending with this hit
+    /// (whose link is `link`).
+    private func pacedWalk(_ recent: [MailHit], _ hit: Hit, link: Int) -> (
+        links: Int, seconds: TimeInterval, hits: [Date]
+    )? {
+        // No walk without two other links among the hits: most clicks (a person's, or a link fetched again) end here.
+        guard let other = recent.first(where: { $0.link != link })?.link,
+            recent.contains(where: { $0.link != link && $0.link != other })
+        else { return nil }
+        var links: Set<Int> = [link]
         var hits: [Date] = []
         var last = hit.at
         for previous in recent.sorted(by: { $0.at > $1.at }) {

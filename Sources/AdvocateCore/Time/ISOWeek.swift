@@ -34,6 +34,11 @@ public struct ISOWeek: Sendable, Hashable, Comparable, CustomStringConvertible, 
 
     /// Parses `2026-W49` (also `2026W49` and a lower-case `w`).
     public init(parsing text: String) throws(ParseError) {
+        // The form `description` writes, over its bytes: the click inbox reads one per click it moves.
+        if let (year, week) = Self.canonical(text) {
+            try self.init(year: year, week: week)
+            return
+        }
         let trimmed = text.trimmingCharacters(in: .whitespaces).uppercased()
         let parts = trimmed.split(separator: "W", omittingEmptySubsequences: false)
         guard parts.count == 2 else { throw .malformed(text) }
@@ -42,6 +47,20 @@ public struct ISOWeek: Sendable, Hashable, Comparable, CustomStringConvertible, 
             parts[1].allSatisfy(\.isASCII), yearPart.allSatisfy(\.isASCII)
         else { throw .malformed(text) }
         try self.init(year: year, week: week)
+    }
+
+    /// The year and week of `YYYY-Www` (ASCII digits, an upper-case `W`), or nil for any other form.
+    private static func canonical(_ text: String) -> (year: Int, week: Int)? {
+        text.utf8.withContiguousStorageIfAvailable { bytes -> (year: Int, week: Int)? in
+            guard bytes.count == 8, bytes[4] == UInt8(ascii: "-"), bytes[5] == UInt8(ascii: "W") else { return nil }
+            var number = 0
+            for index in 0..<8 where index != 4 && index != 5 {
+                let digit = Int(bytes[index]) - Int(UInt8(ascii: "0"))
+                guard (0...9).contains(digit) else { return nil }
+                number = number * 10 + digit
+            }
+            return (number / 100, number % 100)
+        } ?? nil
     }
 
     /// The week that holds `date` in `timeZone`.
