@@ -17,41 +17,65 @@ enum ClickParcel {
         "newItemReader", "requestId", "taints", "checkBefore",
     ]
 
-    /// The parcel of `clicks`: one line each, every line ended by a line feed.
+    /// The parcel of `clicks`: one line each, every line ended by a line feed. Written over bytes: this runs on the
+    /// click writer's thread for every click.
     static func encode(_ clicks: [ClickRecord]) -> String {
-        var text = ""
-        text.reserveCapacity(clicks.count * 96)
+        var text: [UInt8] = []
+        text.reserveCapacity(clicks.count * 112)
+        let tab = UInt8(ascii: "\t")
         for click in clicks {
-            text += moment(click.at)
-            text += "\t"
-            text += click.storedKind
-            text += "\t"
-            text += click.week.description
-            text += "\t"
-            text += click.itemID.map { String($0) } ?? absent
-            text += "\t"
-            text += click.network?.rawValue ?? absent
-            text += "\t"
-            text += click.ambassadorID.map { String($0) } ?? absent
-            text += "\t"
-            text += click.verdict.classification.rawValue
-            text += "\t"
-            text += escaped(click.verdict.reason)
-            text += "\t"
-            text += click.confirms.map(escaped) ?? absent
-            text += click.newReader ? "\t1\t" : "\t0\t"
-            text += click.newItemReader ? "1\t" : "0\t"
-            text += click.requestID.map(escaped) ?? absent
-            text += "\t"
-            for (index, taint) in click.taints.enumerated() {
-                if index > 0 { text += " " }
-                text += moment(taint)
+            append(moment(click.at), to: &text)
+            text.append(tab)
+            append(click.storedKind, to: &text)
+            text.append(tab)
+            append(click.week.description, to: &text)
+            text.append(tab)
+            append(click.itemID.map { String($0) } ?? absent, to: &text)
+            text.append(tab)
+            append(click.network?.rawValue ?? absent, to: &text)
+            text.append(tab)
+            append(click.ambassadorID.map { String($0) } ?? absent, to: &text)
+            text.append(tab)
+            append(click.verdict.classification.rawValue, to: &text)
+            text.append(tab)
+            appendEscaped(click.verdict.reason, to: &text)
+            text.append(tab)
+            if let confirms = click.confirms { appendEscaped(confirms, to: &text) } else { append(absent, to: &text) }
+            append(click.newReader ? "\t1\t" : "\t0\t", to: &text)
+            append(click.newItemReader ? "1\t" : "0\t", to: &text)
+            if let requestID = click.requestID {
+                appendEscaped(requestID, to: &text)
+            } else {
+                append(absent, to: &text)
             }
-            text += "\t"
-            text += click.checkBefore.map(moment) ?? absent
-            text += "\n"
+            text.append(tab)
+            for (index, taint) in click.taints.enumerated() {
+                if index > 0 { text.append(UInt8(ascii: " ")) }
+                append(moment(taint), to: &text)
+            }
+            text.append(tab)
+            append(click.checkBefore.map(moment) ?? absent, to: &text)
+            text.append(UInt8(ascii: "\n"))
         }
-        return text
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    private static func append(_ field: String, to text: inout [UInt8]) {
+        text.append(contentsOf: field.utf8)
+    }
+
+    /// `field` with backslash, tab, line feed and carriage return escaped (over bytes: each is one byte in UTF-8 and
+    /// never part of another character).
+    private static func appendEscaped(_ field: String, to text: inout [UInt8]) {
+        for byte in field.utf8 {
+            switch byte {
+            case 0x5C: text += [0x5C, 0x5C]
+            case 0x09: text += [0x5C, UInt8(ascii: "t")]
+            case 0x0A: text += [0x5C, UInt8(ascii: "n")]
+            case 0x0D: text += [0x5C, UInt8(ascii: "r")]
+            default: text.append(byte)
+            }
+        }
     }
 
     /// The clicks of a parcel, in order; nil when a line does not hold a click (nothing of it is then moved).
@@ -122,25 +146,7 @@ enum ClickParcel {
         return Date(timeIntervalSinceReferenceDate: seconds)
     }
 
-    /// `text` with backslash, tab, line feed and carriage return escaped (over bytes: each is one byte in UTF-8 and
-    /// never part of another character).
-    static func escaped(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 == 0x5C || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) else { return text }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count + 8)
-        for byte in text.utf8 {
-            switch byte {
-            case 0x5C: bytes += [0x5C, 0x5C]
-            case 0x09: bytes += [0x5C, UInt8(ascii: "t")]
-            case 0x0A: bytes += [0x5C, UInt8(ascii: "n")]
-            case 0x0D: bytes += [0x5C, UInt8(ascii: "r")]
-            default: bytes.append(byte)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// The text ``escaped(_:)`` was given; nil for an escape it never writes.
+    /// The text ``appendEscaped(_:to:)`` was given; nil for an escape it never writes.
     static func unescaped(_ field: String) -> String? {
         guard field.utf8.contains(0x5C) else { return field }
         var bytes: [UInt8] = []

@@ -113,9 +113,11 @@ public final class ClickRecorder: @unchecked Sendable {
             return
         }
         pending.append(Waiting(click: build(), loop: loop, done: done))
-        // The writer waits for the first click, or during a commit delay for a full group (or the gap's end).
-        if pending.count == 1 || pending.count == limits.commitGroup { condition.signal() }
+        // The writer waits for the first click, or during a commit delay for a full group (or the gap's end). It is
+        // woken after the lock is let go, so that it does not wake only to wait for the lock.
+        let wake = pending.count == 1 || pending.count == limits.commitGroup
         condition.unlock()
+        if wake { condition.signal() }
     }
 
     /// Writes what is pending and stops the writer; later clicks fail. Clicks left in the inbox stay there,
