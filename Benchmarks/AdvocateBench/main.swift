@@ -14,7 +14,8 @@ import Synchronization
 //   advocate-bench clicks N DIR      add N clicks (mixed kinds, classes, weeks) to the store of DIR/config.json
 //   advocate-bench tokens N DIR      write DIR/paths.txt: N real /s/ share paths (keys from ADVOCATE_LINK_KEYS)
 //                                    for ambassadors 1…N and items 1…8 of a seeded database, and DIR/paths-test.txt:
-//                                    the same links as a test message's (they redirect alike and record nothing)
+//                                    the same links as a test message's (they redirect alike and record nothing),
+//                                    and DIR/paths-visit.txt: the /l/ links in those shares' posts (a reader's visit)
 //   advocate-bench clickwrite N DIR  commit N share clicks in batches of 12 (the click server's group commits) to the
 //                                    click inbox of DIR/config.json (a parcel each), then move them into `click` in
 //                                    the idle server's slices, and print the time per click of each;
@@ -370,16 +371,21 @@ case "tokens":
     let sealer = LinkSealer(keyring: try LinkKeyring(parsing: keys))
     var paths = ""
     var testPaths = ""
+    var visitPaths = ""
     for id in 1...count {
         var token = LinkToken(
             kind: .share, ambassadorID: Int64(id), itemID: Int64(id % 8 + 1), network: networks[id % networks.count],
             week: week)
         paths += "/s/\(sealer.seal(token))\n"
+        token.kind = .visit
+        visitPaths += "/l/\(sealer.seal(token))\n"
+        token.kind = .share
         token.test = true
         testPaths += "/s/\(sealer.seal(token))\n"
     }
     try Data(paths.utf8).write(to: directory.appendingPathComponent("paths.txt"))
     try Data(testPaths.utf8).write(to: directory.appendingPathComponent("paths-test.txt"))
+    try Data(visitPaths.utf8).write(to: directory.appendingPathComponent("paths-visit.txt"))
     print("wrote \(count) share paths")
 
 default:

@@ -1,6 +1,7 @@
-import Advocate
 import Foundation
 import Testing
+
+@testable import Advocate
 
 @Suite("Unique readers without storing who they are")
 struct ReaderLedgerTests {
@@ -19,5 +20,36 @@ struct ReaderLedgerTests {
         #expect(otherBrowser.share, "another agent is another reader")
         let tomorrow = ledger.note(address: anna, userAgent: "Firefox", shareKey: 1, itemID: 10, at: morning + 86_400)
         #expect(tomorrow.share && tomorrow.item, "the secret changed with the day")
+    }
+
+    @Test("days are the configured zone's; a late request of a day that ended counts nothing and turns nothing back")
+    func dayBounds() {
+        let amsterdam = TimeZone(identifier: "Europe/Amsterdam")!
+        let ledger = ReaderLedger(timeZone: amsterdam)
+        // 3 December 2026, 23:59:59 in Amsterdam (22:59:59 UTC), and the next second.
+        let lastSecond = Date(timeIntervalSince1970: 1_796_338_799)
+        let midnight = lastSecond + 1
+        let anna: [UInt8] = [198, 51, 100, 7]
+        func note(_ time: Date, agent: String = "Firefox", share: Int64 = 1) -> (share: Bool, item: Bool) {
+            ledger.note(address: anna, userAgent: agent, shareKey: share, itemID: 10, at: time)
+        }
+        #expect(note(lastSecond) == (true, true))
+        #expect(ledger.currentDay == "2026-12-03")
+        #expect(note(lastSecond) == (false, false))
+        #expect(note(midnight) == (true, true), "local midnight starts a new day, though UTC's is an hour later")
+        #expect(ledger.currentDay == "2026-12-04")
+        #expect(note(lastSecond, share: 2) == (false, false), "the day before has ended: nothing counts")
+        #expect(ledger.currentDay == "2026-12-04", "and the ledger is not turned back")
+        #expect(note(midnight + 60) == (false, false), "today's readers are still known")
+    }
+
+    @Test("an address and an agent are read apart: no pair of them passes for another")
+    func readersApart() {
+        let ledger = ReaderLedger(timeZone: TimeZone(identifier: "UTC")!)
+        let now = Date(timeIntervalSince1970: 1_796_202_000)
+        #expect(ledger.note(address: [1, 0], userAgent: "x", shareKey: 1, itemID: 1, at: now).share)
+        #expect(ledger.note(address: [1], userAgent: "\u{0}x", shareKey: 1, itemID: 1, at: now).share)
+        #expect(ledger.note(address: nil, userAgent: "x", shareKey: 1, itemID: 1, at: now).share)
+        #expect(!ledger.note(address: [1, 0], userAgent: "x", shareKey: 1, itemID: 1, at: now + 1).share)
     }
 }

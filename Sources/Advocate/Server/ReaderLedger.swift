@@ -8,10 +8,17 @@ import Synchronization
 /// starts and dropped when it ends, so yesterday's hashes cannot be linked to anything; nothing of it, and no
 /// address or agent, is ever written to disk. Only the answer is stored with the click (`newReader`,
 /// `newItemReader`). A restart mid-day starts a new secret (a reader seen before and after it counts twice).
+///
+/// This runs for every person's visit, the bulk of the server's traffic, while the click writer's queue is held (see
+/// ``ClickRecorder/record(_:)``): the day's bounds and key are made once a day, and the reader's part of the hash is
+/// computed once for both scopes.
 public final class ReaderLedger: Sendable {
     private struct Day {
         var name: String
-        var secret: [UInt8]
+        /// The day's first moment, and the next day's, in the ledger's time zone.
+        var start: Date
+        var end: Date
+        var key: SymmetricKey
         var shares: Set<UInt64> = []
         var items: Set<UInt64> = []
     }
@@ -26,33 +33,25 @@ public final class ReaderLedger: Sendable {
     public func note(address: [UInt8]?, userAgent: String?, shareKey: Int64, itemID: Int64, at time: Date) -> (
         share: Bool, item: Bool
     ) {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        let parts = calendar.dateComponents([.year, .month, .day], from: time)
-        let day = String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
-        var reader = Data(address ?? [])
-        reader.append(0)
-        reader.append(contentsOf: Array((userAgent ?? "").utf8))
-        reader.append(0)
-        // The day's secret, made when the day starts; a late request of the previous day never turns it back.
-        let secret = state.withLock { current -> [UInt8]? in
-            if current == nil || current!.name < day {
-                current = Day(name: day, secret: (0..<32).map { _ in UInt8.random(in: 0...255) })
-            }
-            return current!.name == day ? current!.secret : nil
+        guard let key = key(at: time) else { return (false, false) }
+        // The reader: address (with its length, so that no address and agent run into another pair) and agent.
+        let address = address ?? []
+        var bytes: [UInt8] = [UInt8(truncatingIfNeeded: address.count)]
+        bytes.reserveCapacity(address.count + (userAgent?.utf8.count ?? 0) + 2)
+        bytes += address
+        bytes += (userAgent ?? "").utf8
+        bytes.append(0)
+        var reader = HMAC<SHA256>(key: key)
+        reader.update(data: bytes)
+        func hash(_ scope: UInt8, _ id: Int64) -> UInt64 {
+            var code = reader
+            withUnsafeBytes(of: id.littleEndian) { code.update(data: [scope] + $0) }
+            return code.finalize().withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
         }
-        guard let secret else { return (false, false) }
-        let key = SymmetricKey(data: secret)
-        func hash(_ scope: String) -> UInt64 {
-            var message = reader
-            message.append(contentsOf: Array(scope.utf8))
-            let code = HMAC<SHA256>.authenticationCode(for: message, using: key)
-            return code.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
-        }
-        let shareHash = hash("share:\(shareKey)")
-        let itemHash = hash("item:\(itemID)")
+        let shareHash = hash(UInt8(ascii: "s"), shareKey)
+        let itemHash = hash(UInt8(ascii: "i"), itemID)
         return state.withLock { current in
-            guard var today = current, today.name == day else { return (false, false) }
+            guard var today = current, today.start <= time, time < today.end else { return (false, false) }
             // A flood of made-up readers stops counting new ones instead of growing without bound.
             guard today.shares.count < Self.maxPerDay else { return (false, false) }
             current = nil
@@ -60,6 +59,21 @@ public final class ReaderLedger: Sendable {
             let item = today.items.insert(itemHash).inserted
             current = today
             return (share, item)
+        }
+    }
+
+    /// The secret of the day that holds `time`, made when that day starts; nil for a late request of a day that has
+    /// ended (it never turns the ledger back).
+    private func key(at time: Date) -> SymmetricKey? {
+        state.withLock { current in
+            if let today = current, time < today.end { return today.start <= time ? today.key : nil }
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = timeZone
+            guard let bounds = calendar.dateInterval(of: .day, for: time) else { return nil }
+            let parts = calendar.dateComponents([.year, .month, .day], from: time)
+            let name = String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+            current = Day(name: name, start: bounds.start, end: bounds.end, key: SymmetricKey(size: .bits256))
+            return current?.key
         }
     }
 
