@@ -16,6 +16,29 @@ struct LinkDirectoryTests {
         directory.noteMailHit(ambassadorID: ambassador, week: week, hit: hit, window: 60)
     }
 
+    @Test("a post link's target is made once per address, network, medium and week, and follows an edited address")
+    func taggedURLs() throws {
+        let folder = try TempDirectory(sqliteOnly: true)
+        let directory = LinkDirectory(database: try folder.openDatabase())
+        let parts = [
+            ("https://example.org/a?ref=1&utm_source=old#top", "linkedin", "advocacy", "2026-W49"),
+            ("https://example.org/a?ref=1&utm_source=old#top", "x", "advocacy", "2026-W49"),
+            ("https://example.org/a?ref=1&utm_source=old#top", "x", "staff", "2026-W49"),
+            ("https://example.org/a?ref=1&utm_source=old#top", "x", "staff", "2026-W50"),
+            ("https://example.org/b", "x", "staff", "2026-W50"),
+        ]
+        for _ in 0..<2 {
+            for (url, source, medium, campaign) in parts {
+                #expect(
+                    directory.taggedURL(url, source: source, medium: medium, campaign: campaign, now: start)
+                        == UTM.tag(url, source: source, medium: medium, campaign: campaign))
+            }
+        }
+        #expect(
+            directory.taggedURL("https://example.org/b", source: "x", medium: "staff", campaign: "2026-W50", now: start)
+                == "https://example.org/b?utm_source=x&utm_medium=staff&utm_campaign=2026-W50")
+    }
+
     @Test("past its limit it forgets the mails not hit meanwhile, not a scanner's walk in progress")
     func limitKeepsAWalk() throws {
         let folder = try TempDirectory(sqliteOnly: true)

@@ -149,7 +149,7 @@ public struct LinkHandler: Sendable {
             return nil
         }
         let language = needsLanguage ? mail.language ?? defaultLanguage : defaultLanguage
-        return plan(hit, token: token, item: item, deliveredAt: mail.deliveredAt, language: language)
+        return plan(hit, token: token, item: item, deliveredAt: mail.deliveredAt, language: language, at: time)
     }
 
     /// The hit's token, if it opens, is of the route's kind and has not expired.
@@ -171,7 +171,7 @@ public struct LinkHandler: Sendable {
     /// The answer to a hit on an opened token whose item (nil for the honeypot), delivery time and language were
     /// looked up, and the click to commit before it is sent.
     private func plan(
-        _ hit: FollowHit, token: LinkToken, item: ContentItem?, deliveredAt: Date?, language: Language
+        _ hit: FollowHit, token: LinkToken, item: ContentItem?, deliveredAt: Date?, language: Language, at time: Date
     ) -> FollowPlan {
         let click = records(token) ? click(hit, token: token, deliveredAt: deliveredAt) : nil
         guard let item, let network = token.network else {
@@ -181,9 +181,9 @@ public struct LinkHandler: Sendable {
             return FollowPlan(
                 answer: LinkResponse(
                     status: 302,
-                    location: UTM.tag(
+                    location: directory.taggedURL(
                         item.url, source: network.rawValue, medium: settings.utmMedium,
-                        campaign: token.week.description),
+                        campaign: token.week.description, now: time),
                     html: nil),
                 click: click)
         }
