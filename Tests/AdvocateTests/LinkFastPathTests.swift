@@ -170,6 +170,36 @@ struct LinkFastPathTests {
         #expect(try database.clickCounts().values.reduce(0, +) == 3, "Zoë's two and Ann's one")
     }
 
+    @Test(
+        "a reader's visit whose click could not be stored is not counted: their next visit is their first, both paths")
+    func failedVisitIsForgotten() throws {
+        let (directory, server, database, zoe, item) = try start()
+        defer { withExtendedLifetime(directory) {} }
+        defer { server.stop() }
+        func visit(_ network: Network) -> String {
+            server.baseURL + "/l/"
+                + sealer.seal(LinkToken(kind: .visit, ambassadorID: zoe, itemID: item, network: network, week: week))
+        }
+        // Each post's link read once (the item cached), then asked while no click can be committed: a 500, on the
+        // event loop and through the router; asked again once commits work, the reader's visit is their first.
+        for (network, headers) in [(Network.x, [String]()), (.linkedin, viaRouter)] {
+            try database.write { db in try db.execute(sql: "ALTER TABLE clickParcel RENAME TO clickParcelAway") }
+            let failed = try rawAnswer(visit(network), headers: headers)
+            try database.write { db in try db.execute(sql: "ALTER TABLE clickParcelAway RENAME TO clickParcel") }
+            #expect(failed.hasPrefix("HTTP/1.1 500"), "\(failed)")
+            let stored = try rawAnswer(visit(network), headers: headers)
+            #expect(stored.hasPrefix("HTTP/1.1 302"), "\(stored)")
+        }
+        #expect(server.stop() == 0)
+        try database.settleClicks()
+        let readers = try database.read { db in
+            try SQLRow.fetchAll(db, sql: "SELECT network, newReader, newItemReader FROM click ORDER BY id").map {
+                "\($0["network"] as String) \($0["newReader"] as Int) \($0["newItemReader"] as Int)"
+            }
+        }
+        #expect(readers == ["x 1 1", "linkedin 1 0"], "the second post is of the same item")
+    }
+
     @Test("cold links in a pipelined write, a HEAD and a visit among them, and a failed read: each answer in its place")
     func coldPipelined() throws {
         let (directory, server, database, zoe, item) = try start()

@@ -43,6 +43,24 @@ struct ReaderLedgerTests {
         #expect(note(midnight + 60) == (false, false), "today's readers are still known")
     }
 
+    @Test("a visit taken back (its click was not stored) is the reader's first again; only what it counted is taken")
+    func forget() {
+        let ledger = ReaderLedger(timeZone: TimeZone(identifier: "UTC")!)
+        let now = Date(timeIntervalSince1970: 1_796_202_000)
+        let anna: [UInt8] = [198, 51, 100, 7]
+        func note(_ share: Int64) -> (share: Bool, item: Bool) {
+            ledger.note(address: anna, userAgent: "Firefox", shareKey: share, itemID: 10, at: now)
+        }
+        #expect(note(1) == (true, true))
+        ledger.forget(address: anna, userAgent: "Firefox", shareKey: 1, itemID: 10, at: now, share: true, item: true)
+        #expect(note(1) == (true, true), "taken back whole")
+        #expect(note(2) == (true, false))
+        ledger.forget(address: anna, userAgent: "Firefox", shareKey: 2, itemID: 10, at: now, share: true, item: false)
+        #expect(note(2) == (true, false), "the item's reader, counted by the first visit, stays counted")
+        ledger.forget(address: anna, userAgent: "Safari", shareKey: 2, itemID: 10, at: now, share: true, item: true)
+        #expect(note(2) == (false, false), "another reader's visit takes back nothing of Anna's")
+    }
+
     @Test("an address and an agent are read apart: no pair of them passes for another")
     func readersApart() {
         let ledger = ReaderLedger(timeZone: TimeZone(identifier: "UTC")!)

@@ -173,6 +173,7 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         waiting = true
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         links.handler.recorder.enqueue(click, on: context.eventLoop) { result in
+            if case .failure = result { plan.failed?() }
             let (fast, context) = bound.value
             fast.waiting = false
             fast.answer(answering, result.map { plan }, context: context)

@@ -84,7 +84,12 @@ public struct LinkHandler: Sendable {
         let hit = FollowHit(
             text: text, kind: kind, method: method, userAgent: userAgent, client: client, requestID: requestID)
         let plan = try await followPlan(hit)
-        if let click = plan.click { try await recorder.record(click) }
+        if let click = plan.click {
+            do { try await recorder.record(click) } catch {
+                plan.failed?()
+                throw error
+            }
+        }
         return plan.answer
     }
 
@@ -173,19 +178,25 @@ public struct LinkHandler: Sendable {
     private func plan(
         _ hit: FollowHit, token: LinkToken, item: ContentItem?, deliveredAt: Date?, language: Language, at time: Date
     ) -> FollowPlan {
-        let click = records(token) ? click(hit, token: token, deliveredAt: deliveredAt) : nil
+        var plan = FollowPlan(answer: answer(hit, token: token, item: item, language: language, at: time))
+        if records(token) { (plan.click, plan.failed) = click(hit, token: token, deliveredAt: deliveredAt) }
+        return plan
+    }
+
+    /// What a hit on an opened token is answered.
+    private func answer(
+        _ hit: FollowHit, token: LinkToken, item: ContentItem?, language: Language, at time: Date
+    ) -> LinkResponse {
         guard let item, let network = token.network else {
-            return FollowPlan(answer: LinkResponse(status: 200, location: nil, html: ""), click: click)
+            return LinkResponse(status: 200, location: nil, html: "")
         }
         if token.kind == .visit {
-            return FollowPlan(
-                answer: LinkResponse(
-                    status: 302,
-                    location: directory.taggedURL(
-                        item.url, source: network.rawValue, medium: settings.utmMedium,
-                        campaign: token.week.description, now: time),
-                    html: nil),
-                click: click)
+            return LinkResponse(
+                status: 302,
+                location: directory.taggedURL(
+                    item.url, source: network.rawValue, medium: settings.utmMedium,
+                    campaign: token.week.description, now: time),
+                html: nil)
         }
         let visit = links.visit(
             itemID: token.itemID, network: network, ambassadorID: token.ambassadorID, week: token.week,
@@ -198,13 +209,10 @@ public struct LinkHandler: Sendable {
         guard network.prefillsText else {
             // LinkedIn and Facebook take no text: a page with the text to edit and copy, and one button that copies
             // it and opens the network's dialog (a plain link does the same without JavaScript).
-            return FollowPlan(
-                answer: sharePage(
-                    item: localized, network: network, text: text, intent: intent, language: language,
-                    token: hit.text),
-                click: click)
+            return sharePage(
+                item: localized, network: network, text: text, intent: intent, language: language, token: hit.text)
         }
-        return FollowPlan(answer: LinkResponse(status: 302, location: intent, html: nil), click: click)
+        return LinkResponse(status: 302, location: intent, html: nil)
     }
 
     private func sharePage(
@@ -256,12 +264,25 @@ public struct LinkHandler: Sendable {
     /// happen in one order for all hits: a share hit whose delivery time had to be read cannot be noted after a
     /// honeypot hit of the same scanner yet carry the earlier moment (it would then be judged before the honeypot
     /// and never tainted by it), and a hit that taints earlier ones is stored after them.
-    private func click(_ hit: FollowHit, token: LinkToken, deliveredAt: Date?) -> @Sendable () -> ClickRecord {
+    ///
+    /// The second closure takes back what building the click noted that only a stored click may count: a reader's
+    /// first visit of the day, when the click's commit failed.
+    private func click(_ hit: FollowHit, token: LinkToken, deliveredAt: Date?) -> (
+        build: @Sendable () -> ClickRecord, failed: @Sendable () -> Void
+    ) {
         let clientHash = clientHash(hit.client, hit.userAgent)
         let scannerNetwork = clicks.scannerNetwork(of: hit.client)
         // What the click needs, not the whole handler: copying it retained each of its many references, per click.
         let (now, directory, classifier, readers) = (now, directory, classifier, readers)
-        return {
+        // The reader noted new (share, item, when, to which share), if any.
+        let noted = Locked<(share: Bool, item: Bool, at: Date, shareKey: Int64)?>(nil)
+        let failed: @Sendable () -> Void = {
+            guard let reader = noted.withLock({ $0 }) else { return }
+            readers.forget(
+                address: hit.client, userAgent: hit.userAgent, shareKey: reader.shareKey, itemID: token.itemID,
+                at: reader.at, share: reader.share, item: reader.item)
+        }
+        let build: @Sendable () -> ClickRecord = {
             let time = now()
             var judged = Hit(
                 method: hit.method, userAgent: hit.userAgent, at: time, kind: token.kind, network: token.network,
@@ -285,9 +306,11 @@ public struct LinkHandler: Sendable {
                     address: hit.client, userAgent: hit.userAgent, shareKey: key, itemID: token.itemID, at: time)
                 record.newReader = fresh.share
                 record.newItemReader = fresh.item
+                noted.withLock { $0 = (fresh.share, fresh.item, time, key) }
             }
             return record
         }
+        return (build, failed)
     }
 
     /// A keyed hash of address and agent that tells clients apart within this process; never stored. SipHash
@@ -427,4 +450,12 @@ struct FollowHit: Sendable {
 struct FollowPlan: Sendable {
     var answer: LinkResponse
     var click: (@Sendable () -> ClickRecord)?
+    /// To call when the click's commit failed (see ``LinkHandler``'s `click`).
+    var failed: (@Sendable () -> Void)?
+
+    init(answer: LinkResponse, click: (@Sendable () -> ClickRecord)? = nil, failed: (@Sendable () -> Void)? = nil) {
+        self.answer = answer
+        self.click = click
+        self.failed = failed
+    }
 }

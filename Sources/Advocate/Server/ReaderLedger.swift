@@ -1,5 +1,4 @@
 import AdvocateCore
-import Crypto
 import Foundation
 import Synchronization
 
@@ -10,15 +9,18 @@ import Synchronization
 /// `newItemReader`). A restart mid-day starts a new secret (a reader seen before and after it counts twice).
 ///
 /// This runs for every person's visit, the bulk of the server's traffic, while the click writer's queue is held (see
-/// ``ClickRecorder/record(_:)``): the day's bounds and key are made once a day, and the reader's part of the hash is
-/// computed once for both scopes.
+/// ``ClickRecorder/record(_:)``): the day's bounds and secret are made once a day, and the reader's part of the hash
+/// is computed once for both scopes.
 public final class ReaderLedger: Sendable {
+    /// A day's secret: 256 random bits.
+    private typealias Secret = (UInt64, UInt64, UInt64, UInt64)
+
     private struct Day {
         var name: String
         /// The day's first moment, and the next day's, in the ledger's time zone.
         var start: Date
         var end: Date
-        var key: SymmetricKey
+        var secret: Secret
         var shares: Set<UInt64> = []
         var items: Set<UInt64> = []
     }
@@ -33,23 +35,8 @@ public final class ReaderLedger: Sendable {
     public func note(address: [UInt8]?, userAgent: String?, shareKey: Int64, itemID: Int64, at time: Date) -> (
         share: Bool, item: Bool
     ) {
-        guard let key = key(at: time) else { return (false, false) }
-        // The reader: address (with its length, so that no address and agent run into another pair) and agent.
-        let address = address ?? []
-        var bytes: [UInt8] = [UInt8(truncatingIfNeeded: address.count)]
-        bytes.reserveCapacity(address.count + (userAgent?.utf8.count ?? 0) + 2)
-        bytes += address
-        bytes += (userAgent ?? "").utf8
-        bytes.append(0)
-        var reader = HMAC<SHA256>(key: key)
-        reader.update(data: bytes)
-        func hash(_ scope: UInt8, _ id: Int64) -> UInt64 {
-            var code = reader
-            withUnsafeBytes(of: id.littleEndian) { code.update(data: [scope] + $0) }
-            return code.finalize().withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
-        }
-        let shareHash = hash(UInt8(ascii: "s"), shareKey)
-        let itemHash = hash(UInt8(ascii: "i"), itemID)
+        guard let secret = secret(at: time) else { return (false, false) }
+        let (shareHash, itemHash) = Self.hashes(secret, address, userAgent, shareKey, itemID)
         return state.withLock { current in
             guard var today = current, today.start <= time, time < today.end else { return (false, false) }
             // A flood of made-up readers stops counting new ones instead of growing without bound.
@@ -62,18 +49,59 @@ public final class ReaderLedger: Sendable {
         }
     }
 
+    /// Takes back what ``note(address:userAgent:shareKey:itemID:at:)`` answered `true` for, when the visit's click
+    /// was not stored after all: the reader's next visit that day is then their first again.
+    public func forget(
+        address: [UInt8]?, userAgent: String?, shareKey: Int64, itemID: Int64, at time: Date, share: Bool, item: Bool
+    ) {
+        guard share || item else { return }
+        state.withLock { current in
+            guard var today = current, today.start <= time, time < today.end else { return }
+            let (shareHash, itemHash) = Self.hashes(today.secret, address, userAgent, shareKey, itemID)
+            current = nil
+            if share { today.shares.remove(shareHash) }
+            if item { today.items.remove(itemHash) }
+            current = today
+        }
+    }
+
+    /// The reader's hashes for the share and for the item: SipHash (Swift's `Hasher`, seeded per process) keyed with
+    /// the day's secret, as Plausible's daily salt. A cryptographic MAC is not needed for values that never leave
+    /// memory, and this runs on every visit while the click writer's queue is held. The address is hashed with its
+    /// length and the agent with a terminator, so no pair of them passes for another.
+    private static func hashes(
+        _ secret: Secret, _ address: [UInt8]?, _ userAgent: String?, _ shareKey: Int64, _ itemID: Int64
+    ) -> (share: UInt64, item: UInt64) {
+        var reader = Hasher()
+        reader.combine(secret.0)
+        reader.combine(secret.1)
+        reader.combine(secret.2)
+        reader.combine(secret.3)
+        reader.combine(address ?? [])
+        reader.combine(userAgent ?? "")
+        var share = reader
+        share.combine(UInt8(ascii: "s"))
+        share.combine(shareKey)
+        var item = reader
+        item.combine(UInt8(ascii: "i"))
+        item.combine(itemID)
+        return (UInt64(bitPattern: Int64(share.finalize())), UInt64(bitPattern: Int64(item.finalize())))
+    }
+
     /// The secret of the day that holds `time`, made when that day starts; nil for a late request of a day that has
     /// ended (it never turns the ledger back).
-    private func key(at time: Date) -> SymmetricKey? {
+    private func secret(at time: Date) -> Secret? {
         state.withLock { current in
-            if let today = current, time < today.end { return today.start <= time ? today.key : nil }
+            if let today = current, time < today.end { return today.start <= time ? today.secret : nil }
             var calendar = Calendar(identifier: .gregorian)
             calendar.timeZone = timeZone
             guard let bounds = calendar.dateInterval(of: .day, for: time) else { return nil }
             let parts = calendar.dateComponents([.year, .month, .day], from: time)
             let name = String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
-            current = Day(name: name, start: bounds.start, end: bounds.end, key: SymmetricKey(size: .bits256))
-            return current?.key
+            var random = SystemRandomNumberGenerator()
+            let secret = (random.next(), random.next(), random.next(), random.next()) as Secret
+            current = Day(name: name, start: bounds.start, end: bounds.end, secret: secret)
+            return secret
         }
     }
 
