@@ -182,10 +182,12 @@ struct LinkFastPathTests {
         }
         // Each post's link read once (the item cached), then asked while no click can be committed: a 500, on the
         // event loop and through the router; asked again once commits work, the reader's visit is their first.
+        // The table a click is committed to: SQLite's inbox, PostgreSQL's click table.
+        let table = database.usesClickInbox ? "clickParcel" : "click"
         for (network, headers) in [(Network.x, [String]()), (.linkedin, viaRouter)] {
-            try database.write { db in try db.execute(sql: "ALTER TABLE clickParcel RENAME TO clickParcelAway") }
+            try database.write { db in try db.execute(sql: "ALTER TABLE \(table) RENAME TO away") }
             let failed = try rawAnswer(visit(network), headers: headers)
-            try database.write { db in try db.execute(sql: "ALTER TABLE clickParcelAway RENAME TO clickParcel") }
+            try database.write { db in try db.execute(sql: "ALTER TABLE away RENAME TO \(table)") }
             #expect(failed.hasPrefix("HTTP/1.1 500"), "\(failed)")
             let stored = try rawAnswer(visit(network), headers: headers)
             #expect(stored.hasPrefix("HTTP/1.1 302"), "\(stored)")

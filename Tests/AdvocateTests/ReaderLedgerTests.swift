@@ -61,6 +61,33 @@ struct ReaderLedgerTests {
         #expect(note(2) == (false, false), "another reader's visit takes back nothing of Anna's")
     }
 
+    @Test(
+        "a day of 25 hours (clocks back) and one of 23 (clocks forward) are each one day; a take-back after it ends does nothing"
+    )
+    func daylightSaving() {
+        let ledger = ReaderLedger(timeZone: TimeZone(identifier: "Europe/Amsterdam")!)
+        let anna: [UInt8] = [198, 51, 100, 7]
+        func note(_ time: Date) -> (share: Bool, item: Bool) {
+            ledger.note(address: anna, userAgent: "Firefox", shareKey: 1, itemID: 10, at: time)
+        }
+        // Sunday 25 October 2026 runs from 22:00 UTC the day before to 23:00 UTC: 25 hours.
+        let october25 = Date(timeIntervalSince1970: 1_792_879_200)
+        #expect(note(october25 + 30) == (true, true))
+        #expect(note(october25 + 25 * 3_600 - 1) == (false, false), "its last second is the same day")
+        #expect(ledger.currentDay == "2026-10-25")
+        #expect(note(october25 + 25 * 3_600) == (true, true), "the next day")
+        ledger.forget(
+            address: anna, userAgent: "Firefox", shareKey: 1, itemID: 10, at: october25 + 30, share: true, item: true)
+        #expect(note(october25 + 25 * 3_600 + 1) == (false, false), "the ended day's take-back took nothing")
+        // Sunday 29 March 2026 runs from 23:00 UTC the day before to 22:00 UTC: 23 hours.
+        let march29 = Date(timeIntervalSince1970: 1_774_738_800)
+        let spring = ReaderLedger(timeZone: TimeZone(identifier: "Europe/Amsterdam")!)
+        #expect(spring.note(address: anna, userAgent: "x", shareKey: 1, itemID: 1, at: march29 + 23 * 3_600 - 1).share)
+        #expect(spring.currentDay == "2026-03-29")
+        #expect(spring.note(address: anna, userAgent: "x", shareKey: 1, itemID: 1, at: march29 + 23 * 3_600).share)
+        #expect(spring.currentDay == "2026-03-30")
+    }
+
     @Test("an address and an agent are read apart: no pair of them passes for another")
     func readersApart() {
         let ledger = ReaderLedger(timeZone: TimeZone(identifier: "UTC")!)

@@ -50,12 +50,26 @@ public final class LinkDirectory: Sendable {
     /// Post links' targets: an item's address with its campaign parameters (see ``taggedURL(_:source:medium:campaign:now:)``).
     private let tagged: Expiring<TaggedURL, String>
 
-    /// What a post link's target is made of.
+    /// What a post link's target is made of. The address is compared byte for byte: Swift's `==` takes two
+    /// spellings of an accented letter for one, and the target must be made from the item's own bytes.
     private struct TaggedURL: Hashable, Sendable {
         var url: String
         var source: String
         var medium: String
         var campaign: String
+
+        static func == (a: Self, b: Self) -> Bool {
+            a.url.utf8.elementsEqual(b.url.utf8) && a.source == b.source && a.medium == b.medium
+                && a.campaign == b.campaign
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(url.utf8.count)
+            for byte in url.utf8 { hasher.combine(byte) }
+            hasher.combine(source)
+            hasher.combine(medium)
+            hasher.combine(campaign)
+        }
     }
 
     /// Hits remembered per mail on its own links, and as many again on its posts' links.

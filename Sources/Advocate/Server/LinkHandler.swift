@@ -179,7 +179,11 @@ public struct LinkHandler: Sendable {
         _ hit: FollowHit, token: LinkToken, item: ContentItem?, deliveredAt: Date?, language: Language, at time: Date
     ) -> FollowPlan {
         var plan = FollowPlan(answer: answer(hit, token: token, item: item, language: language, at: time))
-        if records(token) { (plan.click, plan.failed) = click(hit, token: token, deliveredAt: deliveredAt) }
+        if records(token) {
+            let click = click(hit, token: token, deliveredAt: deliveredAt)
+            plan.click = click.build
+            plan.failed = click.failed
+        }
         return plan
     }
 
@@ -265,22 +269,26 @@ public struct LinkHandler: Sendable {
     /// honeypot hit of the same scanner yet carry the earlier moment (it would then be judged before the honeypot
     /// and never tainted by it), and a hit that taints earlier ones is stored after them.
     ///
-    /// The second closure takes back what building the click noted that only a stored click may count: a reader's
-    /// first visit of the day, when the click's commit failed.
+    /// The second closure (visits only) takes back what building the click noted that only a stored click may
+    /// count: a reader's first visit of the day, when the click's commit failed. (A second visit of the same reader
+    /// built before that, and stored, then stays "not new": the reader's next visit counts them. And on PostgreSQL a
+    /// commit whose answer was lost may have stored the click: the reader may then count twice.)
     private func click(_ hit: FollowHit, token: LinkToken, deliveredAt: Date?) -> (
-        build: @Sendable () -> ClickRecord, failed: @Sendable () -> Void
+        build: @Sendable () -> ClickRecord, failed: (@Sendable () -> Void)?
     ) {
         let clientHash = clientHash(hit.client, hit.userAgent)
         let scannerNetwork = clicks.scannerNetwork(of: hit.client)
         // What the click needs, not the whole handler: copying it retained each of its many references, per click.
         let (now, directory, classifier, readers) = (now, directory, classifier, readers)
-        // The reader noted new (share, item, when, to which share), if any.
-        let noted = Locked<(share: Bool, item: Bool, at: Date, shareKey: Int64)?>(nil)
-        let failed: @Sendable () -> Void = {
-            guard let reader = noted.withLock({ $0 }) else { return }
-            readers.forget(
-                address: hit.client, userAgent: hit.userAgent, shareKey: reader.shareKey, itemID: token.itemID,
-                at: reader.at, share: reader.share, item: reader.item)
+        // The reader a visit noted new (share, item, when, to which share), if any; only visits note one.
+        let noted = token.kind == .visit ? Locked<(share: Bool, item: Bool, at: Date, shareKey: Int64)?>(nil) : nil
+        let failed = noted.map { noted in
+            { @Sendable in
+                guard let reader = noted.withLock({ $0 }) else { return }
+                readers.forget(
+                    address: hit.client, userAgent: hit.userAgent, shareKey: reader.shareKey, itemID: token.itemID,
+                    at: reader.at, share: reader.share, item: reader.item)
+            }
         }
         let build: @Sendable () -> ClickRecord = {
             let time = now()
@@ -306,7 +314,7 @@ public struct LinkHandler: Sendable {
                     address: hit.client, userAgent: hit.userAgent, shareKey: key, itemID: token.itemID, at: time)
                 record.newReader = fresh.share
                 record.newItemReader = fresh.item
-                noted.withLock { $0 = (fresh.share, fresh.item, time, key) }
+                noted?.withLock { $0 = (fresh.share, fresh.item, time, key) }
             }
             return record
         }
