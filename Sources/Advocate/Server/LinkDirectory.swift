@@ -223,9 +223,8 @@ public final class LinkDirectory: Sendable {
     /// honeypot's among them, out of the mail's memory.
     public func noteMailHit(ambassadorID: Int64, week: ISOWeek, hit: MailHit, window: TimeInterval) -> [MailHit] {
         let key = Mail(ambassadorID: ambassadorID, week: week)
-        // A generation dropped is freed when this returns, after the lock.
         var dropped: [Mail: [MailHit]] = [:]
-        return recentHits.withLock { hits in
+        let earlier = recentHits.withLock { hits in
             var list = (hits.current[key] ?? hits.previous.removeValue(forKey: key) ?? []).filter {
                 hit.at.timeIntervalSince($0.at) <= window
             }
@@ -247,5 +246,8 @@ public final class LinkDirectory: Sendable {
             hits.current[key] = list
             return earlier
         }
+        // A generation dropped is freed here, after the lock.
+        withExtendedLifetime(dropped) {}
+        return earlier
     }
 }
