@@ -30,8 +30,8 @@ struct ReaderLedgerTests {
         let lastSecond = Date(timeIntervalSince1970: 1_796_338_799)
         let midnight = lastSecond + 1
         let anna: [UInt8] = [198, 51, 100, 7]
-        func note(_ time: Date, agent: String = "Firefox", share: Int64 = 1) -> (share: Bool, item: Bool) {
-            ledger.note(address: anna, userAgent: agent, shareKey: share, itemID: 10, at: time)
+        func note(_ time: Date, share: Int64 = 1) -> (share: Bool, item: Bool) {
+            ledger.note(address: anna, userAgent: "Firefox", shareKey: share, itemID: 10, at: time)
         }
         #expect(note(lastSecond) == (true, true))
         #expect(ledger.currentDay == "2026-12-03")

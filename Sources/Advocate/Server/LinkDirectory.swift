@@ -51,7 +51,8 @@ public final class LinkDirectory: Sendable {
     private let tagged: Expiring<TaggedURL, String>
 
     /// What a post link's target is made of. The address is compared byte for byte: Swift's `==` takes two
-    /// spellings of an accented letter for one, and the target must be made from the item's own bytes.
+    /// spellings of an accented letter for one, and the target must be made from the item's own bytes. (The
+    /// synthesized hash stays right: addresses equal byte for byte are equal strings, so their hashes agree.)
     private struct TaggedURL: Hashable, Sendable {
         var url: String
         var source: String
@@ -61,14 +62,6 @@ public final class LinkDirectory: Sendable {
         static func == (a: Self, b: Self) -> Bool {
             a.url.utf8.elementsEqual(b.url.utf8) && a.source == b.source && a.medium == b.medium
                 && a.campaign == b.campaign
-        }
-
-        func hash(into hasher: inout Hasher) {
-            hasher.combine(url.utf8.count)
-            for byte in url.utf8 { hasher.combine(byte) }
-            hasher.combine(source)
-            hasher.combine(medium)
-            hasher.combine(campaign)
         }
     }
 

@@ -16,7 +16,6 @@ public final class ReaderLedger: Sendable {
     private typealias Secret = (UInt64, UInt64, UInt64, UInt64)
 
     private struct Day {
-        var name: String
         /// The day's first moment, and the next day's, in the ledger's time zone.
         var start: Date
         var end: Date
@@ -26,10 +25,15 @@ public final class ReaderLedger: Sendable {
     }
 
     private let state = Mutex<Day?>(nil)
-    private let timeZone: TimeZone
+    /// The Gregorian calendar in the ledger's time zone: its days.
+    private let calendar: Calendar
 
     /// Creates a ledger whose days are those of `timeZone`.
-    public init(timeZone: TimeZone) { self.timeZone = timeZone }
+    public init(timeZone: TimeZone) {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        self.calendar = calendar
+    }
 
     /// Notes a person's visit and says whether they are new today to this share and to this item.
     public func note(address: [UInt8]?, userAgent: String?, shareKey: Int64, itemID: Int64, at time: Date) -> (
@@ -93,14 +97,10 @@ public final class ReaderLedger: Sendable {
     private func secret(at time: Date) -> Secret? {
         state.withLock { current in
             if let today = current, time < today.end { return today.start <= time ? today.secret : nil }
-            var calendar = Calendar(identifier: .gregorian)
-            calendar.timeZone = timeZone
             guard let bounds = calendar.dateInterval(of: .day, for: time) else { return nil }
-            let parts = calendar.dateComponents([.year, .month, .day], from: time)
-            let name = String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
             var random = SystemRandomNumberGenerator()
             let secret = (random.next(), random.next(), random.next(), random.next()) as Secret
-            current = Day(name: name, start: bounds.start, end: bounds.end, secret: secret)
+            current = Day(start: bounds.start, end: bounds.end, secret: secret)
             return secret
         }
     }
@@ -108,6 +108,10 @@ public final class ReaderLedger: Sendable {
     /// Readers remembered per day at most.
     static let maxPerDay = 2_000_000
 
-    /// The day the ledger keeps readers for (for tests).
-    var currentDay: String? { state.withLock { $0?.name } }
+    /// The day the ledger keeps readers for, as `2026-12-03` (for tests).
+    var currentDay: String? {
+        guard let start = state.withLock({ $0?.start }) else { return nil }
+        let parts = calendar.dateComponents([.year, .month, .day], from: start)
+        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+    }
 }

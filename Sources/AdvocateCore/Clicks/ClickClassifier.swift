@@ -159,7 +159,6 @@ public struct ClickClassifier: Sendable {
             hit.at.timeIntervalSince(earlier.at) >= 0 && (hit.kind == .visit || !earlier.visit)
         }
         let mine = hit.mailHits.filter { $0.client == hit.client && isRecent($0) }
-        let link = hit.link.hashValue
         // The honeypot first, whatever the method: a scanner that checks it with HEAD and fetched the buttons with
         // GET has revealed those GETs too.
         if hit.kind == .trap {
@@ -206,6 +205,8 @@ public struct ClickClassifier: Sendable {
         if mine.contains(where: \.trap) {
             return Judgement(ClickVerdict(.scanner, "after the honeypot link"), taints: mine.map(\.at))
         }
+        // The rules below tell this hit's link from the others' (remembered as the hash of its text).
+        let link = hit.link.hashValue
         let burst = mine.filter { $0.link != link && hit.at.timeIntervalSince($0.at) <= burstSeconds }
         if !burst.isEmpty {
             return Judgement(
