@@ -98,9 +98,10 @@ struct OperationsTests {
         #expect(try http("\(process.baseURL)/l/\(visit)").status == 302)
         let file = directory.url.appendingPathComponent("serve.log")
         // Written at once, while the server still runs (not when a buffer fills or the process ends).
-        #expect(waitUntil { ((try? String(contentsOf: file, encoding: .utf8)) ?? "").contains("302") })
+        // The request's line, found by its method: "302" alone also matches a startup line whose port holds it.
+        #expect(waitUntil { ((try? String(contentsOf: file, encoding: .utf8)) ?? "").contains(" GET ") })
         let log = try String(contentsOf: file, encoding: .utf8)
-        let line = try #require(log.split(separator: "\n").first { $0.contains("302") })
+        let line = try #require(log.split(separator: "\n").first { $0.contains(" GET ") })
         #expect(line.contains(" info advocate: ") && line.contains("GET /l/… 302"), "\(line)")
         #expect(line.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} "#, options: .regularExpression) != nil)
         #expect(!log.contains(visit))
