@@ -54,12 +54,12 @@ struct ClickInboxTests {
 
     /// The server's click writer on `database`, with the limits `set` changes.
     func writer(
-        on database: AppDatabase, logger: Logger = Logger(label: "advocate.clicks"),
+        on database: AppDatabase, maxBatch: Int = 2_048, logger: Logger = Logger(label: "advocate.clicks"),
         _ set: (inout ClickRecorder.Limits) -> Void
     ) -> ClickRecorder {
         var limits = ClickRecorder.Limits()
         set(&limits)
-        return ClickRecorder(database: database, limits: limits, logger: logger)
+        return ClickRecorder(database: database, maxBatch: maxBatch, limits: limits, logger: logger)
     }
 
     /// A person's share click from a browser: what the writer tests record.
@@ -316,11 +316,14 @@ struct ClickInboxTests {
         recorder.shutdown()
     }
 
-    @Test("clicks are stored in the order they were built, however many are recorded at once")
-    func recorderOrder() async throws {
+    /// With batches of at most 3, most group commits take part of the queue and leave the rest for the next.
+    @Test(
+        "clicks are stored in the order they were built, however many are recorded at once, in batches however small",
+        arguments: [2_048, 3])
+    func recorderOrder(maxBatch: Int) async throws {
         let (directory, database, people, items) = try store()
         defer { withExtendedLifetime(directory) {} }
-        let recorder = writer(on: database) { $0.idle = 0.05 }
+        let recorder = writer(on: database, maxBatch: maxBatch) { $0.idle = 0.05 }
         let ticks = Shared(0)
         let click = browserShare(people: people, items: items)
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -44,14 +44,50 @@ public final class ClickRecorder: @unchecked Sendable {
 
     private let database: AppDatabase
     private let condition = NSCondition()
-    private var pending: [Waiting] = []
+    private var pending = Queue()
 
-    /// A queued click and who waits for it: a task, or an answer on an event loop (`loop`), whose callbacks of one
-    /// group commit run in one hop to that loop.
-    private struct Waiting {
-        var click: ClickRecord
+    /// Who waits for a queued click: a task, or an answer on an event loop (`loop`), whose callbacks of one group
+    /// commit run in one hop to that loop.
+    private struct Waiter {
         var loop: (any EventLoop)?
         var done: @Sendable (Result<Void, any Error>) -> Void
+    }
+
+    /// Queued clicks and their waiters, kept apart so that a group commit hands its clicks to the store as they
+    /// are. A batch takes the whole queue by swapping it for the emptied buffers of the one before (no element is
+    /// copied, none is moved up); only a queue longer than a batch is split.
+    private struct Queue {
+        var clicks: [ClickRecord] = []
+        var waiters: [Waiter] = []
+
+        var count: Int { clicks.count }
+        var isEmpty: Bool { clicks.isEmpty }
+
+        mutating func append(_ click: ClickRecord, _ waiter: Waiter) {
+            clicks.append(click)
+            waiters.append(waiter)
+        }
+
+        /// The first `limit` clicks; when that is all of them, this queue goes on with `spare`'s buffers.
+        mutating func take(_ limit: Int, spare: inout Queue) -> Queue {
+            guard count > limit else {
+                let taken = self
+                self = spare
+                spare = Queue()
+                return taken
+            }
+            let taken = Queue(clicks: Array(clicks.prefix(limit)), waiters: Array(waiters.prefix(limit)))
+            clicks.removeFirst(limit)
+            waiters.removeFirst(limit)
+            return taken
+        }
+
+        /// This queue emptied, its buffers kept for the next batch.
+        consuming func emptied() -> Queue {
+            clicks.removeAll(keepingCapacity: true)
+            waiters.removeAll(keepingCapacity: true)
+            return self
+        }
     }
     private var stopping = false
     private var stopped = false
@@ -112,7 +148,7 @@ public final class ClickRecorder: @unchecked Sendable {
             if let loop { loop.execute { done(.failure(failure)) } } else { done(.failure(failure)) }
             return
         }
-        pending.append(Waiting(click: build(), loop: loop, done: done))
+        pending.append(build(), Waiter(loop: loop, done: done))
         // The writer waits for the first click, or during a commit delay for a full group (or the gap's end). It is
         // woken after the lock is let go, so that it does not wake only to wait for the lock.
         let wake = pending.count == 1 || pending.count == limits.commitGroup
@@ -139,6 +175,8 @@ public final class ClickRecorder: @unchecked Sendable {
         // When the last group commit ended, and how many clicks it held (none yet: the first commit never waits).
         var committed = ContinuousClock.now
         var lastBatch = 0
+        // The buffers of the batch before, emptied, for the queue to go on with (the writer thread's alone).
+        var spare = Queue()
         while true {
             condition.lock()
             var idle = false
@@ -169,12 +207,12 @@ public final class ClickRecorder: @unchecked Sendable {
             {
                 delay()
             }
-            let batch = Array(pending.prefix(maxBatch))
-            pending.removeFirst(batch.count)
+            let batch = pending.take(maxBatch, spare: &spare)
             let waiting = pending.count
             condition.unlock()
             AdvocateMetrics.clickBatch(size: batch.count, waiting: waiting)
             write(batch)
+            spare = batch.emptied()
             committed = ContinuousClock.now
             lastBatch = batch.count
             // At least as many as came in, so that the backlog cannot grow past its limit under any load.
@@ -195,33 +233,35 @@ public final class ClickRecorder: @unchecked Sendable {
         }
     }
 
-    private func write(_ batch: [Waiting]) {
+    private func write(_ batch: Queue) {
         let result: Result<Void, any Error>
         do {
-            let taken = try database.takeClicks(batch.map(\.click))
+            let taken = try database.takeClicks(batch.clicks)
             if database.usesClickInbox { unmoved += batch.count }
-            for (waiting, new) in zip(batch, taken) where new {
+            for (click, new) in zip(batch.clicks, taken) where new {
                 // Counted when taken. On PostgreSQL a request the proxy retried after another server stored it is
                 // not counted twice; on SQLite the inbox cannot tell yet, and it counts on both servers (the store
                 // keeps one; see `advocate_clicks_total` in the README).
-                AdvocateMetrics.click(
-                    kind: waiting.click.storedKind, classification: waiting.click.verdict.classification.rawValue)
+                AdvocateMetrics.click(kind: click.storedKind, classification: click.verdict.classification.rawValue)
             }
             result = .success(())
         } catch {
             result = .failure(error)
         }
-        // Tasks are resumed here; each event loop gets one hop with all of its answers.
-        var loops: [ObjectIdentifier: (loop: any EventLoop, done: [@Sendable (Result<Void, any Error>) -> Void])] =
-            [:]
-        for waiting in batch {
-            guard let loop = waiting.loop else {
-                waiting.done(result)
+        // Tasks are resumed here; each event loop (a few, one per core) gets one hop with all of its answers.
+        var loops: [(loop: any EventLoop, done: [@Sendable (Result<Void, any Error>) -> Void])] = []
+        for waiter in batch.waiters {
+            guard let loop = waiter.loop else {
+                waiter.done(result)
                 continue
             }
-            loops[ObjectIdentifier(loop), default: (loop, [])].done.append(waiting.done)
+            if let index = loops.firstIndex(where: { $0.loop === loop }) {
+                loops[index].done.append(waiter.done)
+            } else {
+                loops.append((loop, [waiter.done]))
+            }
         }
-        for (loop, done) in loops.values { loop.execute { for callback in done { callback(result) } } }
+        for (loop, done) in loops { loop.execute { for callback in done { callback(result) } } }
     }
 
     /// Moves a slice of the inbox and returns whether the next slice may follow at once (this writer's own clicks
