@@ -316,7 +316,9 @@ struct ClickInboxTests {
         recorder.shutdown()
     }
 
-    /// With batches of at most 3, most group commits take part of the queue and leave the rest for the next.
+    /// With batches of at most 3, group commits may take part of the queue and leave the rest for the next. Each
+    /// caller, once resumed, finds its click stored, and with it every click built before (a waiter resumed with
+    /// another's batch would find fewer).
     @Test(
         "clicks are stored in the order they were built, however many are recorded at once, in batches however small",
         arguments: [2_048, 3])
@@ -326,15 +328,21 @@ struct ClickInboxTests {
         let recorder = writer(on: database, maxBatch: maxBatch) { $0.idle = 0.05 }
         let ticks = Shared(0)
         let click = browserShare(people: people, items: items)
+        let stored = """
+            SELECT (SELECT COUNT(*) FROM click) + (SELECT COUNT(*) FROM clickInbox)
+                + (SELECT COALESCE(SUM(clicks), 0) FROM clickParcel)
+            """
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<200 {
                 group.addTask {
+                    let mine = Shared(0)
                     try await recorder.record {
                         var built = click
                         let tick = ticks.withLock {
                             $0 += 1
                             return $0
                         }
+                        mine.withLock { $0 = tick }
                         built.at = fixedNow.addingTimeInterval(Double(tick) / 1_000)
                         // Work after the moment is taken, as judging does, longer for every other click: a click
                         // built meanwhile on another thread would be queued first, with a later moment.
@@ -343,6 +351,9 @@ struct ClickInboxTests {
                         built.requestID = spin == 0 ? "never" : nil
                         return built
                     }
+                    let found = try database.read { db in try Int.fetchOne(db, sql: stored) ?? 0 }
+                    let tick = mine.withLock { $0 }
+                    #expect(found >= tick, "click \(tick) answered with \(found) stored")
                 }
             }
             try await group.waitForAll()

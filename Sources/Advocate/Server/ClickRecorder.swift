@@ -53,9 +53,10 @@ public final class ClickRecorder: @unchecked Sendable {
         var done: @Sendable (Result<Void, any Error>) -> Void
     }
 
-    /// Queued clicks and their waiters, kept apart so that a group commit hands its clicks to the store as they
-    /// are. A batch takes the whole queue by swapping it for the emptied buffers of the one before (no element is
-    /// copied, none is moved up); only a queue longer than a batch is split.
+    /// Queued clicks and their waiters, kept apart (the same index in both) so that a group commit hands its clicks
+    /// to the store as they are. A batch takes the whole queue by swapping it for the emptied buffers of the one
+    /// before (no element is copied, none is moved up); only a queue longer than a batch is split, its rest moved
+    /// up (a long backlog, as before).
     private struct Queue {
         var clicks: [ClickRecord] = []
         var waiters: [Waiter] = []
@@ -68,8 +69,10 @@ public final class ClickRecorder: @unchecked Sendable {
             waiters.append(waiter)
         }
 
-        /// The first `limit` clicks; when that is all of them, this queue goes on with `spare`'s buffers.
+        /// The first `limit` clicks; when that is all of them, this queue goes on with `spare`'s buffers and `spare`
+        /// is left empty.
         mutating func take(_ limit: Int, spare: inout Queue) -> Queue {
+            assert(clicks.count == waiters.count, "a waiter for every click")
             guard count > limit else {
                 let taken = self
                 self = spare
@@ -82,10 +85,11 @@ public final class ClickRecorder: @unchecked Sendable {
             return taken
         }
 
-        /// This queue emptied, its buffers kept for the next batch.
-        consuming func emptied() -> Queue {
-            clicks.removeAll(keepingCapacity: true)
-            waiters.removeAll(keepingCapacity: true)
+        /// This queue emptied, its buffers kept for the next batch unless they hold more than `keep` (what a
+        /// backlog grew them to is let go). Called on the last use of the batch, so that the buffers are its own.
+        consuming func emptied(keep: Int) -> Queue {
+            clicks.removeAll(keepingCapacity: clicks.capacity <= keep)
+            waiters.removeAll(keepingCapacity: waiters.capacity <= keep)
             return self
         }
     }
@@ -112,6 +116,7 @@ public final class ClickRecorder: @unchecked Sendable {
     ) {
         self.database = database
         self.logger = logger
+        precondition(maxBatch > 0, "a group commit takes one click at least")
         self.maxBatch = maxBatch
         self.limits = limits
         checkpoints = try? database.checkpointInBackground()
@@ -212,11 +217,11 @@ public final class ClickRecorder: @unchecked Sendable {
             condition.unlock()
             AdvocateMetrics.clickBatch(size: batch.count, waiting: waiting)
             write(batch)
-            spare = batch.emptied()
             committed = ContinuousClock.now
             lastBatch = batch.count
+            spare = (consume batch).emptied(keep: 2 * maxBatch)
             // At least as many as came in, so that the backlog cannot grow past its limit under any load.
-            if unmoved > limits.backlog && Date() >= retryAt { move(max(limits.busySlice, batch.count)) }
+            if unmoved > limits.backlog && Date() >= retryAt { move(max(limits.busySlice, lastBatch)) }
         }
     }
 
