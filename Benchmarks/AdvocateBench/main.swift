@@ -16,6 +16,9 @@ import Synchronization
 //                                    for ambassadors 1…N and items 1…8 of a seeded database, and DIR/paths-test.txt:
 //                                    the same links as a test message's (they redirect alike and record nothing),
 //                                    and DIR/paths-visit.txt: the /l/ links in those shares' posts (a reader's visit)
+//   advocate-bench delivered N DIR   record the seeded week's mail to up to N active ambassadors of the store of
+//                                    DIR/config.json as delivered an hour ago, as a programme's share clicks come
+//                                    from delivered mails (each mail's first click reads its delivery)
 //   advocate-bench clickwrite N DIR  commit N share clicks in batches of 12 (the click server's group commits) to the
 //                                    click inbox of DIR/config.json (a parcel each), then move them into `click` in
 //                                    the idle server's slices, and print the time per click of each;
@@ -64,7 +67,7 @@ func person(_ id: Int) -> Ambassador {
 
 let arguments = CommandLine.arguments
 let usage =
-    "usage: advocate-bench seed|render|clicks|tokens|clickwrite|follow|ledger|curlsend N DIR, or bare|barenio PORT DIR"
+    "usage: advocate-bench seed|render|clicks|tokens|delivered|clickwrite|follow|ledger|curlsend N DIR, or bare|barenio PORT DIR"
 guard arguments.count == 4, let count = Int(arguments[2]) else {
     print(usage)
     exit(2)
@@ -281,6 +284,26 @@ case "clickwrite":
     print("CLICKMOVE_SLICE \(slice)")
     // The waiting clicks past which a server moves between its commits (loadcheck tells a burst from an overload).
     print("CLICK_BACKLOG \(ClickRecorder.Limits().backlog)")
+
+case "delivered":
+    let database = try AppContext.load(configPath: directory.appendingPathComponent("config.json").path)
+        .openDatabase()
+    let lock = try database.acquireSendLock()
+    let digest = try database.beginDigest(week: week, now: Date())
+    try database.enqueueDeliveries(digestID: digest.id, week: week, now: Date())
+    let deliveredAt = Date().addingTimeInterval(-3_600)
+    var done = 0
+    while done < count {
+        let batch = try database.claimDeliveries(
+            digestID: digest.id, now: Date(), sender: lock.sender, limit: min(256, count - done))
+        if batch.isEmpty { break }
+        for delivery in batch {
+            try database.recordOutcome(
+                deliveryID: delivery.id, status: .sent, error: nil, now: deliveredAt, sender: lock.sender)
+        }
+        done += batch.count
+    }
+    print("delivered \(done) mails of \(week)")
 
 case "ledger":
     // The send ledger's two commits per message, alone: note the hand-over, record "sent"; for the deliveries of

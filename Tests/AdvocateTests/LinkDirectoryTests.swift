@@ -4,7 +4,7 @@ import Testing
 
 @testable import Advocate
 
-@Suite("The click server's memory of each mail's recent hits")
+@Suite("The click server's memory of each mail's recent hits and of the week's mails")
 struct LinkDirectoryTests {
     let week: ISOWeek
     let start = Date(timeIntervalSince1970: 1_796_202_000)
@@ -88,5 +88,84 @@ struct LinkDirectoryTests {
         }
         let later = note(directory, 100, MailHit(at: start + 4, link: "last", client: 8))
         #expect(later.count { !$0.visit } == LinkDirectory.hitsPerMail && !later.contains(trap))
+    }
+
+    /// Ann, Bob (English) and Cor, mailed this week: Ann's and Bob's mails delivered at `start`, Cor's still on its
+    /// way; Dee joined after the week's mails and has none.
+    func week(_ database: AppDatabase) throws -> (ann: Int64, bob: Int64, cor: Int64, dee: Int64, cors: Int64) {
+        func add(_ name: String, _ language: Language) throws -> Int64 {
+            try database.addAmbassador(
+                Ambassador(
+                    email: "\(name)@example.org", name: name, language: language, networks: [.x], joinedAt: start),
+                now: start
+            ).id!
+        }
+        let (ann, bob, cor) = (try add("ann", .nl), try add("bob", .en), try add("cor", .nl))
+        let digest = try database.beginDigest(week: week, now: start)
+        #expect(try database.enqueueDeliveries(digestID: digest.id, week: week, now: start) == 3)
+        var cors: Int64?
+        for due in try database.claimDeliveries(digestID: digest.id, now: start, sender: 1, limit: 10) {
+            guard due.ambassador.id != cor else {
+                cors = due.id
+                continue
+            }
+            try database.recordOutcome(deliveryID: due.id, status: .sent, error: nil, now: start)
+        }
+        return (ann, bob, cor, try add("dee", .en), try #require(cors))
+    }
+
+    @Test(
+        "a mail's first miss reads the week's mails at once, once a minute: delivered ones kept a minute, those on their way a second"
+    )
+    func weekReadAtOnce() throws {
+        let folder = try TempDirectory()
+        let database = try folder.openDatabase()
+        let directory = LinkDirectory(database: database)
+        let people = try week(database)
+        func kept(_ person: Int64, _ at: Double) -> Date?? {
+            directory.cachedDeliveredAt(ambassadorID: person, week: week, now: start + at)
+        }
+        func read(_ person: Int64, _ at: Double) throws -> Date? {
+            try directory.readMail(ambassadorID: person, week: week, delivery: true, language: true, now: start + at)
+                .deliveredAt
+        }
+        #expect(try read(people.ann, 5) == start)
+        // The rest of the week came with it: Bob's delivery and language, Cor's mail on its way (for a second).
+        #expect(kept(people.bob, 5) == .some(start))
+        #expect(directory.cachedLanguage(ambassadorID: people.bob, now: start + 5) == .some(.en))
+        #expect(kept(people.cor, 5) == .some(nil) && kept(people.cor, 6.5) == nil)
+        #expect(kept(people.dee, 5) == nil, "no mail that week: not in the read")
+        // Cor's mail is delivered; within the minute a miss reads only its own mail.
+        try database.recordOutcome(deliveryID: people.cors, status: .sent, error: nil, now: start + 6)
+        #expect(try read(people.dee, 7) == nil)
+        #expect(kept(people.dee, 7) == .some(nil) && kept(people.cor, 7) == nil, "the week was not read again")
+        #expect(try read(people.cor, 8) == start + 6)
+        // A minute after the first read, the next miss reads the week again.
+        try database.recordOutcome(deliveryID: people.cors, status: .sent, error: nil, now: start + 9)
+        #expect(kept(people.bob, 65) == nil)
+        #expect(try read(people.bob, 65) == start)
+        #expect(kept(people.cor, 65) == .some(start + 9), "read with the week")
+    }
+
+    @Test("a week of more mails than the limit is read a mail at a time; removed people are not in the read")
+    func weekLimit() throws {
+        let folder = try TempDirectory()
+        let database = try folder.openDatabase()
+        let people = try week(database)
+        #expect(
+            try database.weekMails(week: week, limit: 3)?.map(\.ambassadorID).sorted() == [
+                people.ann, people.bob, people.cor,
+            ])
+        #expect(try database.weekMails(week: week, limit: 2) == nil)
+        let directory = LinkDirectory(database: database, weekLimit: 2)
+        #expect(
+            try directory.readMail(ambassadorID: people.ann, week: week, delivery: true, language: false, now: start)
+                .deliveredAt == start)
+        #expect(directory.cachedDeliveredAt(ambassadorID: people.bob, week: week, now: start) == nil)
+        #expect(try database.removeAmbassador(email: "cor@example.org", now: start))
+        let mails = try #require(try database.weekMails(week: week, limit: 2))
+        #expect(mails.map(\.ambassadorID).sorted() == [people.ann, people.bob])
+        #expect(mails.map(\.language).sorted { $0.rawValue < $1.rawValue } == [.en, .nl])
+        #expect(mails.allSatisfy { $0.deliveredAt == start && !$0.awaited })
     }
 }

@@ -1,6 +1,15 @@
 import AdvocateCore
 import Foundation
 
+/// One mail of a week as the click server needs it: when it was delivered, whether it is still on its way, and the
+/// person's language (see ``AppDatabase/weekMails(week:limit:)``).
+public struct WeekMail: Sendable, Equatable {
+    public var ambassadorID: Int64
+    public var deliveredAt: Date?
+    public var awaited: Bool
+    public var language: Language
+}
+
 /// One hit on a tracked link, ready to be stored.
 public struct ClickRecord: Sendable, Equatable {
     /// The kind as stored and counted: a share, a visit, or a trap (any other link a click server should never
@@ -319,6 +328,30 @@ extension AppDatabase {
                 return (nil, false, nil)
             }
             return (row["sentAt"] as Date?, Self.isAwaited(row["status"]), Language(rawValue: row["language"]) ?? .nl)
+        }
+    }
+
+    /// Every delivery of `week`'s digest to a person still on the list, with the person's language, as
+    /// ``mailFacts(ambassadorID:week:)`` reads them one mail at a time; `nil` when there are more than `limit`. The
+    /// click server reads a week at once on its first miss: each of the week's mails is first clicked within
+    /// moments of its delivery (a scanner), and a read per mail cost as much as the click.
+    public func weekMails(week: ISOWeek, limit: Int) throws -> [WeekMail]? {
+        try readStatement { db in
+            let rows = try SQLRow.fetchAll(
+                db,
+                sql: """
+                    SELECT d.ambassadorId, a.language, d.sentAt, d.status FROM digest g
+                    JOIN delivery d ON d.digestId = g.id
+                    JOIN ambassador a ON a.id = d.ambassadorId
+                    WHERE g.week = ? LIMIT ?
+                    """, arguments: [week.description, limit + 1])
+            guard rows.count <= limit else { return nil }
+            return rows.map { row in
+                WeekMail(
+                    ambassadorID: row["ambassadorId"], deliveredAt: row["sentAt"],
+                    awaited: Self.isAwaited(row["status"]),
+                    language: Language(rawValue: row["language"]) ?? .nl)
+            }
         }
     }
 

@@ -30,6 +30,14 @@ public final class LinkDirectory: Sendable {
                 $0[key] = (value, now.addingTimeInterval(lasting ?? ttl))
             }
         }
+
+        /// As ``keep(_:for:now:lasting:)`` for many values, under one lock.
+        func keep(_ values: [(key: Key, value: Value, lasting: TimeInterval?)], now: Date) {
+            entries.withLock {
+                if $0.count + values.count > limit { $0.removeAll() }
+                for (key, value, lasting) in values { $0[key] = (value, now.addingTimeInterval(lasting ?? ttl)) }
+            }
+        }
     }
 
     /// One ambassador's mail of one week.
@@ -46,6 +54,12 @@ public final class LinkDirectory: Sendable {
     /// Mails whose recent hits are kept at most (see ``noteMailHit(ambassadorID:week:hit:window:)``).
     private let recentMails: Int
     private let languages: Expiring<Int64, Language?>
+    /// When each week's mails were last read at once (``readWeek(_:now:)``), so that a week is read once a minute
+    /// at most, by one thread.
+    private let weekReads = Mutex<[ISOWeek: Date]>([:])
+    /// A week of more mails than this is read a mail at a time.
+    private let weekLimit: Int
+    private let ttl: TimeInterval
     private let presses = Mutex<Set<Int64>>([])
     /// Post links' targets: an item's address with its campaign parameters (see ``taggedURL(_:source:medium:campaign:now:)``).
     private let tagged: Expiring<TaggedURL, String>
@@ -69,9 +83,11 @@ public final class LinkDirectory: Sendable {
     static let hitsPerMail = 32
 
     /// Creates a directory over `database`.
-    public init(database: AppDatabase, ttl: TimeInterval = 60, recentMails: Int = 100_000) {
+    public init(database: AppDatabase, ttl: TimeInterval = 60, recentMails: Int = 100_000, weekLimit: Int = 50_000) {
         self.database = database
         self.recentMails = recentMails
+        self.ttl = ttl
+        self.weekLimit = weekLimit
         items = Expiring(ttl: ttl, limit: 10_000)
         deliveries = Expiring(ttl: ttl, limit: 100_000)
         languages = Expiring(ttl: ttl, limit: 100_000)
@@ -136,6 +152,9 @@ public final class LinkDirectory: Sendable {
     func readMail(ambassadorID: Int64, week: ISOWeek, delivery: Bool, language: Bool, now: Date) throws -> (
         deliveredAt: Date?, language: Language?
     ) {
+        if delivery, cachedDeliveredAt(ambassadorID: ambassadorID, week: week, now: now) == nil {
+            readWeek(week, now: now)
+        }
         switch cached(ambassadorID: ambassadorID, week: week, delivery: delivery, language: language, now: now) {
         case (.some(let deliveredAt), .some(let language)):
             return (deliveredAt, language)
@@ -149,6 +168,30 @@ public final class LinkDirectory: Sendable {
             languages.keep(facts.language, for: ambassadorID, now: now)
             return (facts.deliveredAt, facts.language)
         }
+    }
+
+    /// Reads the delivery times and languages of all of `week`'s mails at once and keeps them, unless the week was
+    /// read in the last `ttl` or is being read (the mails not kept then are read one at a time, as those of a week
+    /// of more than `weekLimit` mails). A delivery still on its way is kept for a second only, as when read alone;
+    /// a person without a mail that week is not in the read. A failed read is let go until the next minute, as one
+    /// too large: the mail's own read comes next and reports what is wrong.
+    private func readWeek(_ week: ISOWeek, now: Date) {
+        let claimed = weekReads.withLock { reads in
+            if let last = reads[week], now >= last, now < last.addingTimeInterval(ttl) { return false }
+            reads = reads.filter { now >= $0.value && now < $0.value.addingTimeInterval(ttl) }
+            reads[week] = now
+            return true
+        }
+        guard claimed else { return }
+        guard let mails = try? database.weekMails(week: week, limit: weekLimit) else { return }
+        deliveries.keep(
+            mails.map {
+                (
+                    Mail(ambassadorID: $0.ambassadorID, week: week), $0.deliveredAt,
+                    Self.lasting($0.deliveredAt, $0.awaited)
+                )
+            }, now: now)
+        languages.keep(mails.map { ($0.ambassadorID, $0.language, nil) }, now: now)
     }
 
     /// As ``readMail(ambassadorID:week:delivery:language:now:)`` from the caches alone: `nil` when a value asked for
@@ -183,9 +226,11 @@ public final class LinkDirectory: Sendable {
     /// that; kept for the cache's minute, "not delivered" would hide the delivery time from the rest of its scan.
     private func keepDelivery(_ value: Date?, awaited: Bool, ambassadorID: Int64, week: ISOWeek, now: Date) {
         deliveries.keep(
-            value, for: Mail(ambassadorID: ambassadorID, week: week), now: now,
-            lasting: value == nil && awaited ? 1 : nil)
+            value, for: Mail(ambassadorID: ambassadorID, week: week), now: now, lasting: Self.lasting(value, awaited))
     }
+
+    /// How long a delivery time read is kept: a second while it is awaited, else the cache's time.
+    private static func lasting(_ value: Date?, _ awaited: Bool) -> TimeInterval? { value == nil && awaited ? 1 : nil }
 
     /// The cached delivery time, as ``cachedItem(id:now:)``.
     func cachedDeliveredAt(ambassadorID: Int64, week: ISOWeek, now: Date) -> Date?? {
