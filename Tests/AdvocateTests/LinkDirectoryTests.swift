@@ -135,8 +135,11 @@ struct LinkDirectoryTests {
         #expect(directory.cachedLanguage(ambassadorID: people.bob, now: start + 5) == .some(.en))
         #expect(kept(people.cor, 5) == .some(nil) && kept(people.cor, 6.5) == nil)
         #expect(kept(people.dee, 5) == nil, "no mail that week: not in the read")
-        // Cor's mail is delivered; within the minute a miss reads only its own mail.
+        // Cor's mail is delivered; within the minute a miss reads only its own mail, also one whose clock was read
+        // before the week's read began (another thread's).
         try database.recordOutcome(deliveryID: people.cors, status: .sent, error: nil, now: start + 6)
+        #expect(try read(people.dee, 4) == nil)
+        #expect(kept(people.cor, 5.5) == .some(nil), "the week was not read again")
         #expect(try read(people.dee, 7) == nil)
         #expect(kept(people.dee, 7) == .some(nil) && kept(people.cor, 7) == nil, "the week was not read again")
         #expect(try read(people.cor, 8) == start + 6)
@@ -167,5 +170,21 @@ struct LinkDirectoryTests {
         #expect(mails.map(\.ambassadorID).sorted() == [people.ann, people.bob])
         #expect(mails.map(\.language).sorted { $0.rawValue < $1.rawValue } == [.en, .nl])
         #expect(mails.allSatisfy { $0.deliveredAt == start && !$0.awaited })
+    }
+
+    @Test("many values kept at once replace their own, go after the expired ones, and never push out values in use")
+    func keepMany() {
+        let cache = LinkDirectory.Expiring<Int, String>(ttl: 60, limit: 4)
+        cache.keep([(1, "1", nil), (2, "2", nil), (3, "3", nil)], now: start)
+        cache.keep([(4, "4", 1)], now: start + 10)
+        // Two of the four again: they replace their own, so the cache does not grow.
+        cache.keep([(2, "new 2", nil), (3, "new 3", nil)], now: start + 10)
+        #expect((1...4).map { cache.fresh($0, now: start + 10) } == ["1", "new 2", "new 3", "4"])
+        // Two more would make six of four, and none has expired: none is kept, those in use stay.
+        cache.keep([(5, "5", nil), (6, "6", nil)], now: start + 10)
+        #expect(cache.fresh(5, now: start + 10) == nil && cache.fresh(1, now: start + 10) == "1")
+        // A minute after the first read, it and the one kept for a second have expired: the two fit in their place.
+        cache.keep([(5, "5", nil), (6, "6", nil)], now: start + 60)
+        #expect((1...6).map { cache.fresh($0, now: start + 60) } == [nil, "new 2", "new 3", nil, "5", "6"])
     }
 }

@@ -331,21 +331,22 @@ extension AppDatabase {
         }
     }
 
-    /// Every delivery of `week`'s digest to a person still on the list, with the person's language, as
-    /// ``mailFacts(ambassadorID:week:)`` reads them one mail at a time; `nil` when there are more than `limit`. The
-    /// click server reads a week at once on its first miss: each of the week's mails is first clicked within
-    /// moments of its delivery (a scanner), and a read per mail cost as much as the click.
+    /// Every delivery of `week`'s digest to a person not removed, with the person's language, as
+    /// ``mailFacts(ambassadorID:week:)`` reads them one mail at a time; `nil` when there are more than `limit`
+    /// (counted first, so a week too large costs a count). The click server reads a week at once on its first miss:
+    /// each of the week's mails is first clicked within moments of its delivery (a scanner), and a read per mail
+    /// cost as much as the click.
     public func weekMails(week: ISOWeek, limit: Int) throws -> [WeekMail]? {
-        try readStatement { db in
+        try read { db in
+            let mails = """
+                FROM digest g JOIN delivery d ON d.digestId = g.id JOIN ambassador a ON a.id = d.ambassadorId
+                WHERE g.week = ?
+                """
+            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) \(mails)", arguments: [week.description]) ?? 0
+            guard count <= limit else { return nil }
             let rows = try SQLRow.fetchAll(
-                db,
-                sql: """
-                    SELECT d.ambassadorId, a.language, d.sentAt, d.status FROM digest g
-                    JOIN delivery d ON d.digestId = g.id
-                    JOIN ambassador a ON a.id = d.ambassadorId
-                    WHERE g.week = ? LIMIT ?
-                    """, arguments: [week.description, limit + 1])
-            guard rows.count <= limit else { return nil }
+                db, sql: "SELECT d.ambassadorId, a.language, d.sentAt, d.status \(mails)",
+                arguments: [week.description])
             return rows.map { row in
                 WeekMail(
                     ambassadorID: row["ambassadorId"], deliveredAt: row["sentAt"],

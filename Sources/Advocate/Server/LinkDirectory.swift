@@ -7,8 +7,8 @@ import Synchronization
 /// reveal scanners. Entries expire so that edits to content show up within a minute.
 public final class LinkDirectory: Sendable {
     /// Values read from the store, each kept for `ttl` after its read (or as long as ``keep(_:for:now:lasting:)``
-    /// says); emptied when it grows past `limit`.
-    private final class Expiring<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    /// says); emptied when one more value grows it past `limit` (a week's values are kept only where they fit).
+    final class Expiring<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         private let entries = Mutex<[Key: (value: Value, expires: Date)]>([:])
         private let ttl: TimeInterval
         private let limit: Int
@@ -31,11 +31,16 @@ public final class LinkDirectory: Sendable {
             }
         }
 
-        /// As ``keep(_:for:now:lasting:)`` for many values, under one lock.
+        /// As ``keep(_:for:now:lasting:)`` for many values, under one lock; when they would grow the cache past
+        /// `limit`, the expired entries go first, and if they still would, none is kept (the values in use stay).
         func keep(_ values: [(key: Key, value: Value, lasting: TimeInterval?)], now: Date) {
-            entries.withLock {
-                if $0.count + values.count > limit { $0.removeAll() }
-                for (key, value, lasting) in values { $0[key] = (value, now.addingTimeInterval(lasting ?? ttl)) }
+            entries.withLock { entries in
+                func adding() -> Int { values.count { entries[$0.key] == nil } }
+                if entries.count + adding() > limit {
+                    entries = entries.filter { now < $0.value.expires }
+                    guard entries.count + adding() <= limit else { return }
+                }
+                for (key, value, lasting) in values { entries[key] = (value, now.addingTimeInterval(lasting ?? ttl)) }
             }
         }
     }
@@ -55,7 +60,7 @@ public final class LinkDirectory: Sendable {
     private let recentMails: Int
     private let languages: Expiring<Int64, Language?>
     /// When each week's mails were last read at once (``readWeek(_:now:)``), so that a week is read once a minute
-    /// at most, by one thread.
+    /// at most.
     private let weekReads = Mutex<[ISOWeek: Date]>([:])
     /// A week of more mails than this is read a mail at a time.
     private let weekLimit: Int
@@ -83,14 +88,18 @@ public final class LinkDirectory: Sendable {
     static let hitsPerMail = 32
 
     /// Creates a directory over `database`.
-    public init(database: AppDatabase, ttl: TimeInterval = 60, recentMails: Int = 100_000, weekLimit: Int = 50_000) {
+    public init(
+        database: AppDatabase, ttl: TimeInterval = 60, recentMails: Int = 100_000, cacheLimit: Int = 100_000,
+        weekLimit: Int = 50_000
+    ) {
+        precondition(weekLimit <= cacheLimit / 2, "two weeks' mails fit in the caches")
         self.database = database
         self.recentMails = recentMails
         self.ttl = ttl
         self.weekLimit = weekLimit
         items = Expiring(ttl: ttl, limit: 10_000)
-        deliveries = Expiring(ttl: ttl, limit: 100_000)
-        languages = Expiring(ttl: ttl, limit: 100_000)
+        deliveries = Expiring(ttl: ttl, limit: cacheLimit)
+        languages = Expiring(ttl: ttl, limit: cacheLimit)
         tagged = Expiring(ttl: ttl, limit: 10_000)
     }
 
@@ -148,7 +157,8 @@ public final class LinkDirectory: Sendable {
 
     /// The delivery time of the ambassador's mail of `week` (when `delivery`; else `nil`) and their language (when
     /// `language`; else `nil`, as once they are erased): what is not cached is read, both in one statement when
-    /// both must be (the first click of each mail needs both; two reads cost twice the store's round).
+    /// both must be (the first click of each mail needs both; two reads cost twice the store's round). A delivery
+    /// time not cached first reads the whole week's (``readWeek(_:now:)``), unless that was done in the last minute.
     func readMail(ambassadorID: Int64, week: ISOWeek, delivery: Bool, language: Bool, now: Date) throws -> (
         deliveredAt: Date?, language: Language?
     ) {
@@ -171,14 +181,15 @@ public final class LinkDirectory: Sendable {
     }
 
     /// Reads the delivery times and languages of all of `week`'s mails at once and keeps them, unless the week was
-    /// read in the last `ttl` or is being read (the mails not kept then are read one at a time, as those of a week
-    /// of more than `weekLimit` mails). A delivery still on its way is kept for a second only, as when read alone;
-    /// a person without a mail that week is not in the read. A failed read is let go until the next minute, as one
-    /// too large: the mail's own read comes next and reports what is wrong.
+    /// read (or begun to be) within `ttl` of `now`, either side: the mails not kept then are read one at a time,
+    /// as those of a week of more than `weekLimit` mails. A delivery still on its way is kept for a second only, as
+    /// when read alone; a person without a mail that week, or removed, is not in the read. The read's values
+    /// replace those kept meanwhile, which are at most as old as the read. A failed read is let go until the next
+    /// minute, as one too large: the mail's own read comes next and reports what is wrong.
     private func readWeek(_ week: ISOWeek, now: Date) {
         let claimed = weekReads.withLock { reads in
-            if let last = reads[week], now >= last, now < last.addingTimeInterval(ttl) { return false }
-            reads = reads.filter { now >= $0.value && now < $0.value.addingTimeInterval(ttl) }
+            if let last = reads[week], abs(now.timeIntervalSince(last)) < ttl { return false }
+            reads = reads.filter { abs(now.timeIntervalSince($0.value)) < ttl }
             reads[week] = now
             return true
         }
