@@ -120,7 +120,7 @@ struct LinkDirectoryTests {
     func weekReadAtOnce() throws {
         let folder = try TempDirectory()
         let database = try folder.openDatabase()
-        let directory = LinkDirectory(database: database)
+        let directory = LinkDirectory(database: database, weekMisses: 1)
         let people = try week(database)
         func kept(_ person: Int64, _ at: Double) -> Date?? {
             directory.cachedDeliveredAt(ambassadorID: person, week: week, now: start + at)
@@ -150,6 +150,31 @@ struct LinkDirectoryTests {
         #expect(kept(people.cor, 65) == .some(start + 9), "read with the week")
     }
 
+    @Test("a week is read at once only when its mails are missed many times within a second")
+    func weekReadOnMisses() throws {
+        let folder = try TempDirectory()
+        let database = try folder.openDatabase()
+        let directory = LinkDirectory(database: database, weekMisses: 3)
+        let people = try week(database)
+        func read(_ person: Int64, _ at: Double) throws {
+            _ = try directory.readMail(
+                ambassadorID: person, week: week, delivery: true, language: false, now: start + at)
+        }
+        // Misses now and then, as clicks on an old week's mails: each reads its own mail.
+        try read(people.ann, 0)
+        try read(people.dee, 1.5)
+        try read(people.ann, 61)
+        #expect(directory.cachedDeliveredAt(ambassadorID: people.bob, week: week, now: start + 61) == nil)
+        // Three misses within a second (all kept values have expired by then): the third reads the week, Bob's mail
+        // with it.
+        try read(people.dee, 200)
+        try read(people.cor, 200.4)
+        #expect(directory.cachedDeliveredAt(ambassadorID: people.bob, week: week, now: start + 200.5) == nil)
+        try read(people.ann, 200.9)
+        #expect(directory.cachedDeliveredAt(ambassadorID: people.bob, week: week, now: start + 200.9) == .some(start))
+        #expect(directory.cachedLanguage(ambassadorID: people.bob, now: start + 200.9) == .some(.en))
+    }
+
     @Test("a week of more mails than the limit is read a mail at a time; removed people are not in the read")
     func weekLimit() throws {
         let folder = try TempDirectory()
@@ -160,7 +185,7 @@ struct LinkDirectoryTests {
                 people.ann, people.bob, people.cor,
             ])
         #expect(try database.weekMails(week: week, limit: 2) == nil)
-        let directory = LinkDirectory(database: database, weekLimit: 2)
+        let directory = LinkDirectory(database: database, weekLimit: 2, weekMisses: 1)
         #expect(
             try directory.readMail(ambassadorID: people.ann, week: week, delivery: true, language: false, now: start)
                 .deliveredAt == start)

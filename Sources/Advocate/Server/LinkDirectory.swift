@@ -50,6 +50,14 @@ public final class LinkDirectory: Sendable {
         }
     }
 
+    /// A week's misses and reads (see ``readWeek(_:now:)``).
+    private struct WeekReads {
+        /// When the second whose misses are counted began.
+        var since: Date
+        var misses = 0
+        var read: Date?
+    }
+
     /// One ambassador's mail of one week.
     private struct Mail: Hashable, Sendable {
         var ambassadorID: Int64
@@ -64,11 +72,12 @@ public final class LinkDirectory: Sendable {
     /// Mails whose recent hits are kept at most (see ``noteMailHit(ambassadorID:week:hit:window:)``).
     private let recentMails: Int
     private let languages: Expiring<Int64, Language?>
-    /// When each week's mails were last read at once (``readWeek(_:now:)``), so that a week is read once a minute
-    /// at most.
-    private let weekReads = Mutex<[ISOWeek: Date]>([:])
+    /// Each week's misses in the last second, and when its mails were last read at once (``readWeek(_:now:)``).
+    private let weekReads = Mutex<[ISOWeek: WeekReads]>([:])
     /// A week of more mails than this is read a mail at a time.
     private let weekLimit: Int
+    /// A week is read at once from this many misses of its mails' delivery times within a second.
+    private let weekMisses: Int
     private let ttl: TimeInterval
     private let presses = Mutex<Set<Int64>>([])
     /// Post links' targets: an item's address with its campaign parameters (see ``taggedURL(_:source:medium:campaign:now:)``).
@@ -95,13 +104,14 @@ public final class LinkDirectory: Sendable {
     /// Creates a directory over `database`.
     public init(
         database: AppDatabase, ttl: TimeInterval = 60, recentMails: Int = 100_000, cacheLimit: Int = 100_000,
-        weekLimit: Int = 50_000
+        weekLimit: Int = 50_000, weekMisses: Int = 10
     ) {
         precondition(weekLimit <= cacheLimit / 2, "two weeks' mails fit in the caches")
         self.database = database
         self.recentMails = recentMails
         self.ttl = ttl
         self.weekLimit = weekLimit
+        self.weekMisses = weekMisses
         items = Expiring(ttl: ttl, limit: 10_000)
         deliveries = Expiring(ttl: ttl, limit: cacheLimit)
         languages = Expiring(ttl: ttl, limit: cacheLimit)
@@ -162,8 +172,8 @@ public final class LinkDirectory: Sendable {
 
     /// The delivery time of the ambassador's mail of `week` (when `delivery`; else `nil`) and their language (when
     /// `language`; else `nil`, as once they are erased): what is not cached is read, both in one statement when
-    /// both must be (the first click of each mail needs both; two reads cost twice the store's round). A delivery
-    /// time not cached first reads the whole week's (``readWeek(_:now:)``), unless that was done in the last minute.
+    /// both must be (the first click of each mail needs both; two reads cost twice the store's round). When many
+    /// of a week's delivery times are missed at once, the whole week's are read first (``readWeek(_:now:)``).
     func readMail(ambassadorID: Int64, week: ISOWeek, delivery: Bool, language: Bool, now: Date) throws -> (
         deliveredAt: Date?, language: Language?
     ) {
@@ -185,17 +195,28 @@ public final class LinkDirectory: Sendable {
         }
     }
 
-    /// Reads the delivery times and languages of all of `week`'s mails at once and keeps them, unless the week was
-    /// read (or begun to be) within `ttl` of `now`, either side: the mails not kept then are read one at a time,
-    /// as those of a week of more than `weekLimit` mails. A delivery still on its way is kept for a second only, as
-    /// when read alone; a person without a mail that week, or removed, is not in the read. The read's values
-    /// replace those kept meanwhile, which are at most as old as the read. A failed read is let go until the next
-    /// minute, as one too large: the mail's own read comes next and reports what is wrong.
+    /// Counts a miss of one of `week`'s delivery times, and from the `weekMisses`th within a second reads the
+    /// delivery times and languages of all of the week's mails at once and keeps them, unless the week was read
+    /// (or begun to be) within `ttl` of `now`, either side. So a fresh server, or a week's mails just delivered
+    /// and scanned, costs one read instead of one per mail, while a click now and then on a mail of an old week
+    /// reads its own mail only (a week of 5,000 costs about 10-20 ms to read, a mail 50 us). The mails not kept
+    /// are read one at a time, as are those of a week of more than `weekLimit` mails. A delivery still on its way
+    /// is kept for a second only, as when read alone; a person without a mail that week, or removed, is not in
+    /// the read. The read's values replace those kept meanwhile (at most as old as the read), and a value kept
+    /// meanwhile by another thread may be lost (see ``Expiring/keep(_:now:)``). A failed read is let go until the
+    /// next minute, as one too large: the mail's own read comes next and reports what is wrong.
     private func readWeek(_ week: ISOWeek, now: Date) {
         let claimed = weekReads.withLock { reads in
-            if let last = reads[week], abs(now.timeIntervalSince(last)) < ttl { return false }
-            reads = reads.filter { abs(now.timeIntervalSince($0.value)) < ttl }
-            reads[week] = now
+            var state = reads[week] ?? WeekReads(since: now)
+            if let read = state.read, abs(now.timeIntervalSince(read)) < ttl { return false }
+            if abs(now.timeIntervalSince(state.since)) >= 1 { state = WeekReads(since: now, read: state.read) }
+            state.misses += 1
+            guard state.misses >= weekMisses else {
+                reads[week] = state
+                return false
+            }
+            reads = reads.filter { abs(now.timeIntervalSince($0.value.since)) < ttl }
+            reads[week] = WeekReads(since: now, read: now)
             return true
         }
         guard claimed else { return }
