@@ -175,25 +175,35 @@ struct LinkDirectoryTests {
         #expect(directory.cachedLanguage(ambassadorID: people.bob, now: start + 200.9) == .some(.en))
     }
 
-    @Test("a week of more mails than the limit is read a mail at a time; removed people are not in the read")
-    func weekLimit() throws {
+    @Test(
+        "a week is read in pages, in the order of its people, a page per turn of the store's threads; a week of more mails than the limit is read a mail at a time; removed people are not in the read"
+    )
+    func weekPagesAndLimit() async throws {
         let folder = try TempDirectory()
         let database = try folder.openDatabase()
         let people = try week(database)
+        #expect(try database.weekMailCount(week: week) == 3)
+        #expect(try database.weekMails(week: week, after: 0, count: 2).map(\.ambassadorID) == [people.ann, people.bob])
+        #expect(try database.weekMails(week: week, after: people.bob, count: 2).map(\.ambassadorID) == [people.cor])
+        // Pages of one: the miss reads the first, the store's threads the others after it.
+        let paged = LinkDirectory(database: database, weekMisses: 1, weekPage: 1)
+        func kept(_ person: Int64) -> Date?? { paged.cachedDeliveredAt(ambassadorID: person, week: week, now: start) }
+        _ = try paged.readMail(ambassadorID: people.dee, week: week, delivery: true, language: false, now: start)
+        for _ in 0..<500 where kept(people.cor) == nil { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(kept(people.ann) == .some(start) && kept(people.bob) == .some(start))
+        #expect(kept(people.cor) == .some(nil), "on its way")
+        #expect(paged.cachedLanguage(ambassadorID: people.bob, now: start) == .some(.en))
+        // A week of more mails than the limit: only the mail missed is read.
+        let limited = LinkDirectory(database: database, weekLimit: 2, weekMisses: 1)
         #expect(
-            try database.weekMails(week: week, limit: 3)?.map(\.ambassadorID).sorted() == [
-                people.ann, people.bob, people.cor,
-            ])
-        #expect(try database.weekMails(week: week, limit: 2) == nil)
-        let directory = LinkDirectory(database: database, weekLimit: 2, weekMisses: 1)
-        #expect(
-            try directory.readMail(ambassadorID: people.ann, week: week, delivery: true, language: false, now: start)
+            try limited.readMail(ambassadorID: people.ann, week: week, delivery: true, language: false, now: start)
                 .deliveredAt == start)
-        #expect(directory.cachedDeliveredAt(ambassadorID: people.bob, week: week, now: start) == nil)
+        #expect(limited.cachedDeliveredAt(ambassadorID: people.bob, week: week, now: start) == nil)
         #expect(try database.removeAmbassador(email: "cor@example.org", now: start))
-        let mails = try #require(try database.weekMails(week: week, limit: 2))
-        #expect(mails.map(\.ambassadorID).sorted() == [people.ann, people.bob])
-        #expect(mails.map(\.language).sorted { $0.rawValue < $1.rawValue } == [.en, .nl])
+        #expect(try database.weekMailCount(week: week) == 2)
+        let mails = try database.weekMails(week: week, after: 0, count: 10)
+        #expect(mails.map(\.ambassadorID) == [people.ann, people.bob])
+        #expect(mails.map(\.language) == [.nl, .en])
         #expect(mails.allSatisfy { $0.deliveredAt == start && !$0.awaited })
     }
 

@@ -2,7 +2,7 @@ import AdvocateCore
 import Foundation
 
 /// One mail of a week as the click server needs it: when it was delivered, whether it is still on its way, and the
-/// person's language (see ``AppDatabase/weekMails(week:limit:)``).
+/// person's language (see ``AppDatabase/weekMails(week:after:count:)``).
 public struct WeekMail: Sendable, Equatable {
     public var ambassadorID: Int64
     public var deliveredAt: Date?
@@ -331,23 +331,27 @@ extension AppDatabase {
         }
     }
 
-    /// Every delivery of `week`'s digest to a person not removed, with the person's language, as
-    /// ``mailFacts(ambassadorID:week:)`` reads them one mail at a time; `nil` when there are more than `limit`
-    /// (counted first, so a week too large costs a count). The click server reads a week at once on its first miss:
-    /// each of the week's mails is first clicked within moments of its delivery (a scanner), and a read per mail
-    /// cost as much as the click.
-    public func weekMails(week: ISOWeek, limit: Int) throws -> [WeekMail]? {
-        try read { db in
-            let mails = """
-                FROM digest g JOIN delivery d ON d.digestId = g.id JOIN ambassador a ON a.id = d.ambassadorId
-                WHERE g.week = ?
-                """
-            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) \(mails)", arguments: [week.description]) ?? 0
-            guard count <= limit else { return nil }
-            let rows = try SQLRow.fetchAll(
-                db, sql: "SELECT d.ambassadorId, a.language, d.sentAt, d.status \(mails)",
-                arguments: [week.description])
-            return rows.map { row in
+    /// How many of `week`'s mails ``weekMails(week:after:count:)`` reads in all.
+    public func weekMailCount(week: ISOWeek) throws -> Int {
+        try readStatement { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) \(Self.weekMails)", arguments: [week.description]) ?? 0
+        }
+    }
+
+    /// Up to `count` of the deliveries of `week`'s digest to people not removed, the first of those whose
+    /// ambassador comes after `after`, in that order, with the person's language, as
+    /// ``mailFacts(ambassadorID:week:)`` reads them one mail at a time. The click server reads a week at once, a page
+    /// at a time, when many of its mails are missed: each of the week's mails is first clicked within moments of its
+    /// delivery (a scanner), and a read per mail cost as much as the click.
+    public func weekMails(week: ISOWeek, after: Int64, count: Int) throws -> [WeekMail] {
+        try readStatement { db in
+            try SQLRow.fetchAll(
+                db,
+                sql: """
+                    SELECT d.ambassadorId, a.language, d.sentAt, d.status \(Self.weekMails)
+                      AND d.ambassadorId > ? ORDER BY d.ambassadorId LIMIT ?
+                    """, arguments: [week.description, after, count]
+            ).map { row in
                 WeekMail(
                     ambassadorID: row["ambassadorId"], deliveredAt: row["sentAt"],
                     awaited: Self.isAwaited(row["status"]),
@@ -355,6 +359,12 @@ extension AppDatabase {
             }
         }
     }
+
+    /// A week's mails to people not removed (one bound argument: the week).
+    private static let weekMails = """
+        FROM digest g JOIN delivery d ON d.digestId = g.id JOIN ambassador a ON a.id = d.ambassadorId
+        WHERE g.week = ?
+        """
 
     /// Whether a delivery of this status may still be accepted by the relay.
     private static func isAwaited(_ status: String?) -> Bool {

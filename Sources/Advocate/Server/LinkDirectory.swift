@@ -31,22 +31,19 @@ public final class LinkDirectory: Sendable {
             }
         }
 
-        /// As ``keep(_:for:now:lasting:)`` for many values; when they would grow the cache past `limit`, the expired
-        /// entries go first, and if they still would, none is kept (the values in use stay). The cache with them is
-        /// made outside the lock and swapped in: thousands of values kept under it held every lookup of the event
-        /// loops for milliseconds (a week's 5,000 mails: 3-10 ms). A value another thread kept meanwhile is lost
-        /// with the swap, and read again on its next miss.
+        /// As ``keep(_:for:now:lasting:)`` for many values, under one lock (a page of a week's mails: a week's
+        /// 5,000 kept at once held every lookup of the event loops for 2-10 ms); when they would grow the cache
+        /// past `limit`, the expired entries go first, and if they still would, none is kept (the values in use
+        /// stay).
         func keep(_ values: [(key: Key, value: Value, lasting: TimeInterval?)], now: Date) {
-            var cache = entries.withLock { $0 }
-            cache.reserveCapacity(cache.count + values.count)  // the copy, outside the lock
-            func adding() -> Int { values.count { cache[$0.key] == nil } }
-            if cache.count + adding() > limit {
-                cache = cache.filter { now < $0.value.expires }
-                guard cache.count + adding() <= limit else { return }
+            entries.withLock { entries in
+                func adding() -> Int { values.count { entries[$0.key] == nil } }
+                if entries.count + adding() > limit {
+                    entries = entries.filter { now < $0.value.expires }
+                    guard entries.count + adding() <= limit else { return }
+                }
+                for (key, value, lasting) in values { entries[key] = (value, now.addingTimeInterval(lasting ?? ttl)) }
             }
-            for (key, value, lasting) in values { cache[key] = (value, now.addingTimeInterval(lasting ?? ttl)) }
-            entries.withLock { swap(&$0, &cache) }
-            // The cache before is freed here, after the lock.
         }
     }
 
@@ -78,6 +75,8 @@ public final class LinkDirectory: Sendable {
     private let weekLimit: Int
     /// A week is read at once from this many misses of its mails' delivery times within a second.
     private let weekMisses: Int
+    /// A week is read in pages of this many mails.
+    private let weekPage: Int
     private let ttl: TimeInterval
     private let presses = Mutex<Set<Int64>>([])
     /// Post links' targets: an item's address with its campaign parameters (see ``taggedURL(_:source:medium:campaign:now:)``).
@@ -104,7 +103,7 @@ public final class LinkDirectory: Sendable {
     /// Creates a directory over `database`.
     public init(
         database: AppDatabase, ttl: TimeInterval = 60, recentMails: Int = 100_000, cacheLimit: Int = 100_000,
-        weekLimit: Int = 50_000, weekMisses: Int = 10
+        weekLimit: Int = 50_000, weekMisses: Int = 10, weekPage: Int = 500
     ) {
         precondition(weekLimit <= cacheLimit / 2, "two weeks' mails fit in the caches")
         self.database = database
@@ -112,6 +111,7 @@ public final class LinkDirectory: Sendable {
         self.ttl = ttl
         self.weekLimit = weekLimit
         self.weekMisses = weekMisses
+        self.weekPage = weekPage
         items = Expiring(ttl: ttl, limit: 10_000)
         deliveries = Expiring(ttl: ttl, limit: cacheLimit)
         languages = Expiring(ttl: ttl, limit: cacheLimit)
@@ -173,7 +173,7 @@ public final class LinkDirectory: Sendable {
     /// The delivery time of the ambassador's mail of `week` (when `delivery`; else `nil`) and their language (when
     /// `language`; else `nil`, as once they are erased): what is not cached is read, both in one statement when
     /// both must be (the first click of each mail needs both; two reads cost twice the store's round). When many
-    /// of a week's delivery times are missed at once, the whole week's are read first (``readWeek(_:now:)``).
+    /// of a week's delivery times are missed at once, the week's are read first (``readWeek(_:now:)``).
     func readMail(ambassadorID: Int64, week: ISOWeek, delivery: Bool, language: Bool, now: Date) throws -> (
         deliveredAt: Date?, language: Language?
     ) {
@@ -196,15 +196,14 @@ public final class LinkDirectory: Sendable {
     }
 
     /// Counts a miss of one of `week`'s delivery times, and from the `weekMisses`th within a second reads the
-    /// delivery times and languages of all of the week's mails at once and keeps them, unless the week was read
-    /// (or begun to be) within `ttl` of `now`, either side. So a fresh server, or a week's mails just delivered
-    /// and scanned, costs one read instead of one per mail, while a click now and then on a mail of an old week
-    /// reads its own mail only (a week of 5,000 costs about 10-20 ms to read, a mail 50 us). The mails not kept
-    /// are read one at a time, as are those of a week of more than `weekLimit` mails. A delivery still on its way
-    /// is kept for a second only, as when read alone; a person without a mail that week, or removed, is not in
-    /// the read. The read's values replace those kept meanwhile (at most as old as the read), and a value kept
-    /// meanwhile by another thread may be lost (see ``Expiring/keep(_:now:)``). A failed read is let go until the
-    /// next minute, as one too large: the mail's own read comes next and reports what is wrong.
+    /// delivery times and languages of all of the week's mails and keeps them, unless the week was read (or begun
+    /// to be) within `ttl` of `now`, either side. So a fresh server, or a week's mails just delivered and scanned,
+    /// costs one read of the week instead of one per mail, while a click now and then on a mail of an old week
+    /// reads its own mail only (a week of 5,000 costs 10-20 ms to read, a mail 50 us). The week is read a page at a
+    /// time (``readWeekPage(_:after:now:)``), and not at all when it has more than `weekLimit` mails: those are
+    /// read one at a time, as the mails not kept yet. A delivery still on its way is kept for a second only, as
+    /// when read alone; a person without a mail that week, or removed, is not in the read. A failed read is let go
+    /// until the next minute, as one too large: the mail's own read comes next and reports what is wrong.
     private func readWeek(_ week: ISOWeek, now: Date) {
         let claimed = weekReads.withLock { reads in
             var state = reads[week] ?? WeekReads(since: now)
@@ -219,8 +218,18 @@ public final class LinkDirectory: Sendable {
             reads[week] = WeekReads(since: now, read: now)
             return true
         }
-        guard claimed else { return }
-        guard let mails = try? database.weekMails(week: week, limit: weekLimit) else { return }
+        guard claimed, let count = try? database.weekMailCount(week: week), count <= weekLimit else { return }
+        readWeekPage(week, after: 0, now: now)
+    }
+
+    /// Reads and keeps a page of `week`'s mails, those of the ambassadors after `after`, then has the store's
+    /// threads read the next: the reads waiting for them go between the pages. Read whole, a week's 5,000 took
+    /// 10-20 ms of CPU at once, which the event loops then lacked (a fresh server's first second's p99 rose by
+    /// 2-4 ms).
+    private func readWeekPage(_ week: ISOWeek, after: Int64, now: Date) {
+        guard let mails = try? database.weekMails(week: week, after: after, count: weekPage), !mails.isEmpty else {
+            return
+        }
         deliveries.keep(
             mails.map {
                 (
@@ -229,6 +238,8 @@ public final class LinkDirectory: Sendable {
                 )
             }, now: now)
         languages.keep(mails.map { ($0.ambassadorID, $0.language, nil) }, now: now)
+        guard mails.count == weekPage, let last = mails.last?.ambassadorID else { return }
+        database.perform({ _ in self.readWeekPage(week, after: last, now: now) }, completion: { _ in })
     }
 
     /// As ``readMail(ambassadorID:week:delivery:language:now:)`` from the caches alone: `nil` when a value asked for
