@@ -47,9 +47,12 @@ struct LinkFastPathTests {
     let token = "metrics-token-0123456789"
 
     /// The counter of link answers given on the event loops, from `/metrics`.
-    func fastAnswers(_ server: ServerProcess) throws -> Int {
+    func fastAnswers(_ server: ServerProcess) throws -> Int { try counter("advocate_link_fast_answers_total", server) }
+
+    /// A counter without labels from `/metrics` (0 before its first count).
+    func counter(_ name: String, _ server: ServerProcess) throws -> Int {
         let text = try http("\(server.baseURL)/metrics", headers: ["Authorization: Bearer \(token)"]).body
-        let line = text.split(separator: "\n").first { $0.hasPrefix("advocate_link_fast_answers_total ") }
+        let line = text.split(separator: "\n").first { $0.hasPrefix("\(name) ") }
         return line.flatMap { Int($0.split(separator: " ")[1]) } ?? 0
     }
 
@@ -200,6 +203,42 @@ struct LinkFastPathTests {
             }
         }
         #expect(readers == ["x 1 1", "linkedin 1 0"], "the second post is of the same item")
+    }
+
+    @Test(
+        "twenty mails just delivered, clicked at once: the tenth miss reads the week's mails together, and the clicks after it are judged by the delivery times it read"
+    )
+    func weekReadTogether() throws {
+        let (directory, server, database, _, item) = try start()
+        defer { withExtendedLifetime(directory) {} }
+        defer { server.stop() }
+        let people = try (1...20).map { try addPerson("Person\($0)", .x, to: database) }
+        let digest = try database.beginDigest(week: week, now: Date())
+        try database.enqueueDeliveries(digestID: digest.id, week: week, now: Date())
+        for due in try database.claimDeliveries(digestID: digest.id, now: Date(), sender: 1, limit: 100) {
+            try database.recordOutcome(deliveryID: due.id, status: .sent, error: nil, now: Date())
+        }
+        // One curl, one connection: the twenty requests within a few milliseconds.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments =
+            ["-s", "-A", "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"]
+            + people.flatMap { person in
+                let link = sealer.seal(
+                    LinkToken(kind: .share, ambassadorID: person, itemID: item, network: .x, week: week))
+                return ["-o", "/dev/null", "-w", "%{http_code}\n", "\(server.baseURL)/s/\(link)"]
+            }
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let answers = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(answers.split(separator: "\n") == Array(repeating: "302", count: 20))
+        #expect(try counter("advocate_link_week_reads_total", server) == 1)
+        // Each within 15 s of its mail's delivery: a scanner's, whether its delivery time was read alone (the first
+        // nine and the tenth) or with the week (the ten after).
+        #expect(server.stop() == 0)
+        #expect(try database.clickCounts() == ["share/scanner": 20])
     }
 
     @Test("cold links in a pipelined write, a HEAD and a visit among them, and a failed read: each answer in its place")

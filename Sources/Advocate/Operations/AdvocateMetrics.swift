@@ -48,6 +48,9 @@ public enum AdvocateMetrics {
     /// A link request answered on the event loops, without a task (the others went through the router).
     static func fastAnswer() { fastAnswers.increment() }
 
+    /// A week's mails read together by the click server, after many of their delivery times were missed at once.
+    static func weekRead() { weekReads.increment() }
+
     /// The outcome of one delivery attempt of a digest (`sent`, `retry`, `failed`, `inDoubt`, `skipped`).
     static func delivery(_ status: String) {
         deliveries.handle(for: status) { Counter(label: "advocate_deliveries_total", dimensions: [("status", $0)]) }
@@ -74,6 +77,7 @@ public enum AdvocateMetrics {
     private static let batchSize = Recorder(label: "advocate_click_batch_size", aggregate: true)
     private static let queueDepth = Gauge(label: "advocate_click_queue_depth")
     private static let fastAnswers = Counter(label: "advocate_link_fast_answers_total")
+    private static let weekReads = Counter(label: "advocate_link_week_reads_total")
     private static let smtpLatency = CoreMetrics.Timer(label: "advocate_smtp_duration_seconds")
 }
 

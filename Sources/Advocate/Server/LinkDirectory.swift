@@ -219,6 +219,7 @@ public final class LinkDirectory: Sendable {
             return true
         }
         guard claimed, let count = try? database.weekMailCount(week: week), count <= weekLimit else { return }
+        AdvocateMetrics.weekRead()
         readWeekPage(week, after: 0, now: now)
     }
 
