@@ -18,7 +18,8 @@ import Synchronization
 //                                    and DIR/paths-visit.txt: the /l/ links in those shares' posts (a reader's visit)
 //   advocate-bench delivered N DIR   record the seeded week's mail to up to N active ambassadors of the store of
 //                                    DIR/config.json as delivered an hour ago, as a programme's share clicks come
-//                                    from delivered mails (each mail's first click reads its delivery)
+//                                    from delivered mails (each mail's first click reads its delivery); the mails
+//                                    to the others stay pending
 //   advocate-bench clickwrite N DIR  commit N share clicks in batches of 12 (the click server's group commits) to the
 //                                    click inbox of DIR/config.json (a parcel each), then move them into `click` in
 //                                    the idle server's slices, and print the time per click of each;

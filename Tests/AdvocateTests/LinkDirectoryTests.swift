@@ -216,10 +216,10 @@ struct LinkDirectoryTests {
         cache.keep([(2, "new 2", nil), (3, "new 3", nil)], now: start + 10)
         #expect((1...4).map { cache.fresh($0, now: start + 10) } == ["1", "new 2", "new 3", "4"])
         // Two more would make six of four, and none has expired: none is kept, those in use stay.
-        cache.keep([(5, "5", nil), (6, "6", nil)], now: start + 10)
+        #expect(!cache.keep([(5, "5", nil), (6, "6", nil)], now: start + 10))
         #expect(cache.fresh(5, now: start + 10) == nil && cache.fresh(1, now: start + 10) == "1")
         // A minute after the first read, it and the one kept for a second have expired: the two fit in their place.
-        cache.keep([(5, "5", nil), (6, "6", nil)], now: start + 60)
+        #expect(cache.keep([(5, "5", nil), (6, "6", nil)], now: start + 60))
         #expect((1...6).map { cache.fresh($0, now: start + 60) } == [nil, "new 2", "new 3", nil, "5", "6"])
     }
 }

@@ -34,15 +34,17 @@ public final class LinkDirectory: Sendable {
         /// As ``keep(_:for:now:lasting:)`` for many values, under one lock (a page of a week's mails: a week's
         /// 5,000 kept at once held every lookup of the event loops for 2-10 ms); when they would grow the cache
         /// past `limit`, the expired entries go first, and if they still would, none is kept (the values in use
-        /// stay).
-        func keep(_ values: [(key: Key, value: Value, lasting: TimeInterval?)], now: Date) {
+        /// stay) and it answers false.
+        @discardableResult
+        func keep(_ values: [(key: Key, value: Value, lasting: TimeInterval?)], now: Date) -> Bool {
             entries.withLock { entries in
                 func adding() -> Int { values.count { entries[$0.key] == nil } }
                 if entries.count + adding() > limit {
                     entries = entries.filter { now < $0.value.expires }
-                    guard entries.count + adding() <= limit else { return }
+                    guard entries.count + adding() <= limit else { return false }
                 }
                 for (key, value, lasting) in values { entries[key] = (value, now.addingTimeInterval(lasting ?? ttl)) }
+                return true
             }
         }
     }
@@ -102,10 +104,10 @@ public final class LinkDirectory: Sendable {
 
     /// Creates a directory over `database`.
     public init(
-        database: AppDatabase, ttl: TimeInterval = 60, recentMails: Int = 100_000, cacheLimit: Int = 100_000,
-        weekLimit: Int = 50_000, weekMisses: Int = 10, weekPage: Int = 500
+        database: AppDatabase, ttl: TimeInterval = 60, recentMails: Int = 100_000, weekLimit: Int = 50_000,
+        weekMisses: Int = 10, weekPage: Int = 500
     ) {
-        precondition(weekLimit <= cacheLimit / 2, "two weeks' mails fit in the caches")
+        precondition(weekLimit <= 50_000, "two weeks' mails fit in the caches of 100,000")
         self.database = database
         self.recentMails = recentMails
         self.ttl = ttl
@@ -113,8 +115,8 @@ public final class LinkDirectory: Sendable {
         self.weekMisses = weekMisses
         self.weekPage = weekPage
         items = Expiring(ttl: ttl, limit: 10_000)
-        deliveries = Expiring(ttl: ttl, limit: cacheLimit)
-        languages = Expiring(ttl: ttl, limit: cacheLimit)
+        deliveries = Expiring(ttl: ttl, limit: 100_000)
+        languages = Expiring(ttl: ttl, limit: 100_000)
         tagged = Expiring(ttl: ttl, limit: 10_000)
     }
 
@@ -219,26 +221,30 @@ public final class LinkDirectory: Sendable {
             return true
         }
         guard claimed, let count = try? database.weekMailCount(week: week), count <= weekLimit else { return }
-        AdvocateMetrics.weekRead()
         readWeekPage(week, after: 0, now: now)
     }
 
     /// Reads and keeps a page of `week`'s mails, those of the ambassadors after `after`, then has the store's
     /// threads read the next: the reads waiting for them go between the pages. Read whole, a week's 5,000 took
     /// 10-20 ms of CPU at once, which the event loops then lacked (a fresh server's first second's p99 rose by
-    /// 2-4 ms).
+    /// 2-4 ms). Every page is kept as of the week's claim (`now`): a later page's values expire no later than a
+    /// minute after it, and a mail on its way read more than a second after it is kept already expired, so read
+    /// again on its next hit. A page that does not fit in the cache ends the read (its mails are read one at a
+    /// time); the first page kept counts the week's read in the metrics.
     private func readWeekPage(_ week: ISOWeek, after: Int64, now: Date) {
         guard let mails = try? database.weekMails(week: week, after: after, count: weekPage), !mails.isEmpty else {
             return
         }
-        deliveries.keep(
+        let kept = deliveries.keep(
             mails.map {
                 (
                     Mail(ambassadorID: $0.ambassadorID, week: week), $0.deliveredAt,
                     Self.lasting($0.deliveredAt, $0.awaited)
                 )
             }, now: now)
+        guard kept else { return }
         languages.keep(mails.map { ($0.ambassadorID, $0.language, nil) }, now: now)
+        if after == 0 { AdvocateMetrics.weekRead() }
         guard mails.count == weekPage, let last = mails.last?.ambassadorID else { return }
         database.perform({ _ in self.readWeekPage(week, after: last, now: now) }, completion: { _ in })
     }
