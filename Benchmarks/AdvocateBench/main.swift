@@ -66,6 +66,29 @@ func person(_ id: Int) -> Ambassador {
         networks: networks, joinedAt: Date())
 }
 
+/// Takes the send lock of the store of `directory`/config.json, begins the digest of `digestWeek` and claims up to
+/// `count` of its deliveries, 256 at a time, handing each to `each` with the run's sender key; returns how many.
+func claimDeliveries(
+    of digestWeek: ISOWeek, in directory: URL, count: Int,
+    _ each: (AppDatabase, DueDelivery, _ sender: Int64) throws -> Void
+) throws -> Int {
+    let database = try AppContext.load(configPath: directory.appendingPathComponent("config.json").path)
+        .openDatabase()
+    let lock = try database.acquireSendLock()
+    defer { withExtendedLifetime(lock) {} }
+    let digest = try database.beginDigest(week: digestWeek, now: Date())
+    try database.enqueueDeliveries(digestID: digest.id, week: digestWeek, now: Date())
+    var done = 0
+    while done < count {
+        let batch = try database.claimDeliveries(
+            digestID: digest.id, now: Date(), sender: lock.sender, limit: min(256, count - done))
+        if batch.isEmpty { break }
+        for delivery in batch { try each(database, delivery, lock.sender) }
+        done += batch.count
+    }
+    return done
+}
+
 let arguments = CommandLine.arguments
 let usage =
     "usage: advocate-bench seed|render|clicks|tokens|delivered|clickwrite|follow|ledger|curlsend N DIR, or bare|barenio PORT DIR"
@@ -287,58 +310,31 @@ case "clickwrite":
     print("CLICK_BACKLOG \(ClickRecorder.Limits().backlog)")
 
 case "delivered":
-    let database = try AppContext.load(configPath: directory.appendingPathComponent("config.json").path)
-        .openDatabase()
-    let lock = try database.acquireSendLock()
-    let digest = try database.beginDigest(week: week, now: Date())
-    try database.enqueueDeliveries(digestID: digest.id, week: week, now: Date())
     let deliveredAt = Date().addingTimeInterval(-3_600)
-    var done = 0
-    while done < count {
-        let batch = try database.claimDeliveries(
-            digestID: digest.id, now: Date(), sender: lock.sender, limit: min(256, count - done))
-        if batch.isEmpty { break }
-        for delivery in batch {
-            try database.recordOutcome(
-                deliveryID: delivery.id, status: .sent, error: nil, now: deliveredAt, sender: lock.sender)
-        }
-        done += batch.count
+    let done = try claimDeliveries(of: week, in: directory, count: count) { database, delivery, sender in
+        try database.recordOutcome(deliveryID: delivery.id, status: .sent, error: nil, now: deliveredAt, sender: sender)
     }
     print("delivered \(done) mails of \(week)")
 
 case "ledger":
     // The send ledger's two commits per message, alone: note the hand-over, record "sent"; for the deliveries of
     // the week after the seeded one, so that it can run on the store of a send of that one.
-    let database = try AppContext.load(configPath: directory.appendingPathComponent("config.json").path)
-        .openDatabase()
-    let lock = try database.acquireSendLock()
     let ledgerWeek = week.next
-    let digest = try database.beginDigest(week: ledgerWeek, now: Date())
-    _ = try database.enqueueDeliveries(digestID: digest.id, week: ledgerWeek, now: Date())
     var handOver = Duration.zero
     var outcome = Duration.zero
-    var done = 0
-    while done < count {
-        let batch = try database.claimDeliveries(
-            digestID: digest.id, now: Date(), sender: lock.sender, limit: min(256, count - done))
-        if batch.isEmpty { break }
-        for delivery in batch {
-            let first = ContinuousClock.now
-            try database.markHandedOver(
-                deliveryID: delivery.id, messageID: "advocate.\(ledgerWeek).\(delivery.id)@acme.example", now: Date(),
-                sender: lock.sender)
-            let second = ContinuousClock.now
-            try database.recordOutcome(
-                deliveryID: delivery.id, status: .sent, error: nil, now: Date(), sender: lock.sender)
-            outcome += ContinuousClock.now - second
-            handOver += second - first
-        }
-        done += batch.count
+    let done = try claimDeliveries(of: ledgerWeek, in: directory, count: count) { database, delivery, sender in
+        let first = ContinuousClock.now
+        try database.markHandedOver(
+            deliveryID: delivery.id, messageID: "advocate.\(ledgerWeek).\(delivery.id)@acme.example", now: Date(),
+            sender: sender)
+        let second = ContinuousClock.now
+        try database.recordOutcome(deliveryID: delivery.id, status: .sent, error: nil, now: Date(), sender: sender)
+        outcome += ContinuousClock.now - second
+        handOver += second - first
     }
     print(String(format: "LEDGER_HANDOVER_US %.1f", handOver / .seconds(1) / Double(done) * 1e6))
     print(String(format: "LEDGER_OUTCOME_US %.1f", outcome / .seconds(1) / Double(done) * 1e6))
     print("LEDGER_COUNT \(done)")
-    withExtendedLifetime(lock) {}
 
 case "follow":
     // The link handler alone, without HTTP: 64 calls at once on the share links of DIR/paths.txt, first as test

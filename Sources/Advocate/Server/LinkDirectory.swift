@@ -99,6 +99,9 @@ public final class LinkDirectory: Sendable {
         }
     }
 
+    /// Delivery times and languages kept at most.
+    static let mailLimit = 100_000
+
     /// Hits remembered per mail on its own links, and as many again on its posts' links.
     static let hitsPerMail = 32
 
@@ -107,7 +110,7 @@ public final class LinkDirectory: Sendable {
         database: AppDatabase, ttl: TimeInterval = 60, recentMails: Int = 100_000, weekLimit: Int = 50_000,
         weekMisses: Int = 10, weekPage: Int = 500
     ) {
-        precondition(weekLimit <= 50_000, "two weeks' mails fit in the caches of 100,000")
+        precondition(weekLimit <= Self.mailLimit / 2, "two weeks' mails fit in the caches")
         self.database = database
         self.recentMails = recentMails
         self.ttl = ttl
@@ -115,8 +118,8 @@ public final class LinkDirectory: Sendable {
         self.weekMisses = weekMisses
         self.weekPage = weekPage
         items = Expiring(ttl: ttl, limit: 10_000)
-        deliveries = Expiring(ttl: ttl, limit: 100_000)
-        languages = Expiring(ttl: ttl, limit: 100_000)
+        deliveries = Expiring(ttl: ttl, limit: Self.mailLimit)
+        languages = Expiring(ttl: ttl, limit: Self.mailLimit)
         tagged = Expiring(ttl: ttl, limit: 10_000)
     }
 
