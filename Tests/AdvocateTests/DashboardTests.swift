@@ -202,7 +202,7 @@ struct DashboardTests {
     }
 }
 
-/// A logger whose error lines the test can read.
+/// A logger whose error lines (or, with its level lowered, lines from that level up) the test can read.
 final class LogLines: Sendable {
     private let stored = Mutex<[String]>([])
     var lines: [String] { stored.withLock { $0 } }

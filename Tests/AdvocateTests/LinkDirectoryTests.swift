@@ -150,6 +150,29 @@ struct LinkDirectoryTests {
         #expect(kept(people.cor, 65) == .some(start + 9), "read with the week")
     }
 
+    @Test("a failed read of a week's mails together is logged once, naming the week, and not tried again that minute")
+    func weekReadFailureLogged() throws {
+        let folder = try TempDirectory()
+        let database = try folder.openDatabase()
+        let lines = LogLines()
+        var log = lines.logger
+        log.logLevel = .warning
+        let directory = LinkDirectory(database: database, weekMisses: 1, logger: log)
+        let people = try week(database)
+        // The store loses the deliveries' table: the week's read fails, and so does the mail's own read after it.
+        try database.write { db in try db.execute(sql: "ALTER TABLE delivery RENAME TO deliveryGone") }
+        for (person, at) in [(people.ann, 5.0), (people.bob, 6), (people.ann, 30)] {
+            #expect(throws: (any Error).self) {
+                try directory.readMail(
+                    ambassadorID: person, week: self.week, delivery: true, language: true, now: self.start + at)
+            }
+        }
+        let warnings = lines.lines
+        #expect(warnings.count == 1, "once a minute: \(warnings)")
+        #expect(warnings.first?.contains("reading the deliveries of 2026-W49 together failed") == true, "\(warnings)")
+        #expect(warnings.first?.contains("delivery") == true, "the store's own error is in it: \(warnings)")
+    }
+
     @Test("a week is read at once only when its mails are missed many times within a second")
     func weekReadOnMisses() throws {
         let folder = try TempDirectory()

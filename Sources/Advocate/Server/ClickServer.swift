@@ -37,7 +37,8 @@ public func buildApplication(
     }
     let pages = try PageRenderer.load(directory: context.config.resolve(context.config.templatesDirectory))
     let sealer = LinkSealer(keyring: try context.secrets.linkKeys())
-    let handler = LinkHandler(context: context, database: database, recorder: recorder, pages: pages, sealer: sealer)
+    let handler = LinkHandler(
+        context: context, database: database, recorder: recorder, pages: pages, sealer: sealer, logger: logger)
     let router = Router(context: AdvocateRequestContext.self)
     router.add(middleware: GuardMiddleware(logger: logger))
     router.get("/healthz") { _, _ in "ok" }

@@ -1,5 +1,6 @@
 import AdvocateCore
 import Foundation
+import Logging
 import Synchronization
 
 /// What the click server needs to answer a link without a database read per request: content items (the redirect
@@ -64,6 +65,8 @@ public final class LinkDirectory: Sendable {
     }
 
     private let database: AppDatabase
+    /// Where failed reads of a week together are told (``readWeek(_:now:)``).
+    private let logger: Logger
     private let items: Expiring<Int64, ContentItem?>
     private let deliveries: Expiring<Mail, Date?>
     /// Each mail's recent hits in two generations: mails hit since the last turn, and those of the turn before.
@@ -108,10 +111,11 @@ public final class LinkDirectory: Sendable {
     /// Creates a directory over `database`.
     public init(
         database: AppDatabase, ttl: TimeInterval = 60, recentMails: Int = 100_000, weekLimit: Int = 50_000,
-        weekMisses: Int = 10, weekPage: Int = 500
+        weekMisses: Int = 10, weekPage: Int = 500, logger: Logger = Logger(label: "advocate.links")
     ) {
         precondition(weekLimit <= Self.mailLimit / 2, "two weeks' mails fit in the caches")
         self.database = database
+        self.logger = logger
         self.recentMails = recentMails
         self.ttl = ttl
         self.weekLimit = weekLimit
@@ -208,7 +212,7 @@ public final class LinkDirectory: Sendable {
     /// time (``readWeekPage(_:after:now:)``), and not at all when it has more than `weekLimit` mails: those are
     /// read one at a time, as the mails not kept yet. A delivery still on its way is kept for a second only, as
     /// when read alone; a person without a mail that week, or removed, is not in the read. A failed read is let go
-    /// until the next minute, as one too large: the mail's own read comes next and reports what is wrong.
+    /// until the next minute, as one too large, and logged: the mail's own read comes next.
     private func readWeek(_ week: ISOWeek, now: Date) {
         let claimed = weekReads.withLock { reads in
             var state = reads[week] ?? WeekReads(since: now)
@@ -223,8 +227,24 @@ public final class LinkDirectory: Sendable {
             reads[week] = WeekReads(since: now, read: now)
             return true
         }
-        guard claimed, let count = try? database.weekMailCount(week: week), count <= weekLimit else { return }
+        guard claimed, let count = weekRead(week, { try database.weekMailCount(week: week) }), count <= weekLimit
+        else { return }
         readWeekPage(week, after: 0, now: now)
+    }
+
+    /// The result of one of `week`'s reads together, or `nil` when it failed, which is logged: its mails are then
+    /// read one at a time until the week is read again, a minute later.
+    private func weekRead<Value>(_ week: ISOWeek, _ read: () throws -> Value) -> Value? {
+        do {
+            return try read()
+        } catch {
+            logger.warning(
+                """
+                reading the deliveries of \(week) together failed (its mails are read one at a time until the next \
+                minute): \(error)
+                """)
+            return nil
+        }
     }
 
     /// Reads and keeps a page of `week`'s mails, those of the ambassadors after `after`, then has the store's
@@ -235,9 +255,9 @@ public final class LinkDirectory: Sendable {
     /// again on its next hit. A page that does not fit in the cache ends the read (its mails are read one at a
     /// time); the first page kept counts the week's read in the metrics.
     private func readWeekPage(_ week: ISOWeek, after: Int64, now: Date) {
-        guard let mails = try? database.weekMails(week: week, after: after, count: weekPage), !mails.isEmpty else {
-            return
-        }
+        guard let mails = weekRead(week, { try database.weekMails(week: week, after: after, count: weekPage) }),
+            !mails.isEmpty
+        else { return }
         let kept = deliveries.keep(
             mails.map {
                 (

@@ -2,6 +2,7 @@ import AdvocateCore
 import Crypto
 import Foundation
 import Hummingbird
+import Logging
 
 /// What the server answers, independent of the HTTP framework.
 public struct LinkResponse: Sendable, Equatable {
@@ -43,12 +44,13 @@ public struct LinkHandler: Sendable {
 
     /// Creates a handler over the server's page templates and link keys.
     public init(
-        context: AppContext, database: AppDatabase, recorder: ClickRecorder, pages: PageRenderer, sealer: LinkSealer
+        context: AppContext, database: AppDatabase, recorder: ClickRecorder, pages: PageRenderer, sealer: LinkSealer,
+        logger: Logger = Logger(label: "advocate.links")
     ) {
         self.sealer = sealer
         self.database = database
         self.recorder = recorder
-        directory = LinkDirectory(database: database)
+        directory = LinkDirectory(database: database, logger: logger)
         links = TrackedShareLinks(baseURL: context.config.publicBaseURL, sealer: sealer)
         self.pages = pages
         settings = context.config.links
