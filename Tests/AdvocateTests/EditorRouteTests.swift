@@ -27,14 +27,16 @@ final class EditorClient: @unchecked Sendable {
     }
 
     @discardableResult
-    func post(_ uri: String, _ fields: [(String, String)], csrf override: String? = nil) async throws -> TestResponse {
+    func post(
+        _ uri: String, _ fields: [(String, String)], csrf override: String? = nil, headers extra: HTTPFields = [:]
+    ) async throws -> TestResponse {
         let body = ([("csrf", override ?? csrf)] + fields).map {
             "\(ShareIntent.percentEncode($0.0))=\(ShareIntent.percentEncode($0.1))"
         }.joined(separator: "&")
+        var headers: HTTPFields = [.cookie: cookieHeader, .contentType: "application/x-www-form-urlencoded"]
+        headers.append(contentsOf: extra)
         let response = try await client.execute(
-            uri: uri, method: .post,
-            headers: [.cookie: cookieHeader, .contentType: "application/x-www-form-urlencoded"],
-            body: ByteBuffer(string: body))
+            uri: uri, method: .post, headers: headers, body: ByteBuffer(string: body))
         remember(response)
         return response
     }
@@ -183,11 +185,28 @@ struct EditorRouteTests {
             let body = String(buffer: forged.body)
             #expect(body.contains("security token had expired"), "\(body.prefix(300))")
             #expect(body.contains("value=\"Forged\"") && body.contains("https://evil.example/x"))
+            // One the browser says another site posted is refused plainly: shown back, it would be one press from
+            // saved (the page would carry the editor's own token).
+            let crossSite = try await browser.post(
+                "/admin/items/\(fixture.items[0])",
+                [("url", "https://evil.example/x"), ("title", "Forged"), ("weeks", "2026-W49")], csrf: "",
+                headers: [HTTPField.Name("Sec-Fetch-Site")!: "same-site"])
+            #expect(crossSite.status == .forbidden)
+            let refused = String(buffer: crossSite.body)
+            #expect(!refused.contains("Forged") && !refused.contains("evil.example"), "\(refused.prefix(300))")
+            // With the right token, a save of an item whose form does not say which version it changes is a
+            // conflict: it would overwrite whatever changed meanwhile.
+            let unversioned = try await browser.post(
+                "/admin/items/\(fixture.items[0])",
+                [("url", "https://evil.example/x"), ("title", "Forged"), ("weeks", "2026-W49")])
+            #expect(unversioned.status == .conflict)
+            #expect(String(buffer: unversioned.body).contains("did not say which version"))
             let removal = try await browser.post(
                 "/admin/items/\(fixture.items[0])/remove", [("week", "2026-W49")], csrf: "")
             #expect(removal.status == .forbidden)
         }
         #expect(try fixture.database.contentItems().count == 3)
+        #expect(try fixture.database.contentItems().allSatisfy { $0.title != "Forged" })
         #expect(try fixture.database.contentChanges().allSatisfy { $0.editor == "cli" })
     }
 
@@ -198,10 +217,12 @@ struct EditorRouteTests {
         try await run(fixture) { browser in
             #expect(try await browser.signIn().status == .seeOther)
             fixture.clock.advance(by: 60)
+            let version = try #require(try fixture.database.contentVersion(id: second))
             let saved = try await browser.post(
                 "/admin/items/\(second)",
                 [
-                    ("url", "https://acme.example/1"), ("title", "Tweede, herschreven"), ("weeks", "2026-W49"),
+                    ("version", version), ("url", "https://acme.example/1"), ("title", "Tweede, herschreven"),
+                    ("weeks", "2026-W49"),
                     ("language", "nl"), ("texts.all", "Een\n---\nTwee"), ("texts.x", "Kort voor X"),
                     ("en.title", "Second, rewritten"), ("en.texts.all", "One"), ("prompt", "Wat vond jij?"),
                 ])
@@ -243,6 +264,12 @@ struct EditorRouteTests {
             "/l/" + sealer.seal(LinkToken(kind: .visit, ambassadorID: zoe, itemID: item, network: .x, week: Self.week))
         try await run(fixture) { browser in
             #expect(try await browser.signIn().status == .seeOther)
+            // Without a week (or with one that does not parse) only a draft is deleted: an item in weeks is left.
+            for fields in [[], [("week", "garbage")]] {
+                let refused = try await browser.post("/admin/items/\(item)/remove", fields)
+                #expect(refused.headers[.location] == "/admin/weeks?done=stale")
+                #expect(try fixture.database.contentItem(id: item)?.weeks == [Self.week, later])
+            }
             let removed = try await browser.post("/admin/items/\(item)/remove", [("week", "2026-W50")])
             #expect(removed.headers[.location] == "/admin/weeks/2026-W50?done=removedFromWeek")
             // W49's digest (mailed, say) keeps it, and a link in it still leads to the article.

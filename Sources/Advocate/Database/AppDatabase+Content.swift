@@ -138,14 +138,25 @@ extension AppDatabase {
     /// the item itself is deleted in one transaction with its audit note. One transaction for it all held the write
     /// lock for seconds with a million clicks, and every click recorded meanwhile waited. A removal cut short leaves
     /// the item in place, with some of its clicks already counted without it; running it again finishes it.
-    public func removeContent(id: Int64, now: Date = Date(), by editor: String = "cli") throws -> Bool {
+    /// With `draftOnly` (the editor's pages) an item in any week is left alone, every slice checking so, and the
+    /// answer is false, as for an item that is gone: only `advocate content remove` deletes a scheduled item.
+    public func removeContent(
+        id: Int64, now: Date = Date(), by editor: String = "cli", draftOnly: Bool = false
+    ) throws -> Bool {
+        @Sendable func scheduled(_ db: any SQLSession) throws -> Bool {
+            try draftOnly
+                && Bool.fetchOne(
+                    db, sql: "SELECT EXISTS (SELECT 1 FROM contentWeek WHERE itemId = ?)", arguments: [id]) == true
+        }
         while try write({ db in
+            guard try !scheduled(db) else { return false }
             try db.execute(
                 sql: "UPDATE click SET itemId = NULL WHERE id IN (SELECT id FROM click WHERE itemId = ? LIMIT ?)",
                 arguments: [id, Self.detachSlice])
             return db.changesCount == Self.detachSlice
         }) {}
         return try write { db in
+            guard try !scheduled(db) else { return false }
             let title = try String.fetchOne(db, sql: "SELECT title FROM contentItem WHERE id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM contentItem WHERE id = ?", arguments: [id])
             guard db.changesCount > 0 else { return false }

@@ -71,31 +71,51 @@ extension AppDatabase {
         }
     }
 
-    /// The editor of a live session, which counts as seen now; an expired or idle session is ended instead.
+    /// The editor of a live session, which counts as seen now; an expired or idle session is ended instead. Read
+    /// first: only a session to end, or one last seen more than a minute ago, takes a write (a cookie of no session,
+    /// anyone's to send, never waits for the store's write lock nor holds it).
     public func editorSession(tokenHash: String, now: Date, maxAge: TimeInterval, maxIdle: TimeInterval) throws
         -> Editor?
     {
-        try write { db in
-            guard
-                let row = try SQLRow.fetchOne(
-                    db,
-                    sql: """
-                        SELECT e.id, e.name, e.createdAt, s.createdAt AS started, s.lastSeenAt
-                        FROM editorSession s JOIN editor e ON e.id = s.editorId WHERE s.tokenHash = ?
-                        """,
-                    arguments: [tokenHash])
-            else { return nil }
-            let started: Date = row["started"]
-            let seen: Date = row["lastSeenAt"]
-            guard now.timeIntervalSince(started) < maxAge, now.timeIntervalSince(seen) < maxIdle else {
+        @Sendable func current(_ session: EditorSessionRow) -> Bool {
+            now.timeIntervalSince(session.started) < maxAge && now.timeIntervalSince(session.seen) < maxIdle
+                && now.timeIntervalSince(session.seen) <= 60
+        }
+        guard let session = try read({ db in try Self.editorSession(db, tokenHash: tokenHash) }) else { return nil }
+        if current(session) { return session.editor }
+        return try write { db in
+            guard let session = try Self.editorSession(db, tokenHash: tokenHash) else { return nil }
+            guard now.timeIntervalSince(session.started) < maxAge, now.timeIntervalSince(session.seen) < maxIdle else {
                 try db.execute(sql: "DELETE FROM editorSession WHERE tokenHash = ?", arguments: [tokenHash])
                 return nil
             }
-            if now.timeIntervalSince(seen) > 60 {
+            if !current(session) {
                 try db.execute(
                     sql: "UPDATE editorSession SET lastSeenAt = ? WHERE tokenHash = ?", arguments: [now, tokenHash])
             }
-            return Editor(id: row["id"], name: row["name"], createdAt: row["createdAt"])
+            return session.editor
+        }
+    }
+
+    /// A session's editor, when it started and when it was last seen.
+    private struct EditorSessionRow {
+        var editor: Editor
+        var started: Date
+        var seen: Date
+    }
+
+    private static func editorSession(_ db: any SQLSession, tokenHash: String) throws -> EditorSessionRow? {
+        try SQLRow.fetchOne(
+            db,
+            sql: """
+                SELECT e.id, e.name, e.createdAt, s.createdAt AS started, s.lastSeenAt
+                FROM editorSession s JOIN editor e ON e.id = s.editorId WHERE s.tokenHash = ?
+                """,
+            arguments: [tokenHash]
+        ).map {
+            EditorSessionRow(
+                editor: Editor(id: $0["id"], name: $0["name"], createdAt: $0["createdAt"]), started: $0["started"],
+                seen: $0["lastSeenAt"])
         }
     }
 

@@ -35,14 +35,7 @@ struct CSRFGuard: Sendable {
 
     /// Whether a POST carries the same token in its cookie and its form, and comes from this site.
     func allows(_ request: Request, field: String?) -> Bool {
-        // A browser that says where a POST comes from must say "this very site" (or "typed by the user").
-        if let site = request.headers[.init("Sec-Fetch-Site")!], site != "same-origin", site != "none" { return false }
-        // Browsers send `Origin: null` when the page's Referrer-Policy is no-referrer (as every page here says);
-        // that tells nothing either way, and the token pair below still decides.
-        if let sent = request.headers[.origin], sent != origin, sent != "null" {
-            let host = request.head.authority ?? ""
-            guard sent == "http://\(host)" || sent == "https://\(host)" else { return false }
-        }
+        guard fromThisSite(request) else { return false }
         guard let cookie = request.cookies[cookieName]?.value, Self.wellFormed(cookie), let field else {
             return false
         }
@@ -52,6 +45,19 @@ struct CSRFGuard: Sendable {
         var difference: UInt8 = 0
         for index in a.indices { difference |= a[index] ^ b[index] }
         return difference == 0
+    }
+
+    /// Whether the browser, where it says where a POST comes from, says "this very site" (or "typed by the user"):
+    /// true when it says nothing.
+    func fromThisSite(_ request: Request) -> Bool {
+        if let site = request.headers[.init("Sec-Fetch-Site")!], site != "same-origin", site != "none" { return false }
+        // Browsers send `Origin: null` when the page's Referrer-Policy is no-referrer (as every page here says);
+        // that tells nothing either way, and the token pair still decides.
+        if let sent = request.headers[.origin], sent != origin, sent != "null" {
+            let host = request.head.authority ?? ""
+            guard sent == "http://\(host)" || sent == "https://\(host)" else { return false }
+        }
+        return true
     }
 
     private static func wellFormed(_ value: String) -> Bool {

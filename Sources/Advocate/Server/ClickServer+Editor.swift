@@ -52,11 +52,12 @@ func addEditorRoutes(
         guard let (fields, valid) = try await form(request), valid else { return nil }
         return fields
     }
-    /// Saves an item's form (`id == nil`: a new item). One refused for its token (it expired, or a link opened in
-    /// another tab renewed the cookie) comes back unsaved with what was typed and a fresh token: saving again is one
-    /// press, and nothing typed is lost.
+    /// Saves an item's form (`id == nil`: a new item). One refused for its token alone (it expired, or a link
+    /// opened in another tab renewed the cookie) comes back unsaved with what was typed and a fresh token: saving
+    /// again is one press, and nothing typed is lost. One that the browser says came from another site (a sibling
+    /// subdomain's page, say) is refused plainly: shown back, its fields would be one press from saved.
     @Sendable func saveItem(_ request: Request, id: Int64?) async throws -> Response {
-        guard let (fields, valid) = try await form(request) else {
+        guard let (fields, valid) = try await form(request), valid || csrf.fromThisSite(request) else {
             return PageResponse(
                 status: 403, body: "The form was stale or came from elsewhere: reload the page and try again.",
                 contentType: "text/plain; charset=utf-8"
@@ -141,6 +142,13 @@ func addEditorRoutes(
                 csrf: token.value, name: name,
                 problem: "Too many failed attempts: sign-in is paused for 15 minutes.", status: 429)
             page.headers["Retry-After"] = "900"
+            return page.response
+        case .busy:
+            var page = handler.loginPage(
+                csrf: token.value, name: name,
+                problem: "Sign-in is busy checking other passwords: try again in a few seconds (this cost no try).",
+                status: 429)
+            page.headers["Retry-After"] = "5"
             return page.response
         }
     }

@@ -62,6 +62,8 @@ public final class EditorAuth: Sendable {
         case signedIn(Editor, setCookie: String)
         case refused
         case paused
+        /// Turned away because ``maxConcurrentChecks`` password checks are running: no try used, try again soon.
+        case busy
     }
 
     /// Checks a name and password (on a GCD thread: bcrypt takes a good fraction of a second by design). The
@@ -77,7 +79,7 @@ public final class EditorAuth: Sendable {
             count += 1
             return true
         }
-        guard started else { return .paused }
+        guard started else { return .busy }
         defer { checking.withLock { $0 -= 1 } }
         guard reserve(keys) else { return .paused }
         let credentials = try await database.perform { try $0.editorCredentials(name: name) }

@@ -68,7 +68,7 @@ struct EditorHandler: Sendable {
         for entry in weeks { counts[entry.week] = entry.items }
         var shown = Set(weeks.map(\.week).filter { $0 >= current.previous.previous.previous.previous })
         var week = current
-        for _ in 0..<8 {
+        for _ in 0...8 {
             shown.insert(week)
             week = week.next
         }
@@ -192,6 +192,14 @@ struct EditorHandler: Sendable {
         item.id = id
         let now = context.now()
         let version = fields["version"].flatMap { $0.isEmpty ? nil : $0 }
+        // Every item page's form says which version it edits: a save of an item without it checks nothing and
+        // would overwrite whatever changed meanwhile (a form not made by these pages), so it is a conflict.
+        if id != nil && version == nil {
+            return itemPage(
+                fields: fields, id: id, editor: editor, csrf: csrf, notice: nil,
+                problem: "Not saved: the form did not say which version of the item it changes. Reload the item, "
+                    + "then make your changes again.", changes: [], status: 409)
+        }
         let saved: ContentItem
         do {
             saved = try await database.perform { [item] database in
@@ -230,11 +238,15 @@ struct EditorHandler: Sendable {
 
     /// `POST …/remove` from a week page takes the item out of that week only: it stays in its other weeks (or
     /// becomes a draft), so a week already mailed keeps it and the links in sent mails and posted shares keep
-    /// working. An item no longer in that week is stale. Without a week (a draft) the item itself is deleted.
+    /// working. An item no longer in that week is stale. Without a week (a draft) the item itself is deleted, but
+    /// only while it is a draft: a request without a week (or with one that does not parse) for an item in a week
+    /// is stale, and deletes nothing.
     func remove(id: Int64, week: ISOWeek?, editor: Editor) async throws -> PageResponse {
         let now = context.now()
         guard let week else {
-            let removed = try await database.perform { try $0.removeContent(id: id, now: now, by: editor.name) }
+            let removed = try await database.perform {
+                try $0.removeContent(id: id, now: now, by: editor.name, draftOnly: true)
+            }
             return redirect("\(base)/weeks?done=\(removed ? "removed" : "stale")")
         }
         do {
