@@ -58,7 +58,42 @@ struct JoinTests {
             #expect(!((welcome["html"] as? String) ?? "").contains("&amp;amp;"), "escaped once, not twice")
             #expect(confirmation["to"] as? String == "zoe@acme.example", "no unconfirmed name in the headers")
             #expect(MembershipFixture.link(in: welcome, prefix: "https://go.acme.example/p/") != nil)
-            #expect(try await browser.post(path, []).status == .notFound, "a used link does not work twice")
+            // A second press (a double click) within the hour says she is in, changes nothing and mails nothing;
+            // after it the used link is gone.
+            let again = try await browser.post(path, [])
+            #expect(again.status == .ok && again.body.contains("You are already an ambassador"), "\(again.body)")
+            fixture.clock.advance(by: 3_601)
+            #expect(try await browser.post(path, []).status == .notFound, "a used link does not work for long")
+            await fixture.settle()
+            #expect(try await fixture.mails(atLeast: 2).count == 2, "no mail for the second press")
+        }
+    }
+
+    @Test("a confirmation mail pressed after its person unsubscribed changes nothing: the later decision stands")
+    func confirmationAfterUnsubscribe() async throws {
+        let fixture = try MembershipFixture()
+        let database = fixture.database
+        let person = person
+        let zoe = try database.addAmbassador(
+            Ambassador(
+                email: "zoe@acme.example", name: "Zoe", language: .en, networks: [.x], status: .unsubscribed,
+                joinedAt: fixedNow),
+            now: fixedNow)
+        try await fixture.run { browser in
+            fixture.clock.advance(by: 60)
+            _ = try await browser.get("/join")
+            _ = try await browser.post("/join", person)
+            let path = try await fixture.confirmationPath()
+            // She confirms, then leaves again; the confirmation mail pressed once more must not bring her back.
+            _ = try await browser.get(path)
+            #expect(try await browser.post(path, []).body.contains("Welcome aboard"))
+            fixture.clock.advance(by: 60)
+            try database.setStatus(.unsubscribed, ambassadorID: zoe.id!, now: fixture.clock.now)
+            let pressed = try await browser.post(path, [])
+            #expect(pressed.status == .notFound, "\(pressed.body)")
+            #expect(try database.ambassador(email: "zoe@acme.example")?.status == .unsubscribed)
+            await fixture.settle()
+            #expect(try await fixture.mails(atLeast: 2).count == 2, "the confirmation and one welcome")
         }
     }
 
@@ -332,6 +367,14 @@ struct JoinTests {
             #expect(try database.invitations().first?.acceptedAt != nil)
             let welcome = try #require(try await fixture.mails(atLeast: 1).first)
             #expect((welcome["subject"] as? String)?.hasPrefix("Welkom, Ivo") == true)
+            // The form sent twice (a double click): the second answer says he is in too, and sends nothing.
+            let twice = try await browser.post(
+                "/join",
+                [
+                    ("invite", invite), ("email", "ivo@acme.example"), ("name", "Ivo Smit"), ("language", "nl"),
+                    ("networks[]", "linkedin"),
+                ])
+            #expect(twice.body.contains("Welkom!"), "\(twice.body)")
 
             let other = try await browser.post(
                 "/join",
@@ -341,6 +384,9 @@ struct JoinTests {
                 ])
             #expect(other.body.contains("Kijk in je mailbox"), "another address needs its own confirmation")
             #expect(try database.ambassador(email: "someone@acme.example") == nil)
+            await fixture.settle()
+            let mails = try await fixture.mails(atLeast: 2)
+            #expect(mails.filter { $0["toAddress"] as? String == "ivo@acme.example" }.count == 1, "one welcome only")
         }
     }
 

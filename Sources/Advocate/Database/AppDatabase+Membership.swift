@@ -104,7 +104,10 @@ extension AppDatabase {
 
     /// Confirms a sign-up in one transaction: the person becomes (or becomes again) an active ambassador with the
     /// sign-up's choices, and the sign-up is used up. A known address never becomes a second person, and an
-    /// active one keeps their choices (``SignupOutcome/alreadyActive(_:)``).
+    /// active one keeps their choices (``SignupOutcome/alreadyActive(_:)``). The confirmed sign-up stays for
+    /// ``confirmedSignupKept`` (its other sign-ups go), so that a second press of the button, or a double click,
+    /// answers that she is in instead of "expired"; it then uses the sign-up up. A sign-up made before the person
+    /// last unsubscribed changes nothing (`.invalid`): an old confirmation mail never undoes a later decision.
     public func confirmSignup(tokenHash: String, now: Date, week: ISOWeek) throws -> SignupOutcome {
         try write { db in
             _ = try Self.deleteExpiredSignups(db, now: now)
@@ -124,14 +127,30 @@ extension AppDatabase {
                 try db.execute(sql: "DELETE FROM signup WHERE email = ?", arguments: [choices.email])
                 return .alreadyActive(try Self.ambassador(db, id: id))
             }
-            return try Self.activate(db, choices: choices, week: week, now: now)
+            if let left = try Date.fetchOne(
+                db, sql: "SELECT unsubscribedAt FROM ambassador WHERE email = ?", arguments: [choices.email]),
+                left > row["createdAt"] as Date
+            {
+                try db.execute(sql: "DELETE FROM signup WHERE tokenHash = ?", arguments: [tokenHash])
+                return .invalid
+            }
+            let outcome = try Self.activate(db, choices: choices, week: week, now: now, keeping: tokenHash)
+            try db.execute(
+                sql: "UPDATE signup SET expiresAt = ? WHERE tokenHash = ?",
+                arguments: [now.addingTimeInterval(Self.confirmedSignupKept), tokenHash])
+            return outcome
         }
     }
+
+    /// How long a confirmed sign-up answers a second press of its button (``confirmSignup(tokenHash:now:week:)``).
+    static let confirmedSignupKept: TimeInterval = 3_600
 
     /// Joins someone whose address is proven by their personal invitation link, in one transaction. Nothing
     /// changes (`.invalid`, and the caller falls back to the confirmation mail) when the invitation was already
     /// used, is for another address, the address is an active ambassador, or the person unsubscribed after the
-    /// invitation was made: an old invitation never undoes a later decision.
+    /// invitation was made: an old invitation never undoes a later decision. The form sent again within
+    /// ``confirmedSignupKept`` of the acceptance, the person still active (a second press, a double click), changes
+    /// nothing either, but is ``SignupOutcome/alreadyActive(_:)``: she sees that she is in, and gets no mail.
     public func acceptInvitation(invitationID: Int64, choices: MemberForm.Choices, now: Date, week: ISOWeek) throws
         -> SignupOutcome
     {
@@ -140,8 +159,16 @@ extension AppDatabase {
                 let invitation = try SQLRow.fetchOne(
                     db, sql: "SELECT email, createdAt, acceptedAt FROM invitation WHERE id = ?",
                     arguments: [invitationID]),
-                (invitation["email"] as String).lowercased() == choices.email, invitation["acceptedAt"] as Date? == nil
+                (invitation["email"] as String).lowercased() == choices.email
             else { return .invalid }
+            if let accepted = invitation["acceptedAt"] as Date? {
+                guard now.timeIntervalSince(accepted) < Self.confirmedSignupKept,
+                    let id = try Int64.fetchOne(
+                        db, sql: "SELECT id FROM ambassador WHERE email = ? AND status = 'active'",
+                        arguments: [choices.email])
+                else { return .invalid }
+                return .alreadyActive(try Self.ambassador(db, id: id))
+            }
             if let person = try SQLRow.fetchOne(
                 db, sql: "SELECT status, unsubscribedAt FROM ambassador WHERE email = ?", arguments: [choices.email])
             {
@@ -155,11 +182,13 @@ extension AppDatabase {
     }
 
     /// Makes the address an active ambassador with `choices`: a new person, or the same person again (same id,
-    /// same history) when the address is known. Used-up sign-ups go; invitations of the address are accepted.
-    private static func activate(_ db: any SQLSession, choices: MemberForm.Choices, week: ISOWeek, now: Date) throws
-        -> SignupOutcome
-    {
-        try db.execute(sql: "DELETE FROM signup WHERE email = ?", arguments: [choices.email])
+    /// same history) when the address is known. Used-up sign-ups go, but for the one `keeping` names; invitations of
+    /// the address are accepted.
+    private static func activate(
+        _ db: any SQLSession, choices: MemberForm.Choices, week: ISOWeek, now: Date, keeping: String? = nil
+    ) throws -> SignupOutcome {
+        try db.execute(
+            sql: "DELETE FROM signup WHERE email = ? AND tokenHash <> ?", arguments: [choices.email, keeping ?? ""])
         try db.execute(sql: "UPDATE invitation SET acceptedAt = ? WHERE email = ?", arguments: [now, choices.email])
         let values: SQLArguments = [
             choices.name, choices.language.rawValue, json(choices.themes), json(choices.networks.map(\.rawValue)),
