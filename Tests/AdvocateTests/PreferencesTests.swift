@@ -268,4 +268,31 @@ struct PreferencesTests {
         let link = try #require(MembershipFixture.link(in: mail, prefix: "https://go.acme.example/p/"))
         #expect(sealer.open(String(link.dropFirst("https://go.acme.example/p/".count)))?.week == week)
     }
+
+    @Test("a fresh link is held back by the address's daily limit only, not by a flood of sign-ups using the hour's")
+    func freshLinkBesideAFlood() async throws {
+        let fixture = try MembershipFixture()
+        let zoe = try seed(fixture)
+        let database = fixture.database
+        let old = path(zoe.id!, week: try ISOWeek(parsing: "2026-W10"))
+        // The join form's hourly total (100) used up by strangers' sign-ups.
+        var flood = 0
+        while try database.allowMembershipMail(
+            to: "stranger\(flood)@acme.example", now: fixture.clock.now, perAddress: 3, perHour: 100)
+        {
+            flood += 1
+        }
+        #expect(flood == 100)
+        try await fixture.run { browser in
+            _ = try await browser.get(old)
+            for _ in 0..<4 {
+                let fresh = try await browser.post(old, [("action", "freshLink")])
+                #expect(fresh.body.contains("A fresh link to your preferences is on its way."))
+            }
+        }
+        await fixture.settle()
+        let mails = try await fixture.mails(atLeast: 3)
+        #expect(mails.count == 3, "three a day for her address (mailsPerAddressPerDay), the hour's total aside")
+        #expect(mails.allSatisfy { $0["toAddress"] as? String == "zoe@acme.example" })
+    }
 }

@@ -218,9 +218,10 @@ extension AppDatabase {
     // MARK: - Rate limits
 
     /// Records a mail the join form wants to send, if the limits allow it: at most `perAddress` per mailbox per
-    /// 24 hours (`zoe+1@…` and `zoe+2@…` are Zoe's, ``EmailAddress/mailbox(of:)``) and `perHour` in all per hour.
-    /// Returns whether the mail may go. Old entries are dropped.
-    public func allowMembershipMail(to address: String, now: Date, perAddress: Int, perHour: Int) throws -> Bool {
+    /// 24 hours (`zoe+1@…` and `zoe+2@…` are Zoe's, ``EmailAddress/mailbox(of:)``) and `perHour` in all per hour
+    /// (`nil`: no total, for a mail only to an ambassador's own address on file, which the join form's flood must
+    /// not hold back). Returns whether the mail may go. Old entries are dropped.
+    public func allowMembershipMail(to address: String, now: Date, perAddress: Int, perHour: Int?) throws -> Bool {
         let fingerprint = EmailAddress.fingerprint(EmailAddress.mailbox(of: address))
         return try write { db in
             try Self.pruneMembershipMail(db, now: now)
@@ -228,10 +229,12 @@ extension AppDatabase {
                 try Int.fetchOne(
                     db, sql: "SELECT COUNT(*) FROM membershipMail WHERE fingerprint = ?", arguments: [fingerprint]) ?? 0
             let lastHour =
-                try Int.fetchOne(
+                try perHour == nil
+                ? 0
+                : Int.fetchOne(
                     db, sql: "SELECT COUNT(*) FROM membershipMail WHERE sentAt >= ?",
                     arguments: [now.addingTimeInterval(-3_600)]) ?? 0
-            guard forAddress < perAddress, lastHour < perHour else { return false }
+            guard forAddress < perAddress, lastHour < perHour ?? .max else { return false }
             try db.execute(
                 sql: "INSERT INTO membershipMail (fingerprint, sentAt) VALUES (?, ?)", arguments: [fingerprint, now])
             return true

@@ -159,12 +159,14 @@ extension MembershipHandler {
                 ]))
     }
 
-    /// Mails the current preferences link to the address on file, within the join form's rate limits.
+    /// Mails the current preferences link to the address on file, within the address's daily limit of the join
+    /// form's mails (not within their hourly total: a flood of sign-ups must not keep someone from their own link;
+    /// the mail counts towards that total all the same).
     private func freshLink(_ ambassador: Ambassador) async throws -> PageResponse {
         let time = now()
-        let limits = (config.membership.mailsPerAddressPerDay, config.membership.mailsPerHour)
+        let perAddress = config.membership.mailsPerAddressPerDay
         if try await database.perform({
-            try $0.allowMembershipMail(to: ambassador.email, now: time, perAddress: limits.0, perHour: limits.1)
+            try $0.allowMembershipMail(to: ambassador.email, now: time, perAddress: perAddress, perHour: nil)
         }) {
             let message = notices.message(
                 .freshLink, to: ambassador.email, name: ambassador.name, language: ambassador.language,
