@@ -265,7 +265,17 @@ struct JoinTests {
             // The confirm button and the preferences page are protected the same way.
             let path = try await fixture.confirmationPath()
             _ = try await browser.get(path)
-            #expect(try await browser.post(path, [], csrf: String(repeating: "B", count: 43)).status == .forbidden)
+            // A press refused for its token alone (the link opened in a second tab, whose cookie replaced the
+            // first's) gets the button again with the cookie's token; one from another site a plain refusal.
+            let stale = try await browser.post(path, [], csrf: String(repeating: "B", count: 43))
+            #expect(stale.status == .forbidden)
+            #expect(stale.body.contains("The form expired") && stale.body.contains("Yes, sign me up"), "\(stale.body)")
+            let token = String(try #require(browser.cookie).drop { $0 != "=" }.dropFirst())
+            #expect(stale.body.contains("value=\"\(token)\""), "the page carries the cookie's token")
+            let forged = try await browser.post(
+                path, [], csrf: String(repeating: "B", count: 43),
+                headers: [HTTPField.Name("Sec-Fetch-Site")!: "same-site"])
+            #expect(forged.status == .forbidden && !forged.body.contains("Yes, sign me up"))
             #expect(try fixture.database.ambassador(email: "zoe@acme.example") == nil)
             #expect(try await browser.post(path, []).status == .ok)
             let zoe = try #require(try fixture.database.ambassador(email: "zoe@acme.example"))
@@ -275,9 +285,9 @@ struct JoinTests {
                 + sealer.seal(
                     LinkToken(kind: .preferences, ambassadorID: zoe.id!, week: try ISOWeek(parsing: "2026-W49")))
             _ = try await browser.get(preferences)
-            let forged = try await browser.post(
+            let forgedPreferences = try await browser.post(
                 preferences, [("action", "unsubscribe")], csrf: String(repeating: "C", count: 43))
-            #expect(forged.status == .forbidden)
+            #expect(forgedPreferences.status == .forbidden)
             #expect(try fixture.database.ambassador(email: "zoe@acme.example")?.status == .active)
         }
         await fixture.settle()

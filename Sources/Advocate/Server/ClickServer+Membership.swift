@@ -77,7 +77,11 @@ func addMembershipRoutes(
         let link = try requestContext.parameters.require("token")
         let submitted = try await fields(request)
         let valid = csrf.allows(request, field: submitted?.csrf)
-        return try await membership.confirm(token: link, csrfValid: valid, language: language(request)).response
+        return try await withToken(request) { token in
+            try await membership.confirm(
+                token: link, csrfValid: valid, fromThisSite: csrf.fromThisSite(request), csrf: token,
+                language: language(request))
+        }
     }
     router.get("/p/:token") { request, requestContext in
         let link = try requestContext.parameters.require("token")

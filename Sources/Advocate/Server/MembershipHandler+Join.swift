@@ -118,8 +118,11 @@ extension MembershipHandler {
         }
     }
 
-    /// `GET /join/confirm/TOKEN`: a page with the confirm button; nothing changes.
-    func confirmPage(token: String, csrf: String, language: Language) async throws -> PageResponse {
+    /// `GET /join/confirm/TOKEN`: a page with the confirm button; nothing changes. The words of `problem` (a
+    /// refused press's), in the sign-up's language, go before the page's message.
+    func confirmPage(token: String, csrf: String, language: Language, problem: String? = nil) async throws
+        -> PageResponse
+    {
         let time = now()
         guard
             let signupLanguage = try await database.perform({
@@ -132,15 +135,25 @@ extension MembershipHandler {
                 template: "page.html",
                 context: [
                     "lang": signupLanguage.rawValue, "title": words["confirmTitle"] ?? "",
-                    "message": words["confirmMessage"] ?? "",
+                    "message": [problem.flatMap { words[$0] }, words["confirmMessage"]].compactMap { $0 }.joined(
+                        separator: " "),
                     "csrfForm": ["csrf": csrf, "button": words["confirmButton"] ?? ""],
                 ]))
     }
 
-    /// `POST /join/confirm/TOKEN`: activates the person and sends the welcome mail.
-    func confirm(token: String, csrfValid: Bool, language: Language) async throws -> PageResponse {
+    /// `POST /join/confirm/TOKEN`: activates the person and sends the welcome mail. A press refused for its token
+    /// alone (the link opened twice, the second tab's cookie replacing the first's) gets the page again with a
+    /// fresh token, as the join form does; one the browser says came from another site, a plain 403.
+    func confirm(token: String, csrfValid: Bool, fromThisSite: Bool, csrf: String, language: Language) async throws
+        -> PageResponse
+    {
         guard csrfValid else {
-            return PageResponse(status: 403, body: pages.render("badRequest", language: language))
+            guard fromThisSite else {
+                return PageResponse(status: 403, body: pages.render("badRequest", language: language))
+            }
+            var page = try await confirmPage(token: token, csrf: csrf, language: language, problem: "error.csrf")
+            if page.status == 200 { page.status = 403 }
+            return page
         }
         let (time, week) = (now(), currentWeek)
         let outcome = try await database.perform {
