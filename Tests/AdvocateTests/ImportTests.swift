@@ -155,7 +155,7 @@ struct ImportTests {
         #expect(try database.removeAmbassador(email: "ann@example.org", now: fixedNow))
         #expect(try database.removeAmbassador(email: "sam@example.org", now: fixedNow))
         #expect(try database.invitations().isEmpty)
-        #expect(try database.pendingSignupLanguage(tokenHash: "h", now: fixedNow) == nil)
+        #expect(try database.pendingSignup(tokenHash: "h", now: fixedNow) == nil)
         #expect(try database.isSuppressed("ann@example.org") && database.isSuppressed("sam@example.org"))
         #expect(try !database.removeAmbassador(email: "nobody@example.org", now: fixedNow))
         #expect(try !database.isSuppressed("nobody@example.org"), "nothing known, nothing kept")

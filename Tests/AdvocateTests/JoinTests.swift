@@ -40,6 +40,15 @@ struct JoinTests {
             let page = try await browser.get(path)
             #expect(page.status == .ok)
             #expect(page.body.contains("Yes, sign me up"))
+            // What the button confirms is on the page (a sign-up someone else made shows itself), escaped.
+            for shown in [
+                "<dt>Work e-mail</dt><dd>zoe@acme.example</dd>", "<dt>Your name</dt><dd>Zoë d&#39;Hondt</dd>",
+                "<dt>Where you share</dt><dd>LinkedIn, X</dd>", "<dt>How often</dt><dd>Every week</dd>",
+                "Do not press: nothing happens without it.",
+            ] {
+                #expect(page.body.contains(shown), "\(shown) in \(page.body)")
+            }
+            #expect(page.body.contains("<dt>Topics you know about</dt><dd>Careers</dd>"), "\(page.body)")
             #expect(try database.ambassador(email: "zoe@acme.example") == nil, "a GET (a mail scanner) changes nothing")
 
             let confirmed = try await browser.post(path, [])
@@ -66,6 +75,35 @@ struct JoinTests {
             #expect(try await browser.post(path, []).status == .notFound, "a used link does not work for long")
             await fixture.settle()
             #expect(try await fixture.mails(atLeast: 2).count == 2, "no mail for the second press")
+        }
+    }
+
+    @Test("two sign-ups of one address each confirm their own choices; the first link never turns 'expired'")
+    func twoSignups() async throws {
+        let fixture = try MembershipFixture()
+        let database = fixture.database
+        let person = person
+        try await fixture.run { browser in
+            _ = try await browser.get("/join")
+            _ = try await browser.post("/join", person)
+            await fixture.settle()
+            var second = person
+            second[1] = ("name", "Someone Else")
+            _ = try await browser.post("/join", second)
+            await fixture.settle()
+            let mails = try await fixture.mails(atLeast: 2)
+            let paths = mails.compactMap {
+                MembershipFixture.link(in: $0, prefix: "https://go.acme.example/join/confirm/")
+            }
+            .map { String($0.dropFirst("https://go.acme.example".count)) }
+            #expect(paths.count == 2 && paths[0] != paths[1])
+            let first = try await browser.get(paths[0])
+            #expect(first.body.contains("<dd>Zo\u{EB} d&#39;Hondt</dd>") && !first.body.contains("Someone Else"))
+            #expect(try await browser.get(paths[1]).body.contains("<dd>Someone Else</dd>"))
+            // The first is hers: pressing it confirms her own choices; the other link is then spent.
+            #expect(try await browser.post(paths[0], []).body.contains("Welcome aboard"))
+            #expect(try database.ambassador(email: "zoe@acme.example")?.name == "Zo\u{EB} d'Hondt")
+            #expect(try await browser.get(paths[1]).status == .notFound)
         }
     }
 

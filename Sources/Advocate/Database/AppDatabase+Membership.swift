@@ -41,14 +41,15 @@ public struct PersonalData: Sendable, Encodable {
 extension AppDatabase {
     // MARK: - Sign-ups (double opt-in)
 
-    /// Stores a sign-up waiting for confirmation under the hash of its mailed token, replacing earlier unconfirmed
-    /// sign-ups of the same address, and drops expired ones.
+    /// Stores a sign-up waiting for confirmation under the hash of its mailed token, and drops expired ones.
+    /// Earlier unconfirmed sign-ups of the address stay: each mailed link confirms its own choices (which its confirm
+    /// page shows), so a second sign-up, a double click's or a stranger's, never makes the first link "expired";
+    /// confirming one ends the others. The join form's limit per address bounds how many wait.
     public func createSignup(
         tokenHash: String, choices: MemberForm.Choices, now: Date, expiresAt: Date
     ) throws {
         try write { db in
-            try db.execute(
-                sql: "DELETE FROM signup WHERE expiresAt <= ? OR email = ?", arguments: [now, choices.email])
+            try db.execute(sql: "DELETE FROM signup WHERE expiresAt <= ?", arguments: [now])
             try db.execute(
                 sql: """
                     INSERT INTO signup (tokenHash, email, name, language, themes, networks, frequency, leaderboardOptIn,
@@ -91,15 +92,24 @@ extension AppDatabase {
         try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM signup") ?? 0 }
     }
 
-    /// The language of a sign-up that is still waiting (for the confirm page), or `nil` when the token is unknown
-    /// or expired.
-    public func pendingSignupLanguage(tokenHash: String, now: Date) throws -> Language? {
+    /// The choices of a sign-up that is still waiting (the confirm page shows them), or `nil` when the token is
+    /// unknown or expired.
+    public func pendingSignup(tokenHash: String, now: Date) throws -> MemberForm.Choices? {
         try read { db in
-            try String.fetchOne(
-                db, sql: "SELECT language FROM signup WHERE tokenHash = ? AND expiresAt > ?",
-                arguments: [tokenHash, now]
-            ).flatMap(Language.init(rawValue:))
+            try SQLRow.fetchOne(
+                db, sql: "SELECT * FROM signup WHERE tokenHash = ? AND expiresAt > ?", arguments: [tokenHash, now]
+            ).map(Self.signupChoices)
         }
+    }
+
+    /// What a `signup` row holds.
+    private static func signupChoices(_ row: SQLRow) -> MemberForm.Choices {
+        MemberForm.Choices(
+            email: row["email"], name: row["name"], language: Language(rawValue: row["language"]) ?? .nl,
+            themes: decodeList(row["themes"]),
+            networks: decodeList(row["networks"]).compactMap(Network.init(rawValue:)),
+            frequency: Frequency(rawValue: row["frequency"]) ?? .weekly, pausedUntil: nil,
+            leaderboard: row["leaderboardOptIn"])
     }
 
     /// Confirms a sign-up in one transaction: the person becomes (or becomes again) an active ambassador with the
@@ -115,12 +125,7 @@ extension AppDatabase {
                 let row = try SQLRow.fetchOne(
                     db, sql: "SELECT * FROM signup WHERE tokenHash = ?", arguments: [tokenHash])
             else { return .invalid }
-            let choices = MemberForm.Choices(
-                email: row["email"], name: row["name"], language: Language(rawValue: row["language"]) ?? .nl,
-                themes: Self.decodeList(row["themes"]),
-                networks: Self.decodeList(row["networks"]).compactMap(Network.init(rawValue:)),
-                frequency: Frequency(rawValue: row["frequency"]) ?? .weekly, pausedUntil: nil,
-                leaderboard: row["leaderboardOptIn"])
+            let choices = Self.signupChoices(row)
             if let id = try Int64.fetchOne(
                 db, sql: "SELECT id FROM ambassador WHERE email = ? AND status = 'active'", arguments: [choices.email])
             {

@@ -118,25 +118,42 @@ extension MembershipHandler {
         }
     }
 
-    /// `GET /join/confirm/TOKEN`: a page with the confirm button; nothing changes. The words of `problem` (a
-    /// refused press's), in the sign-up's language, go before the page's message.
+    /// `GET /join/confirm/TOKEN`: a page with the confirm button and what it confirms (address, name, networks,
+    /// topics, how often: a sign-up someone else made shows itself before it is pressed); nothing changes. The
+    /// words of `problem` (a refused press's), in the sign-up's language, go before the page's message.
     func confirmPage(token: String, csrf: String, language: Language, problem: String? = nil) async throws
         -> PageResponse
     {
         let time = now()
         guard
-            let signupLanguage = try await database.perform({
-                try $0.pendingSignupLanguage(tokenHash: SecretToken.hash(token), now: time)
+            let signup = try await database.perform({
+                try $0.pendingSignup(tokenHash: SecretToken.hash(token), now: time)
             })
         else { return expired(language) }
-        let words = form.words(signupLanguage)
+        let words = form.words(signup.language)
+        let topics = signup.themes.map { config.plan.label(theme: $0, language: signup.language) }
+        var details: [[String: String]] = [
+            ["label": words["email"] ?? "", "value": signup.email],
+            ["label": words["name"] ?? "", "value": signup.name],
+            [
+                "label": words["networks"] ?? "",
+                "value": signup.networks.map(\.displayName).joined(separator: ", "),
+            ],
+        ]
+        if !topics.isEmpty {
+            details.append(["label": words["themes"] ?? "", "value": topics.joined(separator: ", ")])
+        }
+        details.append([
+            "label": words["frequency"] ?? "", "value": words[signup.frequency.rawValue] ?? signup.frequency.rawValue,
+        ])
         return PageResponse(
             body: pages.render(
                 template: "page.html",
                 context: [
-                    "lang": signupLanguage.rawValue, "title": words["confirmTitle"] ?? "",
+                    "lang": signup.language.rawValue, "title": words["confirmTitle"] ?? "",
                     "message": [problem.flatMap { words[$0] }, words["confirmMessage"]].compactMap { $0 }.joined(
                         separator: " "),
+                    "hasDetails": true, "details": details, "note": words["confirmNotYours"] ?? "",
                     "csrfForm": ["csrf": csrf, "button": words["confirmButton"] ?? ""],
                 ]))
     }
