@@ -131,6 +131,13 @@ struct EditorRouteTests {
             let weeks = try await browser.get("/admin/weeks")
             #expect(weeks.status == .ok)
             #expect(String(buffer: weeks.body).contains("anna"))
+            // This week and the next eight (the fixture's items are in this week and the next only).
+            var week = Self.week
+            for _ in 0...8 {
+                #expect(String(buffer: weeks.body).contains("<a href=\"/admin/weeks/\(week)\">\(week)</a>"), "\(week)")
+                week = week.next
+            }
+            #expect(!String(buffer: weeks.body).contains("/admin/weeks/\(week)\""), "not the ninth after")
             #expect(weeks.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true)
             #expect(try await browser.get("/admin").status == .ok, "the dashboard opens for an editor")
 
@@ -179,21 +186,29 @@ struct EditorRouteTests {
             let other: Character = real.first == "A" ? "B" : "A"
             let forged = try await browser.post(
                 "/admin/items", [("url", "https://evil.example/x"), ("title", "Forged"), ("weeks", "2026-W49")],
-                csrf: String(other) + String(real.dropFirst()))
+                csrf: String(other) + String(real.dropFirst()),
+                headers: [HTTPField.Name("Sec-Fetch-Site")!: "same-origin"])
             #expect(forged.status == .forbidden)
-            // An editor's own form whose token expired comes back unsaved, with what was typed and a fresh token.
+            // An editor's own form whose token expired (the browser says it came from this site) comes back
+            // unsaved, with what was typed and a fresh token.
             let body = String(buffer: forged.body)
             #expect(body.contains("security token had expired"), "\(body.prefix(300))")
             #expect(body.contains("value=\"Forged\"") && body.contains("https://evil.example/x"))
             // One the browser says another site posted is refused plainly: shown back, it would be one press from
             // saved (the page would carry the editor's own token).
-            let crossSite = try await browser.post(
-                "/admin/items/\(fixture.items[0])",
-                [("url", "https://evil.example/x"), ("title", "Forged"), ("weeks", "2026-W49")], csrf: "",
-                headers: [HTTPField.Name("Sec-Fetch-Site")!: "same-site"])
-            #expect(crossSite.status == .forbidden)
-            let refused = String(buffer: crossSite.body)
-            #expect(!refused.contains("Forged") && !refused.contains("evil.example"), "\(refused.prefix(300))")
+            // One that does not say plainly that it came from this site (a sibling's page; a browser without
+            // Sec-Fetch-Site whose Origin is null, or none) is refused plainly.
+            for headers: HTTPFields in [
+                [HTTPField.Name("Sec-Fetch-Site")!: "same-site"], [.origin: "null"], [:],
+            ] {
+                let crossSite = try await browser.post(
+                    "/admin/items/\(fixture.items[0])",
+                    [("url", "https://evil.example/x"), ("title", "Forged"), ("weeks", "2026-W49")], csrf: "",
+                    headers: headers)
+                #expect(crossSite.status == .forbidden)
+                let refused = String(buffer: crossSite.body)
+                #expect(!refused.contains("Forged") && !refused.contains("evil.example"), "\(refused.prefix(300))")
+            }
             // With the right token, a save of an item whose form does not say which version it changes is a
             // conflict: it would overwrite whatever changed meanwhile.
             let unversioned = try await browser.post(

@@ -93,11 +93,17 @@ extension AppDatabase {
     }
 
     /// The choices of a sign-up that is still waiting (the confirm page shows them), or `nil` when the token is
-    /// unknown or expired.
+    /// unknown or expired, or the sign-up was made before its person last unsubscribed (pressing it would change
+    /// nothing: ``confirmSignup(tokenHash:now:week:)``).
     public func pendingSignup(tokenHash: String, now: Date) throws -> MemberForm.Choices? {
         try read { db in
             try SQLRow.fetchOne(
-                db, sql: "SELECT * FROM signup WHERE tokenHash = ? AND expiresAt > ?", arguments: [tokenHash, now]
+                db,
+                sql: """
+                    SELECT s.* FROM signup s LEFT JOIN ambassador a ON a.email = s.email
+                    WHERE s.tokenHash = ? AND s.expiresAt > ?
+                        AND (a.unsubscribedAt IS NULL OR a.unsubscribedAt <= s.createdAt)
+                    """, arguments: [tokenHash, now]
             ).map(Self.signupChoices)
         }
     }
@@ -129,7 +135,13 @@ extension AppDatabase {
             if let id = try Int64.fetchOne(
                 db, sql: "SELECT id FROM ambassador WHERE email = ? AND status = 'active'", arguments: [choices.email])
             {
-                try db.execute(sql: "DELETE FROM signup WHERE email = ?", arguments: [choices.email])
+                // This sign-up answers so for the rest of the hour (a third press), the address's others go.
+                try db.execute(
+                    sql: "DELETE FROM signup WHERE email = ? AND tokenHash <> ?", arguments: [choices.email, tokenHash])
+                let kept = now.addingTimeInterval(Self.confirmedSignupKept)
+                try db.execute(
+                    sql: "UPDATE signup SET expiresAt = ? WHERE tokenHash = ? AND expiresAt > ?",
+                    arguments: [kept, tokenHash, kept])
                 return .alreadyActive(try Self.ambassador(db, id: id))
             }
             if let left = try Date.fetchOne(

@@ -60,6 +60,15 @@ struct CSRFGuard: Sendable {
         return true
     }
 
+    /// Whether the browser says plainly that a POST comes from this very site: `Sec-Fetch-Site: same-origin`, or,
+    /// from a browser that does not send that header, an `Origin` of this site (`null`, or none, says nothing).
+    func surelyFromThisSite(_ request: Request) -> Bool {
+        if let site = request.headers[.init("Sec-Fetch-Site")!] { return site == "same-origin" }
+        guard let sent = request.headers[.origin] else { return false }
+        let host = request.head.authority ?? ""
+        return sent == origin || sent == "http://\(host)" || sent == "https://\(host)"
+    }
+
     private static func wellFormed(_ value: String) -> Bool {
         value.utf8.count == 43
             && value.utf8.allSatisfy {

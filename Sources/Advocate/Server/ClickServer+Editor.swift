@@ -54,10 +54,11 @@ func addEditorRoutes(
     }
     /// Saves an item's form (`id == nil`: a new item). One refused for its token alone (it expired, or a link
     /// opened in another tab renewed the cookie) comes back unsaved with what was typed and a fresh token: saving
-    /// again is one press, and nothing typed is lost. One that the browser says came from another site (a sibling
-    /// subdomain's page, say) is refused plainly: shown back, its fields would be one press from saved.
+    /// again is one press, and nothing typed is lost, when the browser says plainly that it came from this site
+    /// (``CSRFGuard/surelyFromThisSite(_:)``). Any other (a sibling subdomain's page, say, or one whose `Origin` is
+    /// `null`) is refused plainly: shown back, its fields would be one press from saved.
     @Sendable func saveItem(_ request: Request, id: Int64?) async throws -> Response {
-        guard let (fields, valid) = try await form(request), valid || csrf.fromThisSite(request) else {
+        guard let (fields, valid) = try await form(request), valid || csrf.surelyFromThisSite(request) else {
             return PageResponse(
                 status: 403, body: "The form was stale or came from elsewhere: reload the page and try again.",
                 contentType: "text/plain; charset=utf-8"

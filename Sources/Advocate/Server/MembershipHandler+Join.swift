@@ -62,6 +62,10 @@ extension MembershipHandler {
             }
             if case .joined(let ambassador) = outcome { welcome(ambassador) }
             if case .rejoined(let ambassador) = outcome { welcome(ambassador) }
+            if case .alreadyActive(let ambassador) = outcome {
+                return PageResponse(
+                    body: pages.notice("alreadyIn", language: ambassador.language, values: wordValues))
+            }
             if outcome != .invalid {
                 return PageResponse(body: pages.notice("joined", language: choices.language, values: wordValues))
             }
@@ -130,6 +134,13 @@ extension MembershipHandler {
                 try $0.pendingSignup(tokenHash: SecretToken.hash(token), now: time)
             })
         else { return expired(language) }
+        // Confirmed already (this sign-up kept an hour for a second press, or the address active otherwise):
+        // pressing would change nothing, so the page says so instead of offering the button.
+        if let active = try await database.perform({ try $0.ambassador(email: signup.email) }),
+            active.status == .active
+        {
+            return PageResponse(body: pages.notice("alreadyIn", language: active.language, values: wordValues))
+        }
         let words = form.words(signup.language)
         let topics = signup.themes.map { config.plan.label(theme: $0, language: signup.language) }
         var details: [[String: String]] = [
