@@ -84,10 +84,12 @@ extension AdvocateCommand {
                         ?? FileManager.default.contents(atPath: path),
                     let text = String(data: data, encoding: .utf8)
                 else { throw ImportError.unreadable(file: target, reason: "cannot read the file as UTF-8 text") }
-                let validation = try AmbassadorImport.validate(
-                    csv: text, rules: context.importRules())
+                let validation: ImportValidation<Ambassador>
+                do { validation = try AmbassadorImport.validate(csv: text, rules: context.importRules()) } catch {
+                    throw ImportError.unreadable(file: target, reason: error.description)
+                }
                 if !validation.problems.isEmpty {
-                    throw ImportError.invalidRows(file: target, problems: validation.problems)
+                    throw ImportError.invalidInvitations(file: target, problems: validation.problems)
                 }
                 requests += validation.rows.map {
                     InvitationRequest(email: $0.value.email, name: $0.value.name, language: $0.value.language)

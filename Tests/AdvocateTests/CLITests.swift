@@ -96,6 +96,24 @@ struct CLITests {
         }
     }
 
+    @Test("invite names the file of a bad CSV, and gives advice it can follow (it has no --skip-invalid)")
+    func inviteErrors() throws {
+        let directory = try TempDirectory(sqliteOnly: true)
+        try directory.write("config.json", "{}")
+        #expect(try advocate(["init"], in: directory.url).status == 0)
+        try directory.write("header.csv", "e-mail,name\nann@example.org,Ann\n")
+        let header = try advocate(["invite", "header.csv"], in: directory.url)
+        #expect(header.status != 0)
+        #expect(header.stderr.contains("header.csv: line 1: unknown column 'e-mail'"), "\(header.stderr)")
+        try directory.write("rows.csv", "email,name\nnot-an-address,Ann\n")
+        let rows = try advocate(["invite", "rows.csv"], in: directory.url)
+        #expect(rows.status != 0)
+        #expect(rows.stderr.contains("rows.csv: 1 invalid row(s); nobody was invited"), "\(rows.stderr)")
+        #expect(!rows.stderr.contains("--skip-invalid"))
+        let listed = try advocate(["invite", "--status", "--json"], in: directory.url).stdout
+        #expect((try JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [Any])?.isEmpty == true, "\(listed)")
+    }
+
     @Test("a database kept busy by another process is exit 1 with a clear line, not the send lock's exit 75")
     func busyIsNotLocked() throws {
         let directory = try TempDirectory(sqliteOnly: true)

@@ -18,6 +18,15 @@ struct ConfigTests {
         #expect(config.defaultLanguage == .nl)
     }
 
+    @Test("a feed's theme is lower-cased as the plan's and the ambassadors' are, so that it matches them")
+    func feedThemeCase() throws {
+        let config = try decode(
+            "{\"plan\": {\"themes\": [\"Duurzaamheid\"]}, \"feeds\": [{\"url\": \"https://a.example/f\", \"theme\": \"Duurzaamheid\"}]}"
+        )
+        #expect(config.plan.themes == ["duurzaamheid"])
+        #expect(config.feeds.first?.theme == "duurzaamheid")
+    }
+
     @Test("plain http is accepted for loopback addresses only")
     func loopbackHTTP() throws {
         for url in ["http://127.0.0.1:8080", "http://localhost", "http://[::1]:9000", "https://go.acme.example"] {
@@ -83,6 +92,10 @@ struct ConfigTests {
             ),
             ("{\"feeds\": [{\"url\": \"ftp://a.example/f\"}]}", "config key 'feeds[0].url' is invalid"),
             ("{\"mail\": {\"smtp\": {\"url\": \"smtp://relay?x=1\"}}}", "config key 'mail.smtp.url' is invalid"),
+            (
+                "{\"plan\": {\"themes\": [\"careers\"], \"themeLabels\": {\"careers\": {\"NL\": \"Werken bij\"}}}}",
+                "config key 'plan.themeLabels.careers.NL' is invalid: 'NL' is not a language code"
+            ),
         ])
     func mistakes(json: String, message: String) {
         do {
@@ -160,6 +173,9 @@ struct ConfigTests {
         #expect(secrets.adminToken == nil)
         #expect(secrets.smtpPassword == nil)
         try directory.write("secrets.env", "ADVOCATE_ADMIN_TOKEN=t0ken\n")
+        #expect(try ConfigLoader.load(path: path, environment: [:]).1.adminToken == "t0ken")
+        // A file edited on Windows (CR LF) is read line by line too, its comment line included.
+        try directory.write("secrets.env", "# made by advocate init\r\nADVOCATE_ADMIN_TOKEN=t0ken\r\n")
         #expect(try ConfigLoader.load(path: path, environment: [:]).1.adminToken == "t0ken")
         // Basic auth with an empty password (":" is "Og==") against an empty token.
         #expect(!AdminAuth.allows("Basic Og==", token: ""))

@@ -105,6 +105,53 @@ struct ImportTests {
         #expect(moved.first?.texts == [SuggestedText(text: "three")])
     }
 
+    @Test("a re-import that names no week keeps the item's weeks; a new item without one goes to this week")
+    func reimportKeepsWeeks() throws {
+        let (directory, context, database, importer) = try fresh()
+        let first = try directory.write(
+            "first.json", "[{\"url\": \"https://example.org/a\", \"title\": \"A\", \"weeks\": [\"2026-W45\"]}]")
+        _ = try importer.importContent(file: first, skipInvalid: false)
+        // Weeks later the title is mended from an export without weeks: the mailed item must not move into this
+        // week's digest (it would be mailed again).
+        let mended = try directory.write(
+            "mended.json",
+            "[{\"url\": \"https://example.org/a\", \"title\": \"A, mended\"},"
+                + " {\"url\": \"https://example.org/b\", \"title\": \"B\"}]")
+        _ = try importer.importContent(file: mended, skipInvalid: false)
+        let items = try database.contentItems().sorted { $0.url < $1.url }
+        #expect(items.map(\.title) == ["A, mended", "B"])
+        #expect(items.map(\.weeks) == [[try ISOWeek(parsing: "2026-W45")], [context.currentWeek]])
+        // An explicit empty list still makes a draft.
+        let draft = try directory.write(
+            "draft.json", "[{\"url\": \"https://example.org/a\", \"title\": \"A\", \"weeks\": []}]")
+        _ = try importer.importContent(file: draft, skipInvalid: false)
+        #expect(try database.draftItems().map(\.url) == ["https://example.org/a"])
+    }
+
+    @Test("bad input names where: a JSON syntax error its line, a text's misspelt key its item, a doubled CSV column")
+    func whereItIsWrong() throws {
+        let (directory, _, database, importer) = try fresh()
+        let comma = try directory.write(
+            "comma.json",
+            "[\n  {\"url\": \"https://example.org/a\", \"title\": \"A\"}\n  {\"url\": \"https://example.org/b\"}\n]\n")
+        #expect {
+            try importer.importContent(file: comma, skipInvalid: false)
+        } throws: { "\($0)".contains("comma.json: not valid JSON: line 3, column 3: ") }
+        let misspelt = try directory.write(
+            "texts.json",
+            "[{\"url\": \"https://example.org/a\", \"title\": \"A\", \"texts\": [{\"netwrk\": \"x\", \"text\": \"short\"}]}]"
+        )
+        #expect {
+            try importer.importContent(file: misspelt, skipInvalid: false)
+        } throws: { "\($0)".contains("line 1, texts: unknown key 'netwrk' in a text") }
+        let doubled = try directory.write(
+            "people.csv", "email,networks,name,networks\nann@example.org,x,Ann,\n")
+        #expect {
+            try importer.importAmbassadors(file: doubled, skipInvalid: false)
+        } throws: { "\($0)".contains("\(doubled): line 1: column 'networks' appears twice in the header") }
+        #expect(try database.contentItems().isEmpty && database.ambassadors().isEmpty)
+    }
+
     @Test("a NUL character in content is refused with its line and field, and nothing is imported")
     func nulInContent() throws {
         let (directory, _, database, importer) = try fresh()

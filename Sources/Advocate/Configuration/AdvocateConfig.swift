@@ -241,6 +241,14 @@ public struct PlanConfig: Sendable, Decodable {
             throw ConfigError.invalidValue(
                 path: "plan.themeLabels.\(theme)", reason: "'\(theme)' is not in plan.themes")
         }
+        // A label's language is a code this version speaks: `"NL"` or `"de"` would be ignored without a word.
+        for (theme, labels) in themeLabels {
+            for code in labels.keys where Language(rawValue: code) == nil {
+                throw ConfigError.invalidValue(
+                    path: "plan.themeLabels.\(theme).\(code)",
+                    reason: "'\(code)' is not a language code (use: \(Language.codes))")
+            }
+        }
         let board = try c.value(.leaderboard, default: leaderboard.rawValue)
         guard let parsed = Leaderboard(rawValue: board) else {
             throw ConfigError.invalidValue(

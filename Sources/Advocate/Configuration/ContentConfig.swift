@@ -79,7 +79,8 @@ public struct FeedConfig: Sendable, Decodable, Hashable {
             throw ConfigError.invalidValue(path: "\(path).url", reason: "'\(raw)' is not an absolute http(s) URL")
         }
         self.url = url
-        theme = try c.decodeIfPresent(String.self, forKey: .theme)
+        // Lower-cased as the plan's themes and the ambassadors' are, so that a feed's "Duurzaamheid" matches them.
+        theme = try c.decodeIfPresent(String.self, forKey: .theme)?.lowercased()
         if let code = try c.decodeIfPresent(String.self, forKey: .language) {
             guard let known = Language(rawValue: code) else {
                 throw ConfigError.invalidValue(

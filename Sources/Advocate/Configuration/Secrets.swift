@@ -35,7 +35,10 @@ public struct Secrets: Sendable {
                         path: "secretsFile",
                         reason: "\(url.path) cannot be read (its permissions?) or is not UTF-8 text")
                 }
-                for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                // Any line break: a file edited on Windows ends its lines with CR LF, one Character in Swift.
+                for (number, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+                    .enumerated()
+                {
                     let trimmed = line.trimmingCharacters(in: .whitespaces)
                     if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
                     guard let equals = trimmed.firstIndex(of: "=") else {

@@ -3,8 +3,11 @@ import Foundation
 
 extension AppDatabase {
     /// Inserts new items and updates existing ones (matched by URL) in one transaction; an updated item's weeks,
-    /// texts and variants are replaced by the new ones. `editor` is recorded as the one who made the change.
-    public func upsertContent(_ items: [ContentItem], now: Date, by editor: String = "cli") throws -> UpsertCount {
+    /// texts and variants are replaced by the new ones, but for the weeks of the items whose URLs are in `keep` (the
+    /// file named no week for them). `editor` is recorded as the one who made the change.
+    public func upsertContent(
+        _ items: [ContentItem], now: Date, by editor: String = "cli", keepingWeeksOf keep: Set<String> = []
+    ) throws -> UpsertCount {
         try write { db in
             var count = UpsertCount()
             for item in items {
@@ -20,6 +23,9 @@ extension AppDatabase {
                     if updated.variants.isEmpty { updated.variants = existing.variants }
                     if updated.prompt == nil { updated.prompt = existing.prompt }
                     if updated.language == nil { updated.language = existing.language }
+                    // An item the file names no week for keeps its weeks: a re-import to mend a title must not move
+                    // a mailed item into this week's digest (it would be mailed again).
+                    if keep.contains(item.url) { updated.weeks = existing.weeks }
                     try Self.update(updated, now: now, db: db)
                     try Self.note(db, itemID: id, editor: editor, action: "import", detail: item.title, at: now)
                     count.updated += 1

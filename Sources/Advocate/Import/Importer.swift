@@ -5,6 +5,8 @@ import Foundation
 public enum ImportError: Error, CustomStringConvertible {
     case unreadable(file: String, reason: String)
     case invalidRows(file: String, problems: [ImportProblem])
+    /// Invalid rows of a file that `advocate invite` reads (it has no `--skip-invalid`).
+    case invalidInvitations(file: String, problems: [ImportProblem])
 
     public var description: String {
         switch self {
@@ -12,6 +14,11 @@ public enum ImportError: Error, CustomStringConvertible {
             "\(file): \(reason)"
         case .invalidRows(let file, let problems):
             (["\(file): \(problems.count) invalid row(s); nothing was imported (use --skip-invalid to import the rest)"]
+                + problems.map { "  \(file) \($0)" }).joined(separator: "\n")
+        case .invalidInvitations(let file, let problems):
+            ([
+                "\(file): \(problems.count) invalid row(s); nobody was invited (mend them, or leave them out, and run again)"
+            ]
                 + problems.map { "  \(file) \($0)" }).joined(separator: "\n")
         }
     }
@@ -57,7 +64,9 @@ public struct Importer: Sendable {
             throw ImportError.unreadable(file: file, reason: error.description)
         }
         try check(validation.problems, file: file, skipInvalid: skipInvalid)
-        let count = try database.upsertContent(validation.rows.map(\.value), now: rules.now, by: editor)
+        let count = try database.upsertContent(
+            validation.rows.map(\.value), now: rules.now, by: editor,
+            keepingWeeksOf: Set(validation.rows.filter { $0.blank.contains("weeks") }.map(\.value.url)))
         return ImportOutcome(count: count, skipped: validation.problems)
     }
 

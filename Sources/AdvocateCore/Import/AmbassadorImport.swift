@@ -21,6 +21,10 @@ public enum AmbassadorImport {
                 line: header.line,
                 reason: "unknown column '\(unknown)' in the header (expected \(columns.joined(separator: ",")))")
         }
+        if let repeated = names.enumerated().first(where: { names.prefix($0.offset).contains($0.element) }) {
+            throw CSVSyntaxError(
+                line: header.line, reason: "column '\(repeated.element)' appears twice in the header")
+        }
         guard names.contains("email") else {
             throw CSVSyntaxError(line: header.line, reason: "the header has no 'email' column")
         }

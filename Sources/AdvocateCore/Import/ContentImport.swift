@@ -24,7 +24,11 @@ public enum ContentImport {
     > {
         let parsed: Any
         do { parsed = try JSONSerialization.jsonObject(with: data) } catch {
-            throw FileError(description: "not valid JSON: \(error.localizedDescription)")
+            // Foundation's own description says where ("around character 53"), which is told as a line and column;
+            // the localized one says nothing of where.
+            let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
+            throw FileError(
+                description: "not valid JSON: \(detail.map { located($0, in: data) } ?? error.localizedDescription)")
         }
         guard let array = parsed as? [Any] else {
             throw FileError(description: "expected a JSON array of items at the top level")
@@ -48,10 +52,23 @@ public enum ContentImport {
                     continue
                 }
                 firstLineOfURL[item.url] = line
-                rows.append(ImportRow(line: line, value: item))
+                // No week named: a new item goes to the default week, a known one keeps its weeks.
+                let blank: Set<String> = object["week"] == nil && object["weeks"] == nil ? ["weeks"] : []
+                rows.append(ImportRow(line: line, value: item, blank: blank))
             }
         }
         return ImportValidation(rows: rows, problems: problems)
+    }
+
+    /// A JSON parser's message with the line and column of the "character N" (a byte offset) it names put first.
+    static func located(_ message: String, in data: Data) -> String {
+        guard let range = message.range(of: "character "),
+            let offset = Int(message[range.upperBound...].prefix { $0.isNumber }), offset <= data.count
+        else { return message }
+        let before = data.prefix(offset)
+        let line = before.count { $0 == 0x0A } + 1
+        let column = offset - (before.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
+        return "line \(line), column \(column): \(message)"
     }
 
     /// Builds one item from decoded JSON values, as the import and the `content add` command both do.
@@ -167,6 +184,13 @@ public enum ContentImport {
             if let text = entry as? String {
                 suggestions.append(SuggestedText(text: text))
             } else if let pair = entry as? [String: Any], let text = pair["text"] as? String {
+                // A misspelt key ("netwrk") would make a network's text everyone's without a word.
+                if let unknown = pair.keys.sorted().first(where: { $0 != "network" && $0 != "text" }) {
+                    return fail("unknown key '\(unknown)' in a text (use: network, text)")
+                }
+                if let raw = pair["network"], !(raw is String) {
+                    return fail("a text's network must be a string like \"x\"")
+                }
                 var network: Network? = nil
                 if let code = pair["network"] as? String {
                     guard let known = Network(rawValue: code.lowercased()) else {
