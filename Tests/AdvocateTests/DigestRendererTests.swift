@@ -54,6 +54,38 @@ struct DigestRendererTests {
         #expect(digest.subject == "Om te delen in week 49: Zon & wind")
     }
 
+    @Test("a title cannot end an attribute with a combining mark after its quote, nor open a personal slot")
+    func hostileTitles() throws {
+        let hostile = [
+            ContentItem(
+                id: 1, url: "https://acme.example/zon", title: "Launch\"\u{301} style=width:4000px \u{E000}4\u{E001}",
+                summary: "Stroom", imageURL: "https://acme.example/z.jpg", weeks: [week],
+                texts: [.init(text: "Tekst \u{E000}2\u{E001}")])
+        ]
+        let digest = try #require(try renderer().render(for: person(1), weekItems: hostile, week: week))
+        // Escaped by bytes: the quote is &quot; with its mark after it, never a bare quote that ends alt="…".
+        let escaped = "alt=\"Launch&quot;\u{301} style=width:4000px 4\""
+        let bare = "Launch\"\u{301}"
+        #expect(digest.html.contains(escaped), "\(digest.html)")
+        #expect(!digest.html.contains(bare))
+        // The markers are gone from the content: no slot opens in the title, the subject or the text.
+        #expect(!digest.subject.contains("/u/") && !digest.text.contains("Tekst https"), "\(digest.subject)")
+        #expect(!digest.html.contains("\u{E000}") && !digest.subject.contains("\u{E001}"))
+    }
+
+    @Test("the web pages escape by bytes too: a quote with a combining mark after it cannot end an attribute")
+    func hostilePageValues() throws {
+        let pages = try PageRenderer.load(directory: packageRoot.appendingPathComponent("Templates"))
+        let hostile = "Launch\"\u{301} onmouseover=x"
+        let page = pages.render(
+            template: "page.html",
+            context: ["lang": "en", "title": hostile, "message": "m", "csrfForm": ["csrf": hostile, "button": "b"]])
+        let escaped = "value=\"Launch&quot;\u{301} onmouseover=x\""
+        let bare = "Launch\"\u{301}"
+        #expect(page.contains(escaped), "\(page)")
+        #expect(!page.contains(bare))
+    }
+
     @Test("names are escaped in HTML and kept as they are in text")
     func escaping() throws {
         let digest = try #require(

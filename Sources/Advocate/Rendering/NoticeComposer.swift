@@ -28,7 +28,7 @@ public struct NoticeComposer: Sendable {
             guard let source = try? String(contentsOf: file, encoding: .utf8) else {
                 throw TemplateError(description: "cannot read \(file.path)")
             }
-            do { return try MustacheTemplate(string: source) } catch {
+            do { return try MustacheTemplate.advocate(source, name: name) } catch {
                 throw TemplateError(description: "\(file.path) is not a valid template: \(error)")
             }
         }

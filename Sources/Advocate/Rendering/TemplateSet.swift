@@ -45,7 +45,8 @@ public struct TemplateSet: Sendable {
             let file = directory.appendingPathComponent(name)
             let source = try read(file)
             do {
-                library.register(try MustacheTemplate(string: source), named: String(name.dropLast(".mustache".count)))
+                library.register(
+                    try MustacheTemplate.advocate(source, name: name), named: String(name.dropLast(".mustache".count)))
             } catch let error as MustacheTemplate.ParserError {
                 throw TemplateError(
                     description: "\(file.path) line \(error.context.lineNumber), column \(error.context.columnNumber): "

@@ -35,7 +35,7 @@ public final class Dashboard: Sendable {
         guard let source = try? String(contentsOf: file, encoding: .utf8) else {
             throw TemplateError(description: "cannot read \(file.path)")
         }
-        do { template = try MustacheTemplate(string: source) } catch {
+        do { template = try MustacheTemplate.advocate(source, name: "admin.html") } catch {
             throw TemplateError(description: "\(file.path) is not a valid template: \(error)")
         }
         self.database = database

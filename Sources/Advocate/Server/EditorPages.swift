@@ -19,7 +19,7 @@ struct EditorPages: Sendable {
             guard let source = try? String(contentsOf: file, encoding: .utf8) else {
                 throw TemplateError(description: "cannot read \(file.path)")
             }
-            do { library.register(try MustacheTemplate(string: source), named: name) } catch {
+            do { library.register(try MustacheTemplate.advocate(source, name: name), named: name) } catch {
                 throw TemplateError(description: "\(file.path) is not a valid template: \(error)")
             }
         }

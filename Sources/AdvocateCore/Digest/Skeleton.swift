@@ -75,6 +75,16 @@ public struct Skeleton: Sendable {
 }
 
 extension String {
+    /// The text without the two private-use characters of ``Skeleton/marker(_:)``: content (a title, a text) is
+    /// rendered into a group's skeleton, where `\u{E000}4\u{E001}` in a title would become a hole filled with each
+    /// person's value (their unsubscribe link, in the subject). Real text never holds them.
+    public var withoutSlotMarkers: String {
+        guard unicodeScalars.contains(where: { $0 == "\u{E000}" || $0 == "\u{E001}" }) else { return self }
+        var kept = String.UnicodeScalarView()
+        kept.append(contentsOf: unicodeScalars.lazy.filter { $0 != "\u{E000}" && $0 != "\u{E001}" })
+        return String(kept)
+    }
+
     /// The text escaped for HTML element content and attribute values, as Mustache escapes `{{value}}`. Works on
     /// UTF-8 bytes: it runs for every personal value of every digest.
     public var htmlEscaped: String {

@@ -10,7 +10,7 @@ public struct SuggestedText: Sendable, Codable, Hashable {
     /// Creates a suggested text.
     public init(network: Network? = nil, text: String) {
         self.network = network
-        self.text = text
+        self.text = text.withoutSlotMarkers
     }
 }
 
@@ -47,14 +47,14 @@ public struct ContentItem: Sendable, Codable, Hashable {
     ) {
         self.id = id
         self.url = url
-        self.title = title
-        self.summary = summary
+        self.title = title.withoutSlotMarkers
+        self.summary = summary.withoutSlotMarkers
         self.imageURL = imageURL
         self.theme = theme
         self.weeks = weeks
         self.texts = texts
         self.language = language
-        self.prompt = prompt
+        self.prompt = prompt?.withoutSlotMarkers
         self.variants = variants
     }
 
@@ -97,9 +97,9 @@ public struct ContentVariant: Sendable, Codable, Hashable {
         language: Language, title: String, summary: String = "", prompt: String? = nil, texts: [SuggestedText] = []
     ) {
         self.language = language
-        self.title = title
-        self.summary = summary
-        self.prompt = prompt
+        self.title = title.withoutSlotMarkers
+        self.summary = summary.withoutSlotMarkers
+        self.prompt = prompt?.withoutSlotMarkers
         self.texts = texts
     }
 }
