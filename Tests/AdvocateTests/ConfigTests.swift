@@ -63,6 +63,10 @@ struct ConfigTests {
                 "config key 'mail.dkim.domain' is invalid: 'other.example' must be the domain of mail.fromAddress"
             ),
             ("{\"mail\": {\"dkim\": {\"selector\": \"bad selector\"}}}", "config key 'mail.dkim.selector' is invalid"),
+            (
+                "{\"mail\": {\"dkim\": {\"selector\": \"s\u{E9}lecteur\"}}}",
+                "config key 'mail.dkim.selector' is invalid"
+            ),
             ("{\"mail\": {\"envelopeFrom\": \"bounces\"}}", "config key 'mail.envelopeFrom' is invalid"),
             (
                 "{\"membership\": {\"allowedDomains\": [\"@acme\"]}}",

@@ -52,6 +52,8 @@ struct DigestRendererTests {
         #expect(html.contains(">Plaats op LinkedIn</a>"), "buttons name the action")
         #expect(!html.contains("\u{E000}"), "every marker is filled")
         #expect(digest.subject == "Om te delen in week 49: Zon & wind")
+        // The text part tells LinkedIn's users to copy the text too, as the HTML part does.
+        #expect(digest.text.contains("(LinkedIn neemt geen tekst over"), "\(digest.text)")
     }
 
     @Test("a title cannot end an attribute with a combining mark after its quote, nor open a personal slot")

@@ -107,7 +107,9 @@ public struct DKIMConfig: Sendable, Decodable {
         ] {
             guard let value else { continue }
             guard !value.isEmpty, value.utf8.count <= 63,
-                value.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "." })
+                value.unicodeScalars.allSatisfy({
+                    $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == ".")
+                })
             else {
                 throw ConfigError.invalidValue(
                     path: "mail.dkim.\(key)", reason: "'\(value)' is not a DNS label (letters, digits, '-')")
