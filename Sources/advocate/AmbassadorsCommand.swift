@@ -152,7 +152,7 @@ extension AdvocateCommand.Ambassadors {
                 let today = CalendarDay(now, in: context.config.timeZone)
                 var form = MemberForm(
                     email: ambassador.email, name: name ?? ambassador.name,
-                    language: language ?? ambassador.language.rawValue, themes: ambassador.themes,
+                    language: language?.lowercased() ?? ambassador.language.rawValue, themes: ambassador.themes,
                     networks: ambassador.networks.map(\.rawValue),
                     frequency: frequency ?? ambassador.schedule.frequency.rawValue,
                     pausedUntil: ambassador.schedule.pausedUntil.flatMap { $0 < today ? nil : $0 }?.description ?? "",
@@ -172,13 +172,37 @@ extension AdvocateCommand.Ambassadors {
                 rules.anyTheme = context.config.plan.themes.isEmpty
                 switch form.validate(rules, checkEmail: false) {
                 case .failure(let problems):
-                    let fields = problems.byField.sorted { $0.key < $1.key }.map { "--\($0.key): \($0.value.rawValue)" }
-                    throw ValidationError("invalid values: \(fields.joined(separator: ", "))")
+                    let fields = problems.byField.sorted { $0.key < $1.key }.map {
+                        "--\(Self.option($0.key)) \(Self.describe($0.value))"
+                    }
+                    throw ValidationError("invalid values: \(fields.joined(separator: "; "))")
                 case .success(let choices):
                     try database.updatePreferences(
                         ambassadorID: id, choices: choices, status: status, week: context.currentWeek, now: now)
                 }
                 print("Updated \(address).")
+            }
+        }
+
+        /// The option that sets a form's field (the form names it as the preferences page does).
+        static func option(_ field: String) -> String { field == "pausedUntil" ? "pause-until" : field }
+
+        /// What is wrong with an option's value, for the operator.
+        static func describe(_ problem: MemberForm.Problem) -> String {
+            switch problem {
+            case .missing: "is missing"
+            case .tooLong: "is too long"
+            case .controlCharacters: "contains control characters"
+            case .invalidEmail: "is not an e-mail address"
+            case .domainNotAllowed: "is not of an allowed domain"
+            case .unknownLanguage: "is not a language code (use: \(Language.codes))"
+            case .unknownTheme: "names a theme that is not in plan.themes"
+            case .unknownNetwork: "names an unknown network (use: \(Network.codes))"
+            case .noNetwork: "must name one network at least"
+            case .invalidDay: "must be a day like 2026-12-31, or none"
+            case .dayInPast: "is a day that has passed"
+            case .dayTooFar: "is more than a year ahead"
+            case .unknownFrequency: "must be weekly or biweekly"
             }
         }
 

@@ -29,6 +29,16 @@ struct AmbassadorImportTests {
         #expect(people[1].firstName == "Zoë")
     }
 
+    @Test("a spreadsheet's filler rows are skipped, and a cell of only separators says nothing (keeps what is stored)")
+    func spreadsheetLeftovers() throws {
+        let csv =
+            "email,name,language,themes,networks\n" + "ann@example.org,Ann,, ; ,;\n" + ",,,,\n" + " , ,,;,\n"
+        let result = try AmbassadorImport.validate(csv: csv, rules: rules)
+        #expect(result.problems.isEmpty, "\(result.problems)")
+        #expect(result.rows.map(\.value.email) == ["ann@example.org"])
+        #expect(result.rows.first?.blank == ["language", "themes", "networks"])
+    }
+
     @Test("every invalid row is reported with its line and field")
     func problems() throws {
         let csv = """

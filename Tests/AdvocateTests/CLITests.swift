@@ -144,6 +144,18 @@ struct CLITests {
         let people = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
         #expect(people.first?["status"] as? String == "unsubscribed")
         #expect(people.first?["name"] as? String == long)
+        // Bad values are named by the options that set them, in words; a language code in capitals is a code.
+        let bad = try advocate(
+            ["ambassadors", "set", "zoe@example.org", "--pause-until", "2020-01-01", "--networks", "myspace"],
+            in: directory.url)
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("--networks names an unknown network"), "\(bad.stderr)")
+        #expect(bad.stderr.contains("--pause-until is a day that has passed"), "\(bad.stderr)")
+        #expect(
+            try advocate(["ambassadors", "set", "zoe@example.org", "--language", "EN"], in: directory.url).status == 0)
+        let after = try advocate(["ambassadors", "list", "--json"], in: directory.url)
+        let listed = try #require(try JSONSerialization.jsonObject(with: Data(after.stdout.utf8)) as? [[String: Any]])
+        #expect(listed.first?["language"] as? String == "en")
     }
 }
 

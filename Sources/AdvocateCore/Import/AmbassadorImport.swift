@@ -33,6 +33,8 @@ public enum AmbassadorImport {
         var problems: [ImportProblem] = []
         var firstLineOfEmail: [String: Int] = [:]
         for record in records.dropFirst() {
+            // A spreadsheet's filler row (",,,,") holds nobody: skipped, as a blank line is.
+            if record.fields.allSatisfy({ isBlank($0) }) { continue }
             guard record.fields.count == names.count else {
                 problems.append(
                     ImportProblem(
@@ -54,13 +56,17 @@ public enum AmbassadorImport {
                     continue
                 }
                 firstLineOfEmail[ambassador.email] = record.line
-                let blank = ["name", "language", "themes", "networks"].filter {
-                    (values[$0] ?? "").trimmingCharacters(in: .whitespaces).isEmpty
-                }
+                let blank = ["name", "language", "themes", "networks"].filter { isBlank(values[$0] ?? "") }
                 rows.append(ImportRow(line: record.line, value: ambassador, blank: Set(blank)))
             }
         }
         return ImportValidation(rows: rows, problems: problems)
+    }
+
+    /// Whether a cell says nothing: empty, spaces, or only the lists' separators (`;`, a spreadsheet's leftover),
+    /// which must not clear what is stored.
+    static func isBlank(_ cell: String) -> Bool {
+        cell.unicodeScalars.allSatisfy { $0 == ";" || CharacterSet.whitespaces.contains($0) }
     }
 
     /// Builds one ambassador from named values, as the CSV import and the `add` command both do.
