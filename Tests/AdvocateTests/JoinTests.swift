@@ -13,6 +13,15 @@ struct JoinTests {
         ("networks[]", "linkedin"), ("networks[]", "x"),
     ]
 
+    /// Zoe, who was an ambassador and unsubscribed.
+    static func unsubscribedZoe(_ database: AppDatabase) throws -> Ambassador {
+        try database.addAmbassador(
+            Ambassador(
+                email: "zoe@acme.example", name: "Zoe", language: .en, networks: [.x], status: .unsubscribed,
+                joinedAt: fixedNow),
+            now: fixedNow)
+    }
+
     @Test("sign-up: check-your-inbox page, confirmation mail, GET changes nothing, POST activates, welcome mail")
     func doubleOptIn() async throws {
         let fixture = try MembershipFixture()
@@ -96,11 +105,7 @@ struct JoinTests {
             second[1] = ("name", "Someone Else")
             _ = try await browser.post("/join", second)
             await fixture.settle()
-            let mails = try await fixture.mails(atLeast: 2)
-            let paths = mails.compactMap {
-                MembershipFixture.link(in: $0, prefix: "https://go.acme.example/join/confirm/")
-            }
-            .map { String($0.dropFirst("https://go.acme.example".count)) }
+            let paths = try await fixture.confirmationPaths(atLeast: 2)
             #expect(paths.count == 2 && paths[0] != paths[1])
             let first = try await browser.get(paths[0])
             #expect(first.body.contains("<dd>Zo\u{EB} d&#39;Hondt</dd>") && !first.body.contains("Someone Else"))
@@ -117,11 +122,7 @@ struct JoinTests {
         let fixture = try MembershipFixture()
         let database = fixture.database
         let person = person
-        let zoe = try database.addAmbassador(
-            Ambassador(
-                email: "zoe@acme.example", name: "Zoe", language: .en, networks: [.x], status: .unsubscribed,
-                joinedAt: fixedNow),
-            now: fixedNow)
+        let zoe = try Self.unsubscribedZoe(database)
         try await fixture.run { browser in
             fixture.clock.advance(by: 60)
             _ = try await browser.get("/join")
@@ -188,11 +189,7 @@ struct JoinTests {
     func staleConfirmation() async throws {
         let fixture = try MembershipFixture()
         let database = fixture.database
-        let left = try database.addAmbassador(
-            Ambassador(
-                email: "zoe@acme.example", name: "Zoe", language: .en, networks: [.x], status: .unsubscribed,
-                joinedAt: fixedNow),
-            now: fixedNow)
+        let left = try Self.unsubscribedZoe(database)
         let person = person
         try await fixture.run { browser in
             _ = try await browser.get("/join")

@@ -71,10 +71,14 @@ struct MembershipFixture {
     /// The path (`/join/confirm/TOKEN`) of the confirmation link in the first mail the server sent, once it arrived;
     /// the server's base is `https://go.acme.example`.
     func confirmationPath() async throws -> String {
+        try #require(try await confirmationPaths(atLeast: 1).first)
+    }
+
+    /// The paths of the confirmation links in the mails the server sent, in order, once `count` mails arrived.
+    func confirmationPaths(atLeast count: Int) async throws -> [String] {
         let base = "https://go.acme.example"
-        let mail = try #require(try await mails(atLeast: 1).first)
-        let link = try #require(Self.link(in: mail, prefix: "\(base)/join/confirm/"))
-        return String(link.dropFirst(base.count))
+        return try await mails(atLeast: count).compactMap { Self.link(in: $0, prefix: "\(base)/join/confirm/") }
+            .map { String($0.dropFirst(base.count)) }
     }
 
     /// The first link in a mail's text part that starts with `prefix`.

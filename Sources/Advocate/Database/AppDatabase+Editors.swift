@@ -77,15 +77,18 @@ extension AppDatabase {
     public func editorSession(tokenHash: String, now: Date, maxAge: TimeInterval, maxIdle: TimeInterval) throws
         -> Editor?
     {
-        @Sendable func current(_ session: EditorSessionRow) -> Bool {
+        @Sendable func live(_ session: EditorSessionRow) -> Bool {
             now.timeIntervalSince(session.started) < maxAge && now.timeIntervalSince(session.seen) < maxIdle
-                && now.timeIntervalSince(session.seen) <= 60
+        }
+        // Live and seen within the minute: nothing to write.
+        @Sendable func current(_ session: EditorSessionRow) -> Bool {
+            live(session) && now.timeIntervalSince(session.seen) <= 60
         }
         guard let session = try read({ db in try Self.editorSession(db, tokenHash: tokenHash) }) else { return nil }
         if current(session) { return session.editor }
         return try write { db in
             guard let session = try Self.editorSession(db, tokenHash: tokenHash) else { return nil }
-            guard now.timeIntervalSince(session.started) < maxAge, now.timeIntervalSince(session.seen) < maxIdle else {
+            guard live(session) else {
                 try db.execute(sql: "DELETE FROM editorSession WHERE tokenHash = ?", arguments: [tokenHash])
                 return nil
             }

@@ -92,19 +92,34 @@ extension AppDatabase {
         try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM signup") ?? 0 }
     }
 
-    /// The choices of a sign-up that is still waiting (the confirm page shows them), or `nil` when the token is
-    /// unknown or expired, or the sign-up was made before its person last unsubscribed (pressing it would change
-    /// nothing: ``confirmSignup(tokenHash:now:week:)``).
-    public func pendingSignup(tokenHash: String, now: Date) throws -> MemberForm.Choices? {
+    /// A sign-up that is still waiting, as its confirm page shows it.
+    public struct PendingSignup: Sendable {
+        /// What pressing the button confirms.
+        public var choices: MemberForm.Choices
+        /// The language of the address's person when they are an active ambassador already (pressing then changes
+        /// nothing), else `nil`.
+        public var activeLanguage: Language?
+    }
+
+    /// The sign-up of `tokenHash` that is still waiting, with whether its address is active already, in one read;
+    /// `nil` when the token is unknown or expired, or the sign-up was made before its person last unsubscribed
+    /// (pressing it would change nothing: ``confirmSignup(tokenHash:now:week:)``).
+    public func pendingSignup(tokenHash: String, now: Date) throws -> PendingSignup? {
         try read { db in
             try SQLRow.fetchOne(
                 db,
                 sql: """
-                    SELECT s.* FROM signup s LEFT JOIN ambassador a ON a.email = s.email
+                    SELECT s.*, a.status AS personStatus, a.language AS personLanguage
+                    FROM signup s LEFT JOIN ambassador a ON a.email = s.email
                     WHERE s.tokenHash = ? AND s.expiresAt > ?
                         AND (a.unsubscribedAt IS NULL OR a.unsubscribedAt <= s.createdAt)
                     """, arguments: [tokenHash, now]
-            ).map(Self.signupChoices)
+            ).map { row in
+                PendingSignup(
+                    choices: Self.signupChoices(row),
+                    activeLanguage: row["personStatus"] as String? == "active"
+                        ? Language(rawValue: row["personLanguage"] as String? ?? "") ?? .nl : nil)
+            }
         }
     }
 
@@ -135,13 +150,8 @@ extension AppDatabase {
             if let id = try Int64.fetchOne(
                 db, sql: "SELECT id FROM ambassador WHERE email = ? AND status = 'active'", arguments: [choices.email])
             {
-                // This sign-up answers so for the rest of the hour (a third press), the address's others go.
-                try db.execute(
-                    sql: "DELETE FROM signup WHERE email = ? AND tokenHash <> ?", arguments: [choices.email, tokenHash])
-                let kept = now.addingTimeInterval(Self.confirmedSignupKept)
-                try db.execute(
-                    sql: "UPDATE signup SET expiresAt = ? WHERE tokenHash = ? AND expiresAt > ?",
-                    arguments: [kept, tokenHash, kept])
+                // This sign-up answers so for the rest of the hour (a third press).
+                try Self.endSignups(db, of: choices.email, keeping: tokenHash, now: now)
                 return .alreadyActive(try Self.ambassador(db, id: id))
             }
             if let left = try Date.fetchOne(
@@ -151,12 +161,19 @@ extension AppDatabase {
                 try db.execute(sql: "DELETE FROM signup WHERE tokenHash = ?", arguments: [tokenHash])
                 return .invalid
             }
-            let outcome = try Self.activate(db, choices: choices, week: week, now: now, keeping: tokenHash)
-            try db.execute(
-                sql: "UPDATE signup SET expiresAt = ? WHERE tokenHash = ?",
-                arguments: [now.addingTimeInterval(Self.confirmedSignupKept), tokenHash])
-            return outcome
+            return try Self.activate(db, choices: choices, week: week, now: now, keeping: tokenHash)
         }
+    }
+
+    /// Ends the sign-ups of `email`, but for the confirmed one `keeping` names (if any), which stays for at most
+    /// ``confirmedSignupKept`` to answer a second press.
+    private static func endSignups(_ db: any SQLSession, of email: String, keeping: String?, now: Date) throws {
+        try db.execute(sql: "DELETE FROM signup WHERE email = ? AND tokenHash <> ?", arguments: [email, keeping ?? ""])
+        guard let keeping else { return }
+        let kept = now.addingTimeInterval(confirmedSignupKept)
+        try db.execute(
+            sql: "UPDATE signup SET expiresAt = ? WHERE tokenHash = ? AND expiresAt > ?",
+            arguments: [kept, keeping, kept])
     }
 
     /// How long a confirmed sign-up answers a second press of its button (``confirmSignup(tokenHash:now:week:)``).
@@ -199,13 +216,12 @@ extension AppDatabase {
     }
 
     /// Makes the address an active ambassador with `choices`: a new person, or the same person again (same id,
-    /// same history) when the address is known. Used-up sign-ups go, but for the one `keeping` names; invitations of
-    /// the address are accepted.
+    /// same history) when the address is known. Used-up sign-ups go, but for the confirmed one `keeping` names
+    /// (``endSignups(_:of:keeping:now:)``); invitations of the address are accepted.
     private static func activate(
         _ db: any SQLSession, choices: MemberForm.Choices, week: ISOWeek, now: Date, keeping: String? = nil
     ) throws -> SignupOutcome {
-        try db.execute(
-            sql: "DELETE FROM signup WHERE email = ? AND tokenHash <> ?", arguments: [choices.email, keeping ?? ""])
+        try endSignups(db, of: choices.email, keeping: keeping, now: now)
         try db.execute(sql: "UPDATE invitation SET acceptedAt = ? WHERE email = ?", arguments: [now, choices.email])
         let values: SQLArguments = [
             choices.name, choices.language.rawValue, json(choices.themes), json(choices.networks.map(\.rawValue)),
@@ -245,13 +261,14 @@ extension AppDatabase {
             let forAddress =
                 try Int.fetchOne(
                     db, sql: "SELECT COUNT(*) FROM membershipMail WHERE fingerprint = ?", arguments: [fingerprint]) ?? 0
-            let lastHour =
-                try perHour == nil
-                ? 0
-                : Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM membershipMail WHERE sentAt >= ?",
-                    arguments: [now.addingTimeInterval(-3_600)]) ?? 0
-            guard forAddress < perAddress, lastHour < perHour ?? .max else { return false }
+            guard forAddress < perAddress else { return false }
+            if let perHour {
+                let lastHour =
+                    try Int.fetchOne(
+                        db, sql: "SELECT COUNT(*) FROM membershipMail WHERE sentAt >= ?",
+                        arguments: [now.addingTimeInterval(-3_600)]) ?? 0
+                guard lastHour < perHour else { return false }
+            }
             try db.execute(
                 sql: "INSERT INTO membershipMail (fingerprint, sentAt) VALUES (?, ?)", arguments: [fingerprint, now])
             return true

@@ -53,10 +53,7 @@ struct CSRFGuard: Sendable {
         if let site = request.headers[.init("Sec-Fetch-Site")!], site != "same-origin", site != "none" { return false }
         // Browsers send `Origin: null` when the page's Referrer-Policy is no-referrer (as every page here says);
         // that tells nothing either way, and the token pair still decides.
-        if let sent = request.headers[.origin], sent != origin, sent != "null" {
-            let host = request.head.authority ?? ""
-            guard sent == "http://\(host)" || sent == "https://\(host)" else { return false }
-        }
+        if let sent = request.headers[.origin], sent != "null", !isThisSite(sent, request) { return false }
         return true
     }
 
@@ -65,6 +62,11 @@ struct CSRFGuard: Sendable {
     func surelyFromThisSite(_ request: Request) -> Bool {
         if let site = request.headers[.init("Sec-Fetch-Site")!] { return site == "same-origin" }
         guard let sent = request.headers[.origin] else { return false }
+        return isThisSite(sent, request)
+    }
+
+    /// Whether an `Origin` is this site's: publicBaseURL's, or the request's own host (a server reached directly).
+    private func isThisSite(_ sent: String, _ request: Request) -> Bool {
         let host = request.head.authority ?? ""
         return sent == origin || sent == "http://\(host)" || sent == "https://\(host)"
     }

@@ -130,17 +130,16 @@ extension MembershipHandler {
     {
         let time = now()
         guard
-            let signup = try await database.perform({
+            let pending = try await database.perform({
                 try $0.pendingSignup(tokenHash: SecretToken.hash(token), now: time)
             })
         else { return expired(language) }
         // Confirmed already (this sign-up kept an hour for a second press, or the address active otherwise):
         // pressing would change nothing, so the page says so instead of offering the button.
-        if let active = try await database.perform({ try $0.ambassador(email: signup.email) }),
-            active.status == .active
-        {
-            return PageResponse(body: pages.notice("alreadyIn", language: active.language, values: wordValues))
+        if let active = pending.activeLanguage {
+            return PageResponse(body: pages.notice("alreadyIn", language: active, values: wordValues))
         }
+        let signup = pending.choices
         let words = form.words(signup.language)
         let topics = signup.themes.map { config.plan.label(theme: $0, language: signup.language) }
         var details: [[String: String]] = [
