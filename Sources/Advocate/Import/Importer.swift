@@ -13,14 +13,16 @@ public enum ImportError: Error, CustomStringConvertible {
         case .unreadable(let file, let reason):
             "\(file): \(reason)"
         case .invalidRows(let file, let problems):
-            (["\(file): \(problems.count) invalid row(s); nothing was imported (use --skip-invalid to import the rest)"]
-                + problems.map { "  \(file) \($0)" }).joined(separator: "\n")
+            Self.listing(file, problems, "nothing was imported (use --skip-invalid to import the rest)")
         case .invalidInvitations(let file, let problems):
-            ([
-                "\(file): \(problems.count) invalid row(s); nobody was invited (mend them, or leave them out, and run again)"
-            ]
-                + problems.map { "  \(file) \($0)" }).joined(separator: "\n")
+            Self.listing(file, problems, "nobody was invited (mend them, or leave them out, and run again)")
         }
+    }
+
+    /// The file's invalid rows, each with its line, under a headline that says what happened.
+    private static func listing(_ file: String, _ problems: [ImportProblem], _ outcome: String) -> String {
+        (["\(file): \(problems.count) invalid row(s); \(outcome)"] + problems.map { "  \(file) \($0)" })
+            .joined(separator: "\n")
     }
 }
 
