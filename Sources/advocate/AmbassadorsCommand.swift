@@ -42,6 +42,12 @@ extension AdvocateCommand.Ambassadors {
                         "  left out \(erased.count) who asked to be erased (never added back by an import): "
                             + erased.joined(separator: ", "))
                 }
+                let declined = outcome.count.declined
+                if !declined.isEmpty {
+                    print(
+                        "  left out \(declined.count) who asked never to be invited (ambassadors add enrols someone "
+                            + "who agreed after all): " + declined.joined(separator: ", "))
+                }
                 for problem in outcome.skipped { print("  skipped \(file) \(problem)") }
             }
         }

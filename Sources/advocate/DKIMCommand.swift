@@ -20,8 +20,8 @@ extension AdvocateCommand.DKIM {
         static let configuration = CommandConfiguration(
             abstract: "Create DKIM keys in the secrets file and print the DNS TXT records to publish.",
             discussion: """
-                Writes ADVOCATE_DKIM_RSA_KEY (RSA 2048) and, with --ed25519, ADVOCATE_DKIM_ED25519_KEY into the file \\
-                named by secretsFile (created readable by the owner only). Existing keys are kept unless --force. \\
+                Writes ADVOCATE_DKIM_RSA_KEY (RSA 2048) and, with --ed25519, ADVOCATE_DKIM_ED25519_KEY into the file \
+                named by secretsFile (created readable by the owner only). Existing keys are kept unless --force. \
                 Set mail.dkim.selector in config.json to the selector printed here.
                 """)
 

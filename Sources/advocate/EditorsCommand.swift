@@ -12,7 +12,7 @@ extension AdvocateCommand {
         static let configuration = CommandConfiguration(
             abstract: "Manage the accounts that sign in to the editor at /admin.",
             discussion: """
-                Passwords are read from standard input (one line; --password-stdin) or asked for on the terminal \\
+                Passwords are read from standard input (one line; --password-stdin) or asked for on the terminal \
                 without echo, never taken as an argument. They are stored as bcrypt hashes (editor.passwordCost).
                 """,
             subcommands: [Add.self, List.self, Password.self, Remove.self]

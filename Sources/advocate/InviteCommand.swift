@@ -9,9 +9,10 @@ extension AdvocateCommand {
         static let configuration = CommandConfiguration(
             abstract: "Invite colleagues: a personal mail with a join link that already knows their address.",
             discussion: """
-                Give a CSV file (columns email, and optionally name and language) or addresses. Nobody is invited \\
-                twice within membership.invitationCooldownDays, and people who unsubscribed or were removed are \\
-                never invited, unless --force; active ambassadors are never invited. Safe to kill and run again: \\
+                Give a CSV file (columns email, and optionally name and language) or addresses. Nobody is invited \
+                twice within membership.invitationCooldownDays, and people who unsubscribed or were removed are \
+                never invited, unless --force; active ambassadors, and people who asked through an invitation's \
+                "never invite me again" link (its List-Unsubscribe), are never invited. Safe to kill and run again: \
                 the invitations are a ledger like the digest's. Exit codes as for `digest send` (0, 1, 3, 75).
                 """)
 
@@ -52,7 +53,7 @@ extension AdvocateCommand {
                         }
                         return try Output.json(Report(queued: queued, run: summary))
                     }
-                    print(Self.describe(queued))
+                    print(Self.describe(queued, forced: force))
                     print(
                         "Sent \(summary.sent) invitation(s) in this run (\(summary.attempts) attempts"
                             + (summary.unreachable > 0 ? ", \(summary.unreachable) not sent: relay unreachable" : "")
@@ -113,17 +114,21 @@ extension AdvocateCommand {
             print("\(list.count) invitation(s)")
         }
 
-        static func describe(_ result: InvitationQueueResult) -> String {
+        /// What was queued and who was left out, and why; without `forced`, a hint when `--force` would invite some.
+        static func describe(_ result: InvitationQueueResult, forced: Bool) -> String {
             var parts = ["Queued \(result.queued.count) invitation(s)"]
             let skipped = [
                 (result.recentlyInvited, "invited recently"), (result.unsubscribed, "unsubscribed"),
                 (result.removed, "removed"), (result.alreadyMembers, "already ambassadors"),
+                (result.declined, "asked not to be invited again"),
             ].filter { !$0.0.isEmpty }
             if !skipped.isEmpty {
                 parts.append(
                     "skipped "
                         + skipped.map { "\($0.0.count) \($0.1) (\($0.0.joined(separator: ", ")))" }
-                        .joined(separator: "; ") + "; --force invites people skipped for the first three reasons")
+                        .joined(separator: "; ")
+                        + (result.forceWouldInvite && !forced
+                            ? "; --force invites people skipped for the first three reasons" : ""))
             }
             return parts.joined(separator: "; ") + "."
         }

@@ -9,7 +9,7 @@ struct LinkTokenTests {
     @Test("a sealed token opens to the same link and is short and URL-safe")
     func roundTrip() throws {
         let sealer = LinkSealer(keyring: keyring)
-        for kind in [LinkToken.Kind.share, .visit, .unsubscribe, .trap] {
+        for kind in [LinkToken.Kind.share, .visit, .unsubscribe, .trap, .invite, .preferences, .stopInvitations] {
             let token = LinkToken(
                 kind: kind, ambassadorID: 4_000_000_000, itemID: LinkToken.maxItemID, network: .mastodon, week: week)
             let text = sealer.seal(token)

@@ -220,4 +220,102 @@ struct InvitationTests {
         let late = try #require(try database.invitations().first { $0.email == "late@example.org" })
         #expect(late.status == .failed && late.attempts == 0 && late.lastError == "not sent: already an ambassador")
     }
+
+    @Test(
+        "an invitation's never-invite-me-again link: List-Unsubscribe one-click on a real server stops later invitations, even with --force; a GET or an empty POST changes nothing"
+    )
+    func optOut() throws {
+        let (directory, server) = try prepare()
+        try directory.write(
+            "config.json",
+            smtpConfig(port: server.port, certificate: nil, username: nil).replacingOccurrences(
+                of: #"{"databasePath""#, with: #"{"server": {"host": "127.0.0.1", "port": 0}, "databasePath""#))
+        let sent = try advocate(
+            ["invite", "ann@example.org", "bob@example.org", "--language", "en"], in: directory.url)
+        #expect(sent.status == 0, "\(sent.stdout)\(sent.stderr)")
+        var mails = try server.parsedMessages()
+        func optOutLink(_ address: String) throws -> String {
+            let mail = try #require(mails.first { $0["toAddress"] as? String == address })
+            let header = try #require(mail["listUnsubscribe"] as? String)
+            #expect(header.hasPrefix("<https://advocate.example.org/u/") && header.hasSuffix(">"), "\(header)")
+            #expect(mail["listUnsubscribePost"] as? String == "List-Unsubscribe=One-Click")
+            let link = String(header.dropFirst().dropLast())
+            let text = (mail["text"] as? String ?? "").replacingOccurrences(of: "\r\n", with: "\n")
+            #expect(text.contains("Never invite me again:\n\(link)"), "\(text)")
+            #expect((mail["html"] as? String)?.contains("href=\"\(link)\"") == true)
+            return link
+        }
+        let (ann, bob) = (try optOutLink("ann@example.org"), try optOutLink("bob@example.org"))
+        #expect(ann != bob, "each invitation has its own link")
+
+        let serve = try ServerProcess(directory: directory.url)
+        defer { serve.stop() }
+        let database = try context(directory).openDatabase()
+        let base = "https://advocate.example.org"
+        let page = try http(serve.baseURL + ann.dropFirst(base.count))
+        #expect(page.status == 200 && page.body.contains("Never invite you again?"), "\(page.body)")
+        #expect(page.body.contains("value=\"stopInvitations\"") && page.body.contains("Never invite me again"))
+        #expect(try !database.isSuppressed("ann@example.org"), "a GET (a scanner's) changes nothing")
+        let form = ["Content-Type: application/x-www-form-urlencoded"]
+        let empty = try http(serve.baseURL + bob.dropFirst(base.count), method: "POST", body: "", headers: form)
+        #expect(empty.status == 400)
+        #expect(try !database.isSuppressed("bob@example.org"))
+        for _ in 0..<2 {
+            let stopped = try http(
+                serve.baseURL + ann.dropFirst(base.count), method: "POST", body: "List-Unsubscribe=One-Click",
+                headers: form)
+            #expect(stopped.status == 200 && stopped.body.contains("You will not be invited again"), "\(stopped)")
+        }
+        #expect(try database.isSuppressed("ann@example.org"))
+        #expect(try http(serve.baseURL + ann.dropFirst(base.count)).body.contains("You will not be invited again"))
+
+        let again = try advocate(["invite", "ann@example.org", "bob@example.org", "--force"], in: directory.url)
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        #expect(
+            again.stdout.contains("Queued 1 invitation(s); skipped 1 asked not to be invited again (ann@example.org)."),
+            "no hint to use --force when it would change nothing: \(again.stdout)")
+        #expect(server.receivedCounts() == ["ann@example.org": 1, "bob@example.org": 2])
+
+        // Erased first, invited again with --force, then opting out through that invitation's page (its form, not
+        // the one-click): never invited again either.
+        #expect(
+            try advocate(["ambassadors", "add", "cas@example.org", "--name", "Cas"], in: directory.url).status == 0)
+        #expect(try advocate(["ambassadors", "remove", "cas@example.org"], in: directory.url).status == 0)
+        #expect(
+            try advocate(["invite", "cas@example.org", "--force", "--language", "en"], in: directory.url).status == 0)
+        mails = try server.parsedMessages()
+        let cas = try optOutLink("cas@example.org")
+        let pressed = try http(
+            serve.baseURL + cas.dropFirst(base.count), method: "POST", body: "action=stopInvitations", headers: form)
+        #expect(pressed.status == 200 && pressed.body.contains("You will not be invited again"), "\(pressed)")
+        let forcedCas = try advocate(["invite", "cas@example.org", "--force", "--language", "en"], in: directory.url)
+        #expect(forcedCas.stdout.contains("1 asked not to be invited again (cas@example.org)"), "\(forcedCas.stdout)")
+        #expect(server.receivedCounts()["cas@example.org"] == 1)
+
+        // A queued invitation of an address that opts out through an earlier one is settled unsent.
+        let queued = try database.queueInvitations(
+            [InvitationRequest(email: "bob@example.org", name: "Bob", language: .en)], force: true, cooldownDays: 30,
+            now: fixedNow)
+        #expect(queued.queued == ["bob@example.org"])
+        let first = try #require(try database.invitations().last { $0.email == "bob@example.org" })
+        #expect(try database.stopInvitations(id: first.id, now: fixedNow)?.email == "bob@example.org")
+        let latest = try #require(try database.invitations().first { $0.email == "bob@example.org" })
+        #expect(latest.status == .failed && latest.lastError == "not sent: asked not to be invited again")
+        #expect(try !database.invitationIsDue(id: latest.id))
+
+        // An import does not enrol someone who opted out (and says so); adding them one by one does, for someone
+        // who agreed after all; erasing them later keeps the opt-out.
+        try directory.write("staff.csv", "email,name\nann@example.org,Ann\ndee@example.org,Dee\n")
+        let imported = try advocate(["ambassadors", "import", "staff.csv"], in: directory.url)
+        #expect(imported.stdout.contains("1 added"), "\(imported.stdout)")
+        #expect(imported.stdout.contains("left out 1 who asked never to be invited"), "\(imported.stdout)")
+        #expect(try database.ambassador(email: "ann@example.org") == nil)
+        #expect(
+            try advocate(["ambassadors", "add", "ann@example.org", "--name", "Ann"], in: directory.url).status == 0)
+        #expect(try database.ambassador(email: "ann@example.org") != nil)
+        #expect(try advocate(["ambassadors", "remove", "ann@example.org"], in: directory.url).status == 0)
+        let removed = try advocate(["invite", "ann@example.org", "--force"], in: directory.url)
+        #expect(removed.stdout.contains("1 asked not to be invited again (ann@example.org)"), "\(removed.stdout)")
+        #expect(server.receivedCounts()["ann@example.org"] == 1)
+    }
 }

@@ -9,6 +9,9 @@ public struct UpsertCount: Sendable, Equatable, Codable {
     public var updated = 0
     /// Addresses left out because their people asked to be erased: an import never brings them back.
     public var erased: [String] = []
+    /// Addresses left out because their people asked, through an invitation, never to be invited: an import does
+    /// not enrol them either (`ambassadors add` does, for someone who agreed after all).
+    public var declined: [String] = []
 
     /// Creates a count.
     public init(created: Int = 0, updated: Int = 0, erased: [String] = []) {
@@ -39,8 +42,12 @@ extension AppDatabase {
                 let existed =
                     try Bool.fetchOne(
                         db, sql: "SELECT 1 FROM ambassador WHERE email = ?", arguments: [ambassador.email]) ?? false
-                if !existed, try Self.isSuppressed(db, ambassador.email) {
-                    count.erased.append(ambassador.email)
+                if !existed, let reason = try Self.suppressionReason(db, ambassador.email) {
+                    if reason == Self.declinedReason {
+                        count.declined.append(ambassador.email)
+                    } else {
+                        count.erased.append(ambassador.email)
+                    }
                     continue
                 }
                 try db.execute(
@@ -138,10 +145,14 @@ extension AppDatabase {
             guard known > 0 else { return false }
             try db.execute(
                 sql: """
-                    INSERT INTO suppression (fingerprint, reason, createdAt) VALUES (?, 'removed', ?)
-                    ON CONFLICT DO NOTHING
+                    INSERT INTO suppression (fingerprint, reason, createdAt) VALUES (?, ?, ?)
+                    ON CONFLICT (fingerprint) DO UPDATE SET reason = CASE WHEN suppression.reason = ? THEN ?
+                                                                          ELSE suppression.reason END
                     """,
-                arguments: [EmailAddress.fingerprint(email), now])
+                arguments: [
+                    EmailAddress.fingerprint(email), Self.removedReason, now, Self.declinedReason,
+                    Self.removedAndDeclined,
+                ])
             return true
         }
     }

@@ -18,7 +18,7 @@ public struct ClickRecord: Sendable, Equatable {
         switch kind {
         case .share: "share"
         case .visit: "visit"
-        case .trap, .unsubscribe, .invite, .preferences: "trap"
+        case .trap, .unsubscribe, .invite, .preferences, .stopInvitations: "trap"
         }
     }
 

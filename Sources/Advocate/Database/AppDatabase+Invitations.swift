@@ -36,13 +36,18 @@ public struct InvitationQueueResult: Sendable, Codable, Equatable {
     public var recentlyInvited: [String] = []
     public var unsubscribed: [String] = []
     public var removed: [String] = []
+    /// Asked, through an earlier invitation's opt-out link, never to be invited again (not even with `--force`).
+    public var declined: [String] = []
+
+    /// Whether `--force` would have queued some of those left out (invited recently, unsubscribed or removed).
+    public var forceWouldInvite: Bool { !recentlyInvited.isEmpty || !unsubscribed.isEmpty || !removed.isEmpty }
     public var alreadyMembers: [String] = []
 }
 
 extension AppDatabase {
     /// Queues invitations in one transaction. Nobody is invited twice within `cooldownDays`, and people who
     /// unsubscribed or were removed are never invited, unless `force`; an invitation that is still on its way is
-    /// never doubled, and active ambassadors are never invited.
+    /// never doubled, and active ambassadors and people who asked not to be invited again are never invited.
     public func queueInvitations(_ requests: [InvitationRequest], force: Bool, cooldownDays: Int, now: Date) throws
         -> InvitationQueueResult
     {
@@ -64,14 +69,16 @@ extension AppDatabase {
                     try Bool.fetchOne(
                         db, sql: "SELECT 1 FROM invitation WHERE email = ? AND createdAt >= ? AND status <> 'failed'",
                         arguments: [request.email, since]) ?? false
-                let suppressed = try Self.isSuppressed(db, request.email)
+                let suppression = try Self.suppressionReason(db, request.email)
                 if status == "active" {
                     result.alreadyMembers.append(request.email)
+                } else if Self.declined(suppression) {
+                    result.declined.append(request.email)
                 } else if open || (recent && !force) {
                     result.recentlyInvited.append(request.email)
                 } else if status == "unsubscribed" && !force {
                     result.unsubscribed.append(request.email)
-                } else if suppressed && !force {
+                } else if suppression != nil && !force {
                     result.removed.append(request.email)
                 } else {
                     try db.execute(
@@ -159,6 +166,42 @@ extension AppDatabase {
         return db.changesCount
     }
 
+    /// The invitation an opt-out link names, and whether its address is already never invited again; `nil` when the
+    /// invitation is gone (its address was erased).
+    public func invitationOptOut(id: Int64) throws -> (invitation: InvitationListing, stopped: Bool)? {
+        try read { db in
+            guard let invitation = try Self.invitation(db, id: id) else { return nil }
+            return (invitation, Self.declined(try Self.suppressionReason(db, invitation.email)))
+        }
+    }
+
+    /// The address of invitation `id` asked never to be invited again: its fingerprint goes into `suppression`
+    /// (reason `declined`, or `removed+declined` when it was erased before) and its queued invitations are settled
+    /// unsent, in one transaction. Returns the invitation, or `nil` when it is gone. Doing it twice changes nothing.
+    @discardableResult
+    public func stopInvitations(id: Int64, now: Date) throws -> InvitationListing? {
+        try write { db in
+            guard let invitation = try Self.invitation(db, id: id) else { return nil }
+            try db.execute(
+                sql: """
+                    INSERT INTO suppression (fingerprint, reason, createdAt) VALUES (?, ?, ?)
+                    ON CONFLICT (fingerprint) DO UPDATE SET reason = CASE WHEN suppression.reason = ? THEN ?
+                                                                          ELSE suppression.reason END
+                    """,
+                arguments: [
+                    EmailAddress.fingerprint(invitation.email), Self.declinedReason, now, Self.removedReason,
+                    Self.removedAndDeclined,
+                ])
+            try db.execute(
+                sql: """
+                    UPDATE invitation SET status = 'failed', updatedAt = ?,
+                        lastError = 'not sent: asked not to be invited again'
+                    WHERE email = ? AND status IN ('pending', 'retry')
+                    """, arguments: [now, invitation.email])
+            return invitation
+        }
+    }
+
     /// Whether an invitation may still be sent: it exists (the person was not erased meanwhile) and is due.
     public func invitationIsDue(id: Int64) throws -> Bool {
         try read { db in
@@ -204,9 +247,11 @@ extension AppDatabase {
 
     /// One invitation.
     public func invitation(id: Int64) throws -> InvitationListing? {
-        try read { db in
-            try SQLRow.fetchOne(db, sql: "SELECT * FROM invitation WHERE id = ?", arguments: [id]).map(Self.invitation)
-        }
+        try read { db in try Self.invitation(db, id: id) }
+    }
+
+    static func invitation(_ db: any SQLSession, id: Int64) throws -> InvitationListing? {
+        try SQLRow.fetchOne(db, sql: "SELECT * FROM invitation WHERE id = ?", arguments: [id]).map(Self.invitation)
     }
 
     static func invitation(_ row: SQLRow) -> InvitationListing {

@@ -356,10 +356,25 @@ extension AppDatabase {
     }
 
     static func isSuppressed(_ db: any SQLSession, _ address: String) throws -> Bool {
-        try Bool.fetchOne(
-            db, sql: "SELECT 1 FROM suppression WHERE fingerprint = ?", arguments: [EmailAddress.fingerprint(address)])
-            ?? false
+        try suppressionReason(db, address) != nil
     }
+
+    /// Why `address` is in `suppression`, `nil` when it is not: ``removedReason`` (erased: never invited without
+    /// `--force`, never brought back by an import), ``declinedReason`` (asked through an invitation's opt-out link
+    /// never to be invited again: never invited, not even with `--force`, nor enrolled by an import; joining by
+    /// themselves, or `ambassadors add`, still works) or ``removedAndDeclined`` (both, in either order).
+    static func suppressionReason(_ db: any SQLSession, _ address: String) throws -> String? {
+        try String.fetchOne(
+            db, sql: "SELECT reason FROM suppression WHERE fingerprint = ?",
+            arguments: [EmailAddress.fingerprint(address)])
+    }
+
+    static let removedReason = "removed"
+    static let declinedReason = "declined"
+    static let removedAndDeclined = "removed+declined"
+
+    /// Whether a suppression's reason says the person asked never to be invited again.
+    static func declined(_ reason: String?) -> Bool { reason == declinedReason || reason == removedAndDeclined }
 
     static func ambassador(_ db: any SQLSession, id: Int64) throws -> Ambassador {
         try ambassador(try SQLRow.fetchOne(db, sql: "SELECT * FROM ambassador WHERE id = ?", arguments: [id])!)

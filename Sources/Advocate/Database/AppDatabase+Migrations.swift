@@ -196,7 +196,8 @@ extension AppDatabase {
                     CREATE INDEX invitation_email ON invitation(email, createdAt);
                     CREATE INDEX invitation_status ON invitation(status);
 
-                    -- People who were removed must never be invited again: a fingerprint of the address only.
+                    -- People who were removed must never be invited again: a fingerprint of the address only. (Since
+                    -- the invitations' opt-out link the reason may also be 'declined' or 'removed+declined'.)
                     CREATE TABLE suppression (
                         fingerprint TEXT PRIMARY KEY,
                         reason TEXT NOT NULL,

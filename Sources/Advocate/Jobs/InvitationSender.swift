@@ -98,7 +98,7 @@ public final class InvitationSender: Sendable {
                     let message = notices.message(
                         .invite, to: invitation.email, name: invitation.name, language: invitation.language,
                         url: links.invitation(id: invitation.id, week: week), now: now(),
-                        messageID: messageID)
+                        messageID: messageID, optOut: links.stopInvitations(invitationID: invitation.id, week: week))
                     return notices.outgoing(message)
                 },
                 skip: {},

@@ -38,12 +38,15 @@ public struct NoticeComposer: Sendable {
     }
 
     /// The message of `kind` to `address` in `language`, with its button leading to `url`. `values` fill the
-    /// words (`firstName`, `days`, …); `messageID` is fixed for ledger mails (invitations), fresh otherwise.
+    /// words (`firstName`, `days`, …); `messageID` is fixed for ledger mails (invitations), fresh otherwise. An
+    /// `optOut` link (an invitation's: never invite this address again) goes under the note, labelled with the
+    /// words' `<kind>MailOptOut`, and into `List-Unsubscribe` with RFC 8058's one-click POST.
     public func message(
         _ kind: Kind, to address: String, name: String, language: Language, url: String, values: [String: Any] = [:],
-        now: Date, messageID: String? = nil
+        now: Date, messageID: String? = nil, optOut: String? = nil
     ) -> MailMessage {
         var fill = values
+        let optOutLabel = "\(kind.rawValue)MailOptOut"
         fill["organization"] = organization
         if fill["firstName"] == nil {
             fill["firstName"] =
@@ -52,17 +55,18 @@ public struct NoticeComposer: Sendable {
         }
         let words = pages.words(language, fill)
         let prefix = "\(kind.rawValue)Mail"
-        let context: [String: Any] = [
+        var context: [String: Any] = [
             "lang": language.rawValue, "subject": words["\(prefix)Subject"] ?? "",
             "heading": words["\(prefix)Heading"] ?? "", "body": words["\(prefix)Body"] ?? "",
             "note": words["\(prefix)Note"] ?? "", "button": ["url": url, "label": words["\(prefix)Button"] ?? url],
         ]
+        if let optOut { context["optOut"] = ["url": optOut, "label": words[optOutLabel] ?? optOut] }
         let domain = EmailAddress.domain(of: mail.fromAddress)
         let nonce = (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         return MailMessage(
             from: .init(name: mail.fromName, address: mail.fromAddress), to: .init(name: name, address: address),
             replyTo: mail.replyTo, subject: words["\(prefix)Subject"] ?? "", date: now, timeZone: timeZone,
-            messageID: messageID ?? "advocate.\(kind.rawValue).\(nonce)@\(domain)",
+            messageID: messageID ?? "advocate.\(kind.rawValue).\(nonce)@\(domain)", unsubscribeURL: optOut,
             text: text.render(context), html: html.render(context))
     }
 

@@ -336,8 +336,11 @@ public struct LinkHandler: Sendable {
     }
 
     /// `GET /u/TOKEN`: a page with a confirm button. A GET never changes anything, because scanners follow links.
+    /// An invitation's opt-out link (``LinkToken/Kind/stopInvitations``) has its own page (`stopInvitationsPage`).
     public func unsubscribePage(_ text: String) async throws -> LinkResponse {
-        guard let token = sealer.open(text), token.kind == .unsubscribe,
+        guard let token = sealer.open(text) else { return notFound }
+        if token.kind == .stopInvitations { return try await stopInvitationsPage(token) }
+        guard token.kind == .unsubscribe,
             let ambassador = try await database.perform({ try $0.ambassador(id: token.ambassadorID) })
         else { return notFound }
         if token.test { return page("test", language: ambassador.language) }
@@ -352,9 +355,11 @@ public struct LinkHandler: Sendable {
     /// `POST /u/TOKEN`: RFC 8058 one-click (`List-Unsubscribe=One-Click`, as `application/x-www-form-urlencoded`
     /// or `multipart/form-data`) or the page's form (`action=…`). Unsubscribing works with a link of any age;
     /// re-subscribing only with a recent one (``LinksConfig/resubscribeWeeks``), so an old or forwarded mail cannot
-    /// sign someone up again.
+    /// sign someone up again. An invitation's opt-out link stops invitations instead (`stopInvitations`).
     public func unsubscribe(_ text: String, form: UnsubscribeForm?) async throws -> LinkResponse {
-        guard let token = sealer.open(text), token.kind == .unsubscribe,
+        guard let token = sealer.open(text) else { return notFound }
+        if token.kind == .stopInvitations { return try await stopInvitations(token, form: form) }
+        guard token.kind == .unsubscribe,
             let ambassador = try await database.perform({ try $0.ambassador(id: token.ambassadorID) }),
             let id = ambassador.id
         else { return notFound }
@@ -377,6 +382,37 @@ public struct LinkHandler: Sendable {
         return try await canResubscribe(token, left)
             ? page("done", language: language, action: "resubscribe", button: "resubscribeButton")
             : page("doneOld", language: language)
+    }
+
+    /// `GET /u/TOKEN` of an invitation's opt-out link: a page with a confirm button, or the page that says the
+    /// address is never invited again when it already is.
+    private func stopInvitationsPage(_ token: LinkToken) async throws -> LinkResponse {
+        guard
+            let (invitation, stopped) = try await database.perform({ try $0.invitationOptOut(id: token.ambassadorID) })
+        else { return notFound }
+        if token.test { return page("test", language: invitation.language) }
+        return stopped
+            ? page("invitesStopped", language: invitation.language)
+            : page("stopInvites", language: invitation.language, action: "stopInvitations", button: "stopInvitesButton")
+    }
+
+    /// `POST /u/TOKEN` of an invitation's opt-out link: RFC 8058 one-click or the page's form
+    /// (`action=stopInvitations`). The address is never invited again (``AppDatabase/stopInvitations(id:now:)``);
+    /// the invitation's own join link still works while it lasts.
+    private func stopInvitations(_ token: LinkToken, form: UnsubscribeForm?) async throws -> LinkResponse {
+        guard let invitation = try await database.perform({ try $0.invitation(id: token.ambassadorID) }) else {
+            return notFound
+        }
+        guard let form, form.isOneClick || form.action == "stopInvitations" else {
+            return LinkResponse(
+                status: 400, location: nil, html: pages.render("badRequest", language: invitation.language))
+        }
+        if token.test { return page("test", language: invitation.language) }
+        let time = now()
+        guard try await database.perform({ try $0.stopInvitations(id: token.ambassadorID, now: time) }) != nil else {
+            return notFound
+        }
+        return page("invitesStopped", language: invitation.language)
     }
 
     private func page(_ key: String, language: Language, action: String? = nil, button: String? = nil)

@@ -18,6 +18,9 @@ public struct LinkToken: Sendable, Hashable {
         case invite = 5
         /// The ambassador's preferences page.
         case preferences = 6
+        /// An invitation's opt-out (`/u/`, its `List-Unsubscribe`): never invite its address again; `ambassadorID`
+        /// holds the invitation's id. (The last kind three bits can hold.)
+        case stopInvitations = 7
     }
 
     /// What the link does.

@@ -36,6 +36,12 @@ public struct TrackedShareLinks: ShareLinks {
         "\(baseURL)/join?invite=\(sealer.seal(LinkToken(kind: .invite, ambassadorID: id, week: week)))"
     }
 
+    /// An invitation's opt-out link (`/u/`): the person asks never to be invited again.
+    public func stopInvitations(invitationID: Int64, week: ISOWeek) -> String {
+        let token = LinkToken(kind: .stopInvitations, ambassadorID: invitationID, week: week, test: test)
+        return "\(baseURL)/u/\(sealer.seal(token))"
+    }
+
     public func trap(ambassadorID: Int64, week: ISOWeek) -> String? {
         "\(baseURL)/t/\(sealer.seal(LinkToken(kind: .trap, ambassadorID: ambassadorID, week: week, test: test)))"
     }
