@@ -143,16 +143,7 @@ extension AppDatabase {
                 known += db.changesCount
             }
             guard known > 0 else { return false }
-            try db.execute(
-                sql: """
-                    INSERT INTO suppression (fingerprint, reason, createdAt) VALUES (?, ?, ?)
-                    ON CONFLICT (fingerprint) DO UPDATE SET reason = CASE WHEN suppression.reason = ? THEN ?
-                                                                          ELSE suppression.reason END
-                    """,
-                arguments: [
-                    EmailAddress.fingerprint(email), Self.removedReason, now, Self.declinedReason,
-                    Self.removedAndDeclined,
-                ])
+            try Self.suppress(db, email, Self.removedReason, now: now)
             return true
         }
     }

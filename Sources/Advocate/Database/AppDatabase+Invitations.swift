@@ -38,10 +38,10 @@ public struct InvitationQueueResult: Sendable, Codable, Equatable {
     public var removed: [String] = []
     /// Asked, through an earlier invitation's opt-out link, never to be invited again (not even with `--force`).
     public var declined: [String] = []
+    public var alreadyMembers: [String] = []
 
     /// Whether `--force` would have queued some of those left out (invited recently, unsubscribed or removed).
     public var forceWouldInvite: Bool { !recentlyInvited.isEmpty || !unsubscribed.isEmpty || !removed.isEmpty }
-    public var alreadyMembers: [String] = []
 }
 
 extension AppDatabase {
@@ -182,16 +182,7 @@ extension AppDatabase {
     public func stopInvitations(id: Int64, now: Date) throws -> InvitationListing? {
         try write { db in
             guard let invitation = try Self.invitation(db, id: id) else { return nil }
-            try db.execute(
-                sql: """
-                    INSERT INTO suppression (fingerprint, reason, createdAt) VALUES (?, ?, ?)
-                    ON CONFLICT (fingerprint) DO UPDATE SET reason = CASE WHEN suppression.reason = ? THEN ?
-                                                                          ELSE suppression.reason END
-                    """,
-                arguments: [
-                    EmailAddress.fingerprint(invitation.email), Self.declinedReason, now, Self.removedReason,
-                    Self.removedAndDeclined,
-                ])
+            try Self.suppress(db, invitation.email, Self.declinedReason, now: now)
             try db.execute(
                 sql: """
                     UPDATE invitation SET status = 'failed', updatedAt = ?,

@@ -373,6 +373,19 @@ extension AppDatabase {
     static let declinedReason = "declined"
     static let removedAndDeclined = "removed+declined"
 
+    /// Keeps `address`'s fingerprint in `suppression` for `reason` (``removedReason`` or ``declinedReason``), together
+    /// with the other one when it is there already: an erasure and an opt-out make ``removedAndDeclined`` in either
+    /// order, so that neither undoes the other.
+    static func suppress(_ db: any SQLSession, _ address: String, _ reason: String, now: Date) throws {
+        let other = reason == removedReason ? declinedReason : removedReason
+        try db.execute(
+            sql: """
+                INSERT INTO suppression (fingerprint, reason, createdAt) VALUES (?, ?, ?)
+                ON CONFLICT (fingerprint) DO UPDATE SET reason = CASE WHEN suppression.reason = ? THEN ?
+                                                                      ELSE suppression.reason END
+                """, arguments: [EmailAddress.fingerprint(address), reason, now, other, removedAndDeclined])
+    }
+
     /// Whether a suppression's reason says the person asked never to be invited again.
     static func declined(_ reason: String?) -> Bool { reason == declinedReason || reason == removedAndDeclined }
 
