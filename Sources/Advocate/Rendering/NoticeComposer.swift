@@ -23,17 +23,9 @@ public struct NoticeComposer: Sendable {
     public static func load(
         directory: URL, pages: PageRenderer, config: AdvocateConfig, signers: [DKIMSigner] = []
     ) throws -> NoticeComposer {
-        func template(_ name: String) throws -> MustacheTemplate {
-            let file = directory.appendingPathComponent("\(name).mustache")
-            guard let source = try? String(contentsOf: file, encoding: .utf8) else {
-                throw TemplateError(description: "cannot read \(file.path)")
-            }
-            do { return try MustacheTemplate.advocate(source, name: name) } catch {
-                throw TemplateError(description: "\(file.path) is not a valid template: \(error)")
-            }
-        }
-        return NoticeComposer(
-            html: try template("notice.html"), text: try template("notice.txt"), pages: pages, mail: config.mail,
+        NoticeComposer(
+            html: try .advocate(named: "notice.html", in: directory),
+            text: try .advocate(named: "notice.txt", in: directory), pages: pages, mail: config.mail,
             organization: config.organization, timeZone: config.timeZone, signers: signers)
     }
 
@@ -46,7 +38,6 @@ public struct NoticeComposer: Sendable {
         now: Date, messageID: String? = nil, optOut: String? = nil
     ) -> MailMessage {
         var fill = values
-        let optOutLabel = "\(kind.rawValue)MailOptOut"
         fill["organization"] = organization
         if fill["firstName"] == nil {
             fill["firstName"] =
@@ -60,7 +51,7 @@ public struct NoticeComposer: Sendable {
             "heading": words["\(prefix)Heading"] ?? "", "body": words["\(prefix)Body"] ?? "",
             "note": words["\(prefix)Note"] ?? "", "button": ["url": url, "label": words["\(prefix)Button"] ?? url],
         ]
-        if let optOut { context["optOut"] = ["url": optOut, "label": words[optOutLabel] ?? optOut] }
+        if let optOut { context["optOut"] = ["url": optOut, "label": words["\(prefix)OptOut"] ?? optOut] }
         let domain = EmailAddress.domain(of: mail.fromAddress)
         let nonce = (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         return MailMessage(

@@ -30,14 +30,7 @@ public final class Dashboard: Sendable {
 
     /// Loads `Templates/admin.html.mustache`.
     public init(context: AppContext, database: AppDatabase, logger: Logger) throws {
-        let file = context.config.resolve(context.config.templatesDirectory).appendingPathComponent(
-            "admin.html.mustache")
-        guard let source = try? String(contentsOf: file, encoding: .utf8) else {
-            throw TemplateError(description: "cannot read \(file.path)")
-        }
-        do { template = try MustacheTemplate.advocate(source, name: "admin.html") } catch {
-            throw TemplateError(description: "\(file.path) is not a valid template: \(error)")
-        }
+        template = try .advocate(named: "admin.html", in: context.config.resolve(context.config.templatesDirectory))
         self.database = database
         goals = context.config.plan.goals
         organization = context.config.organization

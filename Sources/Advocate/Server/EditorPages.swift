@@ -15,13 +15,7 @@ struct EditorPages: Sendable {
     static func load(directory: URL) throws -> EditorPages {
         var library = MustacheLibrary()
         for name in names {
-            let file = directory.appendingPathComponent("\(name).mustache")
-            guard let source = try? String(contentsOf: file, encoding: .utf8) else {
-                throw TemplateError(description: "cannot read \(file.path)")
-            }
-            do { library.register(try MustacheTemplate.advocate(source, name: name), named: name) } catch {
-                throw TemplateError(description: "\(file.path) is not a valid template: \(error)")
-            }
+            library.register(try .advocate(named: name, in: directory), named: name)
         }
         return EditorPages(library: library)
     }

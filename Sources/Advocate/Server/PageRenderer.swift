@@ -15,13 +15,7 @@ public struct PageRenderer: Sendable {
     public static func load(directory: URL) throws -> PageRenderer {
         var library = MustacheLibrary()
         for name in ["page.html", "join.html", "preferences.html", "form-style.html", "share.html"] {
-            let file = directory.appendingPathComponent("\(name).mustache")
-            guard let source = try? String(contentsOf: file, encoding: .utf8) else {
-                throw TemplateError(description: "cannot read \(file.path)")
-            }
-            do { library.register(try MustacheTemplate.advocate(source, name: name), named: name) } catch {
-                throw TemplateError(description: "\(file.path) is not a valid template: \(error)")
-            }
+            library.register(try .advocate(named: name, in: directory), named: name)
         }
         func strings(_ name: String) throws -> [String: [String: String]] {
             let file = directory.appendingPathComponent("strings/\(name)")

@@ -1,4 +1,5 @@
 import AdvocateCore
+import Foundation
 import Mustache
 
 /// How every HTML template escapes `{{value}}`: by UTF-8 bytes, as the digest's slots are (``Swift/String/htmlEscaped``).
@@ -20,5 +21,17 @@ extension MustacheTemplate {
     static func advocate(_ source: String, name: String) throws -> MustacheTemplate {
         let html = name.hasSuffix(".html") || name.hasSuffix(".html.mustache")
         return try MustacheTemplate(string: html ? "{{% CONTENT_TYPE: \(byteHTML)}}" + source : source)
+    }
+
+    /// The template `name` (`page.html`, `notice.txt`, …) read from `directory`'s `name.mustache`, as
+    /// ``advocate(_:name:)`` makes it; a file that cannot be read or parsed is a ``TemplateError`` that names it.
+    static func advocate(named name: String, in directory: URL) throws -> MustacheTemplate {
+        let file = directory.appendingPathComponent("\(name).mustache")
+        guard let source = try? String(contentsOf: file, encoding: .utf8) else {
+            throw TemplateError(description: "cannot read \(file.path)")
+        }
+        do { return try advocate(source, name: name) } catch {
+            throw TemplateError(description: "\(file.path) is not a valid template: \(error)")
+        }
     }
 }
