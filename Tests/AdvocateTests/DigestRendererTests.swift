@@ -140,6 +140,24 @@ struct DigestRendererTests {
             #expect("\(error)".contains("item.html.mustache line"))
         }
     }
+
+    @Test("a page template that is missing or broken is reported with its file")
+    func pageTemplates() throws {
+        let directory = try TempDirectory()
+        #expect(throws: TemplateError.self) { try PageRenderer.load(directory: directory.url) }
+        do {
+            _ = try PageRenderer.load(directory: directory.url)
+        } catch {
+            #expect("\(error)" == "cannot read \(directory.path("page.html.mustache"))")
+        }
+        try directory.write("page.html.mustache", "<p>{{#open}}unclosed")
+        do {
+            _ = try PageRenderer.load(directory: directory.url)
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)".hasPrefix("\(directory.path("page.html.mustache")) is not a valid template: "))
+        }
+    }
 }
 
 @Suite("Group rendering is only an optimisation")
