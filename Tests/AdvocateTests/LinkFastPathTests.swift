@@ -343,9 +343,13 @@ struct LinkFastPathTests {
         ])
         #expect(bodied == [["302 \(expectedX)", "302 \(expectedX)"]], "\(bodied)")
         #expect(try fastAnswers(server) == before)
+        // HTTP/1.0 without a Host is answered here too, as the router answers it.
+        let old = try rounds([["send": ["GET \(x) HTTP/1.0\r\n\r\n"], "answers": 1]])
+        #expect(old == [["302 \(expectedX)"]], "\(old)")
+        #expect(try fastAnswers(server) == before + 1)
         #expect(server.stop() == 0)
-        // Two warming requests, seven links in the pipelined rounds, the half-closed one, the broken round's link and
-        // the two with a body or Expect.
-        #expect(try database.clickCounts().values.reduce(0, +) == 2 + 7 + 1 + 1 + 2)
+        // Two warming requests, seven links in the pipelined rounds, the half-closed one, the broken round's link,
+        // the two with a body or Expect and the HTTP/1.0 one.
+        #expect(try database.clickCounts().values.reduce(0, +) == 2 + 7 + 1 + 1 + 2 + 1)
     }
 }

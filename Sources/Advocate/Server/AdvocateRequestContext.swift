@@ -2,6 +2,7 @@ import AdvocateCore
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import NIOHTTP1
 
 /// The request context of every route: Hummingbird's core storage plus the connection's peer address, which the
 /// sign-in rate limit reads (through ``ClientAddress`` when a trusted proxy is in front).
@@ -45,10 +46,15 @@ enum RequestOrigin {
     /// The client's address: the peer, or what `server.forwardedHeader` says when the peer is a trusted proxy
     /// (only that header is read). Used for the moment, never stored.
     static func client(peer: [UInt8]?, headers: HTTPFields, server: ServerConfig) -> [UInt8]? {
+        client(peer: peer, field: { headers[HTTPField.Name($0)!] }, server: server)
+    }
+
+    /// As ``client(peer:headers:server:)``, reading a header's value (its lines joined by `, `) with `field`.
+    static func client(peer: [UInt8]?, field: (String) -> String?, server: ServerConfig) -> [UInt8]? {
         ClientAddress.resolve(
             peer: peer,
-            forwardedFor: server.forwardedHeader == .xForwardedFor ? headers[.init("X-Forwarded-For")!] : nil,
-            forwarded: server.forwardedHeader == .forwarded ? headers[.init("Forwarded")!] : nil,
+            forwardedFor: server.forwardedHeader == .xForwardedFor ? field("X-Forwarded-For") : nil,
+            forwarded: server.forwardedHeader == .forwarded ? field("Forwarded") : nil,
             trusted: server.trustedProxies)
     }
 
@@ -56,13 +62,25 @@ enum RequestOrigin {
     /// `-`, `_` or `.`. Read only from a peer in `server.trustedProxies`; anyone else could replay an id to make a
     /// real click disappear.
     static func requestID(peer: [UInt8]?, headers: HTTPFields, server: ServerConfig) -> String? {
+        requestID(peer: peer, field: { headers[HTTPField.Name($0)!] }, server: server)
+    }
+
+    /// As ``requestID(peer:headers:server:)``, reading a header's value (its lines joined by `, `) with `field`.
+    static func requestID(peer: [UInt8]?, field: (String) -> String?, server: ServerConfig) -> String? {
         guard let peer, server.trustedProxies.admits(peer),
-            let id = headers[.init("X-Request-ID")!], (8...64).contains(id.utf8.count),
+            let id = field("X-Request-ID"), (8...64).contains(id.utf8.count),
             id.utf8.allSatisfy({ byte in
                 (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
                     || byte == 0x2D || byte == 0x5F || byte == 0x2E
             })
         else { return nil }
         return id
+    }
+
+    /// The value of header `name` in NIO's HTTP/1 headers as Swift HTTP Types gives it: its lines joined by `, `,
+    /// or nil without one.
+    static func field(_ name: String, in headers: HTTPHeaders) -> String? {
+        let values = headers[name]
+        return values.isEmpty ? nil : values.count == 1 ? values[0] : values.joined(separator: ", ")
     }
 }

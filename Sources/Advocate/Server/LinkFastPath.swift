@@ -4,7 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
 import Synchronization
 
 /// What every connection's ``LinkFastPath`` shares.
@@ -23,6 +23,10 @@ struct FastLinks: Sendable {
 /// status, headers and page; ``ResponseGuard`` adds the same security headers, metrics and log line). Any other
 /// request goes on to Hummingbird's router unchanged.
 ///
+/// It sits between NIO's HTTP/1 decoder and the codec that turns NIO's HTTP/1 types into Swift HTTP Types for the
+/// router (``LinkChannel``): a link's request and answer are never converted (the conversion parses every request's
+/// URI with Foundation and checks every header again, about a twentieth of a click's CPU).
+///
 /// A request is answered here only when no other request is open on its connection. While its lookups are read or its
 /// click is being committed, whatever comes after it on the connection (parts of later requests, the end of the input,
 /// a parse error, a shutdown's quiesce) waits here in order, so answers keep the order of their requests and a
@@ -31,24 +35,26 @@ struct FastLinks: Sendable {
 /// memory. Reads also wait while the connection cannot take more output, so a client that does not read its answers
 /// cannot make the server buffer them without limit.
 final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     /// A request answered here.
     private struct Answering: Sendable {
         var hit: FollowHit
         /// The answer and click, when the caches had all they need; else the store's threads read it first.
         var plan: FollowPlan?
-        var method: HTTPRequest.Method
+        var isHead: Bool
         var path: String
         var start: ContinuousClock.Instant
+
+        var method: String { isHead ? "HEAD" : "GET" }
     }
 
     /// What came in while an answer waited, in the order it came.
     private enum Held {
-        case part(HTTPRequestPart)
+        case part(HTTPServerRequestPart)
         case event(Any)
         case error(any Error)
     }
@@ -116,7 +122,7 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(data, promise: promise)
     }
 
-    private func handle(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch part {
         case .head(let head):
             if passedOpen == 0, !closing, let answering = answering(head, context: context) {
@@ -124,7 +130,7 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             } else {
                 passing = true
                 passedOpen += 1
-                closing = closing || head.headerFields[.connection] == "close"
+                closing = closing || RequestOrigin.field("Connection", in: head.headers) == "close"
                 context.fireChannelRead(wrapInboundOut(part))
             }
         case .body:
@@ -211,51 +217,50 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private func answer(
         _ answering: Answering, _ outcome: Result<FollowPlan, any Error>, context: ChannelHandlerContext
     ) {
-        var head: HTTPResponse
+        var head: HTTPResponseHead
         var body: ByteBuffer?
         switch outcome {
         case .failure(let failure):
             links.logger.error(
-                "\(answering.method.rawValue) \(AdvocateMetrics.route(of: answering.path)) failed: \(failure)")
-            head = HTTPResponse(status: .internalServerError)
+                "\(answering.method) \(AdvocateMetrics.route(of: answering.path)) failed: \(failure)")
+            head = HTTPResponseHead(version: .http1_1, status: .internalServerError)
         case .success(let plan):
             AdvocateMetrics.fastAnswer()
-            let isHead = answering.method == .head
-            head = plan.answer.head(isHead: isHead)
-            if !isHead, let html = plan.answer.html { body = ByteBuffer(string: html) }
+            head = plan.answer.http1Head(isHead: answering.isHead)
+            if !answering.isHead, let html = plan.answer.html { body = context.channel.allocator.buffer(string: html) }
         }
         // In the router's order: Hummingbird's response adds its length before the middleware's headers.
-        head.headerFields.append(
-            body.map { HTTPField(name: .contentLength, value: String($0.readableBytes)) } ?? Self.noLength)
-        ResponseGuard.secure(&head.headerFields)
-        head.headerFields.append(links.dates.now)
+        head.headers.add(name: "Content-Length", value: body.map { String($0.readableBytes) } ?? "0")
+        ResponseGuard.secure(&head.headers)
+        head.headers.add(name: "Date", value: links.dates.now)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if let body { context.write(wrapOutboundOut(.body(body)), promise: nil) }
+        if let body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         ResponseGuard.account(
-            method: answering.method, path: answering.path, status: head.status.code, since: answering.start,
+            method: answering.method, path: answering.path, status: Int(head.status.code), since: answering.start,
             logger: links.logger)
     }
 
-    private static let noLength = HTTPField(name: .contentLength, value: "0")
-
     /// The request as one answered here, when it is a plain `GET` or `HEAD` of a link.
-    private func answering(_ head: HTTPRequest, context: ChannelHandlerContext) -> Answering? {
+    private func answering(_ head: HTTPRequestHead, context: ChannelHandlerContext) -> Answering? {
         let start = ContinuousClock.now
         // No body (its end comes with its head), no `Connection` or `Expect` header: anything else is the router's.
-        let fields = head.headerFields
-        guard head.method == .get || head.method == .head, let path = head.path,
-            path.utf8.count <= ResponseGuard.maxURILength, fields[.connection] == nil, fields[.expect] == nil,
-            fields[.transferEncoding] == nil, fields[.contentLength] == nil || fields[.contentLength] == "0",
-            let (kind, token) = Self.link(in: path)
+        // (HTTP/1.0 is answered as the router answers it: as HTTP/1.1, the connection left open.)
+        let isHead = head.method == .HEAD
+        let headers = head.headers
+        let path = head.uri
+        guard isHead || head.method == .GET, path.utf8.count <= ResponseGuard.maxURILength,
+            let (kind, token) = Self.link(in: path), !headers.contains(name: "Connection"),
+            !headers.contains(name: "Expect"), !headers.contains(name: "Transfer-Encoding"),
+            headers["Content-Length"].allSatisfy({ $0 == "0" })
         else { return nil }
         let peer = RequestOrigin.bytes(of: context.channel.remoteAddress)
+        let field = { (name: String) in RequestOrigin.field(name, in: headers) }
         let hit = FollowHit(
-            text: token, kind: kind, method: head.method.rawValue, userAgent: head.headerFields[.userAgent],
-            client: RequestOrigin.client(peer: peer, headers: head.headerFields, server: links.server),
-            requestID: RequestOrigin.requestID(peer: peer, headers: head.headerFields, server: links.server))
-        return Answering(
-            hit: hit, plan: links.handler.followCached(hit), method: head.method, path: path, start: start)
+            text: token, kind: kind, method: isHead ? "HEAD" : "GET", userAgent: field("User-Agent"),
+            client: RequestOrigin.client(peer: peer, field: field, server: links.server),
+            requestID: RequestOrigin.requestID(peer: peer, field: field, server: links.server))
+        return Answering(hit: hit, plan: links.handler.followCached(hit), isHead: isHead, path: path, start: start)
     }
 
     /// The kind and token of a path `/s/TOKEN`, `/l/TOKEN` or `/t/TOKEN` whose token is all base64url characters
@@ -279,14 +284,14 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
 /// The `Date` header, made once a second (RFC 9110's IMF-fixdate).
 final class HTTPDateCache: Sendable {
-    private let cached = Mutex<(second: Int, field: HTTPField)>((-1, HTTPField(name: .date, value: "")))
+    private let cached = Mutex<(second: Int, value: String)>((-1, ""))
 
     /// The current moment as an HTTP date.
-    var now: HTTPField {
+    var now: String {
         let second = Int(Date().timeIntervalSince1970)
         return cached.withLock { cached in
-            if cached.second != second { cached = (second, HTTPField(name: .date, value: Self.format(second))) }
-            return cached.field
+            if cached.second != second { cached = (second, Self.format(second)) }
+            return cached.value
         }
     }
 
