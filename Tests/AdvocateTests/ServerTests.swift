@@ -225,6 +225,8 @@ struct ServerTests {
         let page = try http("\(server.baseURL)/s/\(share)")
         #expect(page.status == 200)
         #expect(page.body.contains("<textarea id=\"text\""))
+        // The pages' own style, without the form controls' (the sign-up and preference forms carry those too).
+        #expect(page.body.contains("main { max-width: 560px") && !page.body.contains("input[type=email]"))
         let data = try runFixture(
             "Tests/Fixtures/share_page.py",
             [server.baseURL, "/s/\(share)", packageRoot.appendingPathComponent("artifacts/share-page-nl.png").path])

@@ -14,7 +14,7 @@ public struct PageRenderer: Sendable {
     /// Loads the page templates and their strings.
     public static func load(directory: URL) throws -> PageRenderer {
         var library = MustacheLibrary()
-        for name in ["page.html", "join.html", "preferences.html", "form-style.html", "share.html"] {
+        for name in ["page.html", "join.html", "preferences.html", "page-style.html", "form-style.html", "share.html"] {
             library.register(try .advocate(named: name, in: directory), named: name)
         }
         func strings(_ name: String) throws -> [String: [String: String]] {
