@@ -246,7 +246,13 @@ enum ResponseGuard {
     static func account(
         method: String, path: String, status: Int, since start: ContinuousClock.Instant, logger: Logger
     ) {
-        let route = AdvocateMetrics.route(of: path)
+        account(method: method, route: AdvocateMetrics.route(of: path), status: status, since: start, logger: logger)
+    }
+
+    /// As ``account(method:path:status:since:logger:)``, for a request whose route is known (``LinkFastPath``).
+    static func account(
+        method: String, route: String, status: Int, since start: ContinuousClock.Instant, logger: Logger
+    ) {
         let duration = ContinuousClock.now - start
         AdvocateMetrics.request(route: route, status: status, duration: duration)
         if logger.logLevel <= .info {

@@ -46,7 +46,8 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         /// The answer and click, when the caches had all they need; else the store's threads read it first.
         var plan: FollowPlan?
         var isHead: Bool
-        var path: String
+        /// The route, as logs and metrics name it (``AdvocateMetrics/route(of:)``).
+        var route: String
         var start: ContinuousClock.Instant
 
         var method: String { isHead ? "HEAD" : "GET" }
@@ -222,7 +223,7 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         switch outcome {
         case .failure(let failure):
             links.logger.error(
-                "\(answering.method) \(AdvocateMetrics.route(of: answering.path)) failed: \(failure)")
+                "\(answering.method) \(answering.route) failed: \(failure)")
             head = HTTPResponseHead(version: .http1_1, status: .internalServerError)
         case .success(let plan):
             AdvocateMetrics.fastAnswer()
@@ -237,7 +238,7 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         if let body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         ResponseGuard.account(
-            method: answering.method, path: answering.path, status: Int(head.status.code), since: answering.start,
+            method: answering.method, route: answering.route, status: Int(head.status.code), since: answering.start,
             logger: links.logger)
     }
 
@@ -260,8 +261,13 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             text: token, kind: kind, method: isHead ? "HEAD" : "GET", userAgent: field("User-Agent"),
             client: RequestOrigin.client(peer: peer, field: field, server: links.server),
             requestID: RequestOrigin.requestID(peer: peer, field: field, server: links.server))
-        return Answering(hit: hit, plan: links.handler.followCached(hit), isHead: isHead, path: path, start: start)
+        let route = kind == .share ? Self.shareRoute : kind == .visit ? Self.visitRoute : Self.trapRoute
+        return Answering(hit: hit, plan: links.handler.followCached(hit), isHead: isHead, route: route, start: start)
     }
+
+    private static let shareRoute = AdvocateMetrics.route(of: "/s/")
+    private static let visitRoute = AdvocateMetrics.route(of: "/l/")
+    private static let trapRoute = AdvocateMetrics.route(of: "/t/")
 
     /// The kind and token of a path `/s/TOKEN`, `/l/TOKEN` or `/t/TOKEN` whose token is all base64url characters
     /// (anything else, a query or an escape included, is the router's).
