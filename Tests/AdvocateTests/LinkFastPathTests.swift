@@ -1,11 +1,13 @@
 import AdvocateCore
 import Foundation
+import NIOHTTP1
 import Testing
 
 @testable import Advocate
 
-@Test("the Date header: RFC 9110's IMF-fixdate, the path to link kinds and tokens")
-func fastPathParts() {
+@Test(
+    "the Date header: RFC 9110's IMF-fixdate, the path to link kinds and tokens, headers and Location as the router's")
+func fastPathParts() throws {
     #expect(HTTPDateCache.format(0) == "Thu, 01 Jan 1970 00:00:00 GMT")
     #expect(HTTPDateCache.format(951_782_400) == "Tue, 29 Feb 2000 00:00:00 GMT")
     #expect(HTTPDateCache.format(1_796_184_000) == "Wed, 02 Dec 2026 04:00:00 GMT")
@@ -15,6 +17,21 @@ func fastPathParts() {
     // The router's: a query, an escape, another segment, an empty token, another route.
     for path in ["/s/abc?x=1", "/s/a%41", "/s/abc/pressed", "/s/", "/u/abc", "//s/abc", "/s/ab.c"] {
         #expect(LinkFastPath.link(in: path) == nil, "\(path)")
+    }
+    // Headers read as Swift HTTP Types reads them: lines of one name joined, names in any case.
+    var headers = HTTPHeaders([("X-Forwarded-For", "192.0.2.1"), ("x-forwarded-for", "198.51.100.7")])
+    headers.add(name: "User-Agent", value: "curl/8")
+    #expect(RequestOrigin.field("X-FORWARDED-FOR", in: headers) == "192.0.2.1, 198.51.100.7")
+    #expect(RequestOrigin.field("user-agent", in: headers) == "curl/8")
+    #expect(RequestOrigin.field("Forwarded", in: headers) == nil)
+    // A Location goes out as the router's field would carry it: control characters as spaces, the ends trimmed.
+    for location in [
+        "https://a.example/x?y=%20z", " https://a.example/x\r\nSet-Cookie: a=b\t", "https://a.example/\u{7F}",
+    ] {
+        let answer = LinkResponse(status: 302, location: location, html: nil)
+        let router = try #require(answer.head(isHead: false).headerFields[.location])
+        #expect(answer.http1Head(isHead: false).headers["Location"] == [router], "\(location)")
+        #expect(!router.utf8.contains { $0 < 0x20 || $0 == 0x7F } && !router.hasPrefix(" ") && !router.hasSuffix(" "))
     }
 }
 
@@ -343,13 +360,22 @@ struct LinkFastPathTests {
         ])
         #expect(bodied == [["302 \(expectedX)", "302 \(expectedX)"]], "\(bodied)")
         #expect(try fastAnswers(server) == before)
+        // Header names in any case: a zero length is answered here, an `EXPECT` is the router's, and a lower-case
+        // `connection: close` still hands the rest of its connection to the router.
+        let cased = try rounds([
+            ["send": [get(x, "content-length: 0\r\n"), get(x, "EXPECT: 100-continue\r\n")], "answers": 2],
+            ["send": [get("/healthz", "connection: close\r\n"), get(x)], "answers": 2],
+        ])
+        #expect(cased == [["302 \(expectedX)", "302 \(expectedX)"], ["200 ok", "closed"]], "\(cased)")
+        #expect(try fastAnswers(server) == before + 1)
+        before = try fastAnswers(server)
         // HTTP/1.0 without a Host is answered here too, as the router answers it.
         let old = try rounds([["send": ["GET \(x) HTTP/1.0\r\n\r\n"], "answers": 1]])
         #expect(old == [["302 \(expectedX)"]], "\(old)")
         #expect(try fastAnswers(server) == before + 1)
         #expect(server.stop() == 0)
         // Two warming requests, seven links in the pipelined rounds, the half-closed one, the broken round's link,
-        // the two with a body or Expect and the HTTP/1.0 one.
-        #expect(try database.clickCounts().values.reduce(0, +) == 2 + 7 + 1 + 1 + 2 + 1)
+        // the two with a body or Expect, the two with names in other cases and the HTTP/1.0 one.
+        #expect(try database.clickCounts().values.reduce(0, +) == 2 + 7 + 1 + 1 + 2 + 2 + 1)
     }
 }

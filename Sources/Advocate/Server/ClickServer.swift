@@ -159,11 +159,20 @@ extension LinkResponse {
         var headers = HTTPHeaders()
         headers.reserveCapacity(8)
         headers.add(name: Self.noStore.name.rawName, value: Self.noStore.value)
-        if let location { headers.add(name: "Location", value: location) }
+        if let location { headers.add(name: "Location", value: Self.fieldValue(location, name: .location)) }
         if let contentSecurityPolicy { headers.add(name: "Content-Security-Policy", value: contentSecurityPolicy) }
         if html != nil, !isHead { headers.add(name: Self.htmlType.name.rawName, value: Self.htmlType.value) }
         return HTTPResponseHead(
             version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: headers)
+    }
+
+    /// `value` as a field of Swift HTTP Types carries it, which turns control characters into spaces and trims the
+    /// ends (NIO's HTTP/1 headers take any bytes, and Hummingbird does not check them on the way out): checked
+    /// over its bytes, made as such a field only when it would change.
+    static func fieldValue(_ value: String, name: HTTPField.Name) -> String {
+        let plain = value.utf8.allSatisfy { ($0 >= 0x20 && $0 != 0x7F) }
+        let trimmed = value.utf8.first != 0x20 && value.utf8.last != 0x20
+        return plain && trimmed ? value : HTTPField(name: name, value: value).value
     }
 
     private static let noStore = HTTPField(name: .cacheControl, value: "no-store")

@@ -261,7 +261,13 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             text: token, kind: kind, method: isHead ? "HEAD" : "GET", userAgent: field("User-Agent"),
             client: RequestOrigin.client(peer: peer, field: field, server: links.server),
             requestID: RequestOrigin.requestID(peer: peer, field: field, server: links.server))
-        let route = kind == .share ? Self.shareRoute : kind == .visit ? Self.visitRoute : Self.trapRoute
+        let route: String
+        switch kind {
+        case .share: route = Self.shareRoute
+        case .visit: route = Self.visitRoute
+        case .trap: route = Self.trapRoute
+        case .unsubscribe, .invite, .preferences, .stopInvitations: return nil
+        }
         return Answering(hit: hit, plan: links.handler.followCached(hit), isHead: isHead, route: route, start: start)
     }
 
