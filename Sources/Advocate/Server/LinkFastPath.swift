@@ -1,7 +1,5 @@
 import AdvocateCore
 import Foundation
-import HTTPTypes
-import Hummingbird
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -49,8 +47,6 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         /// The route, as logs and metrics name it (``AdvocateMetrics/route(of:)``).
         var route: String
         var start: ContinuousClock.Instant
-
-        var method: String { isHead ? "HEAD" : "GET" }
     }
 
     /// What came in while an answer waited, in the order it came.
@@ -223,7 +219,7 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         switch outcome {
         case .failure(let failure):
             links.logger.error(
-                "\(answering.method) \(answering.route) failed: \(failure)")
+                "\(answering.hit.method) \(answering.route) failed: \(failure)")
             head = HTTPResponseHead(version: .http1_1, status: .internalServerError)
         case .success(let plan):
             AdvocateMetrics.fastAnswer()
@@ -238,7 +234,7 @@ final class LinkFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         if let body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         ResponseGuard.account(
-            method: answering.method, route: answering.route, status: Int(head.status.code), since: answering.start,
+            method: answering.hit.method, route: answering.route, status: Int(head.status.code), since: answering.start,
             logger: links.logger)
     }
 
